@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import type { Dispatcher } from 'undici'
+import type { Config } from './config.ts'
+import { loggerOptions, requestIdFrom } from './logger.ts'
+import authPlugin from './plugins/auth.ts'
+import cachePlugin from './plugins/cache.ts'
+import errorHandler from './plugins/error-handler.ts'
+import health from './plugins/health.ts'
+import idempotencyPlugin from './plugins/idempotency.ts'
+import metricsPlugin from './plugins/metrics.ts'
+import openapi from './plugins/openapi.ts'
+import rechargePlugin from './plugins/recharge.ts'
+import redisPlugin, { type RedisClient } from './plugins/redis.ts'
+import security from './plugins/security.ts'
+import webhooksPlugin from './plugins/webhooks.ts'
+import routes from './routes/index.ts'
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** What tests (and the CLI) may inject instead of what buildApp would create from config. */
+export interface AppDeps {
+  /** A Redis client the app uses but does not close; `null` forces in-process state even with REDIS_URL set. */
+  redis?: RedisClient | null
+  /** The upstream transport (undici MockAgent, a fault proxy's Pool). The token interceptor is still composed on it. */
+  rechargeDispatcher?: Dispatcher
+  /** Where logs go instead of stdout (tests capture them to prove nothing secret is logged). */
+  logStream?: NodeJS.WritableStream
+  /** Start background workers (webhook consumer, watchdog, refreshes). Default true; tests may turn them off. */
+  backgroundWorkers?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    deps: AppDeps
+  }
+}
+
+/** JSON routes take small bodies; the catalog sync feed route raises its own limit. */
+export const JSON_BODY_LIMIT = 64 * 1024
+
+function trustProxySetting(value: string | undefined): boolean | string[] {
+  if (!value || value === 'false') return false
+  if (value === 'true') return true
+  return value.split(',').map((entry) => entry.trim())
+}
+
+/** Build the application. Never listens: server.ts, the CLI and tests decide what to do with it. */
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, deps.logStream),
+    bodyLimit: JSON_BODY_LIMIT,
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    // Longer than common load balancer idle timeouts (60 s), so the balancer closes idle connections first.
+    keepAliveTimeout: 72_000,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    trustProxy: trustProxySetting(config.TRUST_PROXY),
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorate('config', config)
+  app.decorate('deps', deps)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(errorHandler)
+  await app.register(metricsPlugin)
+  await app.register(security, { corsOrigins: config.CORS_ORIGINS })
+  await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
+  await app.register(health)
+  await app.register(openapi, { version, serveUi: true })
+  await app.register(cachePlugin)
+  await app.register(rechargePlugin)
+  await app.register(idempotencyPlugin)
+  await app.register(authPlugin)
+  await app.register(webhooksPlugin)
+  await app.register(routes)
+
+  return app
+}

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs'
+import { Command } from 'commander'
+import { registerCatalogCommands } from './cli/catalog.ts'
+import { registerSimulatorCommand } from './cli/simulator.ts'
+import { registerTokenCommands } from './cli/token.ts'
+import { registerWebhookCommands } from './cli/webhooks.ts'
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+
+/** `recharge-bridge <serve|simulator|catalog|webhooks|token>`; each command group lives in src/cli/. */
+export function buildCli(): Command {
+  const program = new Command('recharge-bridge')
+    .description('Headless Recharge middleware: storefront-safe API, shared rate-limit queue, cache and simulator')
+    .version(version)
+    .showHelpAfterError()
+
+  program
+    .command('serve')
+    .description('Start the HTTP server (demo mode when RECHARGE_API_TOKEN is unset)')
+    .action(async () => {
+      await import('./server.ts')
+    })
+  registerSimulatorCommand(program)
+  registerCatalogCommands(program)
+  registerWebhookCommands(program)
+  registerTokenCommands(program)
+  return program
+}
+
+await buildCli().parseAsync(process.argv)

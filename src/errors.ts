@@ -1,0 +1,107 @@
+/**
+ * The error catalogue. Every error a client can see has a stable `code`, an HTTP status and a title; the code is the
+ * contract (storefronts switch on it), the title and detail are for people. Rendered as RFC 9457
+ * application/problem+json by plugins/error-handler.ts. Never put an upstream body or a stack in `detail`.
+ */
+export const errorCatalogue = {
+  BAD_REQUEST: { status: 400, title: 'The request is malformed' },
+  VALIDATION_FAILED: { status: 400, title: 'The request did not pass validation' },
+  UNAUTHENTICATED: { status: 401, title: 'A valid bearer token is required' },
+  FORBIDDEN: { status: 403, title: 'This credential may not do that' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  CONFLICT: { status: 409, title: 'The resource is being changed by another request' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used with a different request' },
+  IDEMPOTENCY_KEY_REQUIRED: { status: 428, title: 'This route requires an Idempotency-Key header' },
+  ACTION_NOT_ALLOWED: { status: 403, title: 'This action is not allowed by the store' },
+  UNPROCESSABLE: { status: 422, title: 'The request cannot be processed' },
+  UPSTREAM_REJECTED: { status: 422, title: 'Recharge rejected the request' },
+  CHECKOUT_IN_PROGRESS: { status: 409, title: 'This checkout is being charged by another request' },
+  CHECKOUT_ALREADY_PROCESSED: { status: 422, title: 'This checkout has already been processed' },
+  CARD_DECLINED: { status: 402, title: 'The payment was declined' },
+  SCA_REQUIRED: { status: 402, title: 'The payment needs customer authentication' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  UPSTREAM_BUSY: { status: 503, title: 'Recharge is at its rate limit; retry shortly' },
+  UPSTREAM_UNAVAILABLE: { status: 502, title: 'Recharge did not answer correctly' },
+  UPSTREAM_TIMEOUT: { status: 504, title: 'Recharge did not answer in time' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+export interface FieldError {
+  /** Dotted path into the request part, prefixed by that part: `body.lines.0.quantity`, `query.limit`. */
+  readonly field: string
+  readonly message: string
+}
+
+export interface ProblemOptions {
+  detail?: string
+  errors?: readonly FieldError[]
+  /** Seconds; rendered as an integer Retry-After header. */
+  retryAfter?: number
+  /** Extra, client-safe members of the problem document (e.g. the offending cart line). */
+  extensions?: Record<string, unknown>
+  cause?: unknown
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode
+  readonly status: number
+  readonly title: string
+  readonly detail: string | undefined
+  readonly errors: readonly FieldError[] | undefined
+  readonly retryAfter: number | undefined
+  readonly extensions: Record<string, unknown> | undefined
+
+  constructor(code: ErrorCode, options: ProblemOptions = {}) {
+    const entry = errorCatalogue[code]
+    super(options.detail ?? entry.title, { cause: options.cause })
+    this.name = 'AppError'
+    this.code = code
+    this.status = entry.status
+    this.title = entry.title
+    this.detail = options.detail
+    this.errors = options.errors
+    this.retryAfter = options.retryAfter
+    this.extensions = options.extensions
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError
+}
+
+export interface ProblemDocument {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  code: ErrorCode
+  requestId: string
+  errors?: readonly FieldError[]
+  [extension: string]: unknown
+}
+
+/** The `type` URI of a code: stable, documented in the README's error table. */
+export function problemType(code: ErrorCode): string {
+  return `https://recharge-bridge.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`
+}
+
+export function toProblem(error: AppError, requestId: string): ProblemDocument {
+  return {
+    ...error.extensions,
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    ...(error.detail ? { detail: error.detail } : {}),
+    code: error.code,
+    requestId,
+    ...(error.errors ? { errors: error.errors } : {}),
+  }
+}

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import fp from 'fastify-plugin'
+import { createClient, type RedisClientType } from 'redis'
+
+export type RedisClient = RedisClientType
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The shared Redis client, or null when REDIS_URL is unset (in-process state, one replica). */
+    redis: RedisClient | null
+  }
+}
+
+export interface RedisPluginOptions {
+  url?: string | undefined
+  /** An injected client (tests, CLI): used as is and never closed by this plugin. */
+  client?: RedisClient | null
+}
+
+/** Every Redis call on a request path must have a deadline: Redis down degrades, it never hangs a request. */
+export const REDIS_COMMAND_TIMEOUT_MS = 50
+
+export function createRedisClient(url: string, name = 'recharge-bridge'): RedisClient {
+  return createClient({
+    url,
+    name,
+    // A command issued while disconnected fails at once instead of waiting in an unbounded offline queue.
+    disableOfflineQueue: true,
+    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100),
+    },
+  }) as RedisClient
+}
+
+/**
+ * A client for blocking or long commands (stream reads, lease waits): same connection settings, no per-command
+ * timeout, because the caller passes its own.
+ */
+export function createBlockingRedisClient(url: string, name = 'recharge-bridge-blocking'): RedisClient {
+  return createClient({
+    url,
+    name,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 2_000,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
+    },
+  }) as RedisClient
+}
+
+export default fp<RedisPluginOptions>(
+  async function redisPlugin(app, options) {
+    if (options.client !== undefined) {
+      app.decorate('redis', options.client)
+      return
+    }
+    if (!options.url) {
+      app.decorate('redis', null)
+      return
+    }
+    const client = createRedisClient(options.url)
+    // Without a listener node-redis would crash the process on a connection error; we log and keep reconnecting.
+    let lastLogged = 0
+    client.on('error', (error: Error) => {
+      const now = Date.now()
+      if (now - lastLogged > 5_000) {
+        lastLogged = now
+        app.log.warn({ err: { message: error.message } }, 'redis connection error; serving degraded')
+      }
+    })
+    // connect() keeps retrying while Redis is down; start-up waits a bounded time, then goes on degraded.
+    const connecting = client.connect().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'redis connect failed')
+    })
+    const connected = await Promise.race([connecting.then(() => true), sleep(2_000).then(() => false)])
+    if (!connected || !client.isReady) {
+      app.log.warn('redis not reachable at start; serving degraded and reconnecting in the background')
+    }
+    app.decorate('redis', client)
+    app.addHook('onClose', async () => {
+      // quit() flushes pending replies; destroy() if the connection is already gone.
+      if (client.isOpen) await client.close().catch(() => client.destroy())
+      else client.destroy()
+    })
+  },
+  { name: 'redis' },
+)

@@ -1,0 +1,4 @@
+import type { FastifyInstance } from 'fastify'
+
+// Placeholder: filled in by the capability that owns these routes.
+export default async function adminRoutes(_app: FastifyInstance): Promise<void> {}

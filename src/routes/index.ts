@@ -1,0 +1,32 @@
+import type { FastifyInstance } from 'fastify'
+import addresses from './addresses.ts'
+import admin from './admin.ts'
+import catalog from './catalog.ts'
+import charges from './charges.ts'
+import checkouts from './checkouts.ts'
+import demo from './demo.ts'
+import me from './me.ts'
+import orders from './orders.ts'
+import portal from './portal.ts'
+import subscriptions from './subscriptions.ts'
+import webhooks from './webhooks.ts'
+
+/** Every HTTP route of the public contract, under /v1 (ops routes live in their plugins). */
+export default async function routes(app: FastifyInstance): Promise<void> {
+  await app.register(
+    async (v1) => {
+      await v1.register(me)
+      await v1.register(portal)
+      await v1.register(subscriptions)
+      await v1.register(charges)
+      await v1.register(orders)
+      await v1.register(addresses)
+      await v1.register(checkouts)
+      await v1.register(catalog)
+      await v1.register(webhooks)
+      await v1.register(admin)
+    },
+    { prefix: '/v1' },
+  )
+  await app.register(demo)
+}

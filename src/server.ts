@@ -1,0 +1,64 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.ts'
+import { type Config, ConfigError, loadConfig } from './config.ts'
+import { type EmbeddedSimulator, startEmbeddedSimulator } from './simulator/embedded.ts'
+
+/**
+ * Process entry: config → (demo: embedded simulator) → app → listen. SIGTERM/SIGINT close the app gracefully:
+ * new requests get 503, in-flight ones finish within SHUTDOWN_GRACE_MS, then the process exits 0.
+ */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig(env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`recharge-bridge: cannot start.\n${error.message}\n`)
+      process.exitCode = 78 // EX_CONFIG
+      return
+    }
+    throw error
+  }
+
+  let simulator: EmbeddedSimulator | undefined
+  if (config.demoMode) {
+    simulator = await startEmbeddedSimulator()
+    config = Object.freeze({
+      ...config,
+      RECHARGE_API_URL: simulator.url,
+      RECHARGE_API_TOKEN: simulator.apiToken,
+      RECHARGE_WEBHOOK_SECRET: config.RECHARGE_WEBHOOK_SECRET ?? simulator.clientSecret,
+      RECHARGE_STORE_SUBDOMAIN: config.RECHARGE_STORE_SUBDOMAIN ?? simulator.storeSubdomain,
+    })
+  }
+
+  const app = await buildApp(config)
+  closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'closing after an unexpected error')
+    else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
+    await app.close()
+    await simulator?.close()
+  })
+
+  await app.listen({ port: config.PORT, host: config.HOST })
+  if (config.demoMode) {
+    const address = app.server.address()
+    const port = typeof address === 'object' && address ? address.port : config.PORT
+    const base = `http://localhost:${port}`
+    process.stdout.write(
+      [
+        '',
+        'recharge-bridge is running in demo mode (embedded Recharge simulator, in-process state).',
+        `  Demo storefront:  ${base}/demo`,
+        `  API reference:    ${base}/docs`,
+        `  OpenAPI:          ${base}/openapi.json`,
+        `  Simulator:        ${config.RECHARGE_API_URL}`,
+        `  Demo admin key:   ${config.ADMIN_API_KEY}`,
+        'Set RECHARGE_API_TOKEN (and CUSTOMER_TOKEN_SECRET, ADMIN_API_KEY) to talk to a real Recharge store.',
+        '',
+      ].join('\n'),
+    )
+  }
+}
+
+await main()

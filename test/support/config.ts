@@ -1,0 +1,16 @@
+import { type Config, loadConfig } from '../../src/config.ts'
+
+/** A test Config from explicit values only (never process.env). */
+export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CUSTOMER_TOKEN_SECRET: 'test-customer-token-secret-0123456789abcdef',
+    ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
+    CORS_ORIGINS: 'https://shop.example',
+    PUBLIC_URL: 'https://bridge.example',
+    ...overrides,
+  })
+}
