@@ -82,6 +82,13 @@ export const envSchema = z.object({
     .min(16)
     .optional()
     .describe('HMAC key for events forwarded to WEBHOOK_FORWARD_URL'),
+  POLICY_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON file with the merchant self-serve policy (allowed actions, cancel reasons, windows); built-in defaults otherwise',
+    ),
   TRUST_PROXY: z
     .string()
     .optional()

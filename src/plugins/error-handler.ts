@@ -38,8 +38,18 @@ function fieldErrors(error: FastifyError): FieldError[] {
   })
 }
 
+/** Errors of other layers (Recharge client, cache, queue) say which AppError they are by implementing this. */
+export interface ConvertibleToAppError {
+  toAppError(): AppError
+}
+
+function isConvertible(error: unknown): error is ConvertibleToAppError {
+  return typeof (error as Partial<ConvertibleToAppError> | null)?.toAppError === 'function'
+}
+
 export function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error
+  if (isConvertible(error)) return error.toAppError()
   const fastifyError = error as FastifyError
   if (hasZodFastifySchemaValidationErrors(error) || fastifyError?.validation) {
     const errors = fieldErrors(fastifyError)

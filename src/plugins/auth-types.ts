@@ -1,0 +1,26 @@
+/**
+ * Identity contract. The auth plugin (src/plugins/auth.ts) decorates:
+ *  - `app.requireShopper`: preHandler; on success sets `request.shopper`, otherwise 401 problem+json.
+ *  - `app.requireAdmin`: preHandler; checks `Authorization: Bearer <ADMIN_API_KEY>` in constant time.
+ * Every id a shopper sends is checked against `request.shopper.customerId` before any upstream call.
+ */
+export interface Shopper {
+  /** Recharge customer id (string form). */
+  customerId: string
+  email: string
+  externalCustomerId: string | null
+}
+
+/**
+ * Idempotency contract. A route opts in with `config: { idempotency: 'optional' | 'required' }`. The idempotency
+ * plugin then: stores the first response for (principal, method, route, key) and replays it for the same key and
+ * same body; answers 409 IDEMPOTENCY_KEY_IN_USE while the first is in flight; 422 IDEMPOTENCY_KEY_REUSED for a
+ * different body; 428 IDEMPOTENCY_KEY_REQUIRED when 'required' and the header is missing.
+ */
+export type IdempotencyMode = 'optional' | 'required'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    idempotency?: IdempotencyMode
+  }
+}
