@@ -6,6 +6,7 @@ import type { Config } from './config.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
 import cachePlugin from './plugins/cache.ts'
+import catalogPlugin from './plugins/catalog.ts'
 import errorHandler from './plugins/error-handler.ts'
 import health from './plugins/health.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
@@ -79,6 +80,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(openapi, { version, serveUi: true })
   await app.register(cachePlugin)
   await app.register(rechargePlugin)
+  await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)
   await app.register(authPlugin)
   await app.register(webhooksPlugin)
