@@ -73,11 +73,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   })
 
   await app.register(errorHandler)
+  // First: @fastify/swagger documents only the routes registered after it.
+  await app.register(openapi, { version, serveUi: true })
   await app.register(metricsPlugin)
   await app.register(security, { corsOrigins: config.CORS_ORIGINS })
   await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)
-  await app.register(openapi, { version, serveUi: true })
   await app.register(cachePlugin)
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)

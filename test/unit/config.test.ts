@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { ConfigError, envKeys, loadConfig } from '../../src/config.ts'
+
+describe('configuration', () => {
+  it('.env.example lists exactly the keys of the env schema', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+    const keys = example
+      .split('\n')
+      .map((line) => /^([A-Z0-9_]+)=/.exec(line)?.[1])
+      .filter((key): key is string => Boolean(key))
+    expect(keys.sort()).toEqual([...envKeys].sort())
+  })
+
+  it('runs in demo mode with no environment at all', () => {
+    const config = loadConfig({})
+    expect(config.demoMode).toBe(true)
+    expect(config.PORT).toBe(3000)
+    expect(config.RECHARGE_BUCKET_SIZE).toBe(40)
+    expect(config.RECHARGE_LEAK_RATE).toBe(2)
+    expect(config.CUSTOMER_TOKEN_SECRET.length).toBeGreaterThanOrEqual(32)
+    expect(config.ADMIN_API_KEY).toMatch(/^demo_/)
+    expect(config.CORS_ORIGINS).toEqual(['http://localhost:3000'])
+  })
+
+  it('refuses to start in production with one line per missing variable', () => {
+    const error = (() => {
+      try {
+        loadConfig({ NODE_ENV: 'production' })
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(error).toBeInstanceOf(ConfigError)
+    const lines = (error as ConfigError).problems
+    expect(lines).toHaveLength(3)
+    expect(lines.join('\n')).toMatch(/RECHARGE_API_TOKEN: required when NODE_ENV=production/)
+    expect(lines.join('\n')).toMatch(/CUSTOMER_TOKEN_SECRET: required/)
+    expect(lines.join('\n')).toMatch(/ADMIN_API_KEY: required/)
+  })
+
+  it('reports every invalid variable, not only the first', () => {
+    expect(() => loadConfig({ PORT: 'eighty', REDIS_URL: 'http://nope', CORS_ORIGINS: '*' })).toThrow(
+      expect.objectContaining({
+        problems: expect.arrayContaining([
+          expect.stringMatching(/^PORT:/),
+          expect.stringMatching(/^REDIS_URL:/),
+          expect.stringMatching(/^CORS_ORIGINS:/),
+        ]),
+      }),
+    )
+  })
+
+  it('treats empty variables as unset, so a copied .env.example starts in demo mode', () => {
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+    const env = Object.fromEntries(
+      example
+        .split('\n')
+        .filter((line) => /^[A-Z0-9_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    )
+    const config = loadConfig(env)
+    expect(config.demoMode).toBe(true)
+  })
+
+  it('never keeps a wildcard CORS origin and parses an allow-list', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://shop.example, https://www.shop.example' })
+    expect(config.CORS_ORIGINS).toEqual(['https://shop.example', 'https://www.shop.example'])
+  })
+
+  it('freezes the config', () => {
+    const config = loadConfig({})
+    expect(Object.isFrozen(config)).toBe(true)
+  })
+})
