@@ -99,6 +99,12 @@ export const envSchema = z.object({
     .min(0)
     .default(10_000)
     .describe('How long in-flight requests may take to finish after SIGTERM'),
+  DEMO_STOREFRONT: z
+    .stringbool()
+    .optional()
+    .describe(
+      'Serve the /demo storefront and its demo-only login outside demo mode (a bridge pointed at the simulator); never in production',
+    ),
 })
 
 export type Env = z.infer<typeof envSchema>
