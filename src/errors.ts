@@ -27,6 +27,8 @@ export const errorCatalogue = {
   CHECKOUT_ALREADY_PROCESSED: { status: 422, title: 'This checkout has already been processed' },
   CARD_DECLINED: { status: 402, title: 'The payment was declined' },
   SCA_REQUIRED: { status: 402, title: 'The payment needs customer authentication' },
+  CHECKOUT_NOT_CHARGED: { status: 503, title: 'The charge did not go through; it is safe to try again' },
+  CHECKOUT_OUTCOME_UNKNOWN: { status: 502, title: 'Whether the charge went through is not known yet' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   UPSTREAM_BUSY: { status: 503, title: 'Recharge is at its rate limit; retry shortly' },
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Recharge did not answer correctly' },
