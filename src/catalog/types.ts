@@ -66,3 +66,37 @@ export interface CatalogService {
   listProducts(page: { cursor?: string; limit?: number }): Promise<CatalogPage>
   getSettings(): Promise<CatalogSettings>
 }
+
+/** A response body serialised once when cached, with its strong ETag computed at the same time. */
+export interface CatalogDocument {
+  /** Quoted strong ETag: `"<base64url sha-256 of body>"`. */
+  etag: string
+  /** The JSON response body, sent as is. */
+  body: string
+}
+
+export interface CatalogDocumentResult extends CatalogDocument {
+  /** The cache's answer for the entry (`X-Cache`). */
+  state: 'HIT' | 'MISS' | 'STALE'
+  ageMs: number
+}
+
+/**
+ * What the catalog routes use: the same data as `CatalogService`, as precomputed documents, so a cache hit is sent
+ * without re-serialising or re-hashing.
+ */
+export interface CatalogDocuments {
+  /** `{"product": CatalogProduct, "meta": {"version": "2021-08"}}`, or null when Recharge has no such product. */
+  productDocument(externalProductId: string, options?: { deadlineMs?: number }): Promise<CatalogDocumentResult | null>
+  /** `CatalogPage` as a document; `cursor` is one of ours (opaque), an invalid one throws VALIDATION_FAILED. */
+  pageDocument(page: { cursor?: string; limit?: number }): Promise<CatalogDocumentResult>
+  /** `CatalogSettings` as a document. */
+  settingsDocument(): Promise<CatalogDocumentResult>
+}
+
+/** Cache tags the catalog's entries carry; webhooks invalidate through them. */
+export const catalogTags = {
+  product: (externalProductId: string) => `product:${externalProductId}`,
+  catalog: 'catalog',
+  store: 'store',
+} as const
