@@ -1,3 +1,5 @@
+import type { preHandlerAsyncHookHandler } from 'fastify'
+
 /**
  * Identity contract. The auth plugin (src/plugins/auth.ts) decorates:
  *  - `app.requireShopper`: preHandler; on success sets `request.shopper`, otherwise 401 problem+json.
@@ -16,11 +18,25 @@ export interface Shopper {
  * plugin then: stores the first response for (principal, method, route, key) and replays it for the same key and
  * same body; answers 409 IDEMPOTENCY_KEY_IN_USE while the first is in flight; 422 IDEMPOTENCY_KEY_REUSED for a
  * different body; 428 IDEMPOTENCY_KEY_REQUIRED when 'required' and the header is missing.
+ *
+ * The principal (whose keys these are) is `request.idempotencyPrincipal` when a route's earlier preHandler sets it
+ * (e.g. the checkout a storefront client is bound to), else the shopper's customer id, else the client IP. The
+ * plugin's own preHandler runs after the route's preHandlers, so `requireShopper` has already run.
  */
 export type IdempotencyMode = 'optional' | 'required'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     idempotency?: IdempotencyMode
+  }
+  interface FastifyRequest {
+    /** Set by `app.requireShopper`; null on routes without it. */
+    shopper: Shopper | null
+    /** Set by a route (in a preHandler) to scope Idempotency-Keys when there is no shopper. */
+    idempotencyPrincipal: string | null
+  }
+  interface FastifyInstance {
+    requireShopper: preHandlerAsyncHookHandler
+    requireAdmin: preHandlerAsyncHookHandler
   }
 }

@@ -1,4 +1,109 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { AppError } from '../errors.ts'
+import { CustomerTokenError, secretKey, type TokenRejection, verifyCustomerToken } from '../shopper/customer-token.ts'
+import type { IdentityResolver } from '../shopper/identity.ts'
+import type { Shopper } from './auth-types.ts'
 
-// Placeholder: filled in by the auth capability.
-export default fp(async function authPlugin() {}, { name: 'auth', dependencies: ['redis', 'metrics'] })
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Maps a verified token subject to a Recharge customer (set by the shopper plugin over the cached client). */
+    shopperIdentity: { resolve: IdentityResolver | null }
+  }
+}
+
+/**
+ * Shopper and admin authentication.
+ *
+ * `requireShopper` verifies `Authorization: Bearer <customer token>` (HS256 only, `exp` required, ≤ 1 h), then maps
+ * its subject to the Recharge customer through the cached lookup. Every failure of the token itself is a 401 with a
+ * `WWW-Authenticate` challenge; a valid token whose subject Recharge does not know is a 404 CUSTOMER_NOT_FOUND (the
+ * shopper is who they say, they just have no subscriptions yet: a storefront shows "no subscriptions" instead of
+ * sending them to log in again).
+ *
+ * `requireAdmin` compares `Authorization: Bearer <ADMIN_API_KEY>` in constant time.
+ */
+const rejectionDetail: Record<TokenRejection, string> = {
+  malformed: 'The customer token is not a well-formed JWT.',
+  signature: 'The customer token is not signed by this store.',
+  expired: 'The customer token has expired; ask the storefront for a new one.',
+  claims: 'The customer token has an invalid claim.',
+  lifetime: 'The customer token lives longer than the 1 hour allowed.',
+  subject: 'The customer token does not name a customer (sub must be an email or an external customer id).',
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return null
+  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header)
+  return match?.[1] ?? null
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest()
+}
+
+function unauthenticated(reply: FastifyReply, detail: string, invalidToken: boolean): AppError {
+  reply.header(
+    'www-authenticate',
+    invalidToken ? 'Bearer realm="recharge-bridge", error="invalid_token"' : 'Bearer realm="recharge-bridge"',
+  )
+  return new AppError('UNAUTHENTICATED', { detail })
+}
+
+export default fp(
+  async function authPlugin(app) {
+    const key = secretKey(app.config.CUSTOMER_TOKEN_SECRET)
+    const adminKeyDigest = digest(app.config.ADMIN_API_KEY)
+    const failures = app.metrics.counter('auth_failures_total', 'Refused shopper and admin credentials', [
+      'kind',
+      'reason',
+    ])
+
+    app.decorateRequest('shopper', null)
+    app.decorate('shopperIdentity', { resolve: null })
+
+    app.decorate('requireShopper', async function requireShopper(request: FastifyRequest, reply: FastifyReply) {
+      const token = bearerToken(request)
+      if (!token) {
+        failures.inc({ kind: 'shopper', reason: 'missing' })
+        throw unauthenticated(reply, 'Send the customer token as Authorization: Bearer <token>.', false)
+      }
+      let subject: Awaited<ReturnType<typeof verifyCustomerToken>>['subject']
+      try {
+        ;({ subject } = await verifyCustomerToken(token, key))
+      } catch (error) {
+        if (!(error instanceof CustomerTokenError)) throw error
+        failures.inc({ kind: 'shopper', reason: error.reason })
+        request.log.debug({ reason: error.reason }, 'customer token refused')
+        throw unauthenticated(reply, rejectionDetail[error.reason], true)
+      }
+      const resolve = app.shopperIdentity.resolve
+      if (!resolve) throw new AppError('SERVICE_UNAVAILABLE', { detail: 'Customer lookup is not available' })
+      const identity = await resolve(subject)
+      if (!identity) {
+        failures.inc({ kind: 'shopper', reason: 'unknown_customer' })
+        throw new AppError('CUSTOMER_NOT_FOUND', {
+          detail: 'Recharge has no customer for this token yet; they appear after their first subscription.',
+        })
+      }
+      const shopper: Shopper = {
+        customerId: identity.customerId,
+        email: identity.email,
+        externalCustomerId: identity.externalCustomerId,
+      }
+      request.shopper = shopper
+    })
+
+    app.decorate('requireAdmin', async function requireAdmin(request: FastifyRequest, reply: FastifyReply) {
+      const token = bearerToken(request)
+      // Compare digests: equal length always, so timingSafeEqual never throws and timing says nothing about length.
+      if (!token || !timingSafeEqual(digest(token), adminKeyDigest)) {
+        failures.inc({ kind: 'admin', reason: token ? 'mismatch' : 'missing' })
+        throw unauthenticated(reply, 'Send the admin key as Authorization: Bearer <ADMIN_API_KEY>.', Boolean(token))
+      }
+    })
+  },
+  { name: 'auth', dependencies: ['redis', 'metrics'] },
+)

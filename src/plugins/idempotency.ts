@@ -1,4 +1,169 @@
+import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import { AppError } from '../errors.ts'
+import { FallbackIdempotencyStore } from '../idempotency/fallback-store.ts'
+import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempotency/fingerprint.ts'
+import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
+import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
+import type { IdempotencyStore, StoredResponse } from '../idempotency/types.ts'
+import './auth-types.ts'
 
-// Placeholder: filled in by the idempotency capability.
-export default fp(async function idempotencyPlugin() {}, { name: 'idempotency', dependencies: ['redis', 'metrics'] })
+/** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
+/** An in-flight marker outlives any request (requestTimeout 30 s) so a crash frees the key on its own. */
+export const IN_FLIGHT_TTL_MS = 60_000
+/** Larger responses are not stored (shopper responses are a few KiB). */
+const MAX_STORED_BODY_BYTES = 256 * 1024
+/** 4xx that mean "not processed, try again" are not final: the key is released, not stored. */
+const TRANSIENT_4XX = new Set([408, 409, 425, 429])
+/** Headers a replay must carry to mean the same thing. */
+const REPLAYED_HEADERS = ['content-type', 'location', 'cache-control']
+
+export const REPLAYED_HEADER = 'idempotent-replayed'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    idempotencyStore: IdempotencyStore
+  }
+}
+
+interface Claim {
+  key: string
+  owner: string
+  fingerprint: string
+}
+
+const claims = new WeakMap<FastifyRequest, Claim>()
+
+export interface IdempotencyPluginOptions {
+  /** Key prefix in Redis (tests use their own). */
+  keyPrefix?: string
+  /** An injected store (tests). */
+  store?: IdempotencyStore
+}
+
+function principalOf(request: FastifyRequest): string {
+  if (request.idempotencyPrincipal) return `route:${request.idempotencyPrincipal}`
+  if (request.shopper) return `customer:${request.shopper.customerId}`
+  return `ip:${request.ip}`
+}
+
+function isFinal(status: number): boolean {
+  return (status >= 200 && status < 300) || (status >= 400 && status < 500 && !TRANSIENT_4XX.has(status))
+}
+
+function bodyText(payload: unknown): string | null {
+  if (payload === undefined || payload === null) return ''
+  if (typeof payload === 'string') return payload
+  if (Buffer.isBuffer(payload)) return payload.toString('utf8')
+  return null // a stream: not replayable
+}
+
+export default fp<IdempotencyPluginOptions>(
+  async function idempotencyPlugin(app, options) {
+    const prefix = options.keyPrefix ?? 'rb:idem:'
+    const memory = new MemoryIdempotencyStore()
+    const store =
+      options.store ??
+      (app.redis ? new FallbackIdempotencyStore(new RedisIdempotencyStore(app.redis), memory, app.log) : memory)
+    app.decorate('idempotencyStore', store)
+    app.decorateRequest('idempotencyPrincipal', null)
+
+    const outcomes = app.metrics.counter('idempotency_requests_total', 'Idempotency-Key handling by outcome', [
+      'outcome',
+    ])
+
+    const gate: preHandlerHookHandler = async function idempotencyGate(request, reply) {
+      const mode = request.routeOptions.config.idempotency
+      const header = request.headers['idempotency-key']
+      if (header === undefined) {
+        if (mode === 'required') {
+          outcomes.inc({ outcome: 'missing' })
+          throw new AppError('IDEMPOTENCY_KEY_REQUIRED', {
+            detail: 'Send an Idempotency-Key header (for example a UUID) so a retried request is not applied twice.',
+          })
+        }
+        return
+      }
+      if (typeof header !== 'string' || !isValidIdempotencyKey(header)) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: 'Idempotency-Key must be one value of 1–255 printable ASCII characters.',
+          errors: [{ field: 'headers.idempotency-key', message: 'must be 1–255 printable ASCII characters' }],
+        })
+      }
+      const principal = principalOf(request)
+      const key = storageKey(prefix, principal, header)
+      const fingerprint = requestFingerprint({
+        method: request.method,
+        url: request.url,
+        principal,
+        body: request.body,
+      })
+      const result = await store.begin(key, fingerprint, IN_FLIGHT_TTL_MS)
+      if (result.kind === 'started') {
+        claims.set(request, { key, owner: result.owner, fingerprint })
+        outcomes.inc({ outcome: 'started' })
+        return
+      }
+      if (!result.sameRequest) {
+        outcomes.inc({ outcome: 'reused' })
+        throw new AppError('IDEMPOTENCY_KEY_REUSED', {
+          detail: 'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+        })
+      }
+      if (result.kind === 'in-flight') {
+        outcomes.inc({ outcome: 'in_flight' })
+        throw new AppError('IDEMPOTENCY_KEY_IN_USE', {
+          detail: 'The first request with this Idempotency-Key is still running; retry in a moment.',
+          retryAfter: 1,
+        })
+      }
+      outcomes.inc({ outcome: 'replayed' })
+      return replay(reply, result.response)
+    }
+
+    const settle: onSendHookHandler = async function idempotencySettle(request, reply, payload) {
+      const claim = claims.get(request)
+      if (!claim) return payload
+      claims.delete(request)
+      const body = bodyText(payload)
+      try {
+        if (isFinal(reply.statusCode) && body !== null && Buffer.byteLength(body) <= MAX_STORED_BODY_BYTES) {
+          const response: StoredResponse = { status: reply.statusCode, headers: replayHeaders(reply), body }
+          await store.complete(claim.key, claim.owner, claim.fingerprint, response, IDEMPOTENCY_TTL_MS)
+        } else {
+          await store.release(claim.key, claim.owner)
+        }
+      } catch (error) {
+        // The marker expires on its own (IN_FLIGHT_TTL_MS); the response itself is not affected.
+        request.log.warn({ err: { message: (error as Error).message } }, 'idempotency store unavailable at settle')
+      }
+      return payload
+    }
+
+    app.addHook('onRoute', (route: RouteOptions) => {
+      if (!route.config?.idempotency) return
+      route.preHandler = [...asArray(route.preHandler), gate]
+      route.onSend = [...asArray(route.onSend), settle]
+    })
+  },
+  { name: 'idempotency', dependencies: ['redis', 'metrics'] },
+)
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return []
+  return Array.isArray(value) ? value : [value]
+}
+
+function replayHeaders(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name)
+    if (value !== undefined) headers[name] = String(value)
+  }
+  return headers
+}
+
+function replay(reply: FastifyReply, response: StoredResponse): FastifyReply {
+  return reply.code(response.status).headers(response.headers).header(REPLAYED_HEADER, 'true').send(response.body)
+}

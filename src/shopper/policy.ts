@@ -1,0 +1,179 @@
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+
+/**
+ * The merchant's self-serve policy. Recharge's storefront SDK enforces the merchant's portal settings; with an admin
+ * token we get none of that, so the bridge enforces this policy server-side on every shopper action. Loaded from
+ * POLICY_FILE (JSON, see docs/policy.md and policy.example.json); every field has a safe default.
+ */
+export const shopperActions = [
+  'skip',
+  'unskip',
+  'reschedule',
+  'change_frequency',
+  'change_quantity',
+  'swap_variant',
+  'cancel',
+  'activate',
+  'update_address',
+] as const
+
+export type ShopperAction = (typeof shopperActions)[number]
+
+const DEFAULT_CANCEL_REASONS = [
+  'Too expensive',
+  'I have more than I need',
+  'I no longer need it',
+  'I want a different product',
+  'Other',
+] as const
+
+const actionsSchema = z
+  .object(
+    Object.fromEntries(shopperActions.map((action) => [action, z.boolean().optional()])) as Record<
+      ShopperAction,
+      z.ZodOptional<z.ZodBoolean>
+    >,
+  )
+  .strict()
+  .describe('Which self-serve actions shoppers may take; an omitted action keeps its default (all true)')
+
+export const policySchema = z
+  .object({
+    actions: actionsSchema.default({}),
+    cancel: z
+      .object({
+        reasons: z
+          .array(z.string().trim().min(1).max(120))
+          .min(1)
+          .max(30)
+          .refine((list) => new Set(list).size === list.length, 'reasons must be unique')
+          .default([...DEFAULT_CANCEL_REASONS])
+          .describe('The reasons a shopper picks from; one is required to cancel'),
+        comment_max_length: z
+          .number()
+          .int()
+          .min(0)
+          .max(2000)
+          .default(500)
+          .describe('Longest optional free-text comment (0 = no comment accepted)'),
+        minimum_charges_before_cancel: z
+          .number()
+          .int()
+          .min(0)
+          .max(100)
+          .default(0)
+          .describe('Successful charges a subscription needs before the shopper may cancel it'),
+      })
+      .strict()
+      .default({
+        reasons: [...DEFAULT_CANCEL_REASONS],
+        comment_max_length: 500,
+        minimum_charges_before_cancel: 0,
+      }),
+    reschedule: z
+      .object({
+        min_days_ahead: z.number().int().min(1).max(365).default(1).describe('Earliest new date, in days from today'),
+        max_days_ahead: z.number().int().min(1).max(365).default(90).describe('Latest new date, in days from today'),
+      })
+      .strict()
+      .refine((window) => window.min_days_ahead <= window.max_days_ahead, 'min_days_ahead must be ≤ max_days_ahead')
+      .default({ min_days_ahead: 1, max_days_ahead: 90 }),
+    quantity: z
+      .object({
+        min: z.number().int().min(1).max(1000).default(1),
+        max: z.number().int().min(1).max(1000).default(10),
+      })
+      .strict()
+      .refine((bounds) => bounds.min <= bounds.max, 'min must be ≤ max')
+      .default({ min: 1, max: 10 }),
+    swap: z
+      .object({
+        scope: z
+          .enum(['same_product', 'catalog'])
+          .default('same_product')
+          .describe('same_product: only variants of the subscribed product; catalog: any subscribable catalog product'),
+      })
+      .strict()
+      .default({ scope: 'same_product' }),
+  })
+  .strict()
+
+export type PolicyInput = z.input<typeof policySchema>
+
+export interface Policy {
+  readonly actions: Readonly<Record<ShopperAction, boolean>>
+  readonly cancel: {
+    readonly reasons: readonly string[]
+    readonly comment_max_length: number
+    readonly minimum_charges_before_cancel: number
+  }
+  readonly reschedule: { readonly min_days_ahead: number; readonly max_days_ahead: number }
+  readonly quantity: { readonly min: number; readonly max: number }
+  readonly swap: { readonly scope: 'same_product' | 'catalog' }
+}
+
+export class PolicyError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'PolicyError'
+  }
+}
+
+/** Parse a policy document (already JSON-decoded). Throws PolicyError listing every problem. */
+export function parsePolicy(input: unknown): Policy {
+  const parsed = policySchema.safeParse(input ?? {})
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    throw new PolicyError(`Invalid policy:\n${problems.map((line) => `  - ${line}`).join('\n')}`)
+  }
+  const value = parsed.data
+  const actions = Object.fromEntries(shopperActions.map((action) => [action, value.actions[action] ?? true])) as Record<
+    ShopperAction,
+    boolean
+  >
+  return deepFreeze({ ...value, actions })
+}
+
+/** The policy of POLICY_FILE, or the defaults when unset. A broken file stops start-up with a clear message. */
+export function loadPolicy(file: string | undefined): Policy {
+  if (!file) return parsePolicy({})
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new PolicyError(`POLICY_FILE ${file} cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    throw new PolicyError(`POLICY_FILE ${file} is not valid JSON: ${(error as Error).message}`)
+  }
+  try {
+    return parsePolicy(json)
+  } catch (error) {
+    throw new PolicyError(`POLICY_FILE ${file}: ${(error as Error).message}`)
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const item of Object.values(value)) deepFreeze(item)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** How each action is described to a shopper when the store does not allow it. */
+export const actionLabels: Record<ShopperAction, string> = {
+  skip: 'Skipping a delivery',
+  unskip: 'Restoring a skipped delivery',
+  reschedule: 'Changing the next delivery date',
+  change_frequency: 'Changing how often a subscription is delivered',
+  change_quantity: 'Changing the quantity',
+  swap_variant: 'Swapping to another product option',
+  cancel: 'Cancelling a subscription',
+  activate: 'Reactivating a subscription',
+  update_address: 'Changing the shipping address',
+}
