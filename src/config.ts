@@ -93,6 +93,12 @@ export const envSchema = z.object({
     .string()
     .optional()
     .describe('Proxies whose X-Forwarded-For is trusted (comma-separated IPs/CIDRs, or "true"); per-IP limits use it'),
+  CHECKOUT_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(6)
+    .default(60)
+    .describe('Checkout reads per client IP per minute; creates get 1/3 of it, updates 1/2, charge attempts 1/6'),
   SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
