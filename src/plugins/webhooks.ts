@@ -1,4 +1,51 @@
 import fp from 'fastify-plugin'
+import { WebhookService } from '../webhooks/service.ts'
 
-// Placeholder: filled in by the webhooks capability.
-export default fp(async function webhooksPlugin() {}, { name: 'webhooks', dependencies: ['redis', 'metrics'] })
+declare module 'fastify' {
+  interface FastifyInstance {
+    webhooks: WebhookService
+  }
+}
+
+/**
+ * Webhook intake state and workers. The service always exists (the intake route needs its queue); the consumers and
+ * the registration watchdog start only when background workers are on, and stop on close after draining.
+ */
+export default fp(
+  async function webhooksPlugin(app) {
+    const service = new WebhookService(app, app.deps.webhooks)
+    app.decorate('webhooks', service)
+
+    if (!app.config.RECHARGE_WEBHOOK_SECRET) {
+      app.readiness.add('webhooks', async () => ({
+        ok: true,
+        detail:
+          'disabled: RECHARGE_WEBHOOK_SECRET is unset, deliveries are refused with 503 and caches expire by TTL only',
+      }))
+    } else if (service.watchdog) {
+      const watchdog = service.watchdog
+      app.readiness.add('webhooks', async () => {
+        const state = watchdog.state
+        if (!state.checkedAt) return { ok: true, detail: 'registration not checked yet' }
+        if (state.error) return { ok: false, detail: `registration check failed: ${state.error}` }
+        if (state.missing.length > 0) {
+          return {
+            ok: false,
+            detail: `${state.missing.length} webhook topic(s) not registered: ${state.missing.join(', ')}`,
+          }
+        }
+        return { ok: true, detail: `registered (checked ${state.checkedAt})` }
+      })
+    }
+
+    if (app.deps.backgroundWorkers === false) return
+    app.addHook('onReady', async () => {
+      await service.start()
+    })
+    // preClose: stop consuming while Redis is still open (the redis plugin closes its client in onClose).
+    app.addHook('preClose', async () => {
+      await service.stop()
+    })
+  },
+  { name: 'webhooks', dependencies: ['redis', 'metrics', 'health'] },
+)

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RedisClient } from '../../plugins/redis.ts'
+import type { Job, JobHandler, JobQueue, QueueTuning } from './types.ts'
+
+export interface RedisStreamQueueOptions extends QueueTuning {
+  /** Client for short commands (XADD, XACK): the app's client, with its command timeout. */
+  redis: RedisClient
+  /** Creates the connection used for blocking reads; owned (connected and closed) by the queue. */
+  createBlockingClient: () => RedisClient
+  stream: string
+  /** Stream that receives jobs which failed maxAttempts times, with the last error. */
+  deadLetterStream: string
+  group: string
+  /** Safety cap on the stream length (approximate trim). Done jobs are deleted, so the stream stays short. */
+  maxLen: number
+  /** How long one XREADGROUP blocks; also the longest stop() waits for an idle consumer. */
+  blockMs: number
+}
+
+type StreamMessage = { id: string; message: Record<string, string> }
+
+function entryTime(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')))
+}
+
+/**
+ * A durable job queue on a Redis stream and consumer group. A job is in the stream before enqueue() resolves; a
+ * consumer reads it with XREADGROUP (it then sits in the group's pending list under this consumer), and it is removed
+ * (XACK + XDEL) only after the handler succeeded. A job whose consumer died or whose handler failed stays pending and
+ * is taken over by any consumer with XAUTOCLAIM once it has been idle retryAfterMs; after maxAttempts deliveries it
+ * moves to the dead-letter stream. So a crash between acknowledgement and processing loses nothing.
+ */
+export class RedisStreamQueue implements JobQueue {
+  readonly kind = 'redis' as const
+  /** Unique per process: a restarted process reclaims its predecessor's jobs through XAUTOCLAIM. */
+  readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
+  private readonly options: RedisStreamQueueOptions
+  private blocking: RedisClient | null = null
+  private handler: JobHandler | null = null
+  private running = false
+  private loop: Promise<void> | null = null
+  private lastClaimAt = 0
+
+  constructor(options: RedisStreamQueueOptions) {
+    this.options = options
+  }
+
+  async enqueue(fields: Record<string, string>): Promise<string> {
+    return this.options.redis.xAdd(this.options.stream, '*', fields, {
+      TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.options.maxLen },
+    })
+  }
+
+  async pending(): Promise<number> {
+    try {
+      const summary = await this.options.redis.xPending(this.options.stream, this.options.group)
+      const unread = await this.options.redis.xLen(this.options.stream)
+      // Entries are deleted when done, so the stream length is what is left to do (read or not).
+      return Math.max(Number(summary.pending), Number(unread))
+    } catch {
+      return Number(await this.options.redis.xLen(this.options.stream))
+    }
+  }
+
+  async start(handler: JobHandler): Promise<void> {
+    this.handler = handler
+    const client = this.options.createBlockingClient()
+    client.on('error', (error: unknown) => this.options.onError?.(error))
+    await client.connect()
+    this.blocking = client
+    await this.ensureGroup()
+    this.running = true
+    this.loop = this.run()
+  }
+
+  private async ensureGroup(): Promise<void> {
+    const client = this.blocking as RedisClient
+    try {
+      // From the stream's beginning: jobs enqueued before the first consumer ever started are not skipped.
+      await client.xGroupCreate(this.options.stream, this.options.group, '0', { MKSTREAM: true })
+    } catch (error) {
+      if (!(error instanceof Error && error.message.includes('BUSYGROUP'))) throw error
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0
+    while (this.running) {
+      try {
+        if (Date.now() - this.lastClaimAt >= Math.min(this.options.retryAfterMs, 5_000)) {
+          this.lastClaimAt = Date.now()
+          await this.claimStale()
+        }
+        if (!this.running) break
+        const replies = await (this.blocking as RedisClient).xReadGroup(
+          this.options.group,
+          this.consumer,
+          { key: this.options.stream, id: '>' },
+          { COUNT: this.options.batchSize, BLOCK: this.options.blockMs },
+        )
+        failures = 0
+        const messages = (replies as { messages: StreamMessage[] }[] | null)?.[0]?.messages ?? []
+        await this.handleBatch(messages.map((message) => this.toJob(message, 1)))
+      } catch (error) {
+        if (error instanceof Error && error.message.includes('NOGROUP')) {
+          await this.ensureGroup().catch(() => {})
+          continue
+        }
+        this.options.onError?.(error)
+        failures++
+        if (this.running) await sleep(Math.min(100 * 2 ** failures, 2_000))
+      }
+    }
+  }
+
+  /** Take over jobs idle longer than retryAfterMs: a crashed consumer's, or ones whose handler failed. */
+  private async claimStale(): Promise<void> {
+    const client = this.blocking as RedisClient
+    let cursor = '0-0'
+    do {
+      const reply = await client.xAutoClaim(
+        this.options.stream,
+        this.options.group,
+        this.consumer,
+        this.options.retryAfterMs,
+        cursor,
+        { COUNT: this.options.batchSize },
+      )
+      cursor = reply.nextId
+      const messages = reply.messages.filter((message): message is StreamMessage => message !== null)
+      if (reply.deletedMessages.length > 0) {
+        // Trimmed away while pending (stream over maxLen): nothing to process, only the pending entry to clear.
+        await client.xAck(this.options.stream, this.options.group, reply.deletedMessages)
+      }
+      if (messages.length === 0) continue
+      const jobs = await Promise.all(
+        messages.map(async (message) => this.toJob(message, await this.deliveries(message.id))),
+      )
+      await this.handleBatch(jobs)
+    } while (cursor !== '0-0' && this.running)
+  }
+
+  private async deliveries(id: string): Promise<number> {
+    const [entry] = await (this.blocking as RedisClient).xPendingRange(
+      this.options.stream,
+      this.options.group,
+      id,
+      id,
+      1,
+    )
+    return entry ? Number(entry.deliveriesCounter) : 1
+  }
+
+  private toJob(message: StreamMessage, attempt: number): Job {
+    return { id: message.id, fields: { ...message.message }, attempt, enqueuedAt: entryTime(message.id) }
+  }
+
+  private async handleBatch(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return
+    await Promise.all(jobs.map((job) => this.handle(job)))
+  }
+
+  private async handle(job: Job): Promise<void> {
+    const client = this.blocking as RedisClient
+    try {
+      await (this.handler as JobHandler)(job)
+    } catch (error) {
+      if (job.attempt < this.options.maxAttempts) {
+        // Left pending: claimStale() retries it after retryAfterMs.
+        this.options.onError?.(error)
+        return
+      }
+      const message = error instanceof Error ? error.message : String(error)
+      await client.xAdd(
+        this.options.deadLetterStream,
+        '*',
+        { ...job.fields, error: message.slice(0, 500) },
+        {
+          TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: this.options.maxLen },
+        },
+      )
+      this.options.onDeadLetter?.({ job, error: message })
+    }
+    await client.multi().xAck(this.options.stream, this.options.group, job.id).xDel(this.options.stream, job.id).exec()
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running && !this.blocking) return
+    this.running = false
+    // The loop ends after the current XREADGROUP returns (≤ blockMs) and the jobs in hand are done.
+    const drained = await Promise.race([
+      (this.loop ?? Promise.resolve()).then(() => true),
+      sleep(this.options.drainMs + this.options.blockMs).then(() => false),
+    ])
+    const client = this.blocking
+    this.blocking = null
+    if (!client) return
+    // A job still in hand stays pending and is reclaimed by another consumer (or this one after a restart).
+    if (drained && client.isOpen) await client.close().catch(() => client.destroy())
+    else client.destroy()
+  }
+}

@@ -1,0 +1,191 @@
+import type { FastifyInstance } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { createBlockingRedisClient, type RedisClient } from '../plugins/redis.ts'
+import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
+import { createForwardHandler } from './forwarder.ts'
+import { type Accepted, acceptDelivery, type IntakeRequest } from './intake.ts'
+import { type WebhookMetrics, webhookMetrics } from './metrics.ts'
+import { createDeliveryHandler } from './processor.ts'
+import { MemoryQueue } from './queue/memory.ts'
+import { RedisStreamQueue } from './queue/redis-stream.ts'
+import type { Job, JobQueue, QueueTuning } from './queue/types.ts'
+import { type EventStore, MemoryEventStore, RedisEventStore } from './store.ts'
+import { RegistrationWatchdog } from './watchdog.ts'
+
+/** Knobs tests and embedders may set through `buildApp(config, { webhooks: … })`. */
+export interface WebhookTuning {
+  /** Redis key prefix of the streams, dedupe and version keys. Default `rb:webhooks`. */
+  keyPrefix?: string
+  /** Idle time after which a failed or orphaned job is retried. Default 30 s. */
+  retryAfterMs?: number
+  /** XREADGROUP block time (also the longest an idle consumer delays shutdown). Default 2 s. */
+  blockMs?: number
+  /** Attempts before dead-lettering. Default 8. */
+  maxAttempts?: number
+  /** Run the registration watchdog. Default: a secret is set, background workers run and NODE_ENV is not test. */
+  watchdog?: boolean
+  watchdogIntervalMs?: number
+  /** Test hook run before each delivery is processed. */
+  beforeProcess?: (job: Job) => Promise<void>
+  forwardDispatcher?: Dispatcher
+}
+
+declare module '../app.ts' {
+  interface AppDeps {
+    webhooks?: WebhookTuning
+  }
+}
+
+/** What the webhook routes and the CLI use. */
+export class WebhookService {
+  readonly metrics: WebhookMetrics
+  readonly store: EventStore
+  readonly intakeQueue: JobQueue
+  readonly forwardQueue: JobQueue | null
+  readonly watchdog: RegistrationWatchdog | null
+  readonly publicUrl: string
+  private readonly app: FastifyInstance
+  private readonly tuning: WebhookTuning
+  private pendingTimer: NodeJS.Timeout | null = null
+
+  constructor(app: FastifyInstance, tuning: WebhookTuning = {}) {
+    this.app = app
+    this.tuning = tuning
+    this.metrics = webhookMetrics(app.metrics)
+    this.publicUrl = app.config.PUBLIC_URL
+    const prefix = tuning.keyPrefix ?? 'rb:webhooks'
+    const redis = app.redis
+    this.store = redis ? new RedisEventStore(redis, prefix) : new MemoryEventStore()
+    const base = {
+      maxAttempts: tuning.maxAttempts ?? 8,
+      retryAfterMs: tuning.retryAfterMs ?? 30_000,
+      drainMs: Math.max(1_000, Math.min(app.config.SHUTDOWN_GRACE_MS, 10_000)),
+      onError: (error: unknown) => app.log.debug({ err: error }, 'webhook queue error'),
+    }
+    this.intakeQueue = this.createQueue(redis, `${prefix}:deliveries`, {
+      ...base,
+      batchSize: 16,
+      onDeadLetter: ({ job, error }) => {
+        this.metrics.deadLettered.inc({ stage: 'process' })
+        app.log.error({ jobId: job.id, topic: job.fields.topic, error }, 'webhook delivery dead-lettered')
+      },
+    })
+    const { WEBHOOK_FORWARD_URL: forwardUrl, WEBHOOK_FORWARD_SECRET: forwardSecret } = app.config
+    this.forwardQueue =
+      forwardUrl && forwardSecret
+        ? this.createQueue(redis, `${prefix}:forward`, {
+            ...base,
+            batchSize: 8,
+            onDeadLetter: ({ job, error }) => {
+              this.metrics.deadLettered.inc({ stage: 'forward' })
+              app.log.error({ jobId: job.id, error }, 'webhook forward dead-lettered')
+            },
+          })
+        : null
+    if (forwardUrl && !forwardSecret)
+      app.log.warn('WEBHOOK_FORWARD_URL is set without WEBHOOK_FORWARD_SECRET: not forwarding')
+
+    const webhooks = this.rechargeWebhooks()
+    const watch =
+      tuning.watchdog ??
+      (Boolean(app.config.RECHARGE_WEBHOOK_SECRET) &&
+        app.config.NODE_ENV !== 'test' &&
+        app.deps.backgroundWorkers !== false)
+    this.watchdog =
+      watch && webhooks
+        ? new RegistrationWatchdog({
+            webhooks,
+            publicUrl: this.publicUrl,
+            intervalMs: tuning.watchdogIntervalMs ?? 10 * 60_000,
+            metrics: this.metrics,
+            log: app.log.child({ component: 'webhook-watchdog' }),
+            redis,
+            keyPrefix: prefix,
+          })
+        : null
+  }
+
+  private createQueue(redis: RedisClient | null, stream: string, tuning: QueueTuning): JobQueue {
+    if (!redis) return new MemoryQueue(tuning)
+    const url = this.app.config.REDIS_URL
+    return new RedisStreamQueue({
+      ...tuning,
+      redis,
+      createBlockingClient: () =>
+        url
+          ? createBlockingRedisClient(url, 'recharge-bridge-webhooks')
+          : // An injected client without REDIS_URL: same server, a longer command timeout for blocking reads.
+            (redis.duplicate({ commandOptions: { timeout: 10_000 } }) as RedisClient),
+      stream,
+      deadLetterStream: `${stream}:dead`,
+      group: 'recharge-bridge',
+      maxLen: 100_000,
+      blockMs: this.tuning.blockMs ?? 2_000,
+    })
+  }
+
+  /** The Recharge webhooks resource, once the client is there (`app.recharge.webhooks`). */
+  rechargeWebhooks(): WebhooksResource | null {
+    const recharge = (this.app as unknown as { recharge?: { webhooks?: WebhooksResource } }).recharge
+    return recharge?.webhooks ?? null
+  }
+
+  accept(request: IntakeRequest): Promise<Accepted> {
+    return acceptDelivery(
+      { secret: this.app.config.RECHARGE_WEBHOOK_SECRET, queue: this.intakeQueue, metrics: this.metrics },
+      request,
+    )
+  }
+
+  /** Start the consumers (and the watchdog). */
+  async start(): Promise<void> {
+    const app = this.app
+    const cache = (app as unknown as { cache?: { invalidateTags?: (tags: readonly string[]) => Promise<void> } }).cache
+    const invalidate = cache?.invalidateTags
+      ? (tags: readonly string[]) => (cache.invalidateTags as (t: readonly string[]) => Promise<void>).call(cache, tags)
+      : null
+    await this.intakeQueue.start(
+      createDeliveryHandler({
+        store: this.store,
+        invalidateTags: invalidate,
+        forwardQueue: this.forwardQueue,
+        metrics: this.metrics,
+        log: app.log.child({ component: 'webhooks' }),
+        maxAttempts: this.tuning.maxAttempts ?? 8,
+        beforeProcess: this.tuning.beforeProcess,
+      }),
+    )
+    const { WEBHOOK_FORWARD_URL: url, WEBHOOK_FORWARD_SECRET: secret } = app.config
+    if (this.forwardQueue && url && secret) {
+      await this.forwardQueue.start(
+        createForwardHandler({
+          url,
+          secret,
+          metrics: this.metrics,
+          log: app.log.child({ component: 'webhook-forwarder' }),
+          ...(this.tuning.forwardDispatcher ? { dispatcher: this.tuning.forwardDispatcher } : {}),
+        }),
+      )
+    }
+    this.watchdog?.start()
+    this.pendingTimer = setInterval(() => void this.refreshPending(), 10_000)
+    this.pendingTimer.unref()
+  }
+
+  async refreshPending(): Promise<void> {
+    try {
+      this.metrics.pending.set({ stage: 'process' }, await this.intakeQueue.pending())
+      if (this.forwardQueue) this.metrics.pending.set({ stage: 'forward' }, await this.forwardQueue.pending())
+    } catch {
+      // Redis down: the gauge keeps its last value.
+    }
+  }
+
+  /** Stop taking work, finish what is in hand. */
+  async stop(): Promise<void> {
+    if (this.pendingTimer) clearInterval(this.pendingTimer)
+    await this.watchdog?.stop()
+    await this.intakeQueue.stop()
+    await this.forwardQueue?.stop()
+  }
+}

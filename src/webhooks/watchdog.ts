@@ -1,0 +1,119 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { RedisClient } from '../plugins/redis.ts'
+import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
+import type { WebhookMetrics } from './metrics.ts'
+import { reconcileWebhooks } from './registration.ts'
+
+export interface RegistrationState {
+  /** ISO time of the last completed check, or null before the first. */
+  checkedAt: string | null
+  /** Needed topics still unregistered after the last check's repair. */
+  missing: string[]
+  /** Topics re-created by the last check (Recharge deletes a webhook after 20 failed deliveries). */
+  repaired: string[]
+  error: string | null
+}
+
+export interface WatchdogOptions {
+  webhooks: WebhooksResource
+  publicUrl: string
+  intervalMs: number
+  metrics: WebhookMetrics
+  log: FastifyBaseLogger
+  /** With Redis, one replica per interval does the check (lock) and shares the result with the others. */
+  redis: RedisClient | null
+  keyPrefix: string
+}
+
+/**
+ * Keeps our webhooks registered: every interval, list Recharge's webhooks and re-create the missing ones. Recharge
+ * deletes a webhook whose deliveries failed for 48 h (an outage, a wrong PUBLIC_URL); without this, caches would
+ * silently stop being invalidated. The state feeds /readyz.
+ */
+export class RegistrationWatchdog {
+  state: RegistrationState = { checkedAt: null, missing: [], repaired: [], error: null }
+  private readonly options: WatchdogOptions
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private readonly abort = new AbortController()
+
+  constructor(options: WatchdogOptions) {
+    this.options = options
+  }
+
+  start(firstDelayMs = 1_000): void {
+    const schedule = (delay: number) => {
+      this.timer = setTimeout(() => {
+        this.running = this.tick().finally(() => {
+          this.running = null
+          if (!this.abort.signal.aborted) schedule(this.options.intervalMs)
+        })
+      }, delay)
+      this.timer.unref()
+    }
+    schedule(firstDelayMs)
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort()
+    if (this.timer) clearTimeout(this.timer)
+    await this.running
+  }
+
+  private get lockKey() {
+    return `${this.options.keyPrefix}:watchdog:lock`
+  }
+  private get stateKey() {
+    return `${this.options.keyPrefix}:watchdog:state`
+  }
+
+  private async tick(): Promise<void> {
+    const { redis } = this.options
+    if (redis) {
+      const lockMs = Math.max(1_000, Math.floor(this.options.intervalMs * 0.9))
+      const won = await redis
+        .set(this.lockKey, '1', { NX: true, expiration: { type: 'PX', value: lockMs } })
+        .catch(() => 'OK')
+      if (won !== 'OK') {
+        // Another replica checks this round; adopt its result.
+        const shared = await redis.get(this.stateKey).catch(() => null)
+        if (shared) this.state = JSON.parse(shared) as RegistrationState
+        return
+      }
+    }
+    await this.check()
+    if (redis) {
+      await redis
+        .set(this.stateKey, JSON.stringify(this.state), {
+          expiration: { type: 'PX', value: this.options.intervalMs * 3 },
+        })
+        .catch(() => {})
+    }
+  }
+
+  /** One check and repair, now. */
+  async check(): Promise<RegistrationState> {
+    try {
+      const result = await reconcileWebhooks(this.options.webhooks, this.options.publicUrl, {
+        signal: this.abort.signal,
+      })
+      const missing = result.failed.map((failure) => failure.topic)
+      this.state = { checkedAt: new Date().toISOString(), missing, repaired: result.created, error: null }
+      if (result.created.length > 0) {
+        this.options.log.warn({ topics: result.created }, 'webhooks were missing at Recharge and were re-registered')
+      }
+      if (missing.length > 0) {
+        this.options.log.error({ failed: result.failed }, 'webhooks could not be registered')
+      }
+      this.options.metrics.registered.set(missing.length)
+    } catch (error) {
+      this.state = {
+        ...this.state,
+        checkedAt: new Date().toISOString(),
+        error: error instanceof Error ? error.message : String(error),
+      }
+      this.options.log.warn({ err: error }, 'webhook registration check failed')
+    }
+    return this.state
+  }
+}
