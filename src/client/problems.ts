@@ -1,0 +1,75 @@
+import type { ErrorCode, FieldError } from '../errors.ts'
+
+/**
+ * What a shopper should read for each stable error code. Storefronts switch on `code`, never on `title` or `detail`
+ * (those are for developers). Keyed by the server's catalogue; a unit test fails when a catalogue code has no sentence
+ * here (a code without one falls back to its title).
+ */
+export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
+  BAD_REQUEST: 'Something in that request was not right. Please try again.',
+  VALIDATION_FAILED: 'Please check the highlighted details and try again.',
+  UNAUTHENTICATED: 'Your session has ended. Please sign in again.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  NOT_FOUND: 'We could not find that. It may have been removed.',
+  ROUTE_NOT_FOUND: 'This feature is not available.',
+  METHOD_NOT_ALLOWED: 'This feature is not available.',
+  IDEMPOTENCY_KEY_IN_USE: 'We are still working on your previous request. One moment, please.',
+  CONFLICT: 'This subscription is being updated by another request. Please try again in a moment.',
+  PAYLOAD_TOO_LARGE: 'That request was too large.',
+  UNSUPPORTED_MEDIA_TYPE: 'That request was not understood.',
+  IDEMPOTENCY_KEY_REUSED: 'That request changed while it was being sent. Please start again.',
+  IDEMPOTENCY_KEY_REQUIRED: 'That request could not be sent safely. Please try again.',
+  CUSTOMER_NOT_FOUND: 'We could not find a subscription account for you.',
+  PORTAL_LINK_INVALID: 'This link has expired. Please go back to your account and open it again.',
+  PORTAL_UNAVAILABLE: 'Subscription management is not available right now. Please try again later.',
+  ACTION_NOT_ALLOWED: 'This action is not allowed by the store.',
+  UNPROCESSABLE: 'That change cannot be made.',
+  UPSTREAM_REJECTED: 'That change was not accepted. Please check the details and try again.',
+  CHECKOUT_IN_PROGRESS: 'Your payment is already being processed.',
+  CHECKOUT_ALREADY_PROCESSED: 'This order has already been placed.',
+  CHECKOUT_NOT_CHARGED: 'Your payment did not go through and you were not charged. Please try again.',
+  CARD_DECLINED: 'Your card was declined. Please use another card.',
+  SCA_REQUIRED: 'Your bank needs you to confirm this payment.',
+  CHECKOUT_OUTCOME_UNKNOWN: 'We are confirming your payment. Please wait a moment before trying again.',
+  RATE_LIMITED: 'Too many attempts. Please wait a moment and try again.',
+  UPSTREAM_BUSY: 'The store is busy right now. Please try again in a few seconds.',
+  UPSTREAM_UNAVAILABLE: 'The subscription service is not responding. Please try again shortly.',
+  UPSTREAM_TIMEOUT: 'The subscription service is taking too long. Please try again shortly.',
+  SERVICE_UNAVAILABLE: 'The store is temporarily unavailable. Please try again shortly.',
+  INTERNAL: 'Something went wrong on our side. Please try again.',
+}
+
+/** The problem+json document every error response carries (RFC 9457 plus a stable `code` and the request id). */
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  detail?: string
+  code: string
+  requestId?: string
+  errors?: readonly FieldError[]
+  [extension: string]: unknown
+}
+
+export function isProblem(value: unknown): value is Problem {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { code?: unknown }).code === 'string' &&
+    typeof (value as { status?: unknown }).status === 'number'
+  )
+}
+
+const fallback = 'Something went wrong on our side. Please try again.'
+
+/** A sentence for a person, from whatever an error response (or a failed fetch) produced. */
+export function shopperMessage(error: unknown): string {
+  if (isProblem(error)) {
+    const known = (shopperMessages as Record<string, string | undefined>)[error.code]
+    if (known) return known
+    if (error.status >= 500) return fallback
+    return error.title
+  }
+  if (error instanceof TypeError) return 'We could not reach the store. Check your connection and try again.'
+  return fallback
+}
