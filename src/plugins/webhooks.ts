@@ -38,7 +38,8 @@ export default fp(
       })
     }
 
-    if (app.deps.backgroundWorkers === false) return
+    // Without a secret no delivery can be accepted, so there is nothing to consume.
+    if (app.deps.backgroundWorkers === false || !app.config.RECHARGE_WEBHOOK_SECRET) return
     app.addHook('onReady', async () => {
       await service.start()
     })

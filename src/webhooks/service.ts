@@ -18,7 +18,7 @@ export interface WebhookTuning {
   keyPrefix?: string
   /** Idle time after which a failed or orphaned job is retried. Default 30 s. */
   retryAfterMs?: number
-  /** XREADGROUP block time (also the longest an idle consumer delays shutdown). Default 2 s. */
+  /** XREADGROUP block time (also the longest an idle consumer delays shutdown). Default 1 s. */
   blockMs?: number
   /** Attempts before dead-lettering. Default 8. */
   maxAttempts?: number
@@ -120,7 +120,7 @@ export class WebhookService {
       deadLetterStream: `${stream}:dead`,
       group: 'recharge-bridge',
       maxLen: 100_000,
-      blockMs: this.tuning.blockMs ?? 2_000,
+      blockMs: this.tuning.blockMs ?? 1_000,
     })
   }
 

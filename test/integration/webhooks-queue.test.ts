@@ -1,0 +1,168 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createBlockingRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { MemoryQueue } from '../../src/webhooks/queue/memory.ts'
+import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
+import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'
+import { MemoryEventStore, RedisEventStore } from '../../src/webhooks/store.ts'
+import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+
+let redis: RedisClient
+const prefix = uniquePrefix('webhooks-queue')
+const queues: JobQueue[] = []
+
+beforeAll(async () => {
+  redis = await connectRedis()
+})
+
+afterAll(async () => {
+  for (const queue of queues) await queue.stop()
+  await deleteKeys(redis, `${prefix}*`)
+  await redis.close()
+})
+
+function streamQueue(name: string, overrides: Partial<ConstructorParameters<typeof RedisStreamQueue>[0]> = {}) {
+  const queue = new RedisStreamQueue({
+    redis,
+    createBlockingClient: () => createBlockingRedisClient(redisUrl(), 'webhooks-queue-test'),
+    stream: `${prefix}:${name}`,
+    deadLetterStream: `${prefix}:${name}:dead`,
+    group: 'g',
+    maxLen: 1_000,
+    blockMs: 100,
+    maxAttempts: 3,
+    retryAfterMs: 150,
+    batchSize: 8,
+    drainMs: 1_000,
+    ...overrides,
+  })
+  queues.push(queue)
+  return queue
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await sleep(20)
+  }
+}
+
+describe('Redis stream queue', () => {
+  it('hands every enqueued job to the handler once and removes it when done', async () => {
+    const queue = streamQueue('basic')
+    const seen: Job[] = []
+    await queue.start(async (job) => {
+      seen.push(job)
+    })
+    for (let i = 0; i < 20; i++) await queue.enqueue({ n: String(i) })
+    await until(() => seen.length === 20)
+    expect(seen.map((job) => job.fields.n)).toEqual(Array.from({ length: 20 }, (_, i) => String(i)))
+    expect(seen.every((job) => job.attempt === 1)).toBe(true)
+    await until(async () => (await redis.xLen(`${prefix}:basic`)) === 0)
+    expect(await queue.pending()).toBe(0)
+  })
+
+  it('keeps jobs enqueued before any consumer existed', async () => {
+    const queue = streamQueue('early')
+    await queue.enqueue({ n: 'before' })
+    const seen: string[] = []
+    await queue.start(async (job) => {
+      seen.push(job.fields.n as string)
+    })
+    await until(() => seen.length === 1)
+    expect(seen).toEqual(['before'])
+  })
+
+  it("lets another consumer take over a dead consumer's job (crash after acknowledgement)", async () => {
+    const crashed = streamQueue('takeover', { retryAfterMs: 60_000 })
+    let started = false
+    await crashed.start(async () => {
+      started = true
+      await new Promise(() => {}) // never finishes: the process "dies" here
+    })
+    await crashed.enqueue({ n: 'x' })
+    await until(() => started)
+    await crashed.stop() // drain gives up; the job stays pending under the dead consumer
+
+    const survivor = streamQueue('takeover', { retryAfterMs: 200 })
+    const seen: Job[] = []
+    await survivor.start(async (job) => {
+      seen.push(job)
+    })
+    await until(() => seen.length === 1)
+    expect(seen[0]?.fields.n).toBe('x')
+    expect(seen[0]?.attempt).toBe(2)
+    await until(async () => (await redis.xLen(`${prefix}:takeover`)) === 0)
+  })
+
+  it('retries a failing job and dead-letters it after maxAttempts', async () => {
+    const dead: string[] = []
+    const queue = streamQueue('failing', { onDeadLetter: ({ error }) => dead.push(error) })
+    const attempts: number[] = []
+    await queue.start(async (job) => {
+      attempts.push(job.attempt)
+      throw new Error('downstream unavailable')
+    })
+    await queue.enqueue({ n: 'bad' })
+    await until(() => dead.length === 1)
+    expect(attempts).toEqual([1, 2, 3])
+    const [entry] = await redis.xRange(`${prefix}:failing:dead`, '-', '+')
+    expect(entry?.message).toMatchObject({ n: 'bad', error: 'downstream unavailable' })
+    expect(await redis.xLen(`${prefix}:failing`)).toBe(0)
+  })
+})
+
+describe('in-process queue', () => {
+  it('retries with backoff and dead-letters after maxAttempts', async () => {
+    const dead: string[] = []
+    const queue = new MemoryQueue({
+      maxAttempts: 3,
+      retryAfterMs: 10,
+      batchSize: 4,
+      drainMs: 500,
+      onDeadLetter: ({ job }) => dead.push(job.fields.n as string),
+    })
+    queues.push(queue)
+    const attempts: number[] = []
+    await queue.start(async (job) => {
+      if (job.fields.n === 'bad') {
+        attempts.push(job.attempt)
+        throw new Error('no')
+      }
+    })
+    await queue.enqueue({ n: 'bad' })
+    await queue.enqueue({ n: 'good' })
+    await until(() => dead.length === 1)
+    expect(attempts).toEqual([1, 2, 3])
+    expect(await queue.pending()).toBe(0)
+  })
+})
+
+describe.each([
+  ['redis', () => new RedisEventStore(redis, `${prefix}:store`)],
+  ['memory', () => new MemoryEventStore()],
+])('%s event store', (_name, make) => {
+  it('processes a delivery once: a second job with the same hash is a duplicate, the same job may retry', async () => {
+    const store = make()
+    expect(await store.claim('h1', 'job-a')).toBe('claimed')
+    expect(await store.claim('h1', 'job-b')).toBe('duplicate')
+    expect(await store.claim('h1', 'job-a')).toBe('claimed')
+    await store.complete('h1')
+    expect(await store.claim('h1', 'job-a')).toBe('duplicate')
+    expect(await store.claim('h2', 'job-c')).toBe('claimed')
+    await store.release('h2', 'job-c')
+    expect(await store.claim('h2', 'job-d')).toBe('claimed')
+  })
+
+  it('reports an older version of a record as stale and never moves the version back', async () => {
+    const store = make()
+    const ref = (updatedAt: number) => ({ resource: 'subscription', id: '42', updatedAt })
+    expect(await store.observe(ref(2_000))).toBe('fresh')
+    expect(await store.observe(ref(1_000))).toBe('stale')
+    expect(await store.observe(ref(2_000))).toBe('fresh')
+    expect(await store.observe(ref(3_000))).toBe('fresh')
+    expect(await store.observe(ref(2_500))).toBe('stale')
+    expect(await store.observe({ resource: 'subscription', id: '42', updatedAt: null })).toBe('fresh')
+  })
+})
