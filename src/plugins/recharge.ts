@@ -1,4 +1,55 @@
 import fp from 'fastify-plugin'
+import type { RechargeClient } from '../recharge/client.ts'
+import { createRecharge } from '../recharge/create.ts'
+import { prometheusRechargeMetrics } from '../recharge/observability.ts'
+import { FailoverGcra } from '../recharge/queue/failover-gcra.ts'
 
-// Placeholder: filled in by the recharge capability.
-export default fp(async function rechargePlugin() {}, { name: 'recharge', dependencies: ['redis', 'metrics'] })
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The typed Recharge client: every call goes through the shared rate-limit-aware queue. */
+    recharge: RechargeClient
+  }
+}
+
+/**
+ * Creates the Recharge layer for the app: the dispatcher (a Pool, or the injected `deps.rechargeDispatcher` with the
+ * credentials interceptor composed onto it), the queue (shared GCRA in Redis when `app.redis`, in process
+ * otherwise) and the client. On close it drains admitted calls, then closes the pool.
+ */
+export default fp(
+  async function rechargePlugin(app) {
+    const { config } = app
+    const token = config.RECHARGE_API_TOKEN
+    if (!token) {
+      // Demo mode fills the simulator's token before buildApp; anything else is a wiring mistake.
+      throw new Error('RECHARGE_API_TOKEN is required to build the Recharge client')
+    }
+    const log = app.log.child({ component: 'recharge' })
+    const stack = createRecharge({
+      baseUrl: config.RECHARGE_API_URL,
+      token,
+      apiVersion: config.RECHARGE_API_VERSION,
+      bucketSize: config.RECHARGE_BUCKET_SIZE,
+      leakRate: config.RECHARGE_LEAK_RATE,
+      redis: app.redis,
+      dispatcher: app.deps.rechargeDispatcher,
+      log,
+      metrics: prometheusRechargeMetrics(app.metrics),
+    })
+    app.decorate('recharge', stack.client)
+
+    app.readiness.add('recharge-queue', async () => {
+      const degraded = stack.store instanceof FailoverGcra && stack.store.degraded
+      // Degraded still serves (at a conservative share); readiness reports it without failing the replica.
+      return {
+        ok: true,
+        detail: `${stack.queue.pending} calls in flight${degraded ? '; limiter degraded (in-process share)' : ''}`,
+      }
+    })
+
+    app.addHook('onClose', async () => {
+      await stack.close(config.SHUTDOWN_GRACE_MS)
+    })
+  },
+  { name: 'recharge', dependencies: ['redis', 'metrics', 'health'] },
+)

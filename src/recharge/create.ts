@@ -1,0 +1,91 @@
+import type { Dispatcher } from 'undici'
+import type { RedisClient } from '../plugins/redis.ts'
+import { createRechargeClient, type RechargeClient } from './client.ts'
+import { createRechargeDispatcher } from './dispatcher.ts'
+import { tokenFingerprint } from './fingerprint.ts'
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import { LocalAddressLocks, RedisAddressLocks } from './queue/address-lock.ts'
+import { FailoverGcra } from './queue/failover-gcra.ts'
+import { type GcraStore, gcraParams, LocalGcra } from './queue/gcra.ts'
+import { RechargeQueue } from './queue/queue.ts'
+import { RedisGcra } from './queue/redis-gcra.ts'
+import { Transport } from './transport.ts'
+
+/**
+ * Assembles the Recharge layer outside of Fastify (the plugin, the CLI and the queue benchmark all use this):
+ * dispatcher (with the credentials interceptor) → queue (shared GCRA in Redis, or in process) → transport → client.
+ */
+export interface RechargeOptions {
+  baseUrl: string
+  token: string
+  apiVersion: string
+  bucketSize: number
+  leakRate: number
+  /** Shared budget across replicas when set; in-process otherwise. */
+  redis?: RedisClient | null | undefined
+  /** Prefix of every Redis key (default `rb`); the token fingerprint is appended as the hash tag. */
+  keyPrefix?: string
+  /** Replicas expected to share the token: while Redis is down each one uses this share of the rate (default 2). */
+  expectedReplicas?: number
+  dispatcher?: Dispatcher | undefined
+  log?: RechargeLog
+  metrics?: RechargeMetrics
+  /** Override of the safety margin (calls kept free below the top of the bucket). */
+  safety?: number
+}
+
+export interface RechargeStack {
+  client: RechargeClient
+  queue: RechargeQueue
+  store: GcraStore
+  /** Drains admitted calls, then closes the pool we created. */
+  close(drainTimeoutMs?: number): Promise<void>
+}
+
+export function createRecharge(options: RechargeOptions): RechargeStack {
+  const log = options.log ?? noopLog
+  const metrics = options.metrics ?? noopMetrics
+  const params = gcraParams({
+    capacity: options.bucketSize,
+    ratePerSecond: options.leakRate,
+    ...(options.safety === undefined ? {} : { safety: options.safety }),
+  })
+  const keyPrefix = `${options.keyPrefix ?? 'rb'}:{${tokenFingerprint(options.token)}}`
+  let store: GcraStore
+  if (options.redis) {
+    const replicas = Math.max(1, options.expectedReplicas ?? 2)
+    const share = gcraParams({
+      capacity: Math.max(2, Math.floor(options.bucketSize / 2)),
+      ratePerSecond: options.leakRate / replicas,
+      ...(options.safety === undefined ? {} : { safety: options.safety }),
+    })
+    store = new FailoverGcra({
+      shared: new RedisGcra({ redis: options.redis, keyPrefix, params }),
+      local: new LocalGcra(share),
+      log,
+      metrics,
+    })
+  } else {
+    store = new LocalGcra(params)
+  }
+  const locks = options.redis
+    ? new RedisAddressLocks({ redis: options.redis, keyPrefix, log })
+    : new LocalAddressLocks()
+  const queue = new RechargeQueue({ store, locks, metrics, log })
+  const { dispatcher, close } = createRechargeDispatcher({
+    baseUrl: options.baseUrl,
+    token: options.token,
+    apiVersion: options.apiVersion,
+    dispatcher: options.dispatcher,
+  })
+  const transport = new Transport({ dispatcher, baseUrl: options.baseUrl, queue, log, metrics })
+  return {
+    client: createRechargeClient(transport),
+    queue,
+    store,
+    async close(drainTimeoutMs) {
+      await queue.drain(drainTimeoutMs)
+      await close()
+    },
+  }
+}

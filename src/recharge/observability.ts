@@ -1,0 +1,63 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Metrics } from '../plugins/metrics.ts'
+import type { Lane } from './types.ts'
+
+/** The log methods the Recharge layer uses (pino's shape); a no-op outside an app. */
+export type RechargeLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>
+
+/** What the Recharge layer reports. Label values are lanes, path templates and status codes: never ids or secrets. */
+export interface RechargeMetrics {
+  queueWait(lane: Lane, seconds: number): void
+  admissionRejected(lane: Lane): void
+  upstreamResponse(operation: string, status: string): void
+  upstreamRateLimited(): void
+  bucketLevel(used: number): void
+  degraded(on: boolean): void
+}
+
+const nothing = () => {}
+
+export const noopLog: RechargeLog = { debug: nothing, info: nothing, warn: nothing, error: nothing }
+
+export const noopMetrics: RechargeMetrics = {
+  queueWait: nothing,
+  admissionRejected: nothing,
+  upstreamResponse: nothing,
+  upstreamRateLimited: nothing,
+  bucketLevel: nothing,
+  degraded: nothing,
+}
+
+/** Bind the Recharge metrics to an app's Prometheus registry. */
+export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
+  const wait = metrics.histogram(
+    'recharge_queue_wait_seconds',
+    'Time a Recharge call waited for its rate-limit slot, by lane',
+    ['lane'],
+    [0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
+  )
+  const rejected = metrics.counter(
+    'recharge_admissions_rejected_total',
+    'Recharge calls refused at admission because their slot was past their deadline, by lane',
+    ['lane'],
+  )
+  const responses = metrics.counter(
+    'recharge_upstream_responses_total',
+    'Recharge answers by operation (method and path template) and status ("error" when none)',
+    ['operation', 'status'],
+  )
+  const limited = metrics.counter('recharge_upstream_429_total', 'Upstream 429 answers (each one sets the bucket full)')
+  const level = metrics.gauge('recharge_bucket_level', 'Calls in the token bucket as Recharge last reported them')
+  const degraded = metrics.gauge(
+    'recharge_limiter_degraded',
+    '1 while the shared (Redis) limiter is unavailable and an in-process share of the budget is used',
+  )
+  return {
+    queueWait: (lane, seconds) => wait.observe({ lane }, seconds),
+    admissionRejected: (lane) => rejected.inc({ lane }),
+    upstreamResponse: (operation, status) => responses.inc({ operation, status }),
+    upstreamRateLimited: () => limited.inc(),
+    bucketLevel: (used) => level.set(used),
+    degraded: (on) => degraded.set(on ? 1 : 0),
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod'
+import type { CallOptions, QueryValue, RechargeTransport } from './types.ts'
+
+/**
+ * Cursor pagination (2021-11): list bodies carry `next_cursor` / `previous_cursor` (null, absent or "" at the ends).
+ * A follow-up page must send ONLY `cursor` and `limit`: Recharge answers 422 when any filter comes with a cursor
+ * (the cursor already encodes the filters and sort).
+ */
+
+export interface Page<T> {
+  items: T[]
+  nextCursor: string | null
+  previousCursor: string | null
+}
+
+/** Recharge's maximum page size; the default is 50. */
+export const MAX_PAGE_SIZE = 250
+
+const cursor = z
+  .string()
+  .nullish()
+  .transform((value) => (value ? value : null))
+
+/** The schema of a list body whose rows sit under `key` (`{"subscriptions": [...], "next_cursor": ...}`). */
+export function pageSchema<S extends z.ZodType>(key: string, item: S): z.ZodType<Page<z.output<S>>> {
+  return z.object({ [key]: z.array(item), next_cursor: cursor, previous_cursor: cursor }).transform((body) => ({
+    items: body[key] as z.output<S>[],
+    nextCursor: body.next_cursor as string | null,
+    previousCursor: body.previous_cursor as string | null,
+  })) as unknown as z.ZodType<Page<z.output<S>>>
+}
+
+export interface PageRequest {
+  /** Opaque cursor from a previous page; when set, filters are not sent. */
+  cursor?: string | undefined
+  /** 1..250 (Recharge default 50). */
+  limit?: number | undefined
+}
+
+/** The query of one page: filters on the first page, only cursor + limit after. */
+export function pageQuery(filters: Record<string, QueryValue>, page: PageRequest = {}): Record<string, QueryValue> {
+  const limit = page.limit === undefined ? undefined : Math.min(MAX_PAGE_SIZE, Math.max(1, Math.trunc(page.limit)))
+  if (page.cursor) return { cursor: page.cursor, limit }
+  return { ...filters, limit }
+}
+
+/**
+ * Every row of a list, page by page (`for await (const rows of paginate(...))`). Stops at the last page or after
+ * `maxPages`. Each page is one queued call with the given options (use the background lane for bulk reads).
+ */
+export async function* paginate<T>(
+  transport: RechargeTransport,
+  request: { path: string; filters?: Record<string, QueryValue>; schema: z.ZodType<Page<T>> },
+  options: CallOptions & { limit?: number; maxPages?: number } = {},
+): AsyncGenerator<T[], void, undefined> {
+  const { limit = MAX_PAGE_SIZE, maxPages = Number.POSITIVE_INFINITY, ...callOptions } = options
+  let next: string | null = null
+  for (let pages = 0; pages < maxPages; pages++) {
+    const page: Page<T> = await transport.send(
+      {
+        method: 'GET',
+        path: request.path,
+        query: pageQuery(request.filters ?? {}, { cursor: next ?? undefined, limit }),
+        schema: request.schema,
+      },
+      callOptions,
+    )
+    yield page.items
+    next = page.nextCursor
+    if (!next || page.items.length === 0) return
+  }
+}

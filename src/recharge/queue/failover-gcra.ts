@@ -1,0 +1,89 @@
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from '../observability.ts'
+import type { GcraStore, LocalGcra, Reservation, ReserveRequest } from './gcra.ts'
+import type { RedisGcra } from './redis-gcra.ts'
+
+/**
+ * The shared book while Redis answers; an in-process book at a conservative share of the budget while it does not
+ * ("insurance" mode). Every Redis command has the client's 50 ms timeout and the offline queue is disabled, so a dead
+ * Redis costs at most one timeout before the fallback is used, and then nothing for `retryAfterMs`. Entering and
+ * leaving degraded mode is logged once each and exported as a gauge. Upstream 429s (penalty) still protect the token
+ * in degraded mode.
+ */
+export class FailoverGcra implements GcraStore {
+  private readonly shared: RedisGcra
+  private readonly local: LocalGcra
+  private readonly log: RechargeLog
+  private readonly metrics: RechargeMetrics
+  private readonly retryAfterMs: number
+  private downUntil = 0
+  private degradedNow = false
+
+  constructor(options: {
+    shared: RedisGcra
+    local: LocalGcra
+    log?: RechargeLog
+    metrics?: RechargeMetrics
+    retryAfterMs?: number
+  }) {
+    this.shared = options.shared
+    this.local = options.local
+    this.log = options.log ?? noopLog
+    this.metrics = options.metrics ?? noopMetrics
+    this.retryAfterMs = options.retryAfterMs ?? 1_000
+    this.metrics.degraded(false)
+  }
+
+  get degraded(): boolean {
+    return this.degradedNow
+  }
+
+  reserve(request: ReserveRequest): Promise<Reservation> {
+    return this.either((store) => store.reserve(request))
+  }
+
+  leave(ticket: string): Promise<void> {
+    // A ticket lives in whichever book it was queued in; leaving both is harmless.
+    void this.local.leave(ticket)
+    return this.either((store) => store.leave(ticket))
+  }
+
+  penalize(): Promise<void> {
+    void this.local.penalize()
+    return this.either((store) => store.penalize())
+  }
+
+  reconcile(used: number): Promise<void> {
+    void this.local.reconcile(used)
+    return this.either((store) => store.reconcile(used))
+  }
+
+  private async either<T>(operation: (store: GcraStore) => Promise<T>): Promise<T> {
+    if (Date.now() >= this.downUntil && this.shared.available) {
+      try {
+        const result = await operation(this.shared)
+        if (this.degradedNow) {
+          this.degradedNow = false
+          this.metrics.degraded(false)
+          this.log.info('Recharge limiter: Redis is back; sharing the budget with other replicas again')
+        }
+        return result
+      } catch (error) {
+        this.enterDegraded(error)
+      }
+    } else if (!this.degradedNow) {
+      this.enterDegraded(new Error('Redis not connected'))
+    }
+    return operation(this.local)
+  }
+
+  private enterDegraded(error: unknown): void {
+    this.downUntil = Date.now() + this.retryAfterMs
+    if (this.degradedNow) return
+    this.degradedNow = true
+    this.metrics.degraded(true)
+    this.log.warn(
+      { err: { message: (error as Error).message } },
+      'Recharge limiter degraded: Redis unavailable, using an in-process share of the budget',
+    )
+  }
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { RechargeAbortedError, RechargeRateLimitedError, RechargeUnavailableError } from '../errors.ts'
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from '../observability.ts'
+import type { Lane } from '../types.ts'
+import { type AddressLocks, LocalAddressLocks, type Release } from './address-lock.ts'
+import type { GcraStore } from './gcra.ts'
+
+/**
+ * The rate-limit-aware queue every Recharge call goes through. For each call it:
+ *   1. takes the address lock when the call is a write under an address (no 409 from our own concurrency);
+ *   2. books a send time in the shared GCRA book (arrival order across replicas), or refuses at once when that time
+ *      is past the call's deadline (→ 503 UPSTREAM_BUSY with Retry-After, decided in milliseconds);
+ *   3. sleeps until the slot (an abort before the slot means nothing is sent);
+ *   4. runs the job; on an upstream 429 marks the bucket full and books again with the same deadline (a 429 was not
+ *      processed, so this is safe for writes too).
+ */
+
+export interface QueueCall {
+  lane: Lane
+  /** Epoch ms by which the call must be answered. */
+  deadlineAt: number
+  signal?: AbortSignal | undefined
+  /** Writes under an address hold its lock for the whole call. */
+  addressId?: string | undefined
+  operation: string
+}
+
+export type JobOutcome<T> = { kind: 'done'; value: T } | { kind: 'rate-limited'; retryAfterMs?: number | undefined }
+
+export interface QueueOptions {
+  store: GcraStore
+  locks?: AddressLocks
+  metrics?: RechargeMetrics
+  log?: RechargeLog
+}
+
+/** Time kept between a slot and the deadline, so a call booked at its last moment can still be answered. */
+function answerMargin(remainingMs: number): number {
+  return Math.min(250, remainingMs / 4)
+}
+
+export class RechargeQueue {
+  private readonly store: GcraStore
+  private readonly locks: AddressLocks
+  private readonly metrics: RechargeMetrics
+  private readonly log: RechargeLog
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private closing = false
+
+  constructor(options: QueueOptions) {
+    this.store = options.store
+    this.locks = options.locks ?? new LocalAddressLocks()
+    this.metrics = options.metrics ?? noopMetrics
+    this.log = options.log ?? noopLog
+  }
+
+  /** Calls admitted and not yet answered (for readiness and shutdown). */
+  get pending(): number {
+    return this.inFlight.size
+  }
+
+  run<T>(call: QueueCall, job: () => Promise<JobOutcome<T>>): Promise<T> {
+    if (this.closing) {
+      return Promise.reject(
+        new RechargeUnavailableError('The Recharge queue is shutting down', { operation: call.operation }),
+      )
+    }
+    const running = this.execute(call, job)
+    this.inFlight.add(running)
+    const forget = () => this.inFlight.delete(running)
+    running.then(forget, forget)
+    return running
+  }
+
+  /** Upstream reported its bucket level (`X-Recharge-Limit`): another consumer may be using the token. */
+  async observeLimit(used: number): Promise<void> {
+    this.metrics.bucketLevel(used)
+    await this.store.reconcile(used)
+  }
+
+  /** Refuse new calls and wait (bounded) for admitted ones to be answered. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    this.closing = true
+    if (this.inFlight.size === 0) return
+    const timer = new AbortController()
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      sleep(timeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+    ])
+    timer.abort()
+  }
+
+  private async execute<T>(call: QueueCall, job: () => Promise<JobOutcome<T>>): Promise<T> {
+    let release: Release | undefined
+    if (call.addressId !== undefined) release = await this.locks.acquire(call.addressId, call.deadlineAt, call.signal)
+    try {
+      for (let attempt = 1; ; attempt++) {
+        await this.admit(call)
+        const outcome = await job()
+        if (outcome.kind === 'done') return outcome.value
+        // 429: the upstream bucket is fuller than our book says (another consumer of the token). Read it as full, then
+        // book again at the head of what is left of our deadline.
+        this.metrics.upstreamRateLimited()
+        this.log.warn(
+          { upstream: { operation: call.operation, status: 429, attempt } },
+          'Recharge 429: bucket set full',
+        )
+        await this.store.penalize()
+        const remaining = call.deadlineAt - Date.now()
+        if (remaining <= 0) {
+          throw new RechargeRateLimitedError('Recharge kept answering 429 until the deadline', {
+            status: 429,
+            operation: call.operation,
+            reason: 'upstream',
+            retryAfterSeconds: (outcome.retryAfterMs ?? 2_000) / 1000,
+          })
+        }
+      }
+    } finally {
+      await release?.()
+    }
+  }
+
+  /** Book a slot and sleep until it; throws at once when the slot would be past the deadline. */
+  private async admit(call: QueueCall): Promise<void> {
+    const ticket = randomUUID()
+    const started = Date.now()
+    for (;;) {
+      if (call.signal?.aborted) {
+        await this.store.leave(ticket)
+        throw new RechargeAbortedError('Cancelled before its Recharge slot; nothing was sent', {
+          operation: call.operation,
+        })
+      }
+      const remaining = call.deadlineAt - Date.now()
+      const maxWaitMs = Math.max(0, remaining - answerMargin(remaining))
+      const reservation = await this.store.reserve({ lane: call.lane, ticket, maxWaitMs })
+      if (reservation.kind === 'rejected') {
+        this.metrics.admissionRejected(call.lane)
+        throw new RechargeRateLimitedError('The Recharge budget cannot serve this call before its deadline', {
+          operation: call.operation,
+          reason: 'admission',
+          retryAfterSeconds: reservation.retryAfterMs / 1000,
+        })
+      }
+      const pause = reservation.kind === 'booked' ? reservation.waitMs : Math.min(reservation.pollInMs, maxWaitMs)
+      try {
+        if (pause > 0) await sleep(pause, undefined, call.signal ? { signal: call.signal } : undefined)
+      } catch {
+        if (reservation.kind === 'queued') await this.store.leave(ticket)
+        // A booked slot just lapses: the bucket sees one call fewer than booked, which is the safe direction.
+        throw new RechargeAbortedError('Cancelled before its Recharge slot; nothing was sent', {
+          operation: call.operation,
+        })
+      }
+      if (reservation.kind === 'booked') {
+        this.metrics.queueWait(call.lane, (Date.now() - started) / 1000)
+        return
+      }
+    }
+  }
+}

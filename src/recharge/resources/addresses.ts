@@ -1,0 +1,50 @@
+import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
+import { addressEnvelope, addressSchema } from '../schemas/addresses.ts'
+import type { CallOptions, RechargeTransport } from '../types.ts'
+
+const addressPage = pageSchema('addresses', addressSchema)
+
+export interface AddressFilters {
+  customer_id?: string
+  ids?: readonly (string | number)[]
+  updated_at_min?: string
+}
+
+export interface AddressUpdate {
+  address1?: string
+  address2?: string | null
+  city?: string
+  company?: string | null
+  country_code?: string
+  first_name?: string
+  last_name?: string
+  phone?: string | null
+  province?: string | null
+  zip?: string
+  order_note?: string | null
+  order_attributes?: { name: string; value: string }[]
+}
+
+export function addressesResource(transport: RechargeTransport) {
+  return {
+    list(filters: AddressFilters = {}, page?: PageRequest, options?: CallOptions) {
+      return transport.send(
+        { method: 'GET', path: '/addresses', query: pageQuery({ ...filters }, page), schema: addressPage },
+        options,
+      )
+    },
+    get(id: string, options?: CallOptions) {
+      return transport.send(
+        { method: 'GET', path: `/addresses/${encodeURIComponent(id)}`, schema: addressEnvelope },
+        options,
+      )
+    },
+    /** A write under the address itself: serialised with every other write under it. */
+    update(id: string, body: AddressUpdate, options?: CallOptions) {
+      return transport.send(
+        { method: 'PUT', path: `/addresses/${encodeURIComponent(id)}`, body, schema: addressEnvelope },
+        { ...options, addressId: id },
+      )
+    },
+  }
+}

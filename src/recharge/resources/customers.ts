@@ -1,0 +1,70 @@
+import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
+import { customerEnvelope, customerSchema, deliveryScheduleSchema } from '../schemas/customers.ts'
+import type { CallOptions, RechargeTransport } from '../types.ts'
+
+const customerPage = pageSchema('customers', customerSchema)
+
+export interface CustomerFilters {
+  email?: string
+  external_customer_id?: string
+  ids?: readonly (string | number)[]
+  updated_at_min?: string
+}
+
+export interface CustomerUpdate {
+  email?: string
+  first_name?: string
+  last_name?: string
+  phone?: string | null
+  external_customer_id?: { ecommerce: string }
+  tax_exempt?: boolean
+}
+
+export function customersResource(transport: RechargeTransport) {
+  return {
+    list(filters: CustomerFilters = {}, page?: PageRequest, options?: CallOptions) {
+      return transport.send(
+        { method: 'GET', path: '/customers', query: pageQuery({ ...filters }, page), schema: customerPage },
+        options,
+      )
+    },
+    /** The first customer with this email (Recharge emails are unique per store), or null. */
+    async findByEmail(email: string, options?: CallOptions) {
+      const page = await this.list({ email }, { limit: 1 }, options)
+      return page.items[0] ?? null
+    },
+    /** The customer whose platform id (e.g. Shopify customer id) is this, or null. */
+    async findByExternalId(externalCustomerId: string, options?: CallOptions) {
+      const page = await this.list({ external_customer_id: externalCustomerId }, { limit: 1 }, options)
+      return page.items[0] ?? null
+    },
+    get(id: string, options?: CallOptions) {
+      return transport.send(
+        { method: 'GET', path: `/customers/${encodeURIComponent(id)}`, schema: customerEnvelope },
+        options,
+      )
+    },
+    update(id: string, body: CustomerUpdate, options?: CallOptions) {
+      return transport.send(
+        { method: 'PUT', path: `/customers/${encodeURIComponent(id)}`, body, schema: customerEnvelope },
+        options,
+      )
+    },
+    /** Upcoming deliveries (charges and onetimes projected forward), as Recharge computes them. */
+    deliverySchedule(
+      id: string,
+      query: { future_interval?: number; delivery_count_future?: number } = {},
+      options?: CallOptions,
+    ) {
+      return transport.send(
+        {
+          method: 'GET',
+          path: `/customers/${encodeURIComponent(id)}/delivery_schedule`,
+          query: { ...query },
+          schema: deliveryScheduleSchema,
+        },
+        options,
+      )
+    },
+  }
+}

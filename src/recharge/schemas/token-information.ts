@@ -1,0 +1,19 @@
+import { z } from 'zod'
+import { text } from './common.ts'
+import { nullish } from './lenient.ts'
+
+/** What the token may do (its scopes); used by readiness and `recharge-bridge token` diagnostics. */
+export const tokenInformationSchema = z.object({
+  name: nullish(text),
+  client_name: nullish(text),
+  contact_email: nullish(z.string()),
+  scopes: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? []),
+})
+export type TokenInformation = z.output<typeof tokenInformationSchema>
+
+export const tokenInformationEnvelope = z
+  .object({ token_information: tokenInformationSchema })
+  .transform((body) => body.token_information)

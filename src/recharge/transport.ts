@@ -1,0 +1,293 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Dispatcher } from 'undici'
+import type { ZodType } from 'zod'
+import { MAX_RESPONSE_BYTES } from './dispatcher.ts'
+import { errorFromResponse, parseLimitHeader, parseRetryAfter } from './error-normaliser.ts'
+import {
+  RechargeAbortedError,
+  RechargeBadResponseError,
+  type RechargeError,
+  RechargeTimeoutError,
+  RechargeUnavailableError,
+} from './errors.ts'
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
+import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest } from './types.ts'
+
+/**
+ * `send()`: the one place that talks HTTP to Recharge. It books a slot in the queue, sends through the dispatcher
+ * (which adds the credentials), reads the body with a size cap, maps non-2xx answers through the error normaliser and
+ * parses 2xx bodies with the request's lenient schema.
+ *
+ * Retries (each one books a new slot, all inside the call's deadline):
+ * - GET: 5xx, connection errors, truncated or malformed bodies, with jittered exponential backoff.
+ * - every method: a connection refused (or connect timeout) before any byte was sent, and 429 (handled by the queue).
+ * - writes are otherwise never retried: a write that met a 5xx or a reset may have been processed.
+ */
+
+export const DEFAULT_DEADLINE_MS: Record<Lane, number> = { interactive: 3_000, background: 60_000 }
+const MAX_ATTEMPTS = 4
+
+export interface TransportOptions {
+  dispatcher: Dispatcher
+  baseUrl: string
+  queue: RechargeQueue
+  log?: RechargeLog
+  metrics?: RechargeMetrics
+}
+
+/** A raw upstream answer (after the queue, before parsing). */
+interface RawAnswer {
+  status: number
+  text: string
+  upstreamRequestId: string | undefined
+  retryAfterSeconds: number | undefined
+}
+
+/** `/subscriptions/123/cancel` → `/subscriptions/:id/cancel` (label-safe: ids and checkout tokens removed). */
+export function pathTemplate(path: string): string {
+  return path
+    .split('?')[0]
+    ?.split('/')
+    .map((segment) => (/\d/.test(segment) || segment.length > 40 ? ':id' : segment))
+    .join('/') as string
+}
+
+export function encodeQuery(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue
+    // Recharge takes lists as one comma-separated value (`ids=1,2,3`, `include=customer,metafields`).
+    params.set(key, Array.isArray(value) ? value.join(',') : String(value))
+  }
+  const text = params.toString()
+  return text ? `?${text}` : ''
+}
+
+/** Errors that prove nothing reached Recharge: safe to resend any method. */
+function refusedBeforeSending(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+}
+
+class TransientFailure extends Error {
+  readonly error: RechargeError
+  /** A GET may retry it; a write only when nothing was sent. */
+  readonly safeForWrites: boolean
+  constructor(error: RechargeError, safeForWrites: boolean) {
+    super(error.message)
+    this.error = error
+    this.safeForWrites = safeForWrites
+  }
+}
+
+function backoffMs(attempt: number): number {
+  const base = Math.min(2_000, 100 * 2 ** (attempt - 1))
+  return base / 2 + Math.random() * (base / 2)
+}
+
+export class Transport implements RechargeTransport {
+  private readonly dispatcher: Dispatcher
+  private readonly origin: string
+  private readonly basePath: string
+  private readonly queue: RechargeQueue
+  private readonly log: RechargeLog
+  private readonly metrics: RechargeMetrics
+
+  constructor(options: TransportOptions) {
+    const url = new URL(options.baseUrl)
+    this.dispatcher = options.dispatcher
+    this.origin = url.origin
+    this.basePath = url.pathname.replace(/\/$/, '')
+    this.queue = options.queue
+    this.log = options.log ?? noopLog
+    this.metrics = options.metrics ?? noopMetrics
+  }
+
+  async send<T>(request: UpstreamRequest<T>, options: CallOptions = {}): Promise<T> {
+    const lane = options.lane ?? 'interactive'
+    const deadlineAt = Date.now() + (options.deadlineMs ?? DEFAULT_DEADLINE_MS[lane])
+    const template = pathTemplate(request.path)
+    const operation = `${request.method} ${template}`
+    const isRead = request.method === 'GET'
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const answer = await this.queue.run(
+          {
+            lane,
+            deadlineAt,
+            signal: options.signal,
+            addressId: !isRead && options.addressId !== undefined ? String(options.addressId) : undefined,
+            operation,
+          },
+          () =>
+            this.attempt(request, {
+              deadlineAt,
+              signal: options.signal,
+              template,
+              attempt,
+              requestId: options.requestId,
+            }),
+        )
+        return this.parse(request.schema, answer, operation, isRead)
+      } catch (error) {
+        if (!(error instanceof TransientFailure)) throw error
+        const retryable = isRead || error.safeForWrites
+        const pause = backoffMs(attempt)
+        if (!retryable || attempt >= MAX_ATTEMPTS || Date.now() + pause >= deadlineAt) throw error.error
+        await sleep(pause, undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {
+          throw new RechargeAbortedError('Cancelled while waiting to retry', { operation })
+        })
+      }
+    }
+  }
+
+  private parse<T>(schema: ZodType<T>, answer: RawAnswer, operation: string, isRead: boolean): T {
+    let body: unknown = null
+    if (answer.text.trim() !== '') {
+      try {
+        body = JSON.parse(answer.text)
+      } catch {
+        const error = new RechargeBadResponseError(`Recharge sent a body that is not JSON (${operation})`, {
+          status: answer.status,
+          upstreamRequestId: answer.upstreamRequestId,
+          operation,
+        })
+        // Truncated/garbled JSON is a known intermittent Recharge failure; a read may try again.
+        if (isRead) throw new TransientFailure(error, false)
+        throw error
+      }
+    }
+    const parsed = schema.safeParse(body)
+    if (!parsed.success) {
+      // Paths and issue codes only: never the values (customer data).
+      const issues = parsed.error.issues.slice(0, 10).map((issue) => ({ path: issue.path.join('.'), code: issue.code }))
+      this.log.error(
+        { upstream: { operation, status: answer.status }, issues },
+        'Recharge body did not match its schema',
+      )
+      throw new RechargeBadResponseError(`Recharge sent an unexpected body shape (${operation})`, {
+        status: answer.status,
+        upstreamRequestId: answer.upstreamRequestId,
+        operation,
+        cause: parsed.error,
+      })
+    }
+    return parsed.data
+  }
+
+  /** One HTTP exchange inside a booked slot. */
+  private async attempt<T>(
+    request: UpstreamRequest<T>,
+    context: {
+      deadlineAt: number
+      signal: AbortSignal | undefined
+      template: string
+      attempt: number
+      requestId: string | undefined
+    },
+  ): Promise<JobOutcome<RawAnswer>> {
+    const { method } = request
+    const operation = `${method} ${context.template}`
+    const started = Date.now()
+    const remaining = Math.max(1, context.deadlineAt - started)
+    const timeout = AbortSignal.timeout(remaining)
+    const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout
+    const logFields = (status: number | string) => ({
+      upstream: { method, pathTemplate: context.template, status, ms: Date.now() - started, attempt: context.attempt },
+      ...(context.requestId ? { reqId: context.requestId } : {}),
+    })
+    let status: number
+    let headers: Record<string, string | string[] | undefined>
+    let text: string
+    try {
+      const response = await this.dispatcher.request({
+        origin: this.origin,
+        path: `${this.basePath}${request.path}${encodeQuery(request.query)}`,
+        method,
+        headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
+        body: request.body === undefined ? null : JSON.stringify(request.body),
+        signal,
+        headersTimeout: remaining,
+        bodyTimeout: remaining,
+      })
+      status = response.statusCode
+      headers = response.headers
+      text = await readBounded(response.body)
+    } catch (error) {
+      const failure = this.classify(error, operation, context.signal, timeout)
+      this.metrics.upstreamResponse(operation, 'error')
+      this.log.warn({ ...logFields('error'), err: { code: (error as { code?: string }).code } }, 'Recharge call failed')
+      throw failure
+    }
+    this.metrics.upstreamResponse(operation, String(status))
+    const single = (name: string) => {
+      const value = headers[name]
+      return Array.isArray(value) ? value[0] : value
+    }
+    const limit = parseLimitHeader(single('x-recharge-limit'))
+    if (limit) await this.queue.observeLimit(limit.used).catch(() => {})
+    const answer: RawAnswer = {
+      status,
+      text,
+      upstreamRequestId: single('x-request-id'),
+      retryAfterSeconds: parseRetryAfter(single('retry-after')),
+    }
+    if (status === 429) {
+      this.log.warn(logFields(status), 'Recharge call rate limited')
+      return { kind: 'rate-limited', retryAfterMs: (answer.retryAfterSeconds ?? 2) * 1000 }
+    }
+    if (status >= 200 && status < 300) {
+      this.log.debug(logFields(status), 'Recharge call')
+      return { kind: 'done', value: answer }
+    }
+    const error = errorFromResponse({ ...answer, operation })
+    this.log[status >= 500 ? 'warn' : 'info'](logFields(status), 'Recharge call answered with an error')
+    if (status >= 500) throw new TransientFailure(error, false)
+    throw error
+  }
+
+  private classify(
+    error: unknown,
+    operation: string,
+    callerSignal: AbortSignal | undefined,
+    timeout: AbortSignal,
+  ): unknown {
+    if (error instanceof TransientFailure || error instanceof RechargeBadResponseError) return error
+    if (callerSignal?.aborted) return new RechargeAbortedError('Cancelled while Recharge was answering', { operation })
+    const code = (error as { code?: string } | null)?.code
+    if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new RechargeTimeoutError(`Recharge did not answer in time (${operation})`, { operation })
+    }
+    if (refusedBeforeSending(error)) {
+      return new TransientFailure(
+        new RechargeUnavailableError(`Recharge refused the connection (${operation})`, { operation }),
+        true,
+      )
+    }
+    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+      return new RechargeBadResponseError(`Recharge sent a body over the size limit (${operation})`, { operation })
+    }
+    // Reset, closed mid-body, truncated content-length: the request may have been processed.
+    return new TransientFailure(
+      new RechargeUnavailableError(`Recharge connection failed (${operation})`, { operation }),
+      false,
+    )
+  }
+}
+
+/** Read a body as text, refusing more than MAX_RESPONSE_BYTES (also when an injected dispatcher has no cap). */
+async function readBounded(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.length
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy?.()
+      throw new RechargeBadResponseError('Recharge sent a body over the size limit')
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
