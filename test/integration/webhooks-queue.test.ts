@@ -107,7 +107,7 @@ describe('Redis stream queue', () => {
     await queue.enqueue({ n: 'bad' })
     await until(() => dead.length === 1)
     expect(attempts).toEqual([1, 2, 3])
-    const [entry] = await redis.xRange(`${prefix}:failing:dead`, '-', '+')
+    const entry = (await redis.xRange(`${prefix}:failing:dead`, '-', '+'))?.[0]
     expect(entry?.message).toMatchObject({ n: 'bad', error: 'downstream unavailable' })
     expect(await redis.xLen(`${prefix}:failing`)).toBe(0)
   })
