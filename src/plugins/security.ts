@@ -30,7 +30,14 @@ export default fp<SecurityOptions>(
     await app.register(cors, {
       origin: (origin, callback) => callback(null, origin === undefined ? false : allowed.has(origin)),
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'if-none-match', 'x-checkout-secret'],
+      allowedHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'x-request-id',
+        'if-none-match',
+        'x-checkout-secret',
+      ],
       exposedHeaders: ['x-request-id', 'x-cache', 'retry-after', 'etag'],
       maxAge: 600,
     })
