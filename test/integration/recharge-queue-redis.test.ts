@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { RechargeConflictError, RechargeRateLimitedError } from '../../src/recharge/errors.ts'
+import { tokenFingerprint } from '../../src/recharge/fingerprint.ts'
+import type { RechargeMetrics } from '../../src/recharge/observability.ts'
+import { RedisAddressLocks } from '../../src/recharge/queue/address-lock.ts'
+import { FailoverGcra } from '../../src/recharge/queue/failover-gcra.ts'
+import { gcraParams, LocalGcra } from '../../src/recharge/queue/gcra.ts'
+import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
+import { RedisGcra } from '../../src/recharge/queue/redis-gcra.ts'
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { DisposableRedis } from '../support/redis-server.ts'
+
+let redis: RedisClient
+const base = uniquePrefix('recharge-queue')
+
+beforeAll(async () => {
+  redis = await connectRedis()
+})
+
+afterAll(async () => {
+  await deleteKeys(redis, `${base}*`)
+  await redis.close()
+})
+
+function prefixFor(name: string): string {
+  return `${base}:${name}:{${tokenFingerprint(`token-${name}`)}}`
+}
+
+describe('shared GCRA book in Redis', () => {
+  it('two replicas share one budget: once one fills the bucket the other is refused', async () => {
+    const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
+    const a = new RedisGcra({ redis, keyPrefix: prefixFor('shared'), params })
+    const b = new RedisGcra({ redis, keyPrefix: prefixFor('shared'), params })
+    const booked: string[] = []
+    for (let i = 0; i < 20; i++) {
+      const reservation = await a.reserve({ lane: 'interactive', ticket: `a${i}`, maxWaitMs: 0 })
+      if (reservation.kind === 'booked') booked.push(`a${i}`)
+    }
+    // Burst = capacity - safety (2) + 1 calls at once.
+    expect(booked).toHaveLength(9)
+    const refused = await b.reserve({ lane: 'interactive', ticket: 'b0', maxWaitMs: 0 })
+    expect(refused.kind).toBe('rejected')
+    if (refused.kind === 'rejected') expect(refused.retryAfterMs).toBeGreaterThan(0)
+    // With a deadline, B books a future slot instead (arrival order, no polling).
+    const later = await b.reserve({ lane: 'interactive', ticket: 'b1', maxWaitMs: 5_000 })
+    expect(later.kind).toBe('booked')
+    if (later.kind === 'booked') expect(later.waitMs).toBeGreaterThan(500)
+  })
+
+  it('keys carry the token fingerprint as a hash tag, never the token', async () => {
+    const keys: string[] = []
+    for await (const batch of redis.scanIterator({ MATCH: `${prefixFor('shared')}*` })) keys.push(...batch)
+    expect(keys.length).toBeGreaterThan(0)
+    for (const key of keys) {
+      expect(key).toMatch(/:\{[0-9a-f]{16}\}:gcra/)
+      expect(key).not.toContain('token-shared')
+    }
+  })
+
+  it('background keeps the reserve free: queued while interactive still books at once', async () => {
+    const params = gcraParams({ capacity: 20, ratePerSecond: 0.5 })
+    const book = new RedisGcra({ redis, keyPrefix: prefixFor('lanes'), params })
+    let backgroundBooked = 0
+    for (let i = 0; i < 30; i++) {
+      const r = await book.reserve({ lane: 'background', ticket: `bg${i}`, maxWaitMs: 60_000 })
+      if (r.kind === 'booked') backgroundBooked++
+      else {
+        expect(r.kind).toBe('queued')
+        await book.leave(`bg${i}`)
+        break
+      }
+    }
+    // 20 - 5 reserve - 2 safety + 1, plus the horizon (2 intervals) background may book ahead.
+    expect(backgroundBooked).toBe(16)
+    // The reserve is still there for interactive calls, at once.
+    for (let i = 0; i < 3; i++) {
+      expect(await book.reserve({ lane: 'interactive', ticket: `i${i}`, maxWaitMs: 0 })).toEqual({
+        kind: 'booked',
+        waitMs: 0,
+      })
+    }
+  })
+
+  it('serves background waiters in arrival order across replicas', async () => {
+    const params = gcraParams({ capacity: 4, ratePerSecond: 20 })
+    const a = new RedisGcra({ redis, keyPrefix: prefixFor('line'), params })
+    const b = new RedisGcra({ redis, keyPrefix: prefixFor('line'), params })
+    const queueA = new RechargeQueue({ store: a })
+    const queueB = new RechargeQueue({ store: b })
+    const order: string[] = []
+    const calls: Promise<unknown>[] = []
+    for (let i = 0; i < 12; i++) {
+      const queue = i % 2 === 0 ? queueA : queueB
+      const name = `${i % 2 === 0 ? 'a' : 'b'}${i}`
+      calls.push(
+        queue.run({ lane: 'background', deadlineAt: Date.now() + 10_000, operation: 'GET /x' }, async () => {
+          order.push(name)
+          return { kind: 'done', value: name }
+        }),
+      )
+      await new Promise((resolve) => setTimeout(resolve, 3))
+    }
+    await Promise.all(calls)
+    expect(order).toEqual(['a0', 'b1', 'a2', 'b3', 'a4', 'b5', 'a6', 'b7', 'a8', 'b9', 'a10', 'b11'])
+  })
+
+  it('a 429 penalty makes the bucket read full; reconcile pushes it forward only when upstream is fuller', async () => {
+    const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
+    const book = new RedisGcra({ redis, keyPrefix: prefixFor('penalty'), params })
+    expect(await book.level()).toBe(0)
+    await book.reconcile(4)
+    expect(await book.level()).toBeGreaterThan(3.9)
+    await book.reconcile(1)
+    expect(await book.level()).toBeGreaterThan(3.5)
+    await book.penalize()
+    expect(await book.level()).toBeGreaterThan(9.9)
+    const next = await book.reserve({ lane: 'interactive', ticket: 'x', maxWaitMs: 10_000 })
+    expect(next.kind).toBe('booked')
+    // Full bucket: the next slot is `safety` (2) intervals away.
+    if (next.kind === 'booked') expect(next.waitMs).toBeGreaterThan(1_500)
+  })
+
+  it('admission refuses in milliseconds with an integer Retry-After when the deadline cannot be met', async () => {
+    const params = gcraParams({ capacity: 4, ratePerSecond: 0.2 })
+    const queue = new RechargeQueue({ store: new RedisGcra({ redis, keyPrefix: prefixFor('deadline'), params }) })
+    let sent = 0
+    const job = async () => {
+      sent++
+      return { kind: 'done' as const, value: true }
+    }
+    for (let i = 0; i < 3; i++)
+      await queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, job)
+    const started = performance.now()
+    const error = await queue
+      .run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, job)
+      .catch((e: unknown) => e)
+    const elapsed = performance.now() - started
+    expect(error).toBeInstanceOf(RechargeRateLimitedError)
+    const problem = (error as RechargeRateLimitedError).toAppError()
+    expect(problem.code).toBe('UPSTREAM_BUSY')
+    expect(Number.isInteger(problem.retryAfter)).toBe(true)
+    expect(elapsed).toBeLessThan(200)
+    expect(sent).toBe(3)
+  })
+})
+
+describe('address locks in Redis', () => {
+  it('serialise writes under one address across replicas, bounded by the deadline', async () => {
+    const keyPrefix = prefixFor('locks')
+    const one = new RedisAddressLocks({ redis, keyPrefix, log: console })
+    const two = new RedisAddressLocks({ redis, keyPrefix, log: console })
+    const release = await one.acquire('77', Date.now() + 2_000)
+    const blocked = await two.acquire('77', Date.now() + 150).catch((e: unknown) => e)
+    expect(blocked).toBeInstanceOf(RechargeConflictError)
+    const waiting = two.acquire('77', Date.now() + 3_000)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await release()
+    const releaseTwo = await waiting
+    await releaseTwo()
+    // Another address is independent.
+    const other = await one.acquire('78', Date.now() + 100)
+    await other()
+  })
+})
+
+describe('Redis down', () => {
+  it('falls back to an in-process share without hanging, reports degraded, and recovers', async () => {
+    const server = await DisposableRedis.start()
+    const client = createRedisClient(server.url, 'recharge-queue-failover')
+    client.on('error', () => {})
+    await client.connect()
+    const degraded: boolean[] = []
+    const metrics = { degraded: (on: boolean) => degraded.push(on) } as unknown as RechargeMetrics
+    const params = gcraParams({ capacity: 10, ratePerSecond: 5 })
+    const store = new FailoverGcra({
+      shared: new RedisGcra({ redis: client, keyPrefix: prefixFor('failover'), params }),
+      local: new LocalGcra(gcraParams({ capacity: 5, ratePerSecond: 2.5 })),
+      metrics,
+      retryAfterMs: 100,
+    })
+    expect((await store.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })).kind).toBe('booked')
+    expect(store.degraded).toBe(false)
+    await server.stop()
+    const started = performance.now()
+    const during = await store.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })
+    expect(performance.now() - started).toBeLessThan(500)
+    expect(during.kind).toBe('booked')
+    expect(store.degraded).toBe(true)
+    await server.restart()
+    for (let i = 0; i < 100 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await store.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 10_000 })
+    expect(store.degraded).toBe(false)
+    expect(degraded).toEqual([false, true, false])
+    client.destroy()
+    await server.stop()
+  })
+})
