@@ -1,0 +1,184 @@
+/**
+ * Webhook acknowledgement latency at a fixed delivery rate, against a bare Fastify hello-world in the same run.
+ *
+ *   node bench/webhooks/run.ts            # 200 deliveries/s for 20 s against each server
+ *   BENCH_RATE=400 BENCH_DURATION=30 node bench/webhooks/run.ts
+ *
+ * Every request carries a distinct subscription payload signed with the v1 scheme (HMAC over "<t>.<body>") and the
+ * legacy header, as Recharge sends both; the bridge verifies, appends to the Redis stream and answers 200, and its
+ * consumers process in the background. Needs Redis (REDIS_URL or 127.0.0.1:6379). Writes results.json/results.md
+ * next to this file. Goal: bridge p99 < 100 ms at 200/s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
+import autocannon from 'autocannon'
+import { createClient } from 'redis'
+
+const rate = Number(process.env.BENCH_RATE ?? 200)
+const duration = Number(process.env.BENCH_DURATION ?? 20)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
+const secret = `bench_secret_${randomBytes(8).toString('hex')}`
+const prefix = `bench:webhooks:${randomBytes(4).toString('hex')}`
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+function startServer(mode: 'bridge' | 'baseline'): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [new URL('./server.ts', import.meta.url).pathname, mode], {
+    env: { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, BENCH_SECRET: secret, BENCH_PREFIX: prefix },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('{"port"')) resolve({ child, port: (JSON.parse(line) as { port: number }).port })
+    })
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)))
+  })
+}
+
+let sequence = 0
+function signedDelivery(): { body: string; headers: Record<string, string> } {
+  sequence++
+  const now = new Date().toISOString().slice(0, 19)
+  const body = JSON.stringify({
+    subscription: {
+      id: 100_000 + sequence,
+      customer_id: 5_000 + (sequence % 500),
+      address_id: 9_000 + (sequence % 500),
+      status: 'active',
+      quantity: 1,
+      price: '19.90',
+      product_title: 'Bench coffee subscription',
+      order_interval_frequency: '1',
+      order_interval_unit: 'month',
+      next_charge_scheduled_at: '2030-01-01',
+      created_at: now,
+      updated_at: now,
+    },
+  })
+  const t = Math.floor(Date.now() / 1000)
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-recharge-webhook-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
+      'x-recharge-hmac-sha256': createHash('sha256')
+        .update(secret + body)
+        .digest('hex'),
+    },
+  }
+}
+
+async function load(url: string, signed: boolean): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    method: 'POST',
+    connections,
+    overallRate: rate,
+    duration,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const delivery = signedDelivery()
+          return {
+            ...request,
+            body: delivery.body,
+            headers: signed ? delivery.headers : { 'content-type': 'application/json' },
+          }
+        },
+      },
+    ],
+  })
+}
+
+function summary(result: autocannon.Result) {
+  return {
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50_ms: result.latency.p50,
+    p90_ms: result.latency.p90,
+    p99_ms: result.latency.p99,
+    max_ms: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  }
+}
+
+const bridge = await startServer('bridge')
+const baseline = await startServer('baseline')
+try {
+  // Warm-up (JIT, connections, Redis scripts), then the measured runs, baseline first.
+  await autocannon({
+    url: `http://127.0.0.1:${bridge.port}/v1/webhooks/recharge?topic=subscription/updated`,
+    method: 'POST',
+    duration: 2,
+    connections: 4,
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  })
+  const base = summary(await load(`http://127.0.0.1:${baseline.port}/hook`, false))
+  const started = Date.now()
+  const ours = summary(
+    await load(`http://127.0.0.1:${bridge.port}/v1/webhooks/recharge?topic=subscription/updated`, true),
+  )
+
+  // Processing keeps up? Wait for the stream to drain and read the lag histogram.
+  const redis = createClient({ url: redisUrl })
+  await redis.connect()
+  const drainDeadline = Date.now() + 60_000
+  while ((await redis.xLen(`${prefix}:deliveries`)) > 0 && Date.now() < drainDeadline) await sleep(100)
+  const drainedAfterMs = Date.now() - started - duration * 1000
+  const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text()
+  const processed = Number(/^webhook_events_processed_total\{resource="subscription"\} (\d+)/m.exec(metrics)?.[1] ?? 0)
+  const lagBuckets = [...metrics.matchAll(/^webhook_processing_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map(
+    (m) => ({
+      le: m[1] as string,
+      count: Number(m[2]),
+    }),
+  )
+  const lagTotal = lagBuckets.at(-1)?.count ?? 0
+  const lagP99Bucket = lagBuckets.find((bucket) => bucket.count >= lagTotal * 0.99)?.le
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))
+    if (keys.length) await redis.del(keys)
+  await redis.close()
+
+  const result = {
+    date: new Date().toISOString(),
+    node: process.version,
+    rate_per_s: rate,
+    duration_s: duration,
+    connections,
+    baseline: base,
+    bridge: ours,
+    p99_ratio: Number((ours.p99_ms / Math.max(1, base.p99_ms)).toFixed(2)),
+    goal: 'bridge p99 < 100 ms',
+    goal_met: ours.p99_ms < 100 && ours.non2xx === 0 && ours.errors === 0,
+    processing: {
+      processed,
+      drained_after_load_ms: Math.max(0, drainedAfterMs),
+      lag_p99_at_most_s: lagP99Bucket ?? null,
+    },
+  }
+  const markdown = [
+    `# Webhook acknowledgement latency (${result.date})`,
+    '',
+    `${rate} deliveries/s for ${duration} s, ${connections} connections, Node ${process.version}; command: \`node bench/webhooks/run.ts\``,
+    '',
+    '| server | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| bare Fastify hello-world | ${base.requests} | ${base.p50_ms} | ${base.p90_ms} | ${base.p99_ms} | ${base.max_ms} | ${base.non2xx} | ${base.errors} |`,
+    `| bridge intake (verify + XADD + 200) | ${ours.requests} | ${ours.p50_ms} | ${ours.p90_ms} | ${ours.p99_ms} | ${ours.max_ms} | ${ours.non2xx} | ${ours.errors} |`,
+    '',
+    `p99 ratio bridge/baseline: ${result.p99_ratio}. Goal p99 < 100 ms: ${result.goal_met ? 'met' : 'NOT met'}.`,
+    `Processed ${processed} events; stream drained ${result.processing.drained_after_load_ms} ms after the load ended; processing lag p99 ≤ ${lagP99Bucket ?? '?'} s.`,
+    '',
+  ].join('\n')
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`)
+  writeFileSync(new URL('./results.md', import.meta.url), markdown)
+  process.stdout.write(markdown)
+} finally {
+  bridge.child.kill('SIGTERM')
+  baseline.child.kill('SIGTERM')
+}
