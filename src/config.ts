@@ -105,6 +105,12 @@ export const envSchema = z.object({
     .min(0)
     .default(10_000)
     .describe('How long in-flight requests may take to finish after SIGTERM'),
+  CACHE_L1_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024)
+    .describe('Bound of the in-process (L1) read cache in bytes of stored JSON; 0 disables L1 (Redis L2 only)'),
   DEMO_STOREFRONT: z
     .stringbool()
     .optional()

@@ -1,4 +1,75 @@
 import fp from 'fastify-plugin'
+import { TwoTierCache } from '../cache/cache.ts'
+import { createCacheMetrics } from '../cache/metrics.ts'
+import type { Cache } from '../cache/types.ts'
+import type { RedisClient } from './redis.ts'
 
-// Placeholder: filled in by the cache capability.
-export default fp(async function cachePlugin() {}, { name: 'cache', dependencies: ['redis', 'metrics'] })
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The two-tier read cache (src/cache). */
+    cache: Cache
+  }
+}
+
+export interface CachePluginOptions {
+  /** Key prefix in Redis (default `rb:c:v1`). */
+  keyPrefix?: string
+  /** L1 bound in bytes; 0 disables L1. Default: config CACHE_L1_MAX_BYTES, else 64 MiB. */
+  l1MaxBytes?: number
+}
+
+/**
+ * Decorates `app.cache`. With `app.redis`: L2 in Redis plus a dedicated subscriber connection (a duplicate of the
+ * shared client) for the invalidation channel. Without: in-process only. Closes only the subscriber it opened.
+ */
+export default fp<CachePluginOptions>(
+  async function cachePlugin(app, options) {
+    const redis: RedisClient | null = app.redis
+    const configured = app.config?.CACHE_L1_MAX_BYTES
+    const cache = new TwoTierCache({
+      redis,
+      metrics: createCacheMetrics(app.metrics),
+      log: app.log.child({ component: 'cache' }),
+      ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}),
+      ...((options.l1MaxBytes ?? configured) !== undefined ? { l1MaxBytes: options.l1MaxBytes ?? configured } : {}),
+    })
+    app.decorate('cache', cache as Cache)
+
+    let subscriber: RedisClient | null = null
+    if (redis !== null) {
+      // Pub/sub needs its own connection; it has no per-command timeout (it only waits for messages).
+      subscriber = redis.duplicate({ commandOptions: {} }) as RedisClient
+      const sub = subscriber
+      let lastLogged = 0
+      sub.on('error', (error: Error) => {
+        const now = Date.now()
+        if (now - lastLogged > 5_000) {
+          lastLogged = now
+          app.log.warn({ err: { message: error.message } }, 'cache subscriber: Redis connection error')
+        }
+      })
+      let readyOnce = false
+      sub.on('ready', () => {
+        // After a reconnect, messages sent while we were away are lost: L1 re-checks L2 before trusting itself.
+        if (readyOnce) cache.onResubscribed()
+        readyOnce = true
+      })
+      // Never blocks start-up: when Redis is down the subscriber connects (and subscribes) once it is back.
+      void sub
+        .connect()
+        .then(() => sub.subscribe(cache.keys.channel, (message) => cache.onInvalidationMessage(message)))
+        .catch((error: unknown) => {
+          app.log.warn({ err: { message: (error as Error).message } }, 'cache subscriber could not subscribe')
+        })
+    }
+
+    app.addHook('onClose', async () => {
+      await cache.close()
+      if (subscriber !== null) {
+        if (subscriber.isOpen) await subscriber.close().catch(() => subscriber?.destroy())
+        else subscriber.destroy()
+      }
+    })
+  },
+  { name: 'cache', dependencies: ['redis', 'metrics'] },
+)

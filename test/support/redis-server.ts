@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { connect, createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/**
+ * A private redis-server a test may kill and restart (the shared one must never be stopped). No persistence;
+ * `restart()` comes back on the same port, empty.
+ */
+export class DisposableRedis {
+  readonly port: number
+  private child: ChildProcess | null = null
+
+  private constructor(port: number) {
+    this.port = port
+  }
+
+  static async start(): Promise<DisposableRedis> {
+    const server = new DisposableRedis(await freePort())
+    await server.launch()
+    return server
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child
+    if (!child || child.exitCode !== null) return
+    this.child = null
+    child.kill('SIGKILL')
+    if (child.exitCode === null) await once(child, 'exit')
+  }
+
+  async restart(): Promise<void> {
+    await this.stop()
+    await this.launch()
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(
+      '/usr/bin/redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    )
+    this.child = child
+    // Ready when it accepts a connection.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
+      if (await accepts(this.port)) return
+      await sleep(20)
+    }
+    throw new Error('redis-server did not start')
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : 0
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = connect({ host: '127.0.0.1', port })
+    client.once('connect', () => {
+      client.destroy()
+      resolve(true)
+    })
+    client.once('error', () => resolve(false))
+  })
+}
