@@ -1,4 +1,21 @@
 import type { Command } from 'commander'
 
-// Placeholder: filled in by the capability that owns the `simulator` command.
-export function registerSimulatorCommand(_program: Command): void {}
+/** `recharge-bridge simulator [--port 4010] [--seed <seed>]`: the Recharge 2021-11 simulator, standalone. */
+export function registerSimulatorCommand(program: Command): void {
+  program
+    .command('simulator')
+    .description('Run the stateful Recharge 2021-11 simulator (env: SIM_*, see docs/simulator.md)')
+    .option('-p, --port <port>', 'port to listen on (default: SIM_PORT, PORT or 4010)')
+    .option('-s, --seed <seed>', 'seed for the deterministic data set (default: SIM_SEED)')
+    .action(async (flags: { port?: string; seed?: string }) => {
+      const port = flags.port === undefined ? undefined : Number(flags.port)
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+        program.error(`--port must be a port number, got "${flags.port}"`)
+      }
+      const { startSimulatorServer } = await import('../simulator/server.ts')
+      await startSimulatorServer(process.env, {
+        ...(port === undefined ? {} : { port }),
+        ...(flags.seed ? { seed: flags.seed } : {}),
+      })
+    })
+}

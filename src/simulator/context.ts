@@ -1,0 +1,57 @@
+import { AddressLocks } from './address-locks.ts'
+import { LeakyBuckets } from './bucket.ts'
+import { SimClock } from './clock.ts'
+import { FaultRules } from './faults.ts'
+import { Ledger } from './ledger.ts'
+import type { ResolvedOptions } from './options.ts'
+import { seedState } from './seed.ts'
+import { SimState } from './state.ts'
+import { WebhookDispatcher } from './webhooks/dispatcher.ts'
+
+/** Everything one simulator instance holds. `state` is replaced wholesale by `reset()`. */
+export class Simulator {
+  readonly options: ResolvedOptions
+  readonly clock: SimClock
+  readonly buckets: LeakyBuckets
+  readonly ledger = new Ledger()
+  readonly faults = new FaultRules()
+  readonly locks: AddressLocks
+  readonly webhooks: WebhookDispatcher
+  /** Checkout tokens whose charge is being processed right now (a second charge gets 409). */
+  readonly chargingCheckouts = new Set<string>()
+  state: SimState
+
+  constructor(options: ResolvedOptions) {
+    this.options = options
+    this.clock = new SimClock(options.frozenClock)
+    this.buckets = new LeakyBuckets(options.bucketSize, options.leakRate)
+    this.locks = new AddressLocks(options.addressWriteWindowMs)
+    this.state = this.#freshState()
+    this.webhooks = new WebhookDispatcher(this.state, {
+      clientSecret: options.clientSecret,
+      autoDeliver: options.webhookAutoDeliver,
+      retryBaseMs: options.webhookRetryBaseMs,
+      maxFailures: options.webhookMaxFailures,
+      timeoutMs: options.webhookTimeoutMs,
+      now: () => this.clock.now(),
+    })
+    this.webhooks.attach(this.state)
+  }
+
+  /** Reseeds, empties the ledger, refills every bucket, clears faults and forgets pending webhook deliveries. */
+  reset(): void {
+    this.state = this.#freshState()
+    this.webhooks.attach(this.state)
+    this.ledger.clear()
+    this.buckets.reset()
+    this.faults.clear()
+    this.locks.clear()
+    this.chargingCheckouts.clear()
+  }
+
+  #freshState(): SimState {
+    const state = new SimState(this.options, () => this.clock.now())
+    seedState(state)
+    return state
+  }
+}

@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify'
+import type { Simulator } from '../context.ts'
+import { validateRules } from '../faults.ts'
+import { customerView, subscriptionView } from '../views.ts'
+
+/**
+ * The control API for tests, demos and benchmarks (never under the Recharge token check, never in the ledger):
+ * reset, ledger, faults, webhook flushing, state dump and clock.
+ */
+export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simulator }): Promise<void> {
+  app.post('/__sim/reset', async () => {
+    sim.reset()
+    return { ok: true }
+  })
+
+  app.get('/__sim/requests', async (request) => {
+    const query = request.query as Record<string, string | undefined>
+    const status = query.status === undefined ? undefined : Number(query.status)
+    return { requests: sim.ledger.list({ method: query.method, path: query.path, status }) }
+  })
+
+  app.delete('/__sim/requests', async () => {
+    sim.ledger.clear()
+    return { ok: true }
+  })
+
+  app.get('/__sim/faults', async () => ({ rules: sim.faults.list() }))
+
+  app.post('/__sim/faults', async (request, reply) => {
+    const rules = validateRules(request.body)
+    if (typeof rules === 'string') return reply.code(400).send({ error: rules })
+    sim.faults.set(rules)
+    return { rules: sim.faults.list() }
+  })
+
+  app.delete('/__sim/faults', async () => {
+    sim.faults.clear()
+    return { rules: [] }
+  })
+
+  app.post('/__sim/webhooks/deliver', async () => {
+    const deliveries = await sim.webhooks.flush()
+    return { deliveries, pending: sim.webhooks.pendingCount }
+  })
+
+  app.get('/__sim/webhooks/deliveries', async () => ({
+    deliveries: sim.webhooks.log(),
+    pending: sim.webhooks.pendingCount,
+  }))
+
+  app.post('/__sim/clock', async (request) => {
+    const body = (request.body ?? {}) as { advanceMs?: unknown; frozen?: unknown }
+    if (body.frozen === true) sim.clock.freeze()
+    if (body.frozen === false) sim.clock.unfreeze()
+    if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) sim.clock.advance(body.advanceMs)
+    return { now: new Date(sim.clock.now()).toISOString(), frozen: sim.clock.frozen }
+  })
+
+  app.get('/__sim/state', async () => {
+    const state = sim.state
+    const now = sim.clock.now()
+    return {
+      now: new Date(now).toISOString(),
+      store: state.store,
+      customers: [...state.customers.values()].map((customer) => customerView(state, customer)),
+      addresses: [...state.addresses.values()],
+      payment_methods: [...state.paymentMethods.values()],
+      subscriptions: [...state.subscriptions.values()].map((subscription) => subscriptionView(state, subscription)),
+      onetimes: [...state.onetimes.values()],
+      charges: [...state.charges.values()],
+      orders: [...state.orders.values()],
+      products: [...state.products.values()],
+      plans: [...state.plans.values()],
+      checkouts: [...state.checkouts.values()],
+      webhooks: [...state.webhooks.values()],
+      async_batches: [...state.asyncBatches.values()],
+      buckets: sim.options.apiTokens.map((token, index) => ({
+        token_index: index,
+        used: sim.buckets.peek(token, now),
+        size: sim.buckets.size,
+      })),
+    }
+  })
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify'
+import type { Simulator } from '../context.ts'
+import { addressRoutes } from './addresses.ts'
+import { asyncBatchRoutes } from './async-batches.ts'
+import { chargeRoutes } from './charges.ts'
+import { checkoutRoutes } from './checkouts.ts'
+import { customerRoutes } from './customers.ts'
+import { onetimeRoutes } from './onetimes.ts'
+import { orderRoutes } from './orders.ts'
+import { paymentMethodRoutes } from './payment-methods.ts'
+import { planRoutes } from './plans.ts'
+import { productRoutes } from './products.ts'
+import { storeRoutes } from './store.ts'
+import { subscriptionRoutes } from './subscriptions.ts'
+import { webhookRoutes } from './webhooks.ts'
+
+/** Every Recharge 2021-11 resource the simulator implements, one module per resource. */
+export async function registerRechargeRoutes(app: FastifyInstance, { sim }: { sim: Simulator }): Promise<void> {
+  for (const routes of [
+    customerRoutes,
+    addressRoutes,
+    paymentMethodRoutes,
+    subscriptionRoutes,
+    chargeRoutes,
+    orderRoutes,
+    onetimeRoutes,
+    productRoutes,
+    planRoutes,
+    storeRoutes,
+    checkoutRoutes,
+    webhookRoutes,
+    asyncBatchRoutes,
+  ]) {
+    await app.register(routes, { sim })
+  }
+}

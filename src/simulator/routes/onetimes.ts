@@ -1,0 +1,125 @@
+import type { FastifyInstance } from 'fastify'
+import { findVariant, readExternalId, variantPriceMinor } from '../catalog.ts'
+import type { Simulator } from '../context.ts'
+import { isDate } from '../dates.ts'
+import { fieldError, missingRequired, notFound, unprocessable } from '../errors.ts'
+import { parseMoney } from '../money.ts'
+import { paginate, parseListQuery } from '../pagination.ts'
+import { rebuildQueuedCharges } from '../scheduling.ts'
+import type { SimState } from '../state.ts'
+import { readQuantity } from '../subscription-rules.ts'
+import type { Onetime } from '../types.ts'
+import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+
+const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
+
+function findOnetime(state: SimState, id: number): Onetime {
+  const onetime = state.onetimes.get(id)
+  if (!onetime) throw notFound()
+  return onetime
+}
+
+/** Onetimes: non-recurring items riding on a queued charge of their address. */
+export async function onetimeRoutes(app: FastifyInstance, { sim }: { sim: Simulator }): Promise<void> {
+  app.get('/onetimes', async (request) => {
+    const state = sim.state
+    const query = parseListQuery(request.query as Record<string, unknown>, { defaultSort: 'id-desc', sorts: SORTS })
+    const customerId = intFilter(query.filters.customer_id, 'customer_id')
+    const addressId = intFilter(query.filters.address_id, 'address_id')
+    const ids = idsFilter(query.filters.ids)
+    const inRange = dateRangeFilter(query.filters)
+    const matches = [...state.onetimes.values()].filter(
+      (onetime) =>
+        (customerId === null || onetime.customer_id === customerId) &&
+        (addressId === null || onetime.address_id === addressId) &&
+        (ids === null || ids.has(onetime.id)) &&
+        inRange(onetime),
+    )
+    const page = paginate(matches, query, (onetime, field) => String(onetime[field as keyof Onetime]))
+    return listEnvelope('onetimes', page, (onetime) => onetime)
+  })
+
+  app.get('/onetimes/:id', async (request) => ({ onetime: findOnetime(sim.state, idParam(request)) }))
+
+  app.post('/onetimes', async (request, reply) => {
+    const state = sim.state
+    const body = bodyOf(request, 'onetime')
+    const missing = ['address_id', 'external_variant_id', 'next_charge_scheduled_at', 'quantity'].filter(
+      (key) => body[key] == null || body[key] === '',
+    )
+    if (missing.length > 0) throw missingRequired(missing)
+    const address = state.addresses.get(Number(body.address_id))
+    if (!address) throw fieldError('address_id', 'Address not found.')
+    const date = readFutureDate(state, body.next_charge_scheduled_at)
+    const found = findVariant(state, readExternalId(body.external_product_id), readExternalId(body.external_variant_id))
+    if (!found) throw unprocessable({ external_variant_id: ['Variant not found.'] })
+    const price =
+      body.price === undefined ? variantPriceMinor(state, found.variant) : parseMoney(body.price, state.decimals)
+    if (price === null || price < 0) throw fieldError('price', 'Not a valid number.')
+    const onetime = await sim.locks.write(address.id, () => {
+      const now = state.timestamp()
+      const created: Onetime = {
+        id: state.nextId('onetime', 330_000_001),
+        address_id: address.id,
+        customer_id: address.customer_id,
+        created_at: now,
+        external_product_id: { ecommerce: found.product.external_product_id },
+        external_variant_id: { ecommerce: found.variant.external_variant_id },
+        is_cancelled: false,
+        next_charge_scheduled_at: date,
+        price: state.money(price),
+        product_title: typeof body.product_title === 'string' ? body.product_title : found.product.title,
+        properties: Array.isArray(body.properties) ? (body.properties as Onetime['properties']) : [],
+        quantity: readQuantity(body.quantity),
+        sku: found.variant.sku,
+        sku_override: false,
+        updated_at: now,
+        variant_title: found.variant.title,
+      }
+      state.onetimes.set(created.id, created)
+      rebuildQueuedCharges(state, address.id)
+      state.emit('onetime/created', { onetime: created })
+      return created
+    })
+    return reply.code(201).send({ onetime })
+  })
+
+  app.put('/onetimes/:id', async (request) => {
+    const state = sim.state
+    const onetime = findOnetime(state, idParam(request))
+    const body: Body = bodyOf(request, 'onetime')
+    const date =
+      body.next_charge_scheduled_at === undefined ? undefined : readFutureDate(state, body.next_charge_scheduled_at)
+    const quantity = body.quantity === undefined ? undefined : readQuantity(body.quantity)
+    return sim.locks.write(onetime.address_id, () => {
+      if (date) onetime.next_charge_scheduled_at = date
+      if (quantity) onetime.quantity = quantity
+      if (body.price !== undefined) {
+        const price = parseMoney(body.price, state.decimals)
+        if (price === null) throw fieldError('price', 'Not a valid number.')
+        onetime.price = state.money(price)
+      }
+      onetime.updated_at = state.timestamp()
+      rebuildQueuedCharges(state, onetime.address_id)
+      state.emit('onetime/updated', { onetime })
+      return { onetime }
+    })
+  })
+
+  app.delete('/onetimes/:id', async (request, reply) => {
+    const state = sim.state
+    const onetime = findOnetime(state, idParam(request))
+    await sim.locks.write(onetime.address_id, () => {
+      state.onetimes.delete(onetime.id)
+      rebuildQueuedCharges(state, onetime.address_id)
+      state.emit('onetime/deleted', { onetime: { id: onetime.id } })
+    })
+    return reply.code(204).send()
+  })
+}
+
+function readFutureDate(state: SimState, value: unknown): string {
+  if (!isDate(value)) throw fieldError('next_charge_scheduled_at', 'Not a valid date.')
+  if (value <= state.today()) throw fieldError('next_charge_scheduled_at', 'date is not far enough in the future')
+  return value
+}

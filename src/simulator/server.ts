@@ -1,0 +1,39 @@
+import { pathToFileURL } from 'node:url'
+import { buildSimulator } from './app.ts'
+import { simulatorOptionsFromEnv } from './options.ts'
+
+/**
+ * Standalone simulator: `npm run simulator` (or `recharge-bridge simulator`). Env: PORT or SIM_PORT (4010), HOST
+ * (127.0.0.1), and the SIM_* variables documented in docs/simulator.md.
+ */
+export async function startSimulatorServer(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: { port?: number; seed?: string } = {},
+) {
+  const options = { ...simulatorOptionsFromEnv(env), ...(overrides.seed ? { seed: overrides.seed } : {}) }
+  const app = await buildSimulator(options)
+  const port = overrides.port ?? Number(env.SIM_PORT ?? env.PORT ?? 4010)
+  const host = env.HOST ?? '127.0.0.1'
+  const address = await app.listen({ port, host })
+  const sim = app.sim
+  process.stdout.write(
+    [
+      `Recharge 2021-11 simulator listening on ${address}`,
+      `  X-Recharge-Access-Token: ${sim.options.apiTokens[0]}`,
+      `  store: ${sim.options.storeName} (${sim.options.storeSubdomain}, ${sim.options.currency}), seed "${sim.options.seed}"`,
+      `  bucket: ${sim.options.bucketSize} calls, leaking ${sim.options.leakRate}/s`,
+      `  point the bridge at it: RECHARGE_API_URL=${address} RECHARGE_API_TOKEN=${sim.options.apiTokens[0]} RECHARGE_WEBHOOK_SECRET=${sim.options.clientSecret}`,
+      '',
+    ].join('\n'),
+  )
+  const close = async () => {
+    await app.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', close)
+  process.once('SIGTERM', close)
+  return app
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (isEntry) await startSimulatorServer()

@@ -1,0 +1,103 @@
+import { dateOnly, isoNaive, isoOffset } from './dates.ts'
+import { formatMoney } from './money.ts'
+import { currencyDecimals, type ResolvedOptions } from './options.ts'
+import type {
+  Address,
+  AsyncBatch,
+  AsyncBatchTask,
+  Charge,
+  Checkout,
+  Customer,
+  Discount,
+  Onetime,
+  Order,
+  PaymentMethod,
+  Plan,
+  Product,
+  Store,
+  Subscription,
+  Webhook,
+} from './types.ts'
+
+/** A state change that registered webhooks hear about: the topic and the resource envelope (the webhook body). */
+export interface SimEvent {
+  topic: string
+  body: Record<string, unknown>
+}
+
+/**
+ * The simulator's in-memory records and the few facts every route needs (now, currency, ids). Domain rules live in
+ * the modules that use this (scheduling.ts, checkout-processing.ts, routes/); the state only stores and emits.
+ */
+export class SimState {
+  readonly options: ResolvedOptions
+  readonly now: () => number
+  readonly decimals: number
+
+  store!: Store
+  readonly customers = new Map<number, Customer>()
+  readonly addresses = new Map<number, Address>()
+  readonly paymentMethods = new Map<number, PaymentMethod>()
+  readonly subscriptions = new Map<number, Subscription>()
+  readonly onetimes = new Map<number, Onetime>()
+  readonly charges = new Map<number, Charge>()
+  readonly orders = new Map<number, Order>()
+  readonly products = new Map<string, Product>()
+  readonly plans = new Map<number, Plan>()
+  readonly checkouts = new Map<string, Checkout>()
+  readonly webhooks = new Map<number, Webhook>()
+  readonly asyncBatches = new Map<number, AsyncBatch>()
+  readonly asyncBatchTasks = new Map<number, AsyncBatchTask[]>()
+  readonly discounts = new Map<string, Discount>()
+
+  #nextId = new Map<string, number>()
+  #listeners: ((event: SimEvent) => void)[] = []
+
+  constructor(options: ResolvedOptions, now: () => number) {
+    this.options = options
+    this.now = now
+    this.decimals = currencyDecimals(options.currency)
+  }
+
+  /** Sequential ids per resource kind, starting at a kind-specific base so ids of different kinds never collide. */
+  nextId(kind: string, base: number): number {
+    const id = this.#nextId.get(kind) ?? base
+    this.#nextId.set(kind, id + 1)
+    return id
+  }
+
+  onEvent(listener: (event: SimEvent) => void): void {
+    this.#listeners.push(listener)
+  }
+
+  emit(topic: string, body: Record<string, unknown>): void {
+    if (this.#listeners.length === 0) return
+    const event = { topic, body }
+    for (const listener of this.#listeners) listener(event)
+  }
+
+  timestamp(): string {
+    return isoOffset(this.now())
+  }
+
+  naiveTimestamp(): string {
+    return isoNaive(this.now())
+  }
+
+  today(): string {
+    return dateOnly(this.now())
+  }
+
+  money(minor: number): string {
+    return formatMoney(minor, this.decimals)
+  }
+
+  customerRef(customer: Customer) {
+    return {
+      id: customer.id,
+      email: customer.email,
+      external_customer_id: { ...customer.external_customer_id },
+      hash: customer.hash,
+    }
+  }
+}
