@@ -40,3 +40,15 @@ declare module 'fastify' {
     requireAdmin: preHandlerAsyncHookHandler
   }
 }
+
+/** Test and embedding knobs of the shopper API (`buildApp(config, { shopper: {...} })`). */
+export interface ShopperTuning {
+  /** Prefix of the shopper cache names and Redis keys, so parallel test files sharing one Redis never collide. */
+  namespace?: string
+}
+
+declare module '../app.ts' {
+  interface AppDeps {
+    shopper?: ShopperTuning
+  }
+}

@@ -4,12 +4,15 @@ import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
 import { CustomerTokenError, secretKey, type TokenRejection, verifyCustomerToken } from '../shopper/customer-token.ts'
 import type { IdentityResolver } from '../shopper/identity.ts'
+import { createShopperServices, type ShopperServices } from '../shopper/service.ts'
 import type { Shopper } from './auth-types.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Maps a verified token subject to a Recharge customer (set by the shopper plugin over the cached client). */
     shopperIdentity: { resolve: IdentityResolver | null }
+    /** Shopper records (cached, ownership-checked), self-serve actions, policy and portal links. */
+    shopperServices: ShopperServices
   }
 }
 
@@ -62,7 +65,9 @@ export default fp(
     ])
 
     app.decorateRequest('shopper', null)
-    app.decorate('shopperIdentity', { resolve: null })
+    const services = createShopperServices(app)
+    app.decorate('shopperServices', services)
+    app.decorate('shopperIdentity', { resolve: (subject) => services.records.identity(subject) })
 
     app.decorate('requireShopper', async function requireShopper(request: FastifyRequest, reply: FastifyReply) {
       const token = bearerToken(request)
@@ -105,5 +110,5 @@ export default fp(
       }
     })
   },
-  { name: 'auth', dependencies: ['redis', 'metrics'] },
+  { name: 'auth', dependencies: ['redis', 'metrics', 'cache'] },
 )

@@ -61,7 +61,7 @@ function bodyText(payload: unknown): string | null {
 
 export default fp<IdempotencyPluginOptions>(
   async function idempotencyPlugin(app, options) {
-    const prefix = options.keyPrefix ?? 'rb:idem:'
+    const prefix = options.keyPrefix ?? `rb:${app.deps?.shopper?.namespace ?? ''}idem:`
     const memory = new MemoryIdempotencyStore()
     const store =
       options.store ??

@@ -1,4 +1,92 @@
 import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { AppError } from '../errors.ts'
+import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
+import { hostedPortalUrl } from '../shopper/portal-url.ts'
 
-// Placeholder: filled in by the capability that owns these routes.
-export default async function portalRoutes(_app: FastifyInstance): Promise<void> {}
+/**
+ * The "Manage Subscriptions" hand-off to Recharge's hosted portal.
+ *  - GET /v1/portal/url: the portal URL as JSON, for a storefront script that navigates itself.
+ *  - POST /v1/portal/link: a single-use link (valid 2 min) to /v1/portal/redirect, for a plain `<a href>`.
+ *  - GET /v1/portal/redirect?token=: consumes the link and answers 302 to the portal.
+ * The customer hash in the portal URL authenticates the shopper there, so it is read fresh from Recharge for each
+ * hand-off and never cached, logged or returned anywhere else; responses carrying it are `no-store`, no-referrer.
+ */
+export default async function portalRoutes(app: FastifyInstance): Promise<void> {
+  const routes = app.withTypeProvider<ZodTypeProvider>()
+  const services = app.shopperServices
+
+  async function portalUrlFor(customerId: string, requestId: string): Promise<string> {
+    const customer = await services.upstream().customers.get(customerId, { requestId })
+    if (!customer.hash) {
+      throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no customer portal reference' })
+    }
+    return hostedPortalUrl(app.config, customer.hash)
+  }
+
+  routes.get(
+    '/portal/url',
+    {
+      preHandler: app.requireShopper,
+      schema: {
+        ...shopperDocs,
+        summary: 'The hosted customer portal URL',
+        description: 'The URL authenticates the shopper on the portal: use it at once, do not store or log it.',
+        response: { 200: z.object({ url: z.url() }), ...problems },
+      },
+    },
+    async (request, reply) => {
+      const url = await portalUrlFor(shopperOf(request).customerId, request.id)
+      privateResponse(reply).header('referrer-policy', 'no-referrer')
+      return { url }
+    },
+  )
+
+  routes.post(
+    '/portal/link',
+    {
+      preHandler: app.requireShopper,
+      schema: {
+        ...shopperDocs,
+        summary: 'A single-use "Manage Subscriptions" link',
+        description:
+          'Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. ' +
+          'Each call mints a new link, so retrying is safe.',
+        response: { 200: z.object({ url: z.url(), expires_at: z.string() }), ...problems },
+      },
+    },
+    async (request, reply) => {
+      const { token, expiresAt } = await services.portalLinks.issue(shopperOf(request).customerId)
+      privateResponse(reply)
+      const url = new URL(`${app.config.PUBLIC_URL}/v1/portal/redirect`)
+      url.searchParams.set('token', token)
+      return { url: url.toString(), expires_at: expiresAt.toISOString() }
+    },
+  )
+
+  routes.get(
+    '/portal/redirect',
+    {
+      schema: {
+        tags: ['shopper'],
+        summary: 'Follow a single-use portal link (302 to the hosted portal)',
+        querystring: z.object({ token: z.string().min(1).max(128).describe('From POST /v1/portal/link') }),
+        response: {
+          302: z.null().describe('Location: the hosted customer portal'),
+          410: problems[404].describe('The link expired or was already used (code PORTAL_LINK_INVALID)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const customerId = await services.portalLinks.consume(request.query.token)
+      if (!customerId) {
+        throw new AppError('PORTAL_LINK_INVALID', {
+          detail: 'Go back to your account page and use the "Manage Subscriptions" link again.',
+        })
+      }
+      const url = await portalUrlFor(customerId, request.id)
+      return privateResponse(reply).header('referrer-policy', 'no-referrer').redirect(url, 302)
+    },
+  )
+}

@@ -1,0 +1,319 @@
+import type { CatalogPlan, CatalogProduct, CatalogService } from '../catalog/types.ts'
+import type { Shopper } from '../plugins/auth-types.ts'
+import type { AddressUpdate } from '../recharge/resources/addresses.ts'
+import type { SubscriptionUpdate } from '../recharge/resources/subscriptions.ts'
+import type { Address } from '../recharge/schemas/addresses.ts'
+import type { Subscription } from '../recharge/schemas/subscriptions.ts'
+import type { Policy } from './policy.ts'
+import {
+  chargeFor,
+  checkCancelReason,
+  checkNextChargeDate,
+  checkQuantity,
+  notAllowed,
+  requireAllowed,
+  unprocessable,
+} from './policy-checks.ts'
+import type { ShopperRecords } from './records.ts'
+import type { ShopperUpstream } from './upstream.ts'
+
+/**
+ * The self-serve actions. Each one: policy first (403 ACTION_NOT_ALLOWED), then ownership through the shopper's own
+ * cached lists (404, no upstream call for a foreign id), then state and input checks (422), then the upstream write
+ * with the record's address id (Recharge serialises writes per address), then invalidation of the shopper's tags.
+ */
+export interface SubscriptionPatch {
+  next_charge_date?: string | undefined
+  frequency?: { unit: 'day' | 'week' | 'month'; every: number } | undefined
+  quantity?: number | undefined
+  external_variant_id?: string | undefined
+}
+
+export interface ActionContext {
+  shopper: Shopper
+  requestId: string
+  signal?: AbortSignal
+}
+
+export class ShopperActions {
+  private readonly records: ShopperRecords
+  private readonly upstream: () => ShopperUpstream
+  private readonly catalog: () => CatalogService | undefined
+  readonly policy: Policy
+
+  constructor(options: {
+    records: ShopperRecords
+    upstream: () => ShopperUpstream
+    catalog: () => CatalogService | undefined
+    policy: Policy
+  }) {
+    this.records = options.records
+    this.upstream = options.upstream
+    this.catalog = options.catalog
+    this.policy = options.policy
+  }
+
+  async skip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
+    requireAllowed(this.policy, 'skip')
+    const subscription = await this.activeSubscription(context, subscriptionId, 'skip')
+    if (subscription.is_skippable === false) throw notAllowed('skip', 'This subscription cannot be skipped.')
+    const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
+    const charge = chargeFor(subscription.id, charges, 'queued')
+    if (!charge) throw unprocessable('This subscription has no upcoming delivery to skip.')
+    await this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
+    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`, `charge:${charge.id}`])
+    return this.reload(context, subscription.id)
+  }
+
+  async unskip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
+    requireAllowed(this.policy, 'unskip')
+    const subscription = await this.activeSubscription(context, subscriptionId, 'unskip')
+    const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
+    const charge = chargeFor(subscription.id, charges, 'skipped')
+    if (!charge) throw unprocessable('This subscription has no skipped delivery to restore.')
+    await this.upstream().charges.unskip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
+    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`, `charge:${charge.id}`])
+    return this.reload(context, subscription.id)
+  }
+
+  async cancel(
+    context: ActionContext,
+    subscriptionId: string,
+    body: { reason: string; comment?: string | undefined },
+  ): Promise<Subscription> {
+    requireAllowed(this.policy, 'cancel')
+    const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
+    if (subscription.status !== 'active') throw unprocessable('This subscription is not active.')
+    const comment = body.comment?.trim() || undefined
+    checkCancelReason(this.policy, body.reason, comment)
+    const minimum = this.policy.cancel.minimum_charges_before_cancel
+    if (minimum > 0) {
+      const delivered = await this.deliveredCount(context, subscription.id)
+      if (delivered < minimum) {
+        throw notAllowed(
+          'cancel',
+          `This subscription can be cancelled after ${minimum} deliveries; it has had ${delivered} so far.`,
+        )
+      }
+    }
+    const updated = await this.upstream().subscriptions.cancel(
+      subscription.id,
+      { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
+      this.writeOptions(context, subscription.address_id),
+    )
+    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
+    return updated
+  }
+
+  async activate(context: ActionContext, subscriptionId: string): Promise<Subscription> {
+    requireAllowed(this.policy, 'activate')
+    const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
+    if (subscription.status !== 'cancelled') throw unprocessable('Only a cancelled subscription can be reactivated.')
+    const updated = await this.upstream().subscriptions.activate(
+      subscription.id,
+      this.writeOptions(context, subscription.address_id),
+    )
+    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
+    return updated
+  }
+
+  async update(context: ActionContext, subscriptionId: string, patch: SubscriptionPatch): Promise<Subscription> {
+    // Every requested change must be allowed before anything is looked up or sent.
+    if (patch.next_charge_date !== undefined) requireAllowed(this.policy, 'reschedule')
+    if (patch.frequency !== undefined) requireAllowed(this.policy, 'change_frequency')
+    if (patch.quantity !== undefined) requireAllowed(this.policy, 'change_quantity')
+    if (patch.external_variant_id !== undefined) requireAllowed(this.policy, 'swap_variant')
+
+    const subscription = await this.activeSubscription(context, subscriptionId, 'change')
+    if (patch.next_charge_date !== undefined) checkNextChargeDate(this.policy, patch.next_charge_date)
+    if (patch.quantity !== undefined) checkQuantity(this.policy, patch.quantity)
+
+    const fields: SubscriptionUpdate = {}
+    if (patch.quantity !== undefined && patch.quantity !== subscription.quantity) fields.quantity = patch.quantity
+    if (patch.frequency !== undefined || patch.external_variant_id !== undefined) {
+      Object.assign(fields, await this.catalogChanges(subscription, patch))
+    }
+
+    const options = this.writeOptions(context, subscription.address_id)
+    let updated = subscription
+    if (Object.keys(fields).length > 0) {
+      updated = await this.upstream().subscriptions.update(subscription.id, fields, options)
+    }
+    if (patch.next_charge_date !== undefined && patch.next_charge_date !== updated.next_charge_scheduled_at) {
+      updated = await this.upstream().subscriptions.setNextChargeDate(subscription.id, patch.next_charge_date, options)
+    }
+    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
+    return updated
+  }
+
+  async updateAddress(context: ActionContext, addressId: string, patch: AddressUpdate): Promise<Address> {
+    requireAllowed(this.policy, 'update_address')
+    const address = await this.records.ownAddress(context.shopper.customerId, addressId)
+    const updated = await this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id))
+    await this.records.changed(context.shopper.customerId, [`address:${address.id}`])
+    return updated
+  }
+
+  /** Frequency and variant changes, validated against the catalog's product, plans and variants. */
+  private async catalogChanges(subscription: Subscription, patch: SubscriptionPatch): Promise<SubscriptionUpdate> {
+    if (patch.frequency !== undefined && subscription.is_prepaid) {
+      throw notAllowed('change_frequency', 'The frequency of a prepaid subscription cannot be changed here.')
+    }
+    if (patch.external_variant_id !== undefined && subscription.is_swappable === false) {
+      throw notAllowed('swap_variant', 'This subscription cannot be swapped to another option.')
+    }
+    const product = await this.product(subscription)
+    if (!product) {
+      throw unprocessable('This product is not in the store catalog, so its options cannot be changed here.')
+    }
+    const fields: SubscriptionUpdate = {}
+    const currentVariant = subscription.external_variant_id
+    const variantId = patch.external_variant_id ?? currentVariant
+    const variant = product.variants.find((candidate) => candidate.external_variant_id === variantId)
+    if (!variant) {
+      throw unprocessable('That option is not available for this product.', [
+        { field: 'body.external_variant_id', message: 'must be one of variant_options' },
+      ])
+    }
+    let plan = currentPlan(product, subscription)
+    if (patch.frequency !== undefined) {
+      const wanted = patch.frequency
+      plan =
+        subscriptionPlans(product).find(
+          (candidate) => candidate.interval_unit === wanted.unit && candidate.order_interval_frequency === wanted.every,
+        ) ?? null
+      if (!plan) {
+        const offered = frequencyOptions(product)
+          .map((option) => `every ${option.every} ${option.unit}${option.every === 1 ? '' : 's'}`)
+          .join(', ')
+        throw unprocessable(`This product is delivered ${offered || 'on no other schedule'}.`, [
+          { field: 'body.frequency', message: 'must be one of frequency_options' },
+        ])
+      }
+      if (
+        plan.interval_unit !== subscription.order_interval_unit ||
+        plan.order_interval_frequency !== subscription.order_interval_frequency
+      ) {
+        fields.order_interval_unit = plan.interval_unit ?? undefined
+        fields.order_interval_frequency = plan.order_interval_frequency ?? undefined
+        fields.charge_interval_frequency = plan.charge_interval_frequency ?? plan.order_interval_frequency ?? undefined
+      }
+    }
+    if (variant.external_variant_id !== currentVariant) {
+      fields.external_variant_id = { ecommerce: variant.external_variant_id }
+      fields.variant_title = variant.title
+    }
+    // Price follows the variant and plan (the catalog's discounted plan price), never the browser.
+    if (fields.external_variant_id || fields.order_interval_frequency) {
+      const price = planPrice(variant.prices[0], plan)
+      if (price) fields.price = price
+    }
+    return stripUndefined(fields)
+  }
+
+  private async product(subscription: Subscription): Promise<CatalogProduct | null> {
+    const catalog = this.catalog()
+    if (!catalog || !subscription.external_product_id) return null
+    return catalog.getProduct(subscription.external_product_id)
+  }
+
+  /** Options the detail view shows: frequencies the product's plans offer and the variants it may swap to. */
+  async options(subscription: Subscription): Promise<{
+    frequency_options: { unit: 'day' | 'week' | 'month'; every: number; charge_every: number }[]
+    variant_options: { external_variant_id: string; title: string }[]
+  }> {
+    const product = await this.product(subscription).catch(() => null)
+    if (!product) return { frequency_options: [], variant_options: [] }
+    return {
+      frequency_options: subscription.is_prepaid ? [] : frequencyOptions(product),
+      variant_options:
+        subscription.is_swappable === false
+          ? []
+          : product.variants.map((variant) => ({
+              external_variant_id: variant.external_variant_id,
+              title: variant.title,
+            })),
+    }
+  }
+
+  private async activeSubscription(context: ActionContext, id: string, verb: string): Promise<Subscription> {
+    const subscription = await this.records.ownSubscription(context.shopper.customerId, id)
+    if (subscription.status !== 'active') throw unprocessable(`Only an active subscription can ${verb}.`)
+    return subscription
+  }
+
+  /** Successful deliveries of a subscription, counted from the shopper's order history. */
+  private async deliveredCount(context: ActionContext, subscriptionId: string): Promise<number> {
+    const orders = (await this.records.orders(context.shopper.customerId)).rows
+    return orders.filter(
+      (order) =>
+        order.status !== 'cancelled' &&
+        order.status !== 'error' &&
+        order.line_items.some((item) => item.purchase_item_id === subscriptionId),
+    ).length
+  }
+
+  private async reload(context: ActionContext, subscriptionId: string): Promise<Subscription> {
+    return this.upstream().subscriptions.get(subscriptionId, this.readOptions(context))
+  }
+
+  private writeOptions(context: ActionContext, addressId: string | null) {
+    return {
+      requestId: context.requestId,
+      ...(addressId ? { addressId } : {}),
+      ...(context.signal ? { signal: context.signal } : {}),
+    }
+  }
+
+  private readOptions(context: ActionContext) {
+    return { requestId: context.requestId, ...(context.signal ? { signal: context.signal } : {}) }
+  }
+}
+
+function subscriptionPlans(product: CatalogProduct): CatalogPlan[] {
+  return product.plans
+    .filter((plan) => plan.type === 'subscription' && plan.interval_unit && plan.order_interval_frequency)
+    .sort((a, b) => a.sort_order - b.sort_order)
+}
+
+export function frequencyOptions(
+  product: CatalogProduct,
+): { unit: 'day' | 'week' | 'month'; every: number; charge_every: number }[] {
+  const seen = new Set<string>()
+  const options: { unit: 'day' | 'week' | 'month'; every: number; charge_every: number }[] = []
+  for (const plan of subscriptionPlans(product)) {
+    const unit = plan.interval_unit as 'day' | 'week' | 'month'
+    const every = plan.order_interval_frequency as number
+    const key = `${unit}:${every}`
+    if (seen.has(key)) continue
+    seen.add(key)
+    options.push({ unit, every, charge_every: plan.charge_interval_frequency ?? every })
+  }
+  return options
+}
+
+function currentPlan(product: CatalogProduct, subscription: Subscription): CatalogPlan | null {
+  return (
+    subscriptionPlans(product).find(
+      (plan) =>
+        plan.interval_unit === subscription.order_interval_unit &&
+        plan.order_interval_frequency === subscription.order_interval_frequency,
+    ) ?? null
+  )
+}
+
+function planPrice(
+  prices: CatalogProduct['variants'][number]['prices'][number] | undefined,
+  plan: CatalogPlan | null,
+): string | null {
+  if (!prices) return null
+  if (plan) {
+    const planPrice = prices.plans.find((entry) => entry.id === plan.id)
+    if (planPrice) return planPrice.discounted_price
+  }
+  return prices.unit_price
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T
+}

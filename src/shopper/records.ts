@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto'
+import { isNotFound } from '../cache/errors.ts'
+import type { Cache, CachedFunction } from '../cache/types.ts'
+import { AppError } from '../errors.ts'
+import type { Page } from '../recharge/pagination.ts'
+import type { Address } from '../recharge/schemas/addresses.ts'
+import type { Charge } from '../recharge/schemas/charges.ts'
+import type { Customer } from '../recharge/schemas/customers.ts'
+import type { Order } from '../recharge/schemas/orders.ts'
+import type { Subscription } from '../recharge/schemas/subscriptions.ts'
+import type { CallOptions } from '../recharge/types.ts'
+import type { CustomerSubject } from './customer-token.ts'
+import type { CustomerIdentity } from './identity.ts'
+import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
+
+/**
+ * A shopper's records, read through the shared cache with keys and tags scoped to their Recharge customer id.
+ * These lists are also the ownership proof: an id a shopper sends is looked up in THEIR list, and only an id found
+ * there ever reaches Recharge. A miss re-reads the shopper's own list once (a subscription created a moment ago),
+ * never the foreign id.
+ */
+
+/** Short: these change when the shopper acts (and we invalidate then) or when Recharge processes a charge. */
+const LIST_TTL_MS = 30_000
+const LIST_SWR_MS = 30_000
+const LIST_STALE_IF_ERROR_MS = 10 * 60_000
+/** The identity mapping (email/external id → customer) rarely changes. */
+const IDENTITY_TTL_MS = 5 * 60_000
+const IDENTITY_NEGATIVE_TTL_MS = 10_000
+/** A list older than this is re-read once when an id is not in it. */
+const OWNERSHIP_REFRESH_AFTER_MS = 2_000
+
+export type ShopperResource = 'subscription' | 'charge' | 'address' | 'order'
+
+/** Thrown by the identity fetch when Recharge has no customer for a subject; status 404 makes it negatively cached. */
+class UnknownCustomerError extends Error {
+  readonly status = 404
+  constructor() {
+    super('no Recharge customer for this subject')
+    this.name = 'UnknownCustomerError'
+  }
+}
+
+async function allRows<T>(
+  fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
+  limit = MAX_SHOPPER_ROWS,
+): Promise<T[]> {
+  const rows: T[] = []
+  let cursor: string | undefined
+  do {
+    const page = await fetchPage(cursor)
+    rows.push(...page.items)
+    cursor = page.nextCursor ?? undefined
+  } while (cursor && rows.length < limit)
+  return rows.slice(0, limit)
+}
+
+function subjectKey(subject: CustomerSubject): string {
+  // Hashed: emails are personal data and stay out of Redis key names.
+  const value = subject.kind === 'email' ? `email:${subject.email}` : `external:${subject.externalCustomerId}`
+  return createHash('sha256').update(value).digest('base64url')
+}
+
+export function toIdentity(customer: Customer): CustomerIdentity {
+  return { customerId: customer.id, email: customer.email ?? '', externalCustomerId: customer.external_customer_id }
+}
+
+function callOptions(fetch: { lane: CallOptions['lane']; deadlineMs: number; signal?: AbortSignal }): CallOptions {
+  return { lane: fetch.lane, deadlineMs: fetch.deadlineMs, ...(fetch.signal ? { signal: fetch.signal } : {}) }
+}
+
+export interface ListResult<T> {
+  rows: T[]
+  /** The cached JSON of `rows` and how it was served, for X-Cache. */
+  state: 'HIT' | 'MISS' | 'STALE'
+  ageMs: number
+}
+
+export class ShopperRecords {
+  private readonly upstream: () => ShopperUpstream
+  private readonly cache: Cache
+  private readonly identityBySubject: CachedFunction<CustomerSubject, CustomerIdentity>
+  private readonly profile: CachedFunction<string, Customer>
+  private readonly subscriptionList: CachedFunction<string, Subscription[]>
+  private readonly chargeList: CachedFunction<string, Charge[]>
+  private readonly orderList: CachedFunction<string, Order[]>
+  private readonly addressList: CachedFunction<string, Address[]>
+
+  constructor(cache: Cache, upstream: () => ShopperUpstream, namespace = '') {
+    this.cache = cache
+    this.upstream = upstream
+    const listPolicy = {
+      ttlMs: LIST_TTL_MS,
+      staleWhileRevalidateMs: LIST_SWR_MS,
+      staleIfErrorMs: LIST_STALE_IF_ERROR_MS,
+    }
+
+    this.identityBySubject = cache.define<CustomerSubject, CustomerIdentity>(`${namespace}shopper-identity`, {
+      key: subjectKey,
+      ttlMs: IDENTITY_TTL_MS,
+      staleWhileRevalidateMs: IDENTITY_TTL_MS,
+      staleIfErrorMs: 60 * 60_000,
+      negativeTtlMs: IDENTITY_NEGATIVE_TTL_MS,
+      tags: (_subject, identity) => (identity ? [`customer:${identity.customerId}`] : []),
+      fetch: async (subject, context) => {
+        const customers = this.upstream().customers
+        const options = callOptions(context)
+        const customer =
+          subject.kind === 'email'
+            ? await customers.findByEmail(subject.email, options)
+            : await customers.findByExternalId(subject.externalCustomerId, options)
+        if (!customer) throw new UnknownCustomerError()
+        // Only the identity is cached: never the customer hash.
+        return toIdentity(customer)
+      },
+    })
+
+    this.profile = cache.define<string, Customer>(`${namespace}shopper-profile`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId) => [`customer:${customerId}`],
+      fetch: async (customerId, context) => {
+        const customer = await this.upstream().customers.get(customerId, callOptions(context))
+        // The hash authenticates the hosted portal: it never enters the cache.
+        return { ...customer, hash: null }
+      },
+    })
+
+    this.subscriptionList = cache.define<string, Subscription[]>(`${namespace}shopper-subscriptions`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `subscription:${row.id}`)],
+      fetch: (customerId, context) =>
+        allRows((cursor) =>
+          this.upstream().subscriptions.list({ customer_id: customerId }, { cursor, limit: 250 }, callOptions(context)),
+        ),
+    })
+
+    this.chargeList = cache.define<string, Charge[]>(`${namespace}shopper-upcoming-charges`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `charge:${row.id}`)],
+      fetch: async (customerId, context) => {
+        const charges = this.upstream().charges
+        const options = callOptions(context)
+        // Upcoming = queued plus skipped (a skipped delivery can be restored until its date).
+        const [queued, skipped] = await Promise.all(
+          ['queued', 'skipped'].map((status) =>
+            allRows((cursor) =>
+              charges.list(
+                { customer_id: customerId, status, sort_by: 'scheduled_at-asc' },
+                { cursor, limit: 250 },
+                options,
+              ),
+            ),
+          ),
+        )
+        return [...(queued ?? []), ...(skipped ?? [])].sort(byScheduledAt)
+      },
+    })
+
+    this.orderList = cache.define<string, Order[]>(`${namespace}shopper-orders`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `order:${row.id}`)],
+      fetch: (customerId, context) =>
+        allRows(
+          (cursor) =>
+            this.upstream().orders.list(
+              { customer_id: customerId, sort_by: 'processed_at-desc' },
+              { cursor, limit: 250 },
+              callOptions(context),
+            ),
+          250,
+        ),
+    })
+
+    this.addressList = cache.define<string, Address[]>(`${namespace}shopper-addresses`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `address:${row.id}`)],
+      fetch: (customerId, context) =>
+        allRows((cursor) =>
+          this.upstream().addresses.list({ customer_id: customerId }, { cursor, limit: 250 }, callOptions(context)),
+        ),
+    })
+  }
+
+  /** The Recharge customer a token subject names, or null. */
+  async identity(subject: CustomerSubject): Promise<CustomerIdentity | null> {
+    try {
+      return (await this.identityBySubject(subject)).value
+    } catch (error) {
+      if (isNotFound(error)) return null
+      throw error
+    }
+  }
+
+  async customer(customerId: string): Promise<{ value: Customer; state: 'HIT' | 'MISS' | 'STALE' }> {
+    const result = await this.profile(customerId)
+    return { value: result.value, state: result.state }
+  }
+
+  subscriptions(customerId: string): Promise<ListResult<Subscription>> {
+    return list(this.subscriptionList, customerId)
+  }
+
+  upcomingCharges(customerId: string): Promise<ListResult<Charge>> {
+    return list(this.chargeList, customerId)
+  }
+
+  orders(customerId: string): Promise<ListResult<Order>> {
+    return list(this.orderList, customerId)
+  }
+
+  addresses(customerId: string): Promise<ListResult<Address>> {
+    return list(this.addressList, customerId)
+  }
+
+  ownSubscription(customerId: string, id: string): Promise<Subscription> {
+    return this.own(this.subscriptionList, customerId, id)
+  }
+
+  ownAddress(customerId: string, id: string): Promise<Address> {
+    return this.own(this.addressList, customerId, id)
+  }
+
+  ownCharge(customerId: string, id: string): Promise<Charge> {
+    return this.own(this.chargeList, customerId, id)
+  }
+
+  /** After a write: drop everything cached for this shopper (and the records named), on every replica. */
+  async changed(customerId: string, tags: readonly string[] = []): Promise<void> {
+    await this.cache.invalidateTags([`customer:${customerId}`, ...tags])
+  }
+
+  private async own<T extends { id: string }>(
+    cached: CachedFunction<string, T[]>,
+    customerId: string,
+    id: string,
+  ): Promise<T> {
+    const first = await cached(customerId)
+    const found = first.value.find((row) => row.id === id)
+    if (found) return found
+    if (first.state !== 'MISS' && first.ageMs >= OWNERSHIP_REFRESH_AFTER_MS) {
+      // Maybe created since we cached the list: re-read the shopper's own list once.
+      await cached.invalidate(customerId)
+      const fresh = await cached(customerId)
+      const again = fresh.value.find((row) => row.id === id)
+      if (again) return again
+    }
+    // Not theirs (or does not exist): the same answer either way, and no upstream call for this id.
+    throw new AppError('NOT_FOUND', { detail: 'No such record for this customer.' })
+  }
+}
+
+async function list<T>(cached: CachedFunction<string, T[]>, customerId: string): Promise<ListResult<T>> {
+  const result = await cached(customerId)
+  return { rows: result.value, state: result.state, ageMs: result.ageMs }
+}
+
+function byScheduledAt(a: Charge, b: Charge): number {
+  return (a.scheduled_at ?? '').localeCompare(b.scheduled_at ?? '') || a.id.localeCompare(b.id)
+}
