@@ -24,8 +24,17 @@ export interface RegistrationPlan {
   foreign: Webhook[]
 }
 
-function isOurs(webhook: Webhook, base: string): boolean {
-  return webhook.address === base || webhook.address.startsWith(`${base}?`) || webhook.address.startsWith(`${base}/`)
+/**
+ * Addresses are compared parsed, not as strings: Recharge may normalise a URL it stores (encode the `/` of the topic,
+ * add a trailing slash), and a string comparison would then re-create the webhook on every check.
+ */
+function parseAddress(address: string): { endpoint: string; topic: string | null } | null {
+  try {
+    const url = new URL(address)
+    return { endpoint: `${url.origin}${url.pathname.replace(/\/$/, '')}`, topic: url.searchParams.get('topic') }
+  } catch {
+    return null
+  }
 }
 
 /** Compare what Recharge has with what we need. Pure: the CLI, the admin route and the watchdog share it. */
@@ -34,16 +43,17 @@ export function planRegistration(
   publicUrl: string,
   topics: readonly string[] = NEEDED_TOPICS,
 ): RegistrationPlan {
-  const base = intakeBase(publicUrl)
+  const endpoint = parseAddress(intakeBase(publicUrl))?.endpoint
   const kept = new Map<string, Webhook>()
   const prunable: Webhook[] = []
   const foreign: Webhook[] = []
   for (const webhook of existing) {
-    if (!isOurs(webhook, base)) {
+    const parsed = parseAddress(webhook.address)
+    if (!parsed || parsed.endpoint !== endpoint) {
       foreign.push(webhook)
       continue
     }
-    const wanted = topics.includes(webhook.topic) && webhook.address === webhookAddress(publicUrl, webhook.topic)
+    const wanted = topics.includes(webhook.topic) && parsed.topic === webhook.topic
     if (wanted && !kept.has(webhook.topic)) kept.set(webhook.topic, webhook)
     else prunable.push(webhook)
   }

@@ -97,13 +97,14 @@ describe('registration plan', () => {
         hook('3', 'checkout/created'),
         hook('4', 'subscription/created', `${url}/v1/webhooks/recharge`),
         hook('5', 'subscription/created', 'https://other.example/hooks'),
+        hook('6', 'charge/paid', `${url}/v1/webhooks/recharge/?topic=charge%2Fpaid`),
       ],
       url,
     )
-    expect(plan.kept.map((w) => w.id)).toEqual(['1'])
+    expect(plan.kept.map((w) => w.id)).toEqual(['1', '6'])
     expect(plan.prunable.map((w) => w.id).sort()).toEqual(['2', '3', '4'])
     expect(plan.foreign.map((w) => w.id)).toEqual(['5'])
-    expect(plan.missing).toHaveLength(NEEDED_TOPICS.length - 1)
+    expect(plan.missing).toHaveLength(NEEDED_TOPICS.length - 2)
     expect(plan.missing).not.toContain('subscription/updated')
   })
 })
