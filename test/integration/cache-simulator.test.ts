@@ -1,0 +1,177 @@
+import type { FastifyInstance } from 'fastify'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.ts'
+import { sendCached } from '../../src/cache/reply.ts'
+import type { CachePolicy } from '../../src/cache/types.ts'
+import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { testConfig } from '../support/config.ts'
+import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { DisposableRedis } from '../support/redis-server.ts'
+import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+
+/**
+ * The cache inside the real app: replicas built with buildApp share one Redis, and their cached reads go through
+ * app.recharge (queue, dispatcher, token interceptor) to the simulator over HTTP; the simulator's ledger counts what
+ * reached "Recharge".
+ */
+const unique = uniquePrefix('cache-sim').replaceAll(':', '-')
+let sim: TestSimulator
+
+/** A replica with a test-only route `GET /test-cache/store/:variant` serving a cached `/store` read. */
+async function replica(redisUrlValue: string, policy: Omit<CachePolicy<string, unknown>, 'tags'>) {
+  const app = await buildApp(
+    testConfig({ REDIS_URL: redisUrlValue, RECHARGE_API_URL: sim.url, RECHARGE_API_TOKEN: sim.apiToken }),
+    { backgroundWorkers: false },
+  )
+  const store = app.cache.define(`${unique}.store`, {
+    ...policy,
+    key: (variant: string) => variant,
+    fetch: (_variant, context) =>
+      app.recharge.store.get({ lane: context.lane, deadlineMs: context.deadlineMs, signal: context.signal }),
+    tags: (variant) => [`${unique}-store:${variant}`],
+  })
+  app.get<{ Params: { variant: string } }>('/test-cache/store/:variant', async (request, reply) =>
+    sendCached(reply, await store(request.params.variant)),
+  )
+  await app.ready()
+  return app
+}
+
+async function storeCalls(): Promise<number> {
+  return (await sim.ledger({ method: 'GET', path: '/store' })).length
+}
+
+beforeAll(async () => {
+  sim = await startTestSimulator()
+})
+
+afterAll(async () => {
+  await sim.close()
+  const client = await connectRedis()
+  await deleteKeys(client, `*${unique}*`)
+  await client.close()
+})
+
+describe('the cache with the real app, Redis and the simulator', () => {
+  const apps: FastifyInstance[] = []
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) {
+      apps.push(await replica(redisUrl(), { ttlMs: 400, staleIfErrorMs: 60_000 }))
+    }
+  })
+
+  beforeEach(async () => {
+    await sim.clearFaults()
+  })
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()))
+  })
+
+  it('3 replicas × 200 concurrent requests for one cold key reach Recharge exactly once', async () => {
+    const before = await storeCalls()
+    const responses = await Promise.all(
+      apps.flatMap((app) => Array.from({ length: 200 }, () => app.inject('/test-cache/store/stampede'))),
+    )
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(600).fill(200))
+    expect(new Set(responses.map((r) => r.body)).size).toBe(1)
+    expect(JSON.parse(responses[0]!.body)).toHaveProperty('id')
+    expect(await storeCalls()).toBe(before + 1)
+  })
+
+  it('serves the stale entry with X-Cache: STALE while Recharge fails', async () => {
+    const fresh = await apps[0]!.inject('/test-cache/store/failing')
+    expect(fresh.statusCode).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 450))
+    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, status: 503 }])
+    const before = await storeCalls()
+
+    for (const app of apps) {
+      const stale = await app.inject('/test-cache/store/failing')
+      expect(stale.statusCode).toBe(200)
+      expect(stale.headers['x-cache']).toBe('STALE')
+      expect(stale.body).toBe(fresh.body)
+    }
+    expect(await storeCalls()).toBeGreaterThan(before)
+
+    await sim.clearFaults()
+    // The entry survived the failures: once Recharge answers again, a refetch replaces it.
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    const recovered = await apps[1]!.inject('/test-cache/store/failing')
+    expect(recovered.statusCode).toBe(200)
+    expect(recovered.headers['x-cache']).toBe('MISS')
+  })
+
+  it('an invalidation by tag on one replica reaches the other replica L1', async () => {
+    const first = await apps[1]!.inject('/test-cache/store/tagged')
+    expect(first.headers['x-cache']).toBe('MISS')
+    // Replica 2 now holds the entry in its L1 (from L2, or from replica 1's fill it waited for).
+    await apps[2]!.inject('/test-cache/store/tagged')
+    expect((await apps[2]!.inject('/test-cache/store/tagged')).headers['x-cache']).toBe('HIT')
+    const before = await storeCalls()
+
+    await apps[0]!.cache.invalidateTags([`${unique}-store:tagged`])
+    await expect
+      .poll(async () => (await apps[2]!.inject('/test-cache/store/tagged')).headers['x-cache'], { timeout: 1_000 })
+      .toBe('MISS')
+    expect(await storeCalls()).toBe(before + 1)
+  })
+})
+
+describe('the cache while its Redis is stopped and restarted', () => {
+  let redis: DisposableRedis
+  const apps: FastifyInstance[] = []
+  let observer: RedisClient
+
+  beforeAll(async () => {
+    redis = await DisposableRedis.start()
+    apps.push(await replica(redis.url, { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
+    apps.push(await replica(redis.url, { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
+  })
+
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()))
+    observer?.destroy()
+    await redis.stop()
+  })
+
+  it('keeps answering without Redis and uses it again once it is back', async () => {
+    const [a, b] = apps as [FastifyInstance, FastifyInstance]
+    expect((await a.inject('/test-cache/store/warm')).statusCode).toBe(200)
+
+    await redis.stop()
+    // Cached (L1) and cold keys both answer: nothing waits on the dead Redis.
+    const during = await Promise.all([
+      ...Array.from({ length: 20 }, () => a.inject('/test-cache/store/warm')),
+      ...Array.from({ length: 20 }, () => b.inject('/test-cache/store/cold-during-outage')),
+    ])
+    expect(during.map((r) => r.statusCode)).toEqual(Array(40).fill(200))
+    expect(new Set(during.slice(0, 20).map((r) => r.headers['x-cache']))).toEqual(new Set(['HIT']))
+
+    await redis.restart()
+    observer = createRedisClient(redis.url)
+    observer.on('error', () => {})
+    await observer.connect()
+    // Recovery: a value fetched by A lands in the (new, empty) Redis and B answers it from L2.
+    await expect
+      .poll(
+        async () => {
+          await a.inject('/test-cache/store/after-restart')
+          return observer.exists(`rb:c:v1:{${unique}.store:after-restart}`)
+        },
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe(1)
+    const fromL2 = await b.inject('/test-cache/store/after-restart')
+    expect(fromL2.statusCode).toBe(200)
+    expect(fromL2.headers['x-cache']).toBe('HIT')
+    expect((await b.inject('/test-cache/store/after-restart')).headers['x-cache']).toBe('HIT')
+
+    // The subscribers re-subscribed: an invalidation on A still reaches B's L1.
+    await a.cache.invalidateTags([`${unique}-store:after-restart`])
+    await expect
+      .poll(async () => (await b.inject('/test-cache/store/after-restart')).headers['x-cache'], { timeout: 1_000 })
+      .toBe('MISS')
+  })
+})
