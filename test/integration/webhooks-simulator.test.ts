@@ -6,11 +6,11 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
-import { buildSimulator } from '../../src/simulator/app.ts'
 import { WEBHOOK_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**
  * The simulator delivers signed webhooks (both schemes at once) to a relay in front of the bridge. The relay passes
@@ -27,7 +27,7 @@ let relayMode: RelayMode = 'pass'
 const relayed: { url: string; status: number; headers: IncomingHttpHeaders; body: Buffer }[] = []
 
 let relay: Server
-let simulator: FastifyInstance
+let simulator: TestSimulator
 let simUrl: string
 let bridge: FastifyInstance
 let bridgeUrl: string
@@ -48,7 +48,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15
   }
 }
 
-async function sim<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) {
+async function sim<T = Record<string, unknown>>(method: 'POST', path: string, body?: unknown) {
   const response = await request(`${simUrl}${path}`, {
     method,
     headers: {
@@ -62,12 +62,8 @@ async function sim<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'DELETE
   return { status: response.statusCode, json: (text ? JSON.parse(text) : null) as T }
 }
 
-async function deliverPending() {
-  const { json } = await sim<{ deliveries: { status: number | null; topic: string; webhook_deleted?: boolean }[] }>(
-    'POST',
-    '/__sim/webhooks/deliver',
-  )
-  return json.deliveries
+function deliverPending() {
+  return simulator.deliverWebhooks()
 }
 
 async function forward(url: string, headers: IncomingHttpHeaders, body: Buffer) {
@@ -103,7 +99,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
   const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`
 
-  simulator = await buildSimulator({
+  simulator = await startTestSimulator({
     clientSecret,
     apiTokens: [apiToken],
     webhookAutoDeliver: false,
@@ -112,7 +108,7 @@ beforeAll(async () => {
     bucketSize: 400,
     leakRate: 200,
   })
-  simUrl = await simulator.listen({ port: 0, host: '127.0.0.1' })
+  simUrl = simulator.url
 
   bridge = await buildApp(
     testConfig({
@@ -171,12 +167,7 @@ describe('webhooks against the simulator', () => {
   })
 
   it('a subscription change in the simulator reaches the next shopper read', async () => {
-    const state = (
-      await sim<{
-        subscriptions: { id: number; customer_id: number; status: string }[]
-        customers: { id: number; email: string }[]
-      }>('GET', '/__sim/state')
-    ).json
+    const state = await simulator.state()
     const subscription = state.subscriptions.find((row) => row.status === 'active')
     const customer = state.customers.find((row) => row.id === subscription?.customer_id)
     expect(subscription && customer).toBeTruthy()
@@ -214,7 +205,7 @@ describe('webhooks against the simulator', () => {
   })
 
   it('accepts the legacy scheme alone and rejects a one-byte change', async () => {
-    const state = (await sim<{ subscriptions: { id: number; status: string }[] }>('GET', '/__sim/state')).json
+    const state = await simulator.state()
     const active = state.subscriptions.filter((row) => row.status === 'active')
     relayMode = 'legacy-only'
     await sim('POST', `/subscriptions/${active[0]?.id}/cancel`, { cancellation_reason: 'legacy scheme' })
@@ -261,7 +252,7 @@ describe('webhooks against the simulator', () => {
     expect(ready.detail).toMatch(unsupported.length === 0 ? /^registered/ : /^degraded: \d+ topic/)
 
     relayMode = 'down'
-    const state = (await sim<{ subscriptions: { id: number; status: string }[] }>('GET', '/__sim/state')).json
+    const state = await simulator.state()
     const active = state.subscriptions.find((row) => row.status === 'active')
     await sim('POST', `/subscriptions/${active?.id}/cancel`, { cancellation_reason: 'outage' })
     await deliverPending()
