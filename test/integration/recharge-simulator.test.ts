@@ -1,0 +1,247 @@
+import type { FastifyInstance } from 'fastify'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { RedisClient } from '../../src/plugins/redis.ts'
+import { createRecharge, type RechargeStack } from '../../src/recharge/create.ts'
+import { RechargeConflictError, RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
+import { buildSimulator } from '../../src/simulator/app.ts'
+import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+
+/**
+ * The client + queue against the simulator over HTTP and the real Redis: what a merchant relies on when Recharge
+ * pushes back (429, 5xx, 409) and when several replicas share one token.
+ */
+const TOKEN = 'sk_test_client_suite'
+const prefix = uniquePrefix('recharge-sim')
+let redis: RedisClient
+let simulator: FastifyInstance
+let url: string
+const stacks: RechargeStack[] = []
+
+interface Seed {
+  customers: { id: number; email: string; external_customer_id: { ecommerce: string | null } }[]
+  addresses: { id: number; customer_id: number }[]
+  subscriptions: { id: number; address_id: number; customer_id: number; status: string }[]
+  charges: { id: number; address_id: number; status: string }[]
+}
+
+async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  })
+  return (await response.json()) as T
+}
+
+const ledger = (path?: string) =>
+  control<{ requests: { method: string; path: string; status: number | null }[] }>(
+    'GET',
+    `/__sim/requests${path ? `?path=${encodeURIComponent(path)}` : ''}`,
+  ).then((body) => body.requests)
+
+function stack(options: { name: string; bucketSize?: number; leakRate?: number; shared?: boolean }): RechargeStack {
+  const created = createRecharge({
+    baseUrl: url,
+    token: TOKEN,
+    apiVersion: '2021-11',
+    bucketSize: options.bucketSize ?? 40,
+    leakRate: options.leakRate ?? 2,
+    redis,
+    keyPrefix: `${prefix}:${options.name}`,
+  })
+  stacks.push(created)
+  return created
+}
+
+let seed: Seed
+
+beforeAll(async () => {
+  redis = await connectRedis()
+  // A time-compressed bucket (40 calls, 20/s), as in the benchmark; each stack books at most this fast.
+  simulator = await buildSimulator({
+    apiTokens: [TOKEN],
+    bucketSize: 40,
+    leakRate: 20,
+    webhookAutoDeliver: false,
+    addressWriteWindowMs: 150,
+  })
+  url = await simulator.listen({ port: 0, host: '127.0.0.1' })
+  seed = await control<Seed>('GET', '/__sim/state')
+})
+
+afterEach(async () => {
+  await control('DELETE', '/__sim/faults')
+  await control('POST', '/__sim/reset')
+})
+
+afterAll(async () => {
+  await Promise.all(stacks.map((s) => s.close(1_000)))
+  await simulator.close()
+  await deleteKeys(redis, `${prefix}*`)
+  await redis.close()
+})
+
+describe('typed resources against the simulator', () => {
+  it('reads every resource the routes need, parsed leniently', async () => {
+    const { client } = stack({ name: 'reads', leakRate: 20 })
+    const customer = seed.customers[0]
+    if (!customer) throw new Error('seed has no customer')
+    const byEmail = await client.customers.findByEmail(customer.email)
+    expect(byEmail?.id).toBe(String(customer.id))
+    if (customer.external_customer_id.ecommerce) {
+      const byExternal = await client.customers.findByExternalId(customer.external_customer_id.ecommerce)
+      expect(byExternal?.id).toBe(String(customer.id))
+    }
+    const id = String(customer.id)
+    expect((await client.customers.get(id)).email).toBe(customer.email)
+    const schedule = await client.customers.deliverySchedule(id)
+    expect(schedule.customer.id).toBe(id)
+    const addresses = await client.addresses.list({ customer_id: id })
+    expect(addresses.items.length).toBeGreaterThan(0)
+    expect((await client.addresses.get(addresses.items[0]?.id ?? '')).customer_id).toBe(id)
+    const subscriptions = await client.subscriptions.list({ customer_id: id, status: 'active' })
+    expect(subscriptions.items.length).toBeGreaterThan(0)
+    expect((await client.subscriptions.get(subscriptions.items[0]?.id ?? '')).customer_id).toBe(id)
+    const charges = await client.charges.list({ customer_id: id, status: 'queued' })
+    for (const charge of charges.items) expect(charge.status).toBe('queued')
+    await client.orders.list({ customer_id: id })
+    await client.onetimes.list({ customer_id: id })
+    const methods = await client.paymentMethods.list({ customer_id: id })
+    expect(JSON.stringify(methods)).not.toMatch(/processor_(customer|payment_method)_token/)
+    expect((await client.store.get()).currency).toBeTruthy()
+    await client.tokenInformation.get()
+    expect(await client.customers.findByEmail('nobody@example.invalid')).toBeNull()
+  })
+
+  it('writes a subscription and reads the change back', async () => {
+    const { client } = stack({ name: 'writes', leakRate: 20 })
+    const subscription = seed.subscriptions.find((s) => s.status === 'active')
+    if (!subscription) throw new Error('seed has no active subscription')
+    const updated = await client.subscriptions.update(
+      String(subscription.id),
+      { quantity: 3 },
+      { addressId: subscription.address_id },
+    )
+    expect(updated.quantity).toBe(3)
+    const cancelled = await client.subscriptions.cancel(
+      String(subscription.id),
+      { cancellation_reason: 'too much coffee' },
+      { addressId: subscription.address_id },
+    )
+    expect(cancelled.status).toBe('cancelled')
+    const active = await client.subscriptions.activate(String(subscription.id), { addressId: subscription.address_id })
+    expect(active.status).toBe('active')
+  })
+})
+
+describe('queue behaviour against the simulator', () => {
+  it('absorbs an upstream 429: the call succeeds later and the caller never sees it', async () => {
+    const { client } = stack({ name: 'absorb', leakRate: 20 })
+    await control('POST', '/__sim/faults', {
+      rules: [{ match: { method: 'GET', path: '/store' }, status: 429, count: 2 }],
+    })
+    const store = await client.store.get({ deadlineMs: 5_000 })
+    expect(store.currency).toBeTruthy()
+    const calls = await ledger('/store')
+    expect(calls.map((call) => call.status)).toEqual([429, 429, 200])
+  })
+
+  it('absorbs a real bucket overflow caused by another consumer of the token', async () => {
+    // Another app spends the whole bucket behind our back.
+    for (let i = 0; i < 40; i++) {
+      await fetch(`${url}/store`, { headers: { 'x-recharge-access-token': TOKEN, 'x-recharge-version': '2021-11' } })
+    }
+    const { client } = stack({ name: 'other-consumer', leakRate: 20 })
+    const store = await client.store.get({ deadlineMs: 5_000 })
+    expect(store.currency).toBeTruthy()
+    const statuses = (await ledger('/store')).map((call) => call.status)
+    expect(statuses.filter((status) => status === 200).length).toBe(41)
+    // At most one of ours met the full bucket before the penalty made the queue wait.
+    expect(statuses.filter((status) => status === 429).length).toBeLessThanOrEqual(1)
+  })
+
+  it('never re-sends a write that met a 5xx (the ledger shows one call)', async () => {
+    const { client } = stack({ name: 'no-replay', leakRate: 20 })
+    const subscription = seed.subscriptions[0]
+    if (!subscription) throw new Error('seed has no subscription')
+    await control('POST', '/__sim/faults', {
+      rules: [{ match: { method: 'PUT', path: '/subscriptions/' }, status: 503 }],
+    })
+    const error = await client.subscriptions
+      .update(String(subscription.id), { quantity: 2 }, { addressId: subscription.address_id })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RechargeUnavailableError)
+    expect((error as RechargeUnavailableError).toAppError().status).toBe(502)
+    expect((await ledger(`/subscriptions/${subscription.id}`)).filter((c) => c.method === 'PUT')).toHaveLength(1)
+  })
+
+  it('retries a read that met a 5xx and then succeeds', async () => {
+    const { client } = stack({ name: 'read-retry', leakRate: 20 })
+    await control('POST', '/__sim/faults', {
+      rules: [{ match: { method: 'GET', path: '/store' }, status: 502, count: 1 }],
+    })
+    await client.store.get()
+    expect((await ledger('/store')).map((call) => call.status)).toEqual([502, 200])
+  })
+
+  it('serialises concurrent writes under one address: no 409 reaches Recharge', async () => {
+    const { client } = stack({ name: 'address-lock', leakRate: 20 })
+    const subscription = seed.subscriptions.find((s) => s.status === 'active')
+    if (!subscription) throw new Error('seed has no active subscription')
+    const writes = [1, 2, 3, 4].map((quantity) =>
+      client.subscriptions.update(String(subscription.id), { quantity }, { addressId: subscription.address_id }),
+    )
+    await Promise.all(writes)
+    const statuses = (await ledger(`/subscriptions/${subscription.id}`)).map((call) => call.status)
+    expect(statuses).toEqual([200, 200, 200, 200])
+  })
+
+  it('without the address, the same concurrent writes do collide (the lock is what prevents it)', async () => {
+    const { client } = stack({ name: 'no-lock', leakRate: 20 })
+    const subscription = seed.subscriptions.find((s) => s.status === 'active')
+    if (!subscription) throw new Error('seed has no active subscription')
+    const results = await Promise.allSettled(
+      [1, 2, 3].map((quantity) => client.subscriptions.update(String(subscription.id), { quantity })),
+    )
+    const conflicts = results.filter((r) => r.status === 'rejected' && r.reason instanceof RechargeConflictError)
+    expect(conflicts.length).toBeGreaterThan(0)
+    expect((conflicts[0] as PromiseRejectedResult).reason.toAppError().status).toBe(409)
+  })
+
+  it('rejects at admission, fast and with Retry-After, when the deadline cannot be met', async () => {
+    const { client } = stack({ name: 'deadline', bucketSize: 5, leakRate: 0.5 })
+    await Promise.all([1, 2, 3, 4].map(() => client.store.get()))
+    const started = performance.now()
+    const error = await client.store.get({ deadlineMs: 1_000 }).catch((e: unknown) => e)
+    expect(performance.now() - started).toBeLessThan(200)
+    expect(error).toBeInstanceOf(RechargeRateLimitedError)
+    const problem = (error as RechargeRateLimitedError).toAppError()
+    expect(problem.status).toBe(503)
+    expect(problem.code).toBe('UPSTREAM_BUSY')
+    expect(problem.retryAfter).toBeGreaterThanOrEqual(1)
+    expect(Number.isInteger(problem.retryAfter)).toBe(true)
+    // Nothing was sent for the refused call.
+    expect(await ledger('/store')).toHaveLength(4)
+  })
+
+  it('two queue instances on one Redis share one budget: a burst of twice the bucket meets no 429', async () => {
+    const a = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 20 })
+    const b = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 20 })
+    const calls = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? a : b).client.store.get({ deadlineMs: 10_000 }))
+    await Promise.all(calls)
+    const statuses = (await ledger('/store')).map((call) => call.status)
+    expect(statuses).toHaveLength(80)
+    expect(statuses.every((status) => status === 200)).toBe(true)
+  })
+
+  it('separate budgets (as two processes without Redis would have) do overflow the same burst', async () => {
+    const a = createRecharge({ baseUrl: url, token: TOKEN, apiVersion: '2021-11', bucketSize: 40, leakRate: 20 })
+    const b = createRecharge({ baseUrl: url, token: TOKEN, apiVersion: '2021-11', bucketSize: 40, leakRate: 20 })
+    stacks.push(a, b)
+    await Promise.all(
+      Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? a : b).client.store.get({ deadlineMs: 10_000 })),
+    )
+    const statuses = (await ledger('/store')).map((call) => call.status)
+    // Every call still succeeds (429s are absorbed), but only the shared book avoids them.
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0)
+  })
+})
