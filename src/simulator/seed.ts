@@ -4,7 +4,7 @@ import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'
 import type { SimState } from './state.ts'
-import type { Address, Customer, Plan, Product, ProductVariant, Subscription } from './types.ts'
+import type { Address, Customer, PaymentMethod, Plan, Product, ProductVariant, Subscription } from './types.ts'
 
 /**
  * The deterministic data set: a small coffee roaster with six products (subscription, prepaid and onetime plans),
@@ -144,6 +144,8 @@ interface CustomerSeed {
   first: string
   last: string
   externalId: string
+  /** An extra, unused card on file (not the default, no address uses it). */
+  spareCard?: boolean
   addresses: { address1: string; city: string; province: string; zip: string; company: string | null }[]
   subscriptions: {
     address: number
@@ -275,6 +277,7 @@ const CUSTOMERS: CustomerSeed[] = [
     first: 'Erin',
     last: 'Evans',
     externalId: '7001005',
+    spareCard: true,
     addresses: [{ address1: '3 Lake Shore Drive', city: 'Chicago', province: 'Illinois', zip: '60601', company: null }],
     subscriptions: [],
   },
@@ -473,6 +476,18 @@ export function seedState(state: SimState): void {
       status_reason: null,
       updated_at: createdNaive,
     })
+
+    if (seed.spareCard) {
+      const spareId = state.nextId('payment_method', 55_000_001)
+      const primary = state.paymentMethods.get(paymentMethodId) as PaymentMethod
+      state.paymentMethods.set(spareId, {
+        ...structuredClone(primary),
+        id: spareId,
+        default: false,
+        payment_details: { brand: 'mastercard', exp_month: 6, exp_year: 2029, last4: String(random.int(1000, 9999)) },
+        processor_payment_method_token: `pm_sim${random.hex(14)}`,
+      })
+    }
 
     const addresses: Address[] = seed.addresses.map((entry) => {
       const address: Address = {
