@@ -3,9 +3,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
 import { publicCharge } from '../shopper/mappers.ts'
-import { chargeSchema } from '../shopper/schemas.ts'
+import { chargeSchema, idParamsSchema } from '../shopper/schemas.ts'
 
-/** GET /v1/charges: the shopper's upcoming deliveries (queued and skipped charges), soonest first. */
+/** GET /v1/charges[/:id]: the shopper's upcoming deliveries (queued and skipped charges), soonest first. */
 export default async function chargeRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   routes.get(
@@ -22,6 +22,24 @@ export default async function chargeRoutes(app: FastifyInstance): Promise<void> 
       const charges = await app.shopperServices.records.upcomingCharges(shopperOf(request).customerId)
       privateResponse(reply, charges.state)
       return { charges: charges.rows.map(publicCharge) }
+    },
+  )
+
+  routes.get(
+    '/charges/:id',
+    {
+      preHandler: app.requireShopper,
+      schema: {
+        ...shopperDocs,
+        summary: 'One upcoming delivery',
+        params: idParamsSchema,
+        response: { 200: z.object({ charge: chargeSchema }), ...problems },
+      },
+    },
+    async (request, reply) => {
+      const charge = await app.shopperServices.records.ownCharge(shopperOf(request).customerId, request.params.id)
+      privateResponse(reply)
+      return { charge: publicCharge(charge) }
     },
   )
 }
