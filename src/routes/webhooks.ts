@@ -8,6 +8,17 @@ import { planRegistration, reconcileWebhooks, webhookAddress } from '../webhooks
 /** Recharge payloads grow with included_objects; the JSON routes' 64 KiB limit is too small here. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024
 
+const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().optional(),
+    code: z.string(),
+    requestId: z.string(),
+  })
+  .describe('RFC 9457 problem document')
+
 const acknowledged = z.object({ received: z.literal(true), topic: z.string(), resource: z.string() })
 
 const webhookView = z.object({
@@ -66,7 +77,15 @@ export default async function webhooksRoutes(app: FastifyInstance): Promise<void
             'Verifies X-Recharge-Webhook-Signature (t=…,v1=…) or, when absent, X-Recharge-Hmac-Sha256 on the raw body; ' +
             'stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after.',
           querystring: z.object({ topic: z.string().max(100).optional() }),
-          response: { 200: acknowledged },
+          response: {
+            200: acknowledged,
+            400: problem.describe('Signed, but not JSON (code BAD_REQUEST)'),
+            401: problem.describe('Signature missing, malformed, expired or wrong (code UNAUTHENTICATED)'),
+            413: problem.describe('Body over 1 MiB (code PAYLOAD_TOO_LARGE)'),
+            503: problem.describe(
+              'RECHARGE_WEBHOOK_SECRET unset, or the delivery could not be stored: not acknowledged, Recharge retries',
+            ),
+          },
         },
       },
       async (request, reply) => {
@@ -97,6 +116,7 @@ export default async function webhooksRoutes(app: FastifyInstance): Promise<void
         security: [{ adminKey: [] }],
         response: {
           200: z.object({ address: z.string(), missing: z.array(z.string()), webhooks: z.array(webhookView) }),
+          401: problem.describe('Missing or wrong admin key (code UNAUTHENTICATED)'),
         },
       },
     },
@@ -133,7 +153,10 @@ export default async function webhooksRoutes(app: FastifyInstance): Promise<void
           'Register the webhook topics the bridge needs at PUBLIC_URL (idempotent); ?prune=true also deletes ours that are redundant',
         security: [{ adminKey: [] }],
         querystring: z.object({ prune: z.enum(['true', 'false']).optional() }),
-        response: { 200: registrationReport },
+        response: {
+          200: registrationReport,
+          401: problem.describe('Missing or wrong admin key (code UNAUTHENTICATED)'),
+        },
       },
     },
     async (request) => {
