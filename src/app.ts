@@ -79,7 +79,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(security, { corsOrigins: config.CORS_ORIGINS })
   await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)
-  await app.register(cachePlugin)
+  await app.register(cachePlugin, { keyPrefix: `${config.REDIS_KEY_PREFIX}:c:v1` })
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)

@@ -61,6 +61,11 @@ export const envSchema = z.object({
     .url({ protocol: /^rediss?$/ })
     .optional()
     .describe('Shared cache, limiter, idempotency and webhook queue. Unset = in-process state (one replica)'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (at most 40)')
+    .default('rb')
+    .describe('Prefix of every Redis key and channel: separate environments or stores sharing one Redis'),
   CUSTOMER_TOKEN_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters')
