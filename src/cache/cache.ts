@@ -4,7 +4,6 @@ import { CircuitBreaker } from './breaker.ts'
 import { type CacheCore, type CacheLog, type CacheSettings, DEFAULT_SETTINGS } from './core.ts'
 import { Definition } from './definition.ts'
 import type { Entry } from './entry.ts'
-import { CacheUnavailableError } from './errors.ts'
 import { KeySpace } from './keys.ts'
 import { MemoryTier } from './memory-tier.ts'
 import { breakerStateValue, type CacheMetrics } from './metrics.ts'
@@ -36,6 +35,9 @@ interface InvalidationMessage {
 
 /** How long an invalidation is remembered, to refuse storing a value fetched before it. */
 const INVALIDATION_MEMORY_MS = 120_000
+/** Owed L2 purges kept while Redis is unreachable (beyond: the oldest go, bounded by their entries' TTL). */
+const MAX_PENDING_PURGES = 10_000
+const PURGE_RETRY_MS = 1_000
 
 /**
  * The two-tier cache: L1 (per process) over L2 (Redis), with single-flight fills, SWR, stale-if-error and tag
@@ -60,6 +62,10 @@ export class TwoTierCache implements Cache, CacheCore {
   private readonly invalidatedKeys = new Map<string, number>()
   private readonly pending = new Set<Promise<unknown>>()
   private readonly closer = new AbortController()
+  private readonly pendingTags = new Set<string>()
+  private readonly pendingKeys = new Set<string>()
+  private retryTimer: NodeJS.Timeout | undefined
+  private retrying = false
 
   constructor(options: TwoTierCacheOptions) {
     this.settings = { ...DEFAULT_SETTINGS, ...options.settings }
@@ -107,33 +113,75 @@ export class TwoTierCache implements Cache, CacheCore {
   }
 
   /**
-   * Drops every entry tagged with any of `tags`: this replica's L1 at once, L2 next, then tells the other replicas
-   * (pub/sub) which tags and keys to drop. Rejects with CacheUnavailableError when Redis could not be purged (L1 was).
+   * Drops every entry tagged with any of `tags`: this replica's L1 at once, then L2, then tells the other replicas
+   * (pub/sub) which tags and keys to drop. When Redis cannot be reached, the L2 purge and the message are kept and
+   * retried every second until Redis is back (bounded): a write or a webhook never fails because the cache is down.
    */
   async invalidateTags(tags: readonly string[]): Promise<void> {
     if (tags.length === 0) return
     const unique = [...new Set(tags)]
     this.applyInvalidation(unique, [], 'local')
-    if (this.l2 === null) return
-    let keys: string[]
-    try {
-      keys = await this.l2.invalidateTags(unique)
-    } catch (error) {
-      throw new CacheUnavailableError(error)
-    }
-    await this.l2.publish(JSON.stringify({ from: this.instanceId, tags: unique, keys } satisfies InvalidationMessage))
+    await this.purge(unique, [])
   }
 
   /** Drops entries by their full keys (cached function `.invalidate(args)`), on every replica. */
   async invalidateKeys(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return
     this.applyInvalidation([], keys, 'local')
-    if (this.l2 === null) return
+    await this.purge([], [...new Set(keys)])
+  }
+
+  /** Purges still owed to L2 (Redis was unreachable when they were asked for). */
+  get pendingPurges(): number {
+    return this.pendingTags.size + this.pendingKeys.size
+  }
+
+  private async purge(tags: readonly string[], keys: readonly string[]): Promise<void> {
+    const l2 = this.l2
+    if (l2 === null) return
     try {
-      await this.l2.delete(keys)
-    } catch (error) {
-      throw new CacheUnavailableError(error)
+      const tagged = tags.length > 0 ? await l2.invalidateTags(tags) : []
+      await l2.delete(keys)
+      const message: InvalidationMessage = { from: this.instanceId, tags: [...tags], keys: [...tagged, ...keys] }
+      if (!(await l2.publish(JSON.stringify(message)))) throw new Error('publish failed')
+    } catch {
+      this.owe(tags, keys)
     }
-    await this.l2.publish(JSON.stringify({ from: this.instanceId, keys: [...keys] } satisfies InvalidationMessage))
+  }
+
+  private owe(tags: readonly string[], keys: readonly string[]): void {
+    for (const tag of tags) this.pendingTags.add(tag)
+    for (const key of keys) this.pendingKeys.add(key)
+    for (const set of [this.pendingTags, this.pendingKeys]) {
+      for (const oldest of set) {
+        if (set.size <= MAX_PENDING_PURGES) break
+        set.delete(oldest)
+        this.metrics.notStored.labels({ cache: '*', reason: 'purge_dropped' }).inc()
+      }
+    }
+    this.metrics.pendingPurges.set(this.pendingPurges)
+    if (this.retryTimer !== undefined || this.closer.signal.aborted) return
+    this.log.warn({ pending: this.pendingPurges }, 'cache: Redis unreachable; invalidation kept for retry')
+    this.retryTimer = setInterval(() => this.retryPurges(), PURGE_RETRY_MS)
+    this.retryTimer.unref()
+  }
+
+  private retryPurges(): void {
+    if (this.retrying || this.l2 === null || !this.l2.usable) return
+    const tags = [...this.pendingTags]
+    const keys = [...this.pendingKeys]
+    this.pendingTags.clear()
+    this.pendingKeys.clear()
+    this.retrying = true
+    const work = this.purge(tags, keys).finally(() => {
+      this.retrying = false
+      this.metrics.pendingPurges.set(this.pendingPurges)
+      if (this.pendingPurges === 0 && this.retryTimer !== undefined) {
+        clearInterval(this.retryTimer)
+        this.retryTimer = undefined
+      }
+    })
+    this.track(work)
   }
 
   /** A message from the invalidation channel (another replica, or ourselves: ignored). */
@@ -192,6 +240,8 @@ export class TwoTierCache implements Cache, CacheCore {
   /** Abort background fetches and wait (bounded) for pending L2 writes. */
   async close(timeoutMs = 1_000): Promise<void> {
     this.closer.abort(new Error('cache closing'))
+    if (this.retryTimer !== undefined) clearInterval(this.retryTimer)
+    this.retryTimer = undefined
     const all = Promise.all([...this.pending])
     let timer: NodeJS.Timeout | undefined
     await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])

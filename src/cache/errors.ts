@@ -37,17 +37,6 @@ export class CacheOriginFailedError extends Error {
   }
 }
 
-/** The L2 part of an invalidation could not reach Redis (the local L1 was dropped anyway). */
-export class CacheUnavailableError extends Error {
-  constructor(cause?: unknown) {
-    super('Redis unavailable: the shared cache could not be invalidated', { cause })
-    this.name = 'CacheUnavailableError'
-  }
-  toAppError(): AppError {
-    return new AppError('SERVICE_UNAVAILABLE')
-  }
-}
-
 /**
  * A NotFound from the origin: the Recharge client's NotFound error (status 404) or our cached one. Only these are
  * ever cached as a failure (negative caching); every other throw is never cached.

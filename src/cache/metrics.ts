@@ -18,6 +18,7 @@ export interface CacheMetrics {
   breakerState: Gauge
   l1Bytes: Gauge
   l1Entries: Gauge
+  pendingPurges: Gauge
 }
 
 export type LookupOutcome = 'hit_l1' | 'hit_l2' | 'miss' | 'stale_revalidate' | 'stale_error' | 'negative_hit'
@@ -56,6 +57,10 @@ export function createCacheMetrics(metrics: Metrics): CacheMetrics {
     ),
     l1Bytes: metrics.gauge('cache_l1_bytes', 'Approximate bytes held by this replica L1'),
     l1Entries: metrics.gauge('cache_l1_entries', 'Entries held by this replica L1'),
+    pendingPurges: metrics.gauge(
+      'cache_pending_purges',
+      'Invalidations (tags and keys) owed to Redis, retried until it is reachable',
+    ),
   }
 }
 
