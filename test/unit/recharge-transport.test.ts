@@ -4,8 +4,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { createRecharge, type RechargeStack } from '../../src/recharge/create.ts'
 import {
+  RechargeAbortedError,
   RechargeBadResponseError,
   RechargeRateLimitedError,
+  RechargeTimeoutError,
   RechargeUnavailableError,
   RechargeValidationError,
 } from '../../src/recharge/errors.ts'
@@ -223,5 +225,77 @@ describe('Recharge transport over an injected dispatcher', () => {
     const error = await client.customers.get('4').catch((e) => e)
     expect(error).toBeInstanceOf(RechargeBadResponseError)
     expect(error.toAppError().status).toBe(502)
+  })
+
+  it('re-sends a write only when the connection was refused before anything was sent', async () => {
+    const pool = agent.get(ORIGIN)
+    pool
+      .intercept({ path: '/subscriptions/1/activate', method: 'POST' })
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+    pool.intercept({ path: '/subscriptions/1/activate', method: 'POST' }).reply(200, { subscription })
+    const client = build()
+    const result = await client.subscriptions.activate('1', { addressId: '2' })
+    expect(result.id).toBe('1')
+    agent.assertNoPendingInterceptors()
+  })
+
+  it('does not re-send a write whose connection broke after sending', async () => {
+    let calls = 0
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/subscriptions/1/activate', method: 'POST' })
+      .reply(() => {
+        calls++
+        throw Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })
+      })
+      .persist()
+    const client = build()
+    const error = await client.subscriptions.activate('1', { addressId: '2' }).catch((e) => e)
+    expect(error).toBeInstanceOf(RechargeUnavailableError)
+    expect(calls).toBe(1)
+  })
+
+  it('sends nothing when the caller aborts before its slot', async () => {
+    let calls = 0
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/store', method: 'GET' })
+      .reply(() => {
+        calls++
+        return { statusCode: 200, data: { store: {} } }
+      })
+      .persist()
+    const client = build({ bucketSize: 4, leakRate: 1 })
+    for (let i = 0; i < 3; i++) await client.store.get()
+    const controller = new AbortController()
+    const pending = client.store.get({ signal: controller.signal, deadlineMs: 5_000 }).catch((e) => e)
+    setTimeout(() => controller.abort(), 50)
+    const error = await pending
+    expect(error).toBeInstanceOf(RechargeAbortedError)
+    expect(calls).toBe(3)
+  })
+
+  it('answers 504 when Recharge does not answer within the deadline', async () => {
+    agent.get(ORIGIN).intercept({ path: '/store', method: 'GET' }).reply(200, { store: {} }).delay(2_000)
+    const client = build()
+    const error = await client.store.get({ deadlineMs: 300 }).catch((e) => e)
+    expect(error).toBeInstanceOf(RechargeTimeoutError)
+    expect(error.toAppError()).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' })
+  })
+
+  it('reconciles with X-Recharge-Limit: a fuller upstream bucket makes the next call wait', async () => {
+    const pool = agent.get(ORIGIN)
+    pool
+      .intercept({ path: '/store', method: 'GET' })
+      .reply(200, { store: {} }, { headers: { 'x-recharge-limit': '40/40' } })
+    pool
+      .intercept({ path: '/store', method: 'GET' })
+      .reply(200, { store: {} }, { headers: { 'x-recharge-limit': '39/40' } })
+    const client = build({ bucketSize: 40, leakRate: 20 })
+    await client.store.get()
+    const started = Date.now()
+    await client.store.get()
+    // Full bucket: the next slot is `safety` (3 at 20/s) intervals of 50 ms away.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90)
   })
 })
