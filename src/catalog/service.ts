@@ -36,6 +36,8 @@ export interface CatalogServiceOptions {
   upstream: CatalogUpstream
   /** Freshness of product and page entries (default 60 s; webhooks invalidate sooner). */
   ttlMs?: number
+  /** Prefix of every cache key: the store (token fingerprint), so stores sharing a Redis stay apart. */
+  scope?: string
 }
 
 export const DEFAULT_PAGE_SIZE = 50
@@ -77,11 +79,12 @@ function withState(result: CacheResult<CatalogDocument>): CatalogDocumentResult 
  */
 export function createCatalogService(options: CatalogServiceOptions): CatalogService & CatalogDocuments {
   const { cache, upstream } = options
+  const scope = options.scope ?? 'default'
   const ttlMs = options.ttlMs ?? 60_000
   const freshness = { ttlMs, staleWhileRevalidateMs: 300_000, staleIfErrorMs: 3_600_000 }
 
   const store = cache.define<null, StoreInfo>('catalog.store', {
-    key: () => 'store',
+    key: () => `${scope}:store`,
     fetch: (_args, context) => upstream.store(callOptions(context)),
     ttlMs: 300_000,
     staleWhileRevalidateMs: 3_600_000,
@@ -94,7 +97,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       .currency
 
   const product: CachedFunction<string, ProductEntry> = cache.define<string, ProductEntry>('catalog.product', {
-    key: (externalProductId) => externalProductId,
+    key: (externalProductId) => `${scope}:${externalProductId}`,
     fetch: async (externalProductId, context) => {
       const call = callOptions(context)
       const [found, plans, storeCurrency] = await Promise.all([
@@ -115,7 +118,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
 
   /** Every plan of the store grouped by product: one read per 250 plans instead of one per listed product. */
   const planIndex = cache.define<null, Record<string, ViewPlan[]>>('catalog.plan-index', {
-    key: () => 'all',
+    key: () => `${scope}:all`,
     fetch: async (_args, context) => {
       const index: Record<string, ViewPlan[]> = {}
       for await (const page of upstream.plans.listAll({}, callOptions(context))) {
@@ -134,7 +137,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   })
 
   const page = cache.define<{ upstreamCursor: string | null; limit: number }, CatalogDocument>('catalog.page', {
-    key: ({ upstreamCursor, limit }) => `${limit}:${upstreamCursor ?? ''}`,
+    key: ({ upstreamCursor, limit }) => `${scope}:${limit}:${upstreamCursor ?? ''}`,
     fetch: async ({ upstreamCursor, limit }, context) => {
       const call = callOptions(context)
       const deadline = { deadlineMs: context.deadlineMs, ...(context.signal ? { signal: context.signal } : {}) }
@@ -157,7 +160,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   })
 
   const settings = cache.define<null, CatalogDocument>('catalog.settings', {
-    key: () => 'settings',
+    key: () => `${scope}:settings`,
     fetch: async (_args, context) => {
       const info = (
         await store(null, { deadlineMs: context.deadlineMs, ...(context.signal ? { signal: context.signal } : {}) })

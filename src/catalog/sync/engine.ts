@@ -1,0 +1,489 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AppError } from '../../errors.ts'
+import { asyncBatchesResource } from '../../recharge/resources/async-batches.ts'
+import { plansResource } from '../../recharge/resources/plans.ts'
+import { productsResource } from '../../recharge/resources/products.ts'
+import { storeResource } from '../../recharge/resources/store.ts'
+import {
+  type AsyncBatchType,
+  asyncBatchMaxTasksPerBatch,
+  asyncBatchMaxTasksPerRequest,
+} from '../../recharge/schemas/async-batches.ts'
+import type { RechargeTransport } from '../../recharge/types.ts'
+import { desiredProduct } from '../desired.ts'
+import { diffCatalog, type ProductChange, type SyncPlan } from '../diff.ts'
+import { type CatalogFeed, type FeedIssue, validateFeed } from '../feed.ts'
+import { type CallCounts, countingTransport } from './counting-transport.ts'
+import { readCurrentState } from './snapshot.ts'
+import type { Checkpoint, SyncStateStore } from './state-store.ts'
+import type { PlannedChange, PlanStrategy, SyncError, SyncPhase, SyncProgress, SyncReport } from './types.ts'
+
+/** Below this many products with plan changes of one kind, per-product plans-bulk calls are cheaper than a batch. */
+export const BATCH_MIN_PRODUCTS = 8
+
+/** Plans per plans-bulk request (the simulator enforces Recharge's cap of 20). */
+export const MAX_PLANS_PER_BULK = 20
+
+function chunks<T>(items: readonly T[], size = MAX_PLANS_PER_BULK): T[][] {
+  const out: T[][] = []
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
+  return out
+}
+
+function bulkCalls(changes: readonly ProductChange[], pick: (change: ProductChange) => readonly unknown[]): number {
+  return changes.reduce((sum, change) => sum + Math.ceil(pick(change).length / MAX_PLANS_PER_BULK), 0)
+}
+
+/** The feed did not validate: every issue, per product, with its path. Rendered as 400 VALIDATION_FAILED. */
+export class FeedInvalidError extends Error {
+  readonly issues: FeedIssue[]
+  constructor(issues: FeedIssue[]) {
+    super(`The catalog feed has ${issues.length} problem(s)`)
+    this.name = 'FeedInvalidError'
+    this.issues = issues
+  }
+
+  toAppError(): AppError {
+    return new AppError('VALIDATION_FAILED', {
+      detail: this.message,
+      errors: this.issues.slice(0, 100).map((issue) => ({
+        field: `body.${issue.path}`,
+        message: issue.external_product_id ? `${issue.message} (product ${issue.external_product_id})` : issue.message,
+      })),
+      extensions: { issues: this.issues.slice(0, 1000) },
+    })
+  }
+}
+
+export interface SyncLog {
+  info(object: Record<string, unknown>, message: string): void
+  warn(object: Record<string, unknown>, message: string): void
+}
+
+const quietLog: SyncLog = { info() {}, warn() {} }
+
+export interface SyncEngineDeps {
+  transport: RechargeTransport
+  state: SyncStateStore
+  /** The token's leak rate (calls/s): ETA and the floor of the report. */
+  leakRate: number
+  log?: SyncLog
+  /** First poll interval of an async batch (grows ×1.5 up to 5 s). Default 500 ms. */
+  batchPollMs?: number
+  /** Longest wait for one async batch. Default 15 min. */
+  batchTimeoutMs?: number
+}
+
+export interface SyncRunOptions {
+  jobId: string
+  /** The raw feed (parsed JSON); validated here. */
+  feed: unknown
+  dryRun?: boolean
+  /** Delete Recharge products the feed does not list. Default true. */
+  deleteMissing?: boolean
+  planStrategy?: PlanStrategy
+  signal?: AbortSignal
+  onProgress?: (progress: SyncProgress) => void
+  /** Observes each upstream write (tests interrupt a run after N writes). */
+  afterWrite?: (method: string, path: string) => void
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export function feedHash(feed: CatalogFeed): string {
+  return createHash('sha256').update(stableStringify(feed.products)).digest('hex')
+}
+
+function errorCode(error: unknown): { code: string; message: string } {
+  if (error && typeof error === 'object' && 'toAppError' in error && typeof error.toAppError === 'function') {
+    const appError = (error.toAppError as () => AppError)()
+    return { code: appError.code, message: appError.detail ?? appError.title }
+  }
+  if (error instanceof AppError) return { code: error.code, message: error.detail ?? error.title }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.name : 'error' }
+}
+
+function plannedChanges(plan: SyncPlan): PlannedChange[] {
+  return plan.changes.slice(0, 1000).map((change) => ({
+    external_product_id: change.external_product_id,
+    product: change.product,
+    fields: change.fields,
+    plans: {
+      create: change.planCreates.map((p) => p.key),
+      update: change.planUpdates.map((p) => ({ key: p.key, fields: p.fields })),
+      delete: change.planDeletes.map((p) => ({ key: p.key, reason: p.reason })),
+    },
+  }))
+}
+
+type Mode = 'bulk' | 'batch' | 'none'
+
+function chooseMode(strategy: PlanStrategy, products: number): Mode {
+  if (products === 0) return 'none'
+  if (strategy === 'bulk' || strategy === 'batch') return strategy
+  return products >= BATCH_MIN_PRODUCTS ? 'batch' : 'bulk'
+}
+
+function batchCalls(tasks: number): number {
+  if (tasks === 0) return 0
+  const batches = Math.ceil(tasks / asyncBatchMaxTasksPerBatch)
+  return batches * 2 + Math.ceil(tasks / asyncBatchMaxTasksPerRequest)
+}
+
+/**
+ * One catalog sync: validate the feed → read the store currency and re-validate prices against it → wait for an async
+ * batch an interrupted run left processing → read every product and plan → diff → write only the differences (on the
+ * background lane) → report calls, time and the rate-limit floor. Idempotent: writes are derived from a fresh read
+ * and plans are matched by key, so a second run with the same feed writes nothing and a re-run after a crash
+ * finishes the work without duplicating it. The caller holds the store's sync lock (jobs.ts).
+ */
+export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptions): Promise<SyncReport> {
+  const started = performance.now()
+  const log = deps.log ?? quietLog
+  const counts: CallCounts = { reads: 0, writes: 0 }
+  const transport = countingTransport(deps.transport, counts, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
+  })
+  const products = productsResource(transport)
+  const plans = plansResource(transport)
+  const batches = asyncBatchesResource(transport)
+  const store = storeResource(transport)
+  const dryRun = options.dryRun ?? false
+
+  let phase: SyncPhase = 'validating'
+  let totalWrites = 0
+  let productsDone = 0
+  let productsToChange = 0
+  const progress = (): SyncProgress => {
+    const remaining = Math.max(0, totalWrites - counts.writes)
+    return {
+      phase,
+      totalWrites,
+      writes: counts.writes,
+      reads: counts.reads,
+      productsDone,
+      productsToChange,
+      etaSeconds: phase === 'writing' || phase === 'batch' ? Math.ceil(remaining / deps.leakRate) : null,
+    }
+  }
+  const report = (next: SyncPhase) => {
+    phase = next
+    options.onProgress?.(progress())
+  }
+
+  // 1. The feed's shape, then its prices against the store currency.
+  const structural = validateFeed(options.feed)
+  if (!structural.ok) throw new FeedInvalidError(structural.issues)
+  const currency = (await store.get({ lane: 'background' })).currency ?? undefined
+  const validation = validateFeed(options.feed, currency)
+  if (!validation.ok) throw new FeedInvalidError(validation.issues)
+  const feed = validation.feed
+  const hash = feedHash(feed)
+
+  // 2. An interrupted run may have left a submitted batch: let it finish before reading, or we would race it.
+  const previous = dryRun ? null : await deps.state.loadCheckpoint()
+  const resumed = previous !== null && previous.feedHash === hash
+  if (previous?.batch?.submitted) {
+    log.info({ batchId: previous.batch.id }, 'catalog sync: waiting for the async batch of the interrupted run')
+    await waitForBatch(previous.batch.id).catch((error: unknown) => {
+      log.warn(
+        { batchId: previous.batch?.id, error: errorCode(error).code },
+        'catalog sync: previous batch not readable',
+      )
+    })
+  }
+
+  // 3. Read, diff.
+  report('reading')
+  const current = await readCurrentState(products, plans)
+  report('planning')
+  const desired = feed.products.map(desiredProduct)
+  const plan = diffCatalog(desired, current, { deleteMissing: options.deleteMissing ?? true })
+  const strategy = options.planStrategy ?? 'auto'
+  const modes = {
+    planCreates: chooseMode(strategy, plan.changes.filter((c) => c.planCreates.length > 0).length),
+    planUpdates: chooseMode(strategy, plan.changes.filter((c) => c.planUpdates.length > 0).length),
+    planDeletes: chooseMode(strategy, plan.changes.filter((c) => c.planDeletes.length > 0).length),
+  }
+  const productWrites = plan.totals.productCreates + plan.totals.productUpdates + plan.totals.productDeletes
+  totalWrites =
+    productWrites +
+    (modes.planCreates === 'bulk'
+      ? bulkCalls(plan.changes, (c) => c.planCreates)
+      : batchCalls(bulkCalls(plan.changes, (c) => c.planCreates))) +
+    (modes.planUpdates === 'bulk'
+      ? bulkCalls(plan.changes, (c) => c.planUpdates)
+      : batchCalls(bulkCalls(plan.changes, (c) => c.planUpdates))) +
+    (modes.planDeletes === 'bulk'
+      ? bulkCalls(plan.changes, (c) => c.planDeletes)
+      : batchCalls(bulkCalls(plan.changes, (c) => c.planDeletes)))
+  productsToChange = plan.changes.length
+  const changedItems = productWrites + plan.totals.planCreates + plan.totals.planUpdates + plan.totals.planDeletes
+  const errors: SyncError[] = []
+
+  const finish = (): SyncReport => {
+    const durationMs = Math.round(performance.now() - started)
+    const total = counts.reads + counts.writes
+    const floorMs = Math.round((total / deps.leakRate) * 1000)
+    return {
+      jobId: options.jobId,
+      dryRun,
+      resumed,
+      feedProducts: feed.products.length,
+      unchanged: plan.unchanged,
+      totals: plan.totals,
+      changedItems,
+      strategy: modes,
+      calls: { reads: counts.reads, writes: counts.writes, total },
+      callsPerChangedItem: changedItems > 0 ? Number((total / changedItems).toFixed(3)) : null,
+      durationMs,
+      floorMs,
+      floorRatio: floorMs > 0 ? Number((durationMs / floorMs).toFixed(3)) : null,
+      errors,
+      ...(dryRun ? { plan: plannedChanges(plan) } : {}),
+    }
+  }
+
+  if (dryRun) {
+    report('done')
+    return finish()
+  }
+
+  // 4. Write, checkpointing as we go.
+  const checkpoint: Checkpoint = {
+    jobId: options.jobId,
+    feedHash: hash,
+    startedAt: resumed && previous ? previous.startedAt : new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    done: resumed && previous ? previous.done : [],
+    writes: resumed && previous ? previous.writes : 0,
+    batch: null,
+  }
+  const done = new Set(checkpoint.done)
+  let lastSave = 0
+  const save = async (force = false) => {
+    const now = Date.now()
+    if (!force && now - lastSave < 500) return
+    lastSave = now
+    checkpoint.updatedAt = new Date(now).toISOString()
+    checkpoint.done = [...done]
+    checkpoint.writes = (resumed && previous ? previous.writes : 0) + counts.writes
+    await deps.state.saveCheckpoint(checkpoint)
+  }
+  await save(true)
+
+  const attempt = async (change: ProductChange | null, operation: string, write: () => Promise<unknown>) => {
+    options.signal?.throwIfAborted()
+    try {
+      await write()
+      return true
+    } catch (error) {
+      if (options.signal?.aborted) throw error
+      const { code, message } = errorCode(error)
+      errors.push({ external_product_id: change?.external_product_id ?? null, operation, code, message })
+      log.warn({ product: change?.external_product_id, operation, code }, 'catalog sync: write failed')
+      return false
+    }
+  }
+
+  report('writing')
+  const upserts = plan.changes.filter((change) => change.product !== 'delete')
+  const removals = plan.changes.filter((change) => change.product === 'delete')
+
+  for (const change of upserts) {
+    let ok = true
+    const id = change.external_product_id
+    if (change.product === 'create' && change.body) {
+      const body = change.body
+      ok = await attempt(change, 'product.create', () => products.create(body))
+    } else if (change.product === 'update' && change.body) {
+      const body = change.body
+      ok = await attempt(change, 'product.update', () => products.update(id, body))
+    }
+    if (modes.planCreates === 'bulk') {
+      for (const part of chunks(change.planCreates)) {
+        if (ok)
+          ok = await attempt(change, 'plans.create', () =>
+            plans.bulkCreate(
+              id,
+              part.map((p) => p.body),
+            ),
+          )
+      }
+    }
+    if (modes.planUpdates === 'bulk') {
+      for (const part of chunks(change.planUpdates)) {
+        if (ok)
+          ok = await attempt(change, 'plans.update', () =>
+            plans.bulkUpdate(
+              id,
+              part.map((p) => p.body),
+            ),
+          )
+      }
+    }
+    if (modes.planDeletes === 'bulk') {
+      for (const part of chunks(change.planDeletes)) {
+        if (ok)
+          ok = await attempt(change, 'plans.delete', () =>
+            plans.bulkDelete(
+              id,
+              part.map((p) => p.id),
+            ),
+          )
+      }
+    }
+    const needsBatch =
+      (modes.planCreates === 'batch' && change.planCreates.length > 0) ||
+      (modes.planUpdates === 'batch' && change.planUpdates.length > 0) ||
+      (modes.planDeletes === 'batch' && change.planDeletes.length > 0)
+    if (ok && !needsBatch) {
+      done.add(id)
+      productsDone += 1
+    }
+    options.onProgress?.(progress())
+    await save()
+  }
+
+  // 5. Plan changes of many products: one async batch per kind instead of one call per product.
+  // A task is one product's plans-bulk call (`{external_product_id, plans}`): ≤ 20 plans, so big products take several.
+  const tasksOf = (changes: readonly ProductChange[], pick: (change: ProductChange) => readonly unknown[]) =>
+    changes.flatMap((change) =>
+      chunks(pick(change)).map((part) => ({ external_product_id: change.external_product_id, plans: part })),
+    )
+  const batchJobs: [AsyncBatchType, Mode, unknown[], ProductChange[]][] = [
+    [
+      'bulk_plans_create',
+      modes.planCreates,
+      tasksOf(upserts, (c) => c.planCreates.map((p) => p.body)),
+      upserts.filter((c) => c.planCreates.length > 0),
+    ],
+    [
+      'bulk_plans_update',
+      modes.planUpdates,
+      tasksOf(upserts, (c) => c.planUpdates.map((p) => p.body)),
+      upserts.filter((c) => c.planUpdates.length > 0),
+    ],
+    [
+      'bulk_plans_delete',
+      modes.planDeletes,
+      tasksOf(plan.changes, (c) => c.planDeletes.map((p) => ({ id: p.id }))),
+      plan.changes.filter((c) => c.planDeletes.length > 0),
+    ],
+  ]
+  for (const [type, mode, bodies, touched] of batchJobs) {
+    if (mode !== 'batch' || bodies.length === 0) continue
+    report('batch')
+    for (let start = 0; start < bodies.length; start += asyncBatchMaxTasksPerBatch) {
+      await runBatch(type, bodies.slice(start, start + asyncBatchMaxTasksPerBatch))
+    }
+    for (const change of touched) {
+      if (change.product !== 'delete' && !done.has(change.external_product_id)) {
+        done.add(change.external_product_id)
+        productsDone += 1
+      }
+    }
+    await save(true)
+  }
+
+  // 6. Products the feed no longer lists: their plans (per product when not batched), then the product.
+  report('writing')
+  for (const change of removals) {
+    const id = change.external_product_id
+    let ok = true
+    if (modes.planDeletes === 'bulk') {
+      for (const part of chunks(change.planDeletes)) {
+        if (ok)
+          ok = await attempt(change, 'plans.delete', () =>
+            plans.bulkDelete(
+              id,
+              part.map((p) => p.id),
+            ),
+          )
+      }
+    }
+    if (ok) ok = await attempt(change, 'product.delete', () => products.delete(id))
+    if (ok) {
+      done.add(id)
+      productsDone += 1
+    }
+    options.onProgress?.(progress())
+    await save()
+  }
+
+  await deps.state.clearCheckpoint()
+  report('done')
+  const result = finish()
+  log.info(
+    { jobId: options.jobId, calls: result.calls, totals: result.totals, errors: errors.length },
+    'catalog sync done',
+  )
+  return result
+
+  async function runBatch(type: AsyncBatchType, bodies: unknown[]): Promise<void> {
+    const batch = await batches.create(type)
+    checkpoint.batch = { id: batch.id, type, submitted: false }
+    await save(true)
+    await batches.addTasks(batch.id, bodies)
+    options.signal?.throwIfAborted()
+    // Marked submitted before the call: if we die while it is in flight, the next run waits for it.
+    checkpoint.batch.submitted = true
+    await save(true)
+    await batches.process(batch.id)
+    const final = await waitForBatch(batch.id)
+    const tasks = await batches.listTasks(batch.id)
+    for (const task of tasks) {
+      const status = task.result?.status_code ?? 0
+      if (status >= 400) {
+        errors.push({
+          external_product_id: productOfTask(task.body),
+          operation: type,
+          code: `UPSTREAM_${status}`,
+          message: 'the async batch task failed',
+        })
+      }
+    }
+    if (final.status === 'failed' && !tasks.some((task) => (task.result?.status_code ?? 0) >= 400)) {
+      errors.push({
+        external_product_id: null,
+        operation: type,
+        code: 'BATCH_FAILED',
+        message: 'the async batch failed',
+      })
+    }
+    checkpoint.batch = null
+    await save(true)
+  }
+
+  async function waitForBatch(batchId: string) {
+    const deadline = Date.now() + (deps.batchTimeoutMs ?? 15 * 60_000)
+    let interval = deps.batchPollMs ?? 500
+    for (;;) {
+      const batch = await batches.get(batchId)
+      if (batch.status === 'completed' || batch.status === 'failed') return batch
+      if (Date.now() > deadline)
+        throw new AppError('UPSTREAM_TIMEOUT', { detail: 'The async batch did not finish in time' })
+      await sleep(interval, undefined, options.signal ? { signal: options.signal } : undefined)
+      interval = Math.min(interval * 1.5, 5_000)
+    }
+  }
+}
+
+function productOfTask(body: unknown): string | null {
+  if (!body || typeof body !== 'object' || !('external_product_id' in body)) return null
+  const ref = body.external_product_id
+  if (typeof ref === 'string') return ref
+  if (ref && typeof ref === 'object' && 'ecommerce' in ref && typeof ref.ecommerce === 'string') return ref.ecommerce
+  return null
+}

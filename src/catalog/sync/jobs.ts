@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto'
+import { FeedInvalidError, runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
+import type { SyncStateStore } from './state-store.ts'
+import type { PlanStrategy, SyncJobStatus, SyncProgress } from './types.ts'
+
+export interface StartSyncOptions {
+  feed: unknown
+  dryRun?: boolean
+  deleteMissing?: boolean
+  planStrategy?: PlanStrategy
+  source: 'api' | 'cli'
+  /** Observes each upstream write (tests). */
+  afterWrite?: (method: string, path: string) => void
+}
+
+export type StartSyncResult =
+  | { ok: true; job: SyncJobStatus; done: Promise<SyncJobStatus> }
+  | { ok: false; holder: string }
+
+const LOCK_TTL_MS = 60_000
+
+function initialProgress(): SyncProgress {
+  return {
+    phase: 'queued',
+    totalWrites: 0,
+    writes: 0,
+    reads: 0,
+    productsDone: 0,
+    productsToChange: 0,
+    etaSeconds: null,
+  }
+}
+
+function safeMessage(error: unknown): string {
+  if (error && typeof error === 'object' && 'toAppError' in error && typeof error.toAppError === 'function') {
+    const appError = (error.toAppError as () => { code: string; detail?: string; title: string })()
+    return `${appError.code}: ${appError.detail ?? appError.title}`
+  }
+  return error instanceof Error && error.name === 'AbortError' ? 'aborted' : 'internal error'
+}
+
+/**
+ * Catalog sync jobs of one store: at most one writing sync at a time (the store lock, shared through Redis with every
+ * replica and the CLI), each job run in the background with its status saved for `GET /v1/admin/catalog/sync/:id`.
+ * Dry runs take no lock (they only read).
+ */
+export class CatalogSyncJobs {
+  private readonly deps: Omit<SyncEngineDeps, 'state'>
+  private readonly state: SyncStateStore
+  private readonly log: SyncLog | undefined
+  private readonly running = new Map<
+    string,
+    { status: SyncJobStatus; controller: AbortController; done: Promise<SyncJobStatus> }
+  >()
+
+  constructor(deps: SyncEngineDeps) {
+    const { state, ...rest } = deps
+    this.deps = rest
+    this.state = state
+    this.log = deps.log
+  }
+
+  async start(options: StartSyncOptions): Promise<StartSyncResult> {
+    const id = randomUUID()
+    const dryRun = options.dryRun ?? false
+    if (!dryRun) {
+      const lock = await this.state.acquire(id, LOCK_TTL_MS)
+      if (!lock.ok) return { ok: false, holder: lock.holder }
+    }
+    const status: SyncJobStatus = {
+      id,
+      state: 'running',
+      dryRun,
+      source: options.source,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      progress: initialProgress(),
+      report: null,
+      issues: null,
+      error: null,
+    }
+    await this.state.saveJob(status).catch(() => {})
+    const controller = new AbortController()
+    const done = this.run(status, controller, options)
+    this.running.set(id, { status, controller, done })
+    return { ok: true, job: structuredClone(status), done }
+  }
+
+  private async run(
+    status: SyncJobStatus,
+    controller: AbortController,
+    options: StartSyncOptions,
+  ): Promise<SyncJobStatus> {
+    let lastSaved = 0
+    const persist = async (force: boolean) => {
+      const now = Date.now()
+      if (!force && now - lastSaved < 1_000) return
+      lastSaved = now
+      await this.state.saveJob(status).catch(() => {})
+    }
+    const renewal = status.dryRun
+      ? null
+      : setInterval(() => {
+          this.state
+            .renew(status.id, LOCK_TTL_MS)
+            .then((held) => {
+              if (!held) controller.abort(new Error('the sync lock was lost'))
+            })
+            .catch(() => {})
+        }, LOCK_TTL_MS / 3)
+    renewal?.unref()
+    try {
+      const report = await runCatalogSync(
+        { ...this.deps, state: this.state },
+        {
+          jobId: status.id,
+          feed: options.feed,
+          dryRun: status.dryRun,
+          ...(options.deleteMissing === undefined ? {} : { deleteMissing: options.deleteMissing }),
+          ...(options.planStrategy ? { planStrategy: options.planStrategy } : {}),
+          ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
+          signal: controller.signal,
+          onProgress: (progress) => {
+            status.progress = progress
+            void persist(false)
+          },
+        },
+      )
+      status.report = report
+      status.state = report.errors.length > 0 ? 'partial' : 'succeeded'
+    } catch (error) {
+      if (error instanceof FeedInvalidError) {
+        status.state = 'invalid'
+        status.issues = error.issues.slice(0, 1000)
+        status.error = error.message
+      } else if (controller.signal.aborted) {
+        status.state = 'cancelled'
+        status.error = 'the sync was interrupted; run it again to resume'
+      } else {
+        status.state = 'failed'
+        status.error = safeMessage(error)
+        this.log?.warn({ jobId: status.id, error: status.error }, 'catalog sync failed')
+      }
+    } finally {
+      if (renewal) clearInterval(renewal)
+      status.finishedAt = new Date().toISOString()
+      await persist(true)
+      if (!status.dryRun) await this.state.release(status.id).catch(() => {})
+      this.running.delete(status.id)
+    }
+    return structuredClone(status)
+  }
+
+  /** The job's status: this process's live copy first, then the shared store (another replica, the CLI). */
+  async get(id: string): Promise<SyncJobStatus | null> {
+    const live = this.running.get(id)
+    if (live) return structuredClone(live.status)
+    return this.state.loadJob(id).catch(() => null)
+  }
+
+  /** Stop the job (it keeps its checkpoint: the next run resumes). */
+  cancel(id: string): boolean {
+    const live = this.running.get(id)
+    if (!live) return false
+    live.controller.abort(new Error('cancelled'))
+    return true
+  }
+
+  /** On shutdown: interrupt running jobs and wait for them to record their state. */
+  async close(): Promise<void> {
+    const all = [...this.running.values()]
+    for (const job of all) job.controller.abort(new Error('shutting down'))
+    await Promise.allSettled(all.map((job) => job.done))
+  }
+}
