@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { Simulator } from './context.ts'
 import { BAD_VERSION_BODY, NOT_JSON_BODY, RATE_LIMITED_BODY, SimError, UNAUTHORIZED_BODY } from './errors.ts'
@@ -93,8 +94,13 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Fa
     if (!fault || typeof payload !== 'string') return payload
     if (fault.malformed) return `${payload.slice(0, Math.max(1, payload.length - 2))}"\u0000`
     if (fault.truncate) {
+      // Promise the whole body, send half, then fail the stream: the connection drops mid-body.
+      if (request.simLedger) request.simLedger.status = reply.statusCode
       reply.header('content-length', Buffer.byteLength(payload))
-      return payload.slice(0, Math.floor(payload.length / 2))
+      const stream = new Readable({ read() {} })
+      stream.push(payload.slice(0, Math.floor(payload.length / 2)))
+      setImmediate(() => stream.destroy(new Error('simulated truncated response')))
+      return stream
     }
     if (fault.huge) return payload + ' '.repeat(fault.hugeBytes ?? 8 * 1024 * 1024)
     return payload
@@ -102,8 +108,6 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Fa
 
   app.addHook('onResponse', async (request, reply) => {
     if (request.simLedger) request.simLedger.status = reply.statusCode
-    // A truncated body promised more bytes than it sent: cut the connection like a dropped upstream would.
-    if (request.simFault?.truncate) request.raw.socket?.destroy()
   })
 
   app.setErrorHandler((error: Error, _request, reply: FastifyReply) => {
