@@ -99,7 +99,9 @@ describe('catalog sync', () => {
       feed.products.map((p) => p.external_product_id).sort(),
     )
     const counts = plansByProduct(state.plans)
-    feed.products.forEach((product, i) => expect(counts.get(product.external_product_id)).toBe(expectedPlans(i)))
+    feed.products.forEach((product, i) => {
+      expect(counts.get(product.external_product_id)).toBe(expectedPlans(i))
+    })
 
     const writes = await writesSince(sim, mark)
     expect(writes.filter((w) => w.method === 'POST' && w.path === '/products')).toHaveLength(30)
@@ -204,7 +206,9 @@ describe('catalog sync', () => {
         .sort(),
     ).toEqual(big.products.map((p) => p.external_product_id).sort())
     const counts = plansByProduct(state.plans)
-    big.products.forEach((product, i) => expect(counts.get(product.external_product_id)).toBe(expectedPlans(i)))
+    big.products.forEach((product, i) => {
+      expect(counts.get(product.external_product_id)).toBe(expectedPlans(i))
+    })
     // No product was created twice across the two runs: the re-run created exactly the ones still missing.
     const resumedCreates = (await writesSince(sim, mark)).filter((w) => w.method === 'POST' && w.path === '/products')
     expect(resumedCreates.length + midway.length).toBe(40)
