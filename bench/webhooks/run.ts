@@ -26,7 +26,13 @@ const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 function startServer(mode: 'bridge' | 'baseline'): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [new URL('./server.ts', import.meta.url).pathname, mode], {
-    env: { PATH: process.env.PATH ?? '', REDIS_URL: redisUrl, BENCH_SECRET: secret, BENCH_PREFIX: prefix },
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: redisUrl,
+      BENCH_SECRET: secret,
+      BENCH_PREFIX: prefix,
+      BENCH_NO_CONSUMERS: process.env.BENCH_NO_CONSUMERS ?? '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   return new Promise((resolve, reject) => {
@@ -128,7 +134,8 @@ try {
   const redis = createClient({ url: redisUrl })
   await redis.connect()
   const drainDeadline = Date.now() + 60_000
-  while ((await redis.xLen(`${prefix}:deliveries`)) > 0 && Date.now() < drainDeadline) await sleep(100)
+  const consumers = process.env.BENCH_NO_CONSUMERS !== '1'
+  while (consumers && (await redis.xLen(`${prefix}:deliveries`)) > 0 && Date.now() < drainDeadline) await sleep(100)
   const drainedAfterMs = Date.now() - started - duration * 1000
   const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text()
   const processed = Number(/^webhook_events_processed_total\{resource="subscription"\} (\d+)/m.exec(metrics)?.[1] ?? 0)

@@ -28,6 +28,8 @@ async function start() {
     RECHARGE_WEBHOOK_SECRET: process.env.BENCH_SECRET ?? '',
   })
   const app = await buildApp(config, {
+    // BENCH_NO_CONSUMERS=1 measures the acknowledgement path alone (diagnostics: is processing competing?).
+    backgroundWorkers: process.env.BENCH_NO_CONSUMERS !== '1',
     // No registration watchdog: the benchmark has no Recharge to register with.
     webhooks: { keyPrefix: process.env.BENCH_PREFIX ?? 'bench:webhooks', watchdog: false },
   })
