@@ -43,13 +43,13 @@ export default async function addressRoutes(app: FastifyInstance): Promise<void>
         ...shopperDocs,
         summary: 'One shipping address',
         params: idParamsSchema,
-        response: { 200: z.object({ address: addressSchema }), ...problems },
+        response: { 200: addressSchema, ...problems },
       },
     },
     async (request, reply) => {
       const address = await records.ownAddress(shopperOf(request).customerId, request.params.id)
       privateResponse(reply)
-      return { address: publicAddress(address) }
+      return publicAddress(address)
     },
   )
 
@@ -64,7 +64,7 @@ export default async function addressRoutes(app: FastifyInstance): Promise<void>
         params: idParamsSchema,
         headers: idempotencyHeader,
         body: addressPatchSchema,
-        response: { 200: z.object({ address: addressSchema }), ...writeProblems },
+        response: { 200: addressSchema, ...writeProblems },
       },
     },
     async (request, reply) => {
@@ -73,7 +73,7 @@ export default async function addressRoutes(app: FastifyInstance): Promise<void>
       const patch = { ...rest, ...(zip ? { zip } : {}) }
       const updated = await actions.updateAddress(actionContext(request), request.params.id, patch)
       privateResponse(reply)
-      return { address: publicAddress(updated) }
+      return publicAddress(updated)
     },
   )
 }

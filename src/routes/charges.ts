@@ -33,13 +33,13 @@ export default async function chargeRoutes(app: FastifyInstance): Promise<void> 
         ...shopperDocs,
         summary: 'One upcoming delivery',
         params: idParamsSchema,
-        response: { 200: z.object({ charge: chargeSchema }), ...problems },
+        response: { 200: chargeSchema, ...problems },
       },
     },
     async (request, reply) => {
       const charge = await app.shopperServices.records.ownCharge(shopperOf(request).customerId, request.params.id)
       privateResponse(reply)
-      return { charge: publicCharge(charge) }
+      return publicCharge(charge)
     },
   )
 }

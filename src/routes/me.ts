@@ -15,13 +15,13 @@ export default async function meRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         ...shopperDocs,
         summary: "The shopper's Recharge customer",
-        response: { 200: z.object({ customer: customerSchema }), ...problems },
+        response: { 200: customerSchema, ...problems },
       },
     },
     async (request, reply) => {
       const { value, state } = await app.shopperServices.records.customer(shopperOf(request).customerId)
       privateResponse(reply, state)
-      return { customer: publicCustomer(value) }
+      return publicCustomer(value)
     },
   )
 }

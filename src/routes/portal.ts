@@ -8,7 +8,7 @@ import { hostedPortalUrl } from '../shopper/portal-url.ts'
 /**
  * The "Manage Subscriptions" hand-off to Recharge's hosted portal.
  *  - GET /v1/portal/url: the portal URL as JSON, for a storefront script that navigates itself.
- *  - POST /v1/portal/link: a single-use link (valid 2 min) to /v1/portal/redirect, for a plain `<a href>`.
+ *  - POST /v1/portal/links: a single-use link (valid 2 min) to /v1/portal/redirect, for a plain `<a href>`.
  *  - GET /v1/portal/redirect?token=: consumes the link and answers 302 to the portal.
  * The customer hash in the portal URL authenticates the shopper there, so it is read fresh from Recharge for each
  * hand-off and never cached, logged or returned anywhere else; responses carrying it are `no-store`, no-referrer.
@@ -44,7 +44,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
   )
 
   routes.post(
-    '/portal/link',
+    '/portal/links',
     {
       preHandler: app.requireShopper,
       schema: {
@@ -71,7 +71,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         tags: ['shopper'],
         summary: 'Follow a single-use portal link (302 to the hosted portal)',
-        querystring: z.object({ token: z.string().min(1).max(128).describe('From POST /v1/portal/link') }),
+        querystring: z.object({ token: z.string().min(1).max(128).describe('From POST /v1/portal/links') }),
         response: {
           302: z.null().describe('Location: the hosted customer portal'),
           410: problems[404].describe('The link expired or was already used (code PORTAL_LINK_INVALID)'),

@@ -73,7 +73,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
         ...shopperDocs,
         summary: 'One subscription, with the options the shopper may choose from',
         params: idParamsSchema,
-        response: { 200: z.object({ subscription: subscriptionDetailSchema }), ...problems },
+        response: { 200: subscriptionDetailSchema, ...problems },
       },
     },
     async (request, reply) => {
@@ -81,13 +81,11 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
       const [base, options] = await Promise.all([present(request, subscription), actions.options(subscription)])
       privateResponse(reply)
       return {
-        subscription: {
-          ...base,
-          ...options,
-          quantity_bounds: { ...policy.quantity },
-          reschedule_window: rescheduleWindow(policy),
-          cancellation_reasons: [...policy.cancel.reasons],
-        },
+        ...base,
+        ...options,
+        quantity_bounds: { ...policy.quantity },
+        reschedule_window: rescheduleWindow(policy),
+        cancellation_reasons: [...policy.cancel.reasons],
       }
     },
   )
@@ -98,7 +96,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     description,
     params: idParamsSchema,
     headers: idempotencyHeader,
-    response: { 200: z.object({ subscription: subscriptionSchema }), ...writeProblems },
+    response: { 200: subscriptionSchema, ...writeProblems },
   })
   const writeConfig = { idempotency: 'optional' as const }
 
@@ -112,7 +110,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     async (request, reply) => {
       const updated = await actions.skip(actionContext(request), request.params.id)
       privateResponse(reply)
-      return { subscription: await present(request, updated) }
+      return present(request, updated)
     },
   )
 
@@ -126,7 +124,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     async (request, reply) => {
       const updated = await actions.unskip(actionContext(request), request.params.id)
       privateResponse(reply)
-      return { subscription: await present(request, updated) }
+      return present(request, updated)
     },
   )
 
@@ -143,7 +141,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     async (request, reply) => {
       const updated = await actions.cancel(actionContext(request), request.params.id, request.body)
       privateResponse(reply)
-      return { subscription: await present(request, updated) }
+      return present(request, updated)
     },
   )
 
@@ -157,7 +155,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     async (request, reply) => {
       const updated = await actions.activate(actionContext(request), request.params.id)
       privateResponse(reply)
-      return { subscription: await present(request, updated) }
+      return present(request, updated)
     },
   )
 
@@ -178,7 +176,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     async (request, reply) => {
       const updated = await actions.update(actionContext(request), request.params.id, request.body)
       privateResponse(reply)
-      return { subscription: await present(request, updated) }
+      return present(request, updated)
     },
   )
 }

@@ -136,7 +136,7 @@ describe('credentials in logs and responses', () => {
     await send('portal url', { method: 'GET', url: '/v1/portal/url', token }, [alice.hash])
     const link = await app.inject({
       method: 'POST',
-      url: '/v1/portal/link',
+      url: '/v1/portal/links',
       headers: { authorization: `Bearer ${token}` },
     })
     const linkToken = new URL(link.json().url).searchParams.get('token') as string
