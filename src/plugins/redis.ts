@@ -50,6 +50,51 @@ export function createBlockingRedisClient(url: string, name = 'recharge-bridge-b
   }) as RedisClient
 }
 
+export interface SupervisionOptions {
+  intervalMs?: number
+  probeTimeoutMs?: number
+  /** Consecutive failed probes before the connection is replaced. */
+  maxFailures?: number
+  onReset?: () => void
+}
+
+/**
+ * Replace a zombie connection. node-redis reconnects when a socket closes, but not when the network black-holes it:
+ * a connection that stopped answering (or a reconnect stuck in its handshake) stays "open" forever, and every
+ * command times out. A PING probe with its own timeout finds that; after a few failures the client is destroyed and
+ * connected afresh. Returns a function that stops the supervision (call it before closing the client).
+ */
+export function superviseRedisConnection(client: RedisClient, options: SupervisionOptions = {}): () => void {
+  const { intervalMs = 1_000, probeTimeoutMs = 1_000, maxFailures = 3 } = options
+  let failures = 0
+  let probing = false
+  let stopped = false
+  const probe = client.withCommandOptions({ timeout: probeTimeoutMs })
+  const timer = setInterval(async () => {
+    if (probing || stopped || !client.isOpen) return
+    probing = true
+    try {
+      await probe.ping()
+      failures = 0
+    } catch {
+      failures += 1
+    } finally {
+      probing = false
+    }
+    if (failures >= maxFailures && !stopped) {
+      failures = 0
+      options.onReset?.()
+      client.destroy()
+      client.connect().catch(() => {})
+    }
+  }, intervalMs)
+  timer.unref()
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
+}
+
 export default fp<RedisPluginOptions>(
   async function redisPlugin(app, options) {
     if (options.client !== undefined) {
@@ -79,7 +124,11 @@ export default fp<RedisPluginOptions>(
       app.log.warn('redis not reachable at start; serving degraded and reconnecting in the background')
     }
     app.decorate('redis', client)
+    const stopSupervision = superviseRedisConnection(client, {
+      onReset: () => app.log.warn('redis connection stopped answering; replacing it'),
+    })
     app.addHook('onClose', async () => {
+      stopSupervision()
       // quit() flushes pending replies; destroy() if the connection is already gone.
       if (client.isOpen) await client.close().catch(() => client.destroy())
       else client.destroy()

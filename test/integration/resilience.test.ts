@@ -1,0 +1,229 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { request } from 'undici'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.ts'
+import { testConfig } from '../support/config.ts'
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts'
+import { redisUrl } from '../support/redis.ts'
+import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+
+/**
+ * Network faults between the bridge and its dependencies, injected by a TCP proxy. For each fault: no request hangs
+ * (each must answer well inside the client's patience), the status is the documented one, writes reach Recharge at
+ * most once (the simulator's ledger), and everything works again once the fault is gone.
+ */
+const run = randomBytes(4).toString('hex')
+const adminKey = 'test-admin-key-0123456789abcdef'
+/** Far beyond any deadline of ours: a request still unanswered by then is a hang. */
+const PATIENCE_MS = 15_000
+
+let sim: TestSimulator
+let upstreamProxy: FaultProxy
+let redisProxy: FaultProxy
+let app: FastifyInstance
+let base: string
+let shopperToken: string
+let subscriptionId: string
+let productId: string
+
+interface Answer {
+  status: number
+  contentType: string
+  body: Record<string, unknown>
+  cache: string | undefined
+}
+
+async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await request(`${base}${path}`, {
+    method,
+    headers,
+    signal: AbortSignal.timeout(PATIENCE_MS),
+    ...(method === 'POST' ? { body: '{}', headers: { ...headers, 'content-type': 'application/json' } } : {}),
+  })
+  const text = await response.body.text()
+  return {
+    status: response.statusCode,
+    contentType: String(response.headers['content-type'] ?? ''),
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    cache: response.headers['x-cache'] as string | undefined,
+  }
+}
+
+const shopper = () => ({ authorization: `Bearer ${shopperToken}` })
+
+function expectProblem(answer: Answer, statuses: number[]): void {
+  expect(statuses).toContain(answer.status)
+  expect(answer.contentType).toMatch(/^application\/problem\+json/)
+  expect(answer.body.code).toEqual(expect.any(String))
+}
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ apiTokens: [`sk_test_resilience_${run}`], bucketSize: 1000, leakRate: 1000 })
+  const simUrl = new URL(sim.url)
+  upstreamProxy = await startFaultProxy({ host: simUrl.hostname, port: Number(simUrl.port) })
+  const redis = new URL(redisUrl())
+  redisProxy = await startFaultProxy({ host: redis.hostname, port: Number(redis.port || 6379) })
+  app = await buildApp(
+    testConfig({
+      RECHARGE_API_URL: upstreamProxy.url('http'),
+      RECHARGE_API_TOKEN: sim.apiToken,
+      RECHARGE_BUCKET_SIZE: '1000',
+      RECHARGE_LEAK_RATE: '1000',
+      REDIS_URL: redisProxy.url('redis'),
+      REDIS_KEY_PREFIX: `test-resilience-${run}`,
+      ADMIN_API_KEY: adminKey,
+    }),
+    { backgroundWorkers: false },
+  )
+  base = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const minted = await call('POST', '/v1/admin/customer-tokens', { authorization: `Bearer ${adminKey}` })
+  expect(minted.status).toBe(400) // no body fields: validation, proving the admin route is reachable
+  const tokenResponse = await request(`${base}/v1/admin/customer-tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'alice@example.com' }),
+  })
+  shopperToken = ((await tokenResponse.body.json()) as { token: string }).token
+  const state = await sim.state()
+  const alice = state.customers.find((customer) => customer.email === 'alice@example.com')
+  const active = state.subscriptions.find(
+    (subscription) => String(subscription.customer_id) === String(alice?.id) && subscription.status === 'active',
+  )
+  subscriptionId = String(active?.id)
+  productId = String(state.products[0]?.external_product_id)
+})
+
+afterAll(async () => {
+  await app?.close()
+  await upstreamProxy?.close()
+  await redisProxy?.close()
+  await sim?.close()
+})
+
+/** After a fault is lifted the bridge must come back by itself: in-flight work that began under it may fail first. */
+async function recovered(probe: () => Promise<Answer>): Promise<Answer> {
+  let last = await probe()
+  const until = Date.now() + PATIENCE_MS
+  while (last.status !== 200 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    last = await probe()
+  }
+  return last
+}
+
+beforeEach(async () => {
+  await upstreamProxy.set({})
+  await redisProxy.set({})
+  upstreamProxy.dropConnections()
+  await sim.clearFaults()
+  expect((await recovered(() => call('GET', '/v1/me', shopper()))).status).toBe(200)
+})
+
+describe('faults between the bridge and Recharge', () => {
+  it('answers 504 when Recharge is slower than the deadline, and recovers', async () => {
+    await upstreamProxy.set({ latencyMs: 6_000 })
+    upstreamProxy.dropConnections()
+    // Not cached yet, so the answer must come from (slow) Recharge.
+    const slow = await call('GET', `/v1/catalog/products/${productId}-latency-probe`)
+    expectProblem(slow, [503, 504])
+    await upstreamProxy.set({})
+    expect((await recovered(() => call('GET', `/v1/catalog/products/${productId}`))).status).toBe(200)
+  })
+
+  it('answers a hung upstream within the deadline instead of hanging', async () => {
+    await upstreamProxy.set({ hang: true })
+    upstreamProxy.dropConnections()
+    const hung = await call('GET', `/v1/catalog/products/${productId}-hang-probe`)
+    expectProblem(hung, [502, 503, 504])
+    await upstreamProxy.set({})
+    expect((await recovered(() => call('GET', `/v1/catalog/products/${productId}`))).status).toBe(200)
+  })
+
+  it('reads through responses delivered one byte at a time', async () => {
+    await upstreamProxy.set({ sliceBytes: 1 })
+    upstreamProxy.dropConnections()
+    const answer = await call('GET', '/v1/subscriptions', shopper())
+    expect(answer.status).toBe(200)
+    expect(Array.isArray(answer.body.subscriptions)).toBe(true)
+  })
+
+  it('retries a read whose response was truncated, and reports 502 while it keeps happening', async () => {
+    await upstreamProxy.set({ limitBytes: 120 })
+    upstreamProxy.dropConnections()
+    const truncated = await call('GET', `/v1/catalog/products/${productId}-truncated-probe`)
+    expectProblem(truncated, [502, 503, 504])
+    await upstreamProxy.set({})
+    expect((await recovered(() => call('GET', `/v1/catalog/products/${productId}`))).status).toBe(200)
+  })
+
+  it('never sends a write twice when its connection is reset, and the retry with the same key succeeds once', async () => {
+    const key = randomUUID()
+    const skipPath = `/v1/subscriptions/${subscriptionId}/skip`
+    const before = (await sim.ledger({ method: 'POST' })).length
+    await upstreamProxy.set({ reset: true })
+    upstreamProxy.dropConnections()
+    const reset = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
+    expectProblem(reset, [502, 503, 504])
+    // The reset happened before Recharge saw a byte: nothing was processed.
+    expect((await sim.ledger({ method: 'POST' })).length).toBe(before)
+
+    await upstreamProxy.set({})
+    upstreamProxy.dropConnections()
+    const retried = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
+    expect(retried.status).toBe(200)
+    const replay = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
+    expect(replay.status).toBe(200)
+    expect((await sim.ledger({ method: 'POST' })).length).toBe(before + 1)
+  })
+
+  it('does not re-send a write whose response was lost after Recharge processed it', async () => {
+    const skipped = await call('POST', `/v1/subscriptions/${subscriptionId}/skip`, {
+      ...shopper(),
+      'idempotency-key': randomUUID(),
+    })
+    expect(skipped.status).toBe(200)
+    const before = (await sim.ledger({ method: 'POST' })).length
+    // The simulator processes the write, then the response is cut: an uncertain outcome.
+    await sim.setFaults([{ match: { method: 'POST', path: '/charges' }, truncate: true, count: 1 }])
+    const uncertain = await call('POST', `/v1/subscriptions/${subscriptionId}/unskip`, {
+      ...shopper(),
+      'idempotency-key': randomUUID(),
+    })
+    expect(uncertain.status).toBeGreaterThanOrEqual(400)
+    expect(uncertain.status).not.toBe(500)
+    const writes = (await sim.ledger({ method: 'POST' })).slice(before)
+    expect(writes.filter((entry) => entry.path.includes('/unskip'))).toHaveLength(1)
+  })
+})
+
+describe('faults between the bridge and Redis', () => {
+  it('keeps answering while Redis hangs, then recovers', async () => {
+    expect((await call('GET', `/v1/catalog/products/${productId}`)).status).toBe(200)
+    await redisProxy.set({ hang: true })
+    redisProxy.dropConnections()
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => call('GET', `/v1/catalog/products/${productId}`)),
+    )
+    for (const answer of answers) expect(answer.status).toBe(200)
+    expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
+
+    await redisProxy.set({})
+    expect((await recovered(() => call('GET', '/readyz'))).status).toBe(200)
+    expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
+  })
+
+  it('keeps answering while Redis refuses connections, and reports not ready', async () => {
+    await redisProxy.set({ refuse: true })
+    const answers = await Promise.all([
+      call('GET', `/v1/catalog/products/${productId}`),
+      call('GET', '/v1/subscriptions', shopper()),
+      call('GET', '/v1/me', shopper()),
+    ])
+    for (const answer of answers) expect(answer.status).toBe(200)
+    expect((await call('GET', '/readyz')).status).toBe(503)
+    await redisProxy.set({})
+    expect((await recovered(() => call('GET', '/readyz'))).status).toBe(200)
+  })
+})
