@@ -16,6 +16,13 @@ export async function startSimulatorServer(
   const host = env.HOST ?? '127.0.0.1'
   const address = await app.listen({ port, host })
   const sim = app.sim
+  // Handlers go in before the address is printed: whoever reads it may signal us right away.
+  const close = async () => {
+    await app.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', close)
+  process.once('SIGTERM', close)
   process.stdout.write(
     [
       `Recharge 2021-11 simulator listening on ${address}`,
@@ -26,12 +33,6 @@ export async function startSimulatorServer(
       '',
     ].join('\n'),
   )
-  const close = async () => {
-    await app.close()
-    process.exit(0)
-  }
-  process.once('SIGINT', close)
-  process.once('SIGTERM', close)
   return app
 }
 
