@@ -112,6 +112,7 @@ const upstreamDiscountSchema = z.object({
 const upstreamShippingLineSchema = z.object({
   code: optionalText,
   title: optionalText,
+  name: optionalText,
   price: optionalMoney,
   handle: optionalText,
 })
@@ -151,7 +152,9 @@ export const upstreamCheckoutSchema = z
     updated_at: nullish(timestamp),
   })
   .transform((checkout) => {
-    const shippingRate = checkout.applied_shipping_rate ?? checkout.shipping_rate
+    // The chosen rate: `applied_shipping_rate` (2021-11), `shipping_rate`, or a single `shipping_line` naming one.
+    const shippingLine = checkout.shipping_line?.handle || checkout.shipping_line?.code ? checkout.shipping_line : null
+    const shippingRate = checkout.applied_shipping_rate ?? checkout.shipping_rate ?? shippingLine
     const shippingLines = checkout.shipping_lines ?? (checkout.shipping_line ? [checkout.shipping_line] : [])
     const discounts = [
       ...(checkout.applied_discounts ?? []),
