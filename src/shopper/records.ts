@@ -101,7 +101,12 @@ export class ShopperRecords {
       staleWhileRevalidateMs: IDENTITY_TTL_MS,
       staleIfErrorMs: 60 * 60_000,
       negativeTtlMs: IDENTITY_NEGATIVE_TTL_MS,
-      tags: (_subject, identity) => (identity ? [`customer:${identity.customerId}`] : []),
+      // `customer-subject:` also tags "no such customer" entries, so a processed checkout (src/checkout) can drop
+      // the negative lookup of a first-time buyer's email at once.
+      tags: (subject, identity) => [
+        `customer-subject:${subjectKey(subject)}`,
+        ...(identity ? [`customer:${identity.customerId}`] : []),
+      ],
       fetch: async (subject, context) => {
         const customers = this.upstream().customers
         const options = callOptions(context)
