@@ -25,6 +25,8 @@ export interface WebhookTuning {
   /** Run the registration watchdog. Default: a secret is set, background workers run and NODE_ENV is not test. */
   watchdog?: boolean
   watchdogIntervalMs?: number
+  /** Delay of the first check after start. Default 1 s. */
+  watchdogFirstDelayMs?: number
   /** Test hook run before each delivery is processed. */
   beforeProcess?: (job: Job) => Promise<void>
   forwardDispatcher?: Dispatcher
@@ -167,7 +169,7 @@ export class WebhookService {
         }),
       )
     }
-    this.watchdog?.start()
+    this.watchdog?.start(this.tuning.watchdogFirstDelayMs ?? 1_000)
     this.pendingTimer = setInterval(() => void this.refreshPending(), 10_000)
     this.pendingTimer.unref()
   }

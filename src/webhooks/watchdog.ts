@@ -9,7 +9,7 @@ export interface RegistrationState {
   checkedAt: string | null
   /** Needed topics still unregistered after the last check's repair. */
   missing: string[]
-  /** Topics re-created by the last check (Recharge deletes a webhook after 20 failed deliveries). */
+  /** Topics re-created by the last check, not counting the first (Recharge deletes a webhook after 20 failed deliveries). */
   repaired: string[]
   error: string | null
 }
@@ -98,10 +98,16 @@ export class RegistrationWatchdog {
         signal: this.abort.signal,
       })
       const missing = result.failed.map((failure) => failure.topic)
-      this.state = { checkedAt: new Date().toISOString(), missing, repaired: result.created, error: null }
-      if (result.created.length > 0) {
+      const first = this.state.checkedAt === null
+      if (result.created.length > 0 && first) {
+        this.options.log.info({ topics: result.created }, 'webhooks registered at Recharge')
+      } else if (result.created.length > 0) {
+        // Recharge deleted them (48 h of failed deliveries) or someone else did: worth a look.
         this.options.log.warn({ topics: result.created }, 'webhooks were missing at Recharge and were re-registered')
       }
+      // `repaired` names what a later check had to put back; the first registration is not a repair.
+      const repaired = first ? [] : result.created
+      this.state = { checkedAt: new Date().toISOString(), missing, repaired, error: null }
       if (missing.length > 0) {
         this.options.log.error({ failed: result.failed }, 'webhooks could not be registered')
       }

@@ -123,7 +123,14 @@ beforeAll(async () => {
     }),
     // The watchdog is driven by hand below (check()), not by its timer.
     {
-      webhooks: { keyPrefix: prefix, retryAfterMs: 1_000, blockMs: 100, watchdog: true, watchdogIntervalMs: 3_600_000 },
+      webhooks: {
+        keyPrefix: prefix,
+        retryAfterMs: 1_000,
+        blockMs: 100,
+        watchdog: true,
+        watchdogIntervalMs: 3_600_000,
+        watchdogFirstDelayMs: 3_600_000,
+      },
     },
   )
   bridgeUrl = await bridge.listen({ port: 0, host: '127.0.0.1' })
