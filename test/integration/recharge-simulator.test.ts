@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RedisClient } from '../../src/plugins/redis.ts'
 import { createRecharge, type RechargeStack } from '../../src/recharge/create.ts'
-import { RechargeConflictError, RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
+import {
+  RechargeConflictError,
+  RechargeRateLimitedError,
+  RechargeTimeoutError,
+  RechargeUnavailableError,
+} from '../../src/recharge/errors.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 
@@ -181,6 +186,35 @@ describe('queue behaviour against the simulator', () => {
     })
     await client.store.get()
     expect((await ledger('/store')).map((call) => call.status)).toEqual([502, 200])
+  })
+
+  it('retries a read whose body came back truncated or malformed', async () => {
+    const { client } = stack({ name: 'read-corrupt', leakRate: 20 })
+    await control('POST', '/__sim/faults', {
+      rules: [
+        { match: { method: 'GET', path: '/store' }, truncate: true, count: 1 },
+        { match: { method: 'GET', path: '/token_information' }, malformed: true, count: 1 },
+      ],
+    })
+    expect((await client.store.get()).currency).toBeTruthy()
+    await client.tokenInformation.get()
+    expect((await ledger('/store')).length).toBe(2)
+    expect((await ledger('/token_information')).length).toBe(2)
+  })
+
+  it('gives up on a hanging Recharge at the deadline with a 504, and does not re-send the write', async () => {
+    const { client } = stack({ name: 'hang', leakRate: 20 })
+    const subscription = seed.subscriptions[0]
+    if (!subscription) throw new Error('seed has no subscription')
+    await control('POST', '/__sim/faults', {
+      rules: [{ match: { method: 'PUT', path: '/subscriptions/' }, hang: true }],
+    })
+    const error = await client.subscriptions
+      .update(String(subscription.id), { quantity: 2 }, { addressId: subscription.address_id, deadlineMs: 500 })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RechargeTimeoutError)
+    expect((error as RechargeTimeoutError).toAppError()).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' })
+    expect((await ledger(`/subscriptions/${subscription.id}`)).filter((c) => c.method === 'PUT')).toHaveLength(1)
   })
 
   it('serialises concurrent writes under one address: no 409 reaches Recharge', async () => {
