@@ -499,7 +499,25 @@ describe('Idempotency-Key on writes', () => {
     expect(bobs.statusCode).toBe(404)
   })
 
-  it('lets one of two concurrent same-key skips through to Recharge', async () => {
+  it('shares keys across replicas through Redis', async () => {
+    const replica = await bridge()
+    try {
+      const subscription = subscriptionsOf(await sim.state(), aliceId).find((row) => row.status === 'active')
+      const key = randomUUID()
+      const before = await ledgerLength()
+      const url = `/v1/subscriptions/${subscription?.id}`
+      const first = await call(alice, 'PATCH', url, { quantity: 3 }, { 'idempotency-key': key })
+      const second = await call(alice, 'PATCH', url, { quantity: 3 }, { 'idempotency-key': key }, replica)
+      expect(first.statusCode).toBe(200)
+      expect(second.headers['idempotent-replayed']).toBe('true')
+      expect(second.body).toBe(first.body)
+      expect((await upstreamSince(before)).filter((line) => line.startsWith('PUT'))).toHaveLength(1)
+    } finally {
+      await replica.close()
+    }
+  })
+
+  it('lets one of three concurrent same-key skips through to Recharge', async () => {
     const state = await sim.state()
     const subscription = subscriptionsOf(state, aliceId).find((row) => row.status === 'active')
     await call(alice, 'GET', '/v1/subscriptions') // warm: both requests race on the write itself
