@@ -89,10 +89,12 @@ export const feedProductSchema = z
     title: z.string().trim().min(1).max(255),
     description: z.string().max(65_535).nullable().optional(),
     image: z
-      .url({ protocol: /^https?$/ })
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s/]+\S*$/i, 'must be an http(s) URL')
       .nullable()
       .optional()
-      .describe('URL of the main product image'),
+      .describe('http(s) URL of the main product image'),
     vendor: z.string().max(255).nullable().optional(),
     options: z.array(z.string().trim().min(1).max(255)).max(3).default([]).describe('Option names, e.g. ["Size"]'),
     variants: z.array(feedVariantSchema).min(1).max(100),

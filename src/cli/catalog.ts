@@ -1,4 +1,166 @@
+import { resolve } from 'node:path'
+import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
+import { feedJsonSchema, validateFeed } from '../catalog/feed.ts'
+import { loadFeed } from '../catalog/feed-source.ts'
+import { FeedInvalidError } from '../catalog/sync/engine.ts'
+import { CatalogSyncJobs } from '../catalog/sync/jobs.ts'
+import { formatIssues, formatReport } from '../catalog/sync/report-format.ts'
+import { DEFAULT_STATE_FILE, FileSyncStateStore, RedisSyncStateStore } from '../catalog/sync/state-store.ts'
+import type { PlanStrategy, SyncProgress } from '../catalog/sync/types.ts'
+import { loadConfig } from '../config.ts'
+import { createRedisClient, type RedisClient } from '../plugins/redis.ts'
+import { createRecharge } from '../recharge/create.ts'
+import { tokenFingerprint } from '../recharge/fingerprint.ts'
 
-// Placeholder: filled in by the capability that owns the `catalog` command.
-export function registerCatalogCommands(_program: Command): void {}
+interface SyncOptions {
+  feed: string
+  dryRun?: boolean
+  delete: boolean
+  strategy: PlanStrategy
+  json?: boolean
+  stateFile?: string
+}
+
+/** Exit codes: 0 done, 1 failed or finished with errors, 2 another sync holds the store, 3 invalid feed, 130 interrupted. */
+async function runSync(program: Command, options: SyncOptions): Promise<number> {
+  const config = loadConfig(process.env)
+  if (!process.env.RECHARGE_API_TOKEN) {
+    program.error('RECHARGE_API_TOKEN must be set: the CLI calls Recharge directly, sharing the replicas’ budget')
+  }
+  const token = process.env.RECHARGE_API_TOKEN as string
+  const feed = await loadFeed(options.feed)
+  const shape = validateFeed(feed)
+  if (!shape.ok) {
+    process.stderr.write(`The feed has ${shape.issues.length} problem(s):\n`)
+    for (const issue of shape.issues.slice(0, 200)) {
+      process.stderr.write(
+        `  ${issue.path}${issue.external_product_id ? ` [${issue.external_product_id}]` : ''}: ${issue.message}\n`,
+      )
+    }
+    return 3
+  }
+
+  let redis: RedisClient | null = null
+  if (config.REDIS_URL) {
+    redis = createRedisClient(config.REDIS_URL, 'recharge-bridge-cli')
+    redis.on('error', () => {})
+    await redis.connect()
+  }
+  const stack = createRecharge({
+    baseUrl: config.RECHARGE_API_URL,
+    token,
+    apiVersion: config.RECHARGE_API_VERSION,
+    bucketSize: config.RECHARGE_BUCKET_SIZE,
+    leakRate: config.RECHARGE_LEAK_RATE,
+    redis,
+  })
+  const state = redis
+    ? new RedisSyncStateStore(redis, `rb:{${tokenFingerprint(token)}}`)
+    : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
+  const jobs = new CatalogSyncJobs({ transport: stack.client.transport, state, leakRate: config.RECHARGE_LEAK_RATE })
+
+  const interactive = process.stderr.isTTY && !options.json
+  const bar = new SingleBar({
+    format: '{phase} [{bar}] {value}/{total} writes | {reads} reads | {products} products | ETA {budgetEta}',
+    hideCursor: true,
+    clearOnComplete: false,
+    stream: process.stderr,
+  })
+  let barStarted = false
+  let lastPhase = ''
+  const onProgress = (progress: SyncProgress) => {
+    const payload = {
+      phase: progress.phase.padEnd(8),
+      reads: progress.reads,
+      products: `${progress.productsDone}/${progress.productsToChange}`,
+      budgetEta: progress.etaSeconds === null ? '-' : `${progress.etaSeconds}s`,
+    }
+    if (interactive) {
+      if (!barStarted && progress.totalWrites > 0) {
+        bar.start(progress.totalWrites, progress.writes, payload)
+        barStarted = true
+      } else if (barStarted) {
+        bar.setTotal(Math.max(progress.totalWrites, progress.writes))
+        bar.update(progress.writes, payload)
+      }
+    } else if (progress.phase !== lastPhase && !options.json) {
+      process.stderr.write(
+        `${progress.phase}: ${progress.writes}/${progress.totalWrites} writes, ETA ${payload.budgetEta}\n`,
+      )
+    }
+    lastPhase = progress.phase
+  }
+
+  try {
+    const started = await jobs.start({
+      feed,
+      dryRun: options.dryRun ?? false,
+      deleteMissing: options.delete,
+      planStrategy: options.strategy,
+      source: 'cli',
+    })
+    if (!started.ok) {
+      process.stderr.write(`Another catalog sync is running for this store (job ${started.holder}); try again later.\n`)
+      return 2
+    }
+    const interrupt = () => jobs.cancel(started.job.id)
+    process.once('SIGINT', interrupt)
+    process.once('SIGTERM', interrupt)
+    // Progress comes from the job's status: poll it (the job runs in this process).
+    const ticker = setInterval(() => {
+      void jobs.get(started.job.id).then((status) => status && onProgress(status.progress))
+    }, 200)
+    const status = await started.done.finally(() => clearInterval(ticker))
+    onProgress(status.progress)
+    if (barStarted) bar.stop()
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
+
+    if (options.json) process.stdout.write(`${JSON.stringify(status, null, 2)}\n`)
+    if (status.state === 'invalid') {
+      process.stderr.write(`The feed does not fit the store:\n${formatIssues(status).join('\n')}\n`)
+      return 3
+    }
+    if (status.state === 'cancelled') {
+      process.stderr.write('Interrupted; the checkpoint is kept: run the same command again to finish.\n')
+      return 130
+    }
+    if (status.state === 'failed') {
+      process.stderr.write(`Catalog sync failed: ${status.error}\n`)
+      return 1
+    }
+    if (!options.json && status.report) process.stdout.write(`${formatReport(status.report).join('\n')}\n`)
+    return status.state === 'succeeded' ? 0 : 1
+  } catch (error) {
+    if (error instanceof FeedInvalidError) return 3
+    throw error
+  } finally {
+    await stack.close(2_000).catch(() => {})
+    await redis?.quit().catch(() => {})
+  }
+}
+
+/** `recharge-bridge catalog sync --feed <file|url> [--dry-run]` and `catalog schema`. */
+export function registerCatalogCommands(program: Command): void {
+  const catalog = program.command('catalog').description('Catalog feed → Recharge products and plans')
+  catalog
+    .command('sync')
+    .description('Sync a catalog feed into Recharge: writes only the differences; resumable; one sync per store')
+    .requiredOption('--feed <file|url>', 'the catalog feed (JSON file path or http(s) URL)')
+    .option('--dry-run', 'read and diff only: print the planned changes, write nothing')
+    .option('--no-delete', 'keep Recharge products the feed does not list')
+    .option('--strategy <auto|bulk|batch>', 'plan writes: per-product plans-bulk, async batches, or by cost', 'auto')
+    .option('--json', 'print the final job status as JSON on stdout')
+    .option('--state-file <path>', `checkpoint file when REDIS_URL is unset (default ./${DEFAULT_STATE_FILE})`)
+    .action(async (options: SyncOptions) => {
+      if (!['auto', 'bulk', 'batch'].includes(options.strategy)) program.error('--strategy must be auto, bulk or batch')
+      process.exitCode = await runSync(program, options)
+    })
+  catalog
+    .command('schema')
+    .description('Print the JSON Schema of the catalog feed')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(feedJsonSchema(), null, 2)}\n`)
+    })
+}
