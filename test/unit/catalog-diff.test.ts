@@ -31,6 +31,10 @@ const feed: CatalogFeed = catalogFeedSchema.parse({
 function mirror(products: CatalogFeed['products']): CurrentState {
   const desired = products.map(desiredProduct)
   let nextId = 1000
+  const newId = () => {
+    nextId += 1
+    return nextId
+  }
   return {
     products: new Map(
       desired.map((d) => [
@@ -44,7 +48,7 @@ function mirror(products: CatalogFeed['products']): CurrentState {
         d.plans.map((plan) =>
           planSchema.parse({
             ...plan.body,
-            id: (nextId += 1),
+            id: newId(),
             // Recharge formats amounts with two decimals; the diff compares them as decimals.
             discount_amount: plan.body.discount_amount === null ? null : Number(plan.body.discount_amount).toFixed(2),
           }),
