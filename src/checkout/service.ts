@@ -39,6 +39,8 @@ export interface CheckoutServiceDeps {
   checkoutUrl: (token: string) => string
   /** Drops the buyer's cached customer data (subscriptions, charges, identity lookups). Must not throw. */
   invalidateBuyer: (buyer: Buyer) => Promise<void>
+  /** Told how each charge attempt ended: `processed`, `recovered`, or the error code in lower case. */
+  onChargeOutcome?: (outcome: string) => void
   log: FastifyBaseLogger
 }
 
@@ -161,6 +163,17 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
    * which the charge may have happened is resolved by reading the checkout back, never by sending it again.
    */
   async function charge(token: string, body: ChargeCheckoutBody, context: CallContext): Promise<ChargeResponse> {
+    try {
+      const answer = await chargeOnce(token, body, context)
+      deps.onChargeOutcome?.(answer.recovered ? 'recovered' : 'processed')
+      return answer
+    } catch (error) {
+      deps.onChargeOutcome?.(error instanceof AppError ? error.code.toLowerCase() : 'error')
+      throw error
+    }
+  }
+
+  async function chargeOnce(token: string, body: ChargeCheckoutBody, context: CallContext): Promise<ChargeResponse> {
     const owner = await chargeLock.acquire(token)
     if (!owner) {
       throw new AppError('CHECKOUT_IN_PROGRESS', {

@@ -59,6 +59,11 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       }),
   })
 
+  const chargeOutcomes = app.metrics.counter(
+    'checkout_charges_total',
+    'Checkout charge attempts by outcome (processed, recovered, card_declined, sca_required, …)',
+    ['outcome'],
+  )
   const binder = createCheckoutBinder(config.CUSTOMER_TOKEN_SECRET)
   const service = createCheckoutService({
     checkouts: app.recharge.checkouts,
@@ -81,6 +86,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
         app.log.warn({ err: { message: (error as Error).message } }, 'could not invalidate the buyer cache')
       }
     },
+    onChargeOutcome: (outcome) => chargeOutcomes.inc({ outcome }),
     log: app.log,
   })
 

@@ -1,11 +1,12 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto'
+import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.ts'
+import { type AppDeps, buildApp } from '../../src/app.ts'
 import type { CatalogProduct } from '../../src/catalog/types.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
 import { testConfig } from '../support/config.ts'
-import { connectRedis, redisUrl } from '../support/redis.ts'
+import { connectRedis, deleteKeys, redisUrl } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**
@@ -14,6 +15,8 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
  * processor's refusals as distinct codes, uncertain outcomes read back, and the buyer visible to the shopper API.
  */
 const adminKey = 'test-admin-key-0123456789abcdef'
+/** Cache names, Redis keys and the upstream token of this file: parallel files sharing one Redis never collide. */
+const namespace = `co${randomBytes(4).toString('hex')}-`
 /** Every request of this file comes from its own client IP (X-Forwarded-For, TRUST_PROXY): rate limits stay ours. */
 const clientIp = `10.${randomInt(1, 255)}.${randomInt(1, 255)}.${randomInt(1, 255)}`
 
@@ -53,7 +56,10 @@ async function api(
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : {} }
 }
 
-async function bridge(overrides: Record<string, string> = {}): Promise<{ app: FastifyInstance; base: string }> {
+async function bridge(
+  overrides: Record<string, string> = {},
+  deps: Partial<AppDeps> = {},
+): Promise<{ app: FastifyInstance; base: string }> {
   const instance = await buildApp(
     testConfig({
       RECHARGE_API_URL: sim.url,
@@ -66,7 +72,7 @@ async function bridge(overrides: Record<string, string> = {}): Promise<{ app: Fa
       CHECKOUT_RATE_LIMIT_PER_MINUTE: '600',
       ...overrides,
     }),
-    { redis, backgroundWorkers: false },
+    { redis, backgroundWorkers: false, shopper: { namespace }, catalog: { namespace }, ...deps },
   )
   const url = await instance.listen({ port: 0, host: '127.0.0.1' })
   return { app: instance, base: url }
@@ -144,7 +150,12 @@ async function chargeCalls(token: string) {
 
 beforeAll(async () => {
   // Charges take a moment, as with a real processor: concurrent attempts genuinely overlap.
-  sim = await startTestSimulator({ checkoutChargeMs: 300, bucketSize: 1000, leakRate: 1000 })
+  sim = await startTestSimulator({
+    apiTokens: [`sk_test_${namespace}`],
+    checkoutChargeMs: 300,
+    bucketSize: 1000,
+    leakRate: 1000,
+  })
   redis = await connectRedis()
   ;({ app, base } = await bridge())
   const product = await app.catalog.getProduct(COFFEE)
@@ -155,6 +166,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close()
   await sim?.close()
+  await deleteKeys(redis, `rb:${namespace}*`)
   await redis?.close()
 })
 
@@ -485,6 +497,60 @@ describe('rate limits', () => {
       expect((await attempt()).status).toBe(429)
     } finally {
       await limited.app.close()
+    }
+  })
+})
+
+describe('secrets', () => {
+  it('never logs or returns the payment token or the checkout secret, and counts charge outcomes', async () => {
+    const lines: string[] = []
+    const logStream = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk))
+        done()
+      },
+    })
+    const logged = await bridge({ LOG_LEVEL: 'trace' }, { logStream })
+    try {
+      const paymentToken = `tok_canary_${randomBytes(6).toString('hex')}`
+      const via = { to: logged.base }
+      const created = await api('POST', '/v1/checkouts', {
+        ...via,
+        body: {
+          lines: [{ external_product_id: DRIPPER, external_variant_id: DRIPPER_WHITE, quantity: 1 }],
+          email: freshEmail(),
+          shipping_address: shippingAddress,
+        },
+      })
+      const token = created.body.token as string
+      const secret = created.body.checkout_secret as string
+      const headers = { 'x-checkout-secret': secret }
+      const rates = await api('GET', `/v1/checkouts/${token}/shipping-rates`, { ...via, headers })
+      const handle = (rates.body.shipping_rates as { handle: string }[])[0]!.handle
+      await api('PATCH', `/v1/checkouts/${token}`, { ...via, headers, body: { shipping_rate: handle } })
+      const pay = (key: string, payment = paymentToken) =>
+        api('POST', `/v1/checkouts/${token}/charge`, {
+          ...via,
+          headers: { ...headers, 'idempotency-key': key },
+          body: { payment_processor: 'stripe', payment_token: payment },
+        })
+      const declined = await pay(randomUUID(), 'tok_chargeDeclined')
+      const paid = await pay(randomUUID())
+      const again = await pay(randomUUID())
+      expect([declined.status, paid.status, again.status]).toEqual([402, 200, 422])
+
+      const everything = [...lines, JSON.stringify([created.body, declined.body, paid.body, again.body])].join('\n')
+      expect(lines.length).toBeGreaterThan(0)
+      expect(everything).not.toContain(paymentToken)
+      expect(lines.join('\n')).not.toContain(secret)
+      expect(lines.join('\n')).not.toContain(secret.split('.')[2]!)
+
+      const metrics = await (await fetch(`${logged.base}/metrics`)).text()
+      expect(metrics).toMatch(/checkout_charges_total\{outcome="processed"\} 1/)
+      expect(metrics).toMatch(/checkout_charges_total\{outcome="card_declined"\} 1/)
+      expect(metrics).toMatch(/checkout_charges_total\{outcome="checkout_already_processed"\} 1/)
+    } finally {
+      await logged.app.close()
     }
   })
 })
