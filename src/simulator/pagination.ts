@@ -27,7 +27,8 @@ interface CursorPayload {
   filters: Record<string, string>
 }
 
-const PAGINATION_PARAMS = new Set(['limit', 'cursor', 'page'])
+/** Parameters that are not filters: allowed next to a cursor. `include` is accepted and ignored (not implemented). */
+const PAGINATION_PARAMS = new Set(['limit', 'cursor', 'page', 'include'])
 
 export function parseListQuery(
   raw: Record<string, unknown>,
