@@ -81,6 +81,10 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
     async (request, reply) => {
       const customerId = await services.portalLinks.consume(request.query.token)
       if (!customerId) {
+        // A person who clicked a stale link gets a page they can read; API clients get problem+json.
+        if (prefersHtml(request.headers.accept)) {
+          return privateResponse(reply).code(410).type('text/html; charset=utf-8').send(expiredLinkPage)
+        }
         throw new AppError('PORTAL_LINK_INVALID', {
           detail: 'Go back to your account page and use the "Manage Subscriptions" link again.',
         })
@@ -90,3 +94,17 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
     },
   )
 }
+
+function prefersHtml(accept: string | undefined): boolean {
+  return typeof accept === 'string' && /\btext\/html\b/.test(accept)
+}
+
+const expiredLinkPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>This link has expired</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222;line-height:1.5}</style>
+</head><body><h1>This link has expired</h1>
+<p>For your security, subscription management links work once and only for a few minutes.</p>
+<p>Go back to your account page and choose <strong>Manage Subscriptions</strong> again.</p>
+</body></html>
+`

@@ -607,5 +607,10 @@ describe('hosted portal hand-off', () => {
     expect(replay.json().code).toBe('PORTAL_LINK_INVALID')
     expect(replay.body).not.toContain(customer.hash)
     expect((await app.inject({ method: 'GET', url: '/v1/portal/redirect?token=forged' })).statusCode).toBe(410)
+    // A browser following a stale link gets a page a person can read.
+    const page = await app.inject({ method: 'GET', url: path, headers: { accept: 'text/html,*/*' } })
+    expect(page.statusCode).toBe(410)
+    expect(page.headers['content-type']).toContain('text/html')
+    expect(page.body).toContain('Manage Subscriptions')
   })
 })
