@@ -422,6 +422,23 @@ describe('POST /v1/checkouts/{token}/charge', () => {
     expect(await sim.ledger({ method: 'GET', path: `/checkouts/${token}` })).not.toHaveLength(0)
   })
 
+  it('says the outcome is unknown when neither the charge answer nor the read-back arrives', async () => {
+    const { token, secret } = await readyCheckout()
+    await sim.setFaults([
+      { match: { method: 'POST', path: `/checkouts/${token}/charge` }, truncate: true, count: 1 },
+      { match: { method: 'GET', path: `^/checkouts/${token}$` }, status: 503 },
+    ])
+    const answer = await charge(token, secret, randomUUID())
+    await sim.clearFaults()
+    expect(answer.status).toBe(502)
+    expect(answer.body.code).toBe('CHECKOUT_OUTCOME_UNKNOWN')
+    expect(answer.body.detail).toMatch(/Do not ask the shopper to pay again/)
+    expect(await chargeCalls(token)).toHaveLength(1)
+    // What the storefront is told to do next: read the checkout, which shows the payment went through.
+    const read = await api('GET', `/v1/checkouts/${token}`, { headers: { 'x-checkout-secret': secret } })
+    expect(read.body.status).toBe('processed')
+  })
+
   it('says it is safe to retry when Recharge failed before charging, and the retry charges once', async () => {
     const { token, secret } = await readyCheckout()
     await sim.setFaults([{ match: { method: 'POST', path: `/checkouts/${token}/charge` }, status: 500, count: 1 }])
