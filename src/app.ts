@@ -7,7 +7,7 @@ import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
 import cachePlugin from './plugins/cache.ts'
 import catalogPlugin from './plugins/catalog.ts'
-import errorHandler from './plugins/error-handler.ts'
+import errorHandler, { sendProblem, toAppError } from './plugins/error-handler.ts'
 import health from './plugins/health.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
 import metricsPlugin from './plugins/metrics.ts'
@@ -61,6 +61,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Errors the router raises before any route runs (bad URL, over-long parameter) get the same problem+json.
+    frameworkErrors: (error, request, reply) => {
+      sendProblem(request, reply, toAppError(error))
+    },
     trustProxy: trustProxySetting(config.TRUST_PROXY),
   }).withTypeProvider<ZodTypeProvider>()
 

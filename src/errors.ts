@@ -14,6 +14,7 @@ export const errorCatalogue = {
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   CONFLICT: { status: 409, title: 'The resource is being changed by another request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  URI_TOO_LONG: { status: 414, title: 'A path segment is too long' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used with a different request' },
   IDEMPOTENCY_KEY_REQUIRED: { status: 428, title: 'This route requires an Idempotency-Key header' },
