@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
 import { createRecharge, type RechargeStack } from '../../src/recharge/create.ts'
 import {
   RechargeConflictError,
@@ -8,8 +8,10 @@ import {
   RechargeTimeoutError,
   RechargeUnavailableError,
 } from '../../src/recharge/errors.ts'
+import type { FailoverGcra } from '../../src/recharge/queue/failover-gcra.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { DisposableRedis } from '../support/redis-server.ts'
 
 /**
  * The client + queue against the simulator over HTTP and the real Redis: what a merchant relies on when Recharge
@@ -277,5 +279,42 @@ describe('queue behaviour against the simulator', () => {
     const statuses = (await ledger('/store')).map((call) => call.status)
     // Every call still succeeds (429s are absorbed), but only the shared book avoids them.
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0)
+  })
+
+  it('keeps serving while Redis is down (in-process share), without hanging, and shares again once it is back', async () => {
+    const server = await DisposableRedis.start()
+    const client = createRedisClient(server.url, 'recharge-sim-failover')
+    client.on('error', () => {})
+    await client.connect()
+    const created = createRecharge({
+      baseUrl: url,
+      token: TOKEN,
+      apiVersion: '2021-11',
+      bucketSize: 40,
+      leakRate: 20,
+      redis: client,
+      keyPrefix: `${prefix}:failover`,
+    })
+    stacks.push(created)
+    const subscription = seed.subscriptions.find((s) => s.status === 'active')
+    if (!subscription) throw new Error('seed has no active subscription')
+    await created.client.store.get()
+    await server.stop()
+    const started = performance.now()
+    await created.client.store.get()
+    await created.client.subscriptions.update(
+      String(subscription.id),
+      { quantity: 2 },
+      { addressId: subscription.address_id },
+    )
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect((created.store as FailoverGcra).degraded).toBe(true)
+    await server.restart()
+    for (let i = 0; i < 100 && !client.isReady; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    await created.client.store.get()
+    expect((created.store as FailoverGcra).degraded).toBe(false)
+    client.destroy()
+    await server.stop()
   })
 })

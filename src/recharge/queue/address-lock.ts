@@ -78,6 +78,7 @@ export class RedisAddressLocks implements AddressLocks {
   private readonly keyPrefix: string
   private readonly local = new LocalAddressLocks()
   private readonly log: RechargeLog
+  private lastWarnedAt = 0
 
   constructor(options: { redis: RedisClient; keyPrefix: string; log: RechargeLog }) {
     this.redis = options.redis
@@ -105,10 +106,13 @@ export class RedisAddressLocks implements AddressLocks {
           })
           acquired = reply === 'OK'
         } catch (error) {
-          this.log.warn(
-            { err: { message: (error as Error).message } },
-            'address lock: Redis unavailable; local lock only',
-          )
+          if (Date.now() - this.lastWarnedAt > 10_000) {
+            this.lastWarnedAt = Date.now()
+            this.log.warn(
+              { err: { message: (error as Error).message } },
+              'address lock: Redis unavailable; local lock only',
+            )
+          }
           return releaseLocal
         }
         if (acquired) {
