@@ -100,6 +100,41 @@ describe('subscription state', () => {
     expect(afterUnskip.next_charge_scheduled_at).toBe(subscription.next_charge_scheduled_at)
   })
 
+  it('partial skip parks one item on a skipped charge and keeps the rest queued; unskip merges it back', async () => {
+    const state = await sim.state()
+    const shared = state.charges.find((charge) => charge.status === 'queued' && charge.line_items.length === 2)
+    if (!shared) throw new Error('the seed has a queued charge with two subscriptions')
+    const [kept, skippedItem] = shared.line_items as [{ purchase_item_id: number }, { purchase_item_id: number }]
+    const skipped = await call('POST', `/charges/${shared.id}/skip`, {
+      purchase_item_ids: [skippedItem.purchase_item_id],
+    })
+    expect(skipped.body?.charge).toMatchObject({ id: shared.id, status: 'queued' })
+    expect(skipped.body?.charge.line_items.map((item: { purchase_item_id: number }) => item.purchase_item_id)).toEqual([
+      kept.purchase_item_id,
+    ])
+    const parked = (await call('GET', `/charges?address_id=${shared.address_id}&status=skipped`)).body?.charges
+    expect(parked).toEqual([expect.objectContaining({ scheduled_at: shared.scheduled_at, status: 'skipped' })])
+
+    const unskipped = await call('POST', `/charges/${parked[0].id}/unskip`)
+    expect(unskipped.body?.charge).toMatchObject({ id: shared.id, status: 'queued' })
+    expect(unskipped.body?.charge.line_items).toHaveLength(2)
+    expect((await call('GET', `/charges?address_id=${shared.address_id}&status=skipped`)).body?.charges).toEqual([])
+    const dates = (await call('GET', `/charges?address_id=${shared.address_id}&status=queued`)).body?.charges.map(
+      (charge: { scheduled_at: string }) => charge.scheduled_at,
+    )
+    expect(dates).toEqual([shared.scheduled_at])
+  })
+
+  it('refuses to skip a charge that is not queued and unknown purchase items', async () => {
+    const state = await sim.state()
+    const past = state.charges.find((charge) => charge.status === 'success') as { id: number }
+    expect((await call('POST', `/charges/${past.id}/skip`)).status).toBe(422)
+    const queued = state.charges.find((charge) => charge.status === 'queued') as { id: number }
+    const unknown = await call('POST', `/charges/${queued.id}/skip`, { purchase_item_ids: [1] })
+    expect(unknown.status).toBe(422)
+    expect(unknown.body?.errors).toHaveProperty('purchase_item_ids')
+  })
+
   it('cancel requires a reason, then removes the queued charges; activate brings one back', async () => {
     const subscription = await aliceActiveSubscription()
     const refused = await call('POST', `/subscriptions/${subscription.id}/cancel`, {})
