@@ -326,6 +326,18 @@ describe('the checkout secret', () => {
     expect(bogus.status).toBe(422)
     expect(bogus.body.code).toBe('UPSTREAM_REJECTED')
 
+    const discounted = await api('PATCH', `/v1/checkouts/${token}`, {
+      headers: { 'x-checkout-secret': secret },
+      body: { discount_code: 'WELCOME10' },
+    })
+    expect(discounted.status).toBe(200)
+    expect(discounted.body.discount_codes).toEqual(['WELCOME10'])
+    const before = read.body.totals as { total: string }
+    const after = discounted.body.totals as { total: string }
+    expect(Number(after.total)).toBeLessThan(Number(before.total))
+    const stored = (await sim.state()).checkouts.find((checkout) => checkout.token === token)
+    expect(after.total).toBe(stored?.total_price)
+
     const priced = await api('PATCH', `/v1/checkouts/${token}`, {
       headers: { 'x-checkout-secret': secret },
       body: { discount_code: null, price: '0.00' },
@@ -393,6 +405,25 @@ describe('POST /v1/checkouts/{token}/charge', () => {
     const state = await sim.state()
     const customer = state.customers.find((candidate) => candidate.email === email)
     expect(state.charges.filter((row) => row.customer.id === customer?.id && row.status === 'success')).toHaveLength(1)
+  })
+
+  it('two replicas charging the same checkout at once send one charge (the lock is shared through Redis)', async () => {
+    const { token, secret } = await readyCheckout()
+    const replica = await bridge()
+    try {
+      const pay = (to: string) =>
+        api('POST', `/v1/checkouts/${token}/charge`, {
+          to,
+          headers: { 'x-checkout-secret': secret, 'idempotency-key': randomUUID() },
+          body: { payment_processor: 'stripe', payment_token: 'tok_visa' },
+        })
+      const answers = await Promise.all([pay(base), pay(replica.base)])
+      const codes = answers.map((answer) => (answer.status === 200 ? 'OK' : answer.body.code)).sort()
+      expect(codes).toEqual(['CHECKOUT_IN_PROGRESS', 'OK'])
+      expect(await chargeCalls(token)).toHaveLength(1)
+    } finally {
+      await replica.app.close()
+    }
   })
 
   it('turns a decline and an authentication request into distinct codes; the checkout stays chargeable', async () => {
