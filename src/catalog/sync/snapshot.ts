@@ -15,14 +15,22 @@ export async function readCurrentState(
 ): Promise<CurrentState> {
   const productMap = new Map<string, RechargeProduct>()
   const planMap = new Map<string, RechargePlan[]>()
-  for await (const page of products.listAll())
-    for (const product of page) productMap.set(product.external_product_id, product)
-  for await (const page of plans.listAll()) {
-    for (const plan of page) {
-      const list = planMap.get(plan.external_product_id)
-      if (list) list.push(plan)
-      else planMap.set(plan.external_product_id, [plan])
-    }
-  }
+  // The two listings are independent: read them side by side (each is sequential, cursor after cursor).
+  await Promise.all([
+    (async () => {
+      for await (const page of products.listAll()) {
+        for (const product of page) productMap.set(product.external_product_id, product)
+      }
+    })(),
+    (async () => {
+      for await (const page of plans.listAll()) {
+        for (const plan of page) {
+          const list = planMap.get(plan.external_product_id)
+          if (list) list.push(plan)
+          else planMap.set(plan.external_product_id, [plan])
+        }
+      }
+    })(),
+  ])
   return { products: productMap, plans: planMap }
 }
