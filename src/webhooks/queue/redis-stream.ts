@@ -19,6 +19,9 @@ export interface RedisStreamQueueOptions extends QueueTuning {
   blockMs: number
 }
 
+const SWEEP_EVERY_MS = 10 * 60_000
+const DEAD_CONSUMER_IDLE_MS = 60 * 60_000
+
 type StreamMessage = { id: string; message: Record<string, string> }
 
 function entryTime(id: string): number {
@@ -42,6 +45,7 @@ export class RedisStreamQueue implements JobQueue {
   private running = false
   private loop: Promise<void> | null = null
   private lastClaimAt = 0
+  private lastSweepAt = 0
 
   constructor(options: RedisStreamQueueOptions) {
     this.options = options
@@ -93,6 +97,10 @@ export class RedisStreamQueue implements JobQueue {
           this.lastClaimAt = Date.now()
           await this.claimStale()
         }
+        if (Date.now() - this.lastSweepAt >= SWEEP_EVERY_MS) {
+          this.lastSweepAt = Date.now()
+          await this.sweepConsumers()
+        }
         if (!this.running) break
         const replies = await (this.blocking as RedisClient).xReadGroup(
           this.options.group,
@@ -140,6 +148,24 @@ export class RedisStreamQueue implements JobQueue {
       )
       await this.handleBatch(jobs)
     } while (cursor !== '0-0' && this.running)
+  }
+
+  /**
+   * Every restart leaves a consumer name behind in the group. Forget those with nothing pending that have been idle
+   * for an hour (their jobs, if any, were claimed by others already).
+   */
+  private async sweepConsumers(): Promise<void> {
+    const client = this.blocking as RedisClient
+    const consumers = await client.xInfoConsumers(this.options.stream, this.options.group)
+    for (const consumer of consumers) {
+      if (
+        consumer.name === this.consumer ||
+        Number(consumer.pending) > 0 ||
+        Number(consumer.idle) < DEAD_CONSUMER_IDLE_MS
+      )
+        continue
+      await client.xGroupDelConsumer(this.options.stream, this.options.group, consumer.name)
+    }
   }
 
   private async deliveries(id: string): Promise<number> {
