@@ -279,6 +279,20 @@ describe('catalog sync', () => {
     expect((await sim.ledger()).slice(mark)).toEqual([])
   })
 
+  it('takes feeds larger than the 64 KiB JSON default on the sync route (dry run plans without writing)', async () => {
+    const large = sampleFeed({ products: 200, prefix: 'large' })
+    expect(JSON.stringify({ feed: large }).length).toBeGreaterThan(64 * 1024)
+    const mark = (await sim.ledger()).length
+    const job = await syncOverHttp(app, { feed: large, dry_run: true })
+    expect(job.state).toBe('succeeded')
+    expect(job.report?.totals.productCreates).toBe(200)
+    expect(job.report?.plan?.[0]).toMatchObject({
+      product: 'create',
+      plans: { create: expect.arrayContaining(['subscription:week:1:1']) },
+    })
+    expect(await writesSince(sim, mark)).toEqual([])
+  })
+
   it('requires the admin key', async () => {
     const response = await app.inject({ method: 'POST', url: '/v1/admin/catalog/sync', payload: { feed } })
     expect(response.statusCode).toBe(401)
