@@ -260,13 +260,15 @@ describe('queue behaviour against the simulator', () => {
   })
 
   it('two queue instances on one Redis share one budget: a burst of twice the bucket meets no 429', async () => {
-    const a = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 20 })
-    const b = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 20 })
+    // The book paces at half the simulator's leak: on a loaded 2-core box event-loop stalls bunch sends by more than
+    // the 3-call safety margin of a time-compressed 20/s bucket (the real 2/s bucket has 500 ms per call of slack).
+    const a = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 10 })
+    const b = stack({ name: 'shared-budget', bucketSize: 40, leakRate: 10 })
     const calls = Array.from({ length: 80 }, (_, i) => (i % 2 === 0 ? a : b).client.store.get({ deadlineMs: 10_000 }))
     await Promise.all(calls)
     const statuses = (await ledger('/store')).map((call) => call.status)
+    expect(statuses.filter((status) => status !== 200)).toEqual([])
     expect(statuses).toHaveLength(80)
-    expect(statuses.every((status) => status === 200)).toBe(true)
   })
 
   it('separate budgets (as two processes without Redis would have) do overflow the same burst', async () => {
