@@ -27,6 +27,12 @@ export class SimClock {
     this.#frozenAt ??= this.now()
   }
 
+  /** Back to the real time (still frozen, at the current real time, if it was frozen). */
+  reset(): void {
+    this.#offsetMs = 0
+    if (this.#frozenAt !== null) this.#frozenAt = Date.now()
+  }
+
   unfreeze(): void {
     if (this.#frozenAt === null) return
     this.#offsetMs = this.#frozenAt - Date.now()

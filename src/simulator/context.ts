@@ -38,8 +38,9 @@ export class Simulator {
     this.webhooks.attach(this.state)
   }
 
-  /** Reseeds, empties the ledger, refills every bucket, clears faults and forgets pending webhook deliveries. */
+  /** Resets the clock, reseeds, empties the ledger, refills every bucket, clears faults and pending webhook deliveries. */
   reset(): void {
+    this.clock.reset()
     this.state = this.#freshState()
     this.webhooks.attach(this.state)
     this.ledger.clear()

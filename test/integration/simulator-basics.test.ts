@@ -104,7 +104,8 @@ describe('subscription state', () => {
     const state = await sim.state()
     const shared = state.charges.find((charge) => charge.status === 'queued' && charge.line_items.length === 2)
     if (!shared) throw new Error('the seed has a queued charge with two subscriptions')
-    const [kept, skippedItem] = shared.line_items as [{ purchase_item_id: number }, { purchase_item_id: number }]
+    const kept = shared.line_items[0] as { purchase_item_id: number }
+    const skippedItem = shared.line_items[1] as { purchase_item_id: number }
     const skipped = await call('POST', `/charges/${shared.id}/skip`, {
       purchase_item_ids: [skippedItem.purchase_item_id],
     })
@@ -206,5 +207,35 @@ describe('pagination', () => {
     expect((await call('GET', '/customers?cursor=not-a-cursor')).body).toEqual({
       errors: { cursor: ['Invalid value'] },
     })
+  })
+})
+
+describe('recurring billing on the simulator clock', () => {
+  it('moving the clock past a queued charge processes it into an order and queues the next one', async () => {
+    const before = await sim.state()
+    const due = before.charges
+      .filter((charge) => charge.status === 'queued')
+      .sort((a, b) => a.scheduled_at.localeCompare(b.scheduled_at))[0] as {
+      id: number
+      scheduled_at: string
+      address_id: number
+    }
+    const days = Math.round((Date.parse(`${due.scheduled_at}T12:00:00Z`) - Date.now()) / 86_400_000) + 1
+    const moved = await fetch(`${sim.url}/__sim/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceMs: days * 86_400_000 }),
+    }).then((response) => response.json())
+    expect(moved.processed_charges).toContain(due.id)
+
+    const charge = (await call('GET', `/charges/${due.id}`)).body?.charge
+    expect(charge).toMatchObject({ status: 'success', processed_at: expect.any(String) })
+    expect((await call('GET', `/orders?charge_id=${due.id}`)).body?.orders).toHaveLength(1)
+    const next = (await call('GET', `/charges?address_id=${due.address_id}&status=queued`)).body?.charges
+    expect(next.length).toBeGreaterThan(0)
+    expect(next.every((queued: { scheduled_at: string }) => queued.scheduled_at > due.scheduled_at)).toBe(true)
+
+    await sim.reset()
+    expect((await call('GET', `/charges/${due.id}`)).body?.charge.status).toBe('queued')
   })
 })

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { processDueCharges } from '../billing.ts'
 import type { Simulator } from '../context.ts'
 import { validateRules } from '../faults.ts'
 import { customerView, subscriptionView } from '../views.ts'
@@ -52,8 +53,17 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     const body = (request.body ?? {}) as { advanceMs?: unknown; frozen?: unknown }
     if (body.frozen === true) sim.clock.freeze()
     if (body.frozen === false) sim.clock.unfreeze()
-    if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) sim.clock.advance(body.advanceMs)
-    return { now: new Date(sim.clock.now()).toISOString(), frozen: sim.clock.frozen }
+    let processedCharges: number[] = []
+    if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) {
+      sim.clock.advance(body.advanceMs)
+      // Moving time forward bills whatever fell due, like Recharge's scheduler would have.
+      if (body.advanceMs > 0) processedCharges = processDueCharges(sim.state)
+    }
+    return {
+      now: new Date(sim.clock.now()).toISOString(),
+      frozen: sim.clock.frozen,
+      processed_charges: processedCharges,
+    }
   })
 
   app.get('/__sim/state', async () => {
