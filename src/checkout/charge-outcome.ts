@@ -109,6 +109,30 @@ export function classifyChargeFailure(error: unknown): ChargeFailure {
   return { kind: 'uncertain', reason: 'unclassified upstream error' }
 }
 
+/**
+ * A failed update (PUT /checkouts/{token}) of a checkout that is being charged or already paid says so with the same
+ * codes as the charge; anything else keeps its generic mapping.
+ */
+export function updateFailure(error: unknown): unknown {
+  if (error instanceof RechargeConflictError) {
+    return new AppError('CHECKOUT_IN_PROGRESS', {
+      detail: 'This checkout is being charged right now; it can no longer be changed.',
+      retryAfter: 2,
+      cause: error,
+    })
+  }
+  if (error instanceof RechargeValidationError) {
+    const message = [error.upstreamMessage ?? '', ...error.fieldErrors.map((field) => field.message)].join(' ')
+    if (alreadyProcessed.test(message)) {
+      return new AppError('CHECKOUT_ALREADY_PROCESSED', {
+        detail: 'This checkout has already been paid; it can no longer be changed.',
+        cause: error,
+      })
+    }
+  }
+  return error
+}
+
 /** After an uncertain outcome, Recharge shows the checkout as not charged: safe to try again. */
 export function notChargedAfterUncertainOutcome(): AppError {
   return new AppError('CHECKOUT_NOT_CHARGED', {

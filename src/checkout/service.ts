@@ -12,7 +12,12 @@ import type {
 import type { CheckoutBinder } from './binding.ts'
 import { resolveCart, toUpstreamLineItem } from './cart.ts'
 import type { ChargeLock } from './charge-lock.ts'
-import { classifyChargeFailure, notChargedAfterUncertainOutcome, outcomeUnknown } from './charge-outcome.ts'
+import {
+  classifyChargeFailure,
+  notChargedAfterUncertainOutcome,
+  outcomeUnknown,
+  updateFailure,
+} from './charge-outcome.ts'
 import { presentCheckout, presentShippingRates } from './present.ts'
 import type {
   AddressInput,
@@ -116,10 +121,11 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         ? { applied_discounts: body.discount_code === null ? [] : [{ discount_code: body.discount_code }] }
         : {}),
     }
-    const checkout = await checkouts.update(token, request, {
-      deadlineMs: DEADLINES.update,
-      requestId: context.requestId,
-    })
+    const checkout = await checkouts
+      .update(token, request, { deadlineMs: DEADLINES.update, requestId: context.requestId })
+      .catch((error: unknown) => {
+        throw updateFailure(error)
+      })
     return presentCheckout(checkout, deps.checkoutUrl(checkout.token))
   }
 

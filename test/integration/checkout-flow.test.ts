@@ -376,6 +376,12 @@ describe('POST /v1/checkouts/{token}/charge', () => {
 
     const read = await api('GET', `/v1/checkouts/${token}`, { headers: { 'x-checkout-secret': secret } })
     expect(read.body).toMatchObject({ status: 'processed', completed_at: expect.any(String) })
+    const late = await api('PATCH', `/v1/checkouts/${token}`, {
+      headers: { 'x-checkout-secret': secret },
+      body: { email: 'changed@example.com' },
+    })
+    expect(late.status).toBe(422)
+    expect(late.body.code).toBe('CHECKOUT_ALREADY_PROCESSED')
   })
 
   it('a double click (two concurrent requests, same key) charges once', async () => {
