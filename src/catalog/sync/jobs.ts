@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { AppError } from '../../errors.ts'
 import { FeedInvalidError, runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
 import type { SyncStateStore } from './state-store.ts'
 import type { PlanStrategy, SyncJobStatus, SyncProgress } from './types.ts'
@@ -64,7 +65,13 @@ export class CatalogSyncJobs {
     const id = randomUUID()
     const dryRun = options.dryRun ?? false
     if (!dryRun) {
-      const lock = await this.state.acquire(id, LOCK_TTL_MS)
+      const lock = await this.state.acquire(id, LOCK_TTL_MS).catch((error: unknown) => {
+        // Without the lock we cannot promise one sync per store: refuse rather than risk two writers.
+        throw new AppError('SERVICE_UNAVAILABLE', {
+          detail: 'The catalog sync lock store is unavailable',
+          cause: error,
+        })
+      })
       if (!lock.ok) return { ok: false, holder: lock.holder }
     }
     const status: SyncJobStatus = {
