@@ -45,6 +45,8 @@ declare module 'fastify' {
 export interface ShopperTuning {
   /** Prefix of the shopper cache names and Redis keys, so parallel test files sharing one Redis never collide. */
   namespace?: string
+  /** Writes one shopper may make per minute (default 30). */
+  writesPerMinute?: number
 }
 
 declare module '../app.ts' {

@@ -16,6 +16,7 @@ import {
 } from './policy-checks.ts'
 import type { ShopperRecords } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
+import type { ShopperWriteLimit } from './write-limit.ts'
 
 /**
  * The self-serve actions. Each one: policy first (403 ACTION_NOT_ALLOWED), then ownership through the shopper's own
@@ -39,6 +40,7 @@ export class ShopperActions {
   private readonly records: ShopperRecords
   private readonly upstream: () => ShopperUpstream
   private readonly catalog: () => CatalogService | undefined
+  private readonly writeLimit: ShopperWriteLimit | null
   readonly policy: Policy
 
   constructor(options: {
@@ -46,7 +48,9 @@ export class ShopperActions {
     upstream: () => ShopperUpstream
     catalog: () => CatalogService | undefined
     policy: Policy
+    writeLimit?: ShopperWriteLimit
   }) {
+    this.writeLimit = options.writeLimit ?? null
     this.records = options.records
     this.upstream = options.upstream
     this.catalog = options.catalog
@@ -55,6 +59,7 @@ export class ShopperActions {
 
   async skip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
     requireAllowed(this.policy, 'skip')
+    await this.countWrite(context)
     const subscription = await this.activeSubscription(context, subscriptionId, 'skip')
     if (subscription.is_skippable === false) throw notAllowed('skip', 'This subscription cannot be skipped.')
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
@@ -67,6 +72,7 @@ export class ShopperActions {
 
   async unskip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
     requireAllowed(this.policy, 'unskip')
+    await this.countWrite(context)
     const subscription = await this.activeSubscription(context, subscriptionId, 'unskip')
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'skipped')
@@ -82,6 +88,7 @@ export class ShopperActions {
     body: { reason: string; comment?: string | undefined },
   ): Promise<Subscription> {
     requireAllowed(this.policy, 'cancel')
+    await this.countWrite(context)
     const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
     if (subscription.status !== 'active') throw unprocessable('This subscription is not active.')
     const comment = body.comment?.trim() || undefined
@@ -107,6 +114,7 @@ export class ShopperActions {
 
   async activate(context: ActionContext, subscriptionId: string): Promise<Subscription> {
     requireAllowed(this.policy, 'activate')
+    await this.countWrite(context)
     const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
     if (subscription.status !== 'cancelled') throw unprocessable('Only a cancelled subscription can be reactivated.')
     const updated = await this.upstream().subscriptions.activate(
@@ -123,6 +131,7 @@ export class ShopperActions {
     if (patch.frequency !== undefined) requireAllowed(this.policy, 'change_frequency')
     if (patch.quantity !== undefined) requireAllowed(this.policy, 'change_quantity')
     if (patch.external_variant_id !== undefined) requireAllowed(this.policy, 'swap_variant')
+    await this.countWrite(context)
 
     const subscription = await this.activeSubscription(context, subscriptionId, 'change')
     if (patch.next_charge_date !== undefined) checkNextChargeDate(this.policy, patch.next_charge_date)
@@ -148,6 +157,7 @@ export class ShopperActions {
 
   async updateAddress(context: ActionContext, addressId: string, patch: AddressUpdate): Promise<Address> {
     requireAllowed(this.policy, 'update_address')
+    await this.countWrite(context)
     const address = await this.records.ownAddress(context.shopper.customerId, addressId)
     const updated = await this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id))
     await this.records.changed(context.shopper.customerId, [`address:${address.id}`])
@@ -251,6 +261,11 @@ export class ShopperActions {
         order.status !== 'error' &&
         order.line_items.some((item) => item.purchase_item_id === subscriptionId),
     ).length
+  }
+
+  /** One of the shopper's writes (counted before the ownership check, so probing foreign ids costs budget too). */
+  private async countWrite(context: ActionContext): Promise<void> {
+    await this.writeLimit?.take(context.shopper.customerId)
   }
 
   private async reload(context: ActionContext, subscriptionId: string): Promise<Subscription> {

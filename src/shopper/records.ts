@@ -234,9 +234,20 @@ export class ShopperRecords {
     return this.own(this.chargeList, customerId, id)
   }
 
-  /** After a write: drop everything cached for this shopper (and the records named), on every replica. */
+  /**
+   * After a write: drop the shopper's cached lists and profile (and anything tagged with the records named) on every
+   * replica. Not the `customer:<id>` tag: that would also drop the identity mapping, which a write does not change,
+   * and cost a customer lookup on the next request.
+   */
   async changed(customerId: string, tags: readonly string[] = []): Promise<void> {
-    await this.cache.invalidateTags([`customer:${customerId}`, ...tags])
+    await Promise.all([
+      this.subscriptionList.invalidate(customerId),
+      this.chargeList.invalidate(customerId),
+      this.orderList.invalidate(customerId),
+      this.addressList.invalidate(customerId),
+      this.profile.invalidate(customerId),
+      tags.length > 0 ? this.cache.invalidateTags(tags) : undefined,
+    ])
   }
 
   private async own<T extends { id: string }>(

@@ -5,6 +5,7 @@ import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
 import { ShopperRecords } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
+import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 
 /** Everything the shopper routes use, built once per app by the auth plugin. */
 export interface ShopperServices {
@@ -26,7 +27,13 @@ export function createShopperServices(app: FastifyInstance): ShopperServices {
     app.hasDecorator('catalog') ? (app as FastifyInstance & { catalog?: CatalogService }).catalog : undefined
   const namespace = app.deps.shopper?.namespace ?? ''
   const records = new ShopperRecords(app.cache, upstream, namespace)
-  const actions = new ShopperActions({ records, upstream, catalog, policy })
+  const writeLimit = new ShopperWriteLimit({
+    redis: app.redis,
+    log: app.log,
+    limit: app.deps.shopper?.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
+    prefix: `rb:${namespace}shopper-writes:`,
+  })
+  const actions = new ShopperActions({ records, upstream, catalog, policy, writeLimit })
   const portalLinks = app.redis
     ? new RedisPortalLinkStore(app.redis, app.log, `rb:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()

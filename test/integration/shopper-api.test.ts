@@ -28,7 +28,11 @@ let bob: string
 let aliceId: string
 let bobId: string
 
-async function bridge(overrides: Record<string, string> = {}, ns = namespace): Promise<FastifyInstance> {
+async function bridge(
+  overrides: Record<string, string> = {},
+  ns = namespace,
+  writesPerMinute?: number,
+): Promise<FastifyInstance> {
   const instance = await buildApp(
     testConfig({
       RECHARGE_API_URL: sim.url,
@@ -40,7 +44,7 @@ async function bridge(overrides: Record<string, string> = {}, ns = namespace): P
       REDIS_URL: redisUrl(),
       ...overrides,
     }),
-    { redis, backgroundWorkers: false, shopper: { namespace: ns } },
+    { redis, backgroundWorkers: false, shopper: { namespace: ns, ...(writesPerMinute ? { writesPerMinute } : {}) } },
   )
   await instance.ready()
   return instance
@@ -581,6 +585,48 @@ describe('store policy', () => {
     expect(detail.allowed_actions).not.toContain('skip')
     expect(detail.cancellation_reasons).toEqual(['Too expensive', 'Other'])
     expect(detail.quantity_bounds).toEqual({ min: 1, max: 2 })
+  })
+})
+
+describe('per-shopper write budget', () => {
+  it('answers 429 RATE_LIMITED past the budget, before any upstream call; replays do not count', async () => {
+    const limited = await bridge({}, `${namespace}limited-`, 2)
+    try {
+      const token = await mint(limited, 'alice@example.com')
+      const subscription = subscriptionsOf(await sim.state(), aliceId).find((row) => row.status === 'active')
+      const url = `/v1/subscriptions/${subscription?.id}`
+      const key = randomUUID()
+      expect((await call(token, 'PATCH', url, { quantity: 2 }, { 'idempotency-key': key }, limited)).statusCode).toBe(
+        200,
+      )
+      const replay = await call(token, 'PATCH', url, { quantity: 2 }, { 'idempotency-key': key }, limited)
+      expect(replay.headers['idempotent-replayed']).toBe('true')
+      expect((await call(token, 'PATCH', url, { quantity: 3 }, {}, limited)).statusCode).toBe(200)
+      const before = await ledgerLength()
+      const refused = await call(token, 'PATCH', url, { quantity: 4 }, {}, limited)
+      expect(refused.statusCode).toBe(429)
+      expect(refused.json().code).toBe('RATE_LIMITED')
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0)
+      expect(
+        (await upstreamSince(before)).filter(
+          (line) => !line.startsWith('GET') || line.includes(String(subscription?.id)),
+        ),
+      ).toEqual([])
+      // Another shopper has a budget of their own.
+      const bobToken = await mint(limited, 'bob@example.com')
+      const bobSubscription = subscriptionsOf(await sim.state(), bobId).find((row) => row.status === 'active')
+      const bobs = await call(
+        bobToken,
+        'PATCH',
+        `/v1/subscriptions/${bobSubscription?.id}`,
+        { quantity: 2 },
+        {},
+        limited,
+      )
+      expect(bobs.statusCode).toBe(200)
+    } finally {
+      await limited.close()
+    }
   })
 })
 
