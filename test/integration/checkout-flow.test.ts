@@ -311,6 +311,20 @@ describe('the checkout secret', () => {
     expect(read.body).not.toHaveProperty('checkout_secret')
   })
 
+  it('can be sent from the storefront origin (CORS allows the header)', async () => {
+    const preflight = await fetch(`${base}/v1/checkouts/abcdef0123/charge`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://shop.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,idempotency-key,x-checkout-secret',
+      },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://shop.example')
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-checkout-secret')
+  })
+
   it('lets the owner choose a shipping rate and apply a discount code, with totals recomputed by Recharge', async () => {
     const { token, secret } = await readyCheckout()
     const read = await api('GET', `/v1/checkouts/${token}`, { headers: { 'x-checkout-secret': secret } })
