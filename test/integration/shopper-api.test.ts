@@ -607,11 +607,7 @@ describe('per-shopper write budget', () => {
       expect(refused.statusCode).toBe(429)
       expect(refused.json().code).toBe('RATE_LIMITED')
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0)
-      expect(
-        (await upstreamSince(before)).filter(
-          (line) => !line.startsWith('GET') || line.includes(String(subscription?.id)),
-        ),
-      ).toEqual([])
+      expect(await upstreamSince(before)).toEqual([])
       // Another shopper has a budget of their own.
       const bobToken = await mint(limited, 'bob@example.com')
       const bobSubscription = subscriptionsOf(await sim.state(), bobId).find((row) => row.status === 'active')
