@@ -252,6 +252,24 @@ describe('reads', () => {
     }
   })
 
+  it('costs 5 upstream calls for a cold account page and none for a warm one', async () => {
+    const before = await ledgerLength()
+    await call(alice, 'GET', '/v1/me')
+    await call(alice, 'GET', '/v1/subscriptions')
+    const cold = await upstreamSince(before)
+    expect(cold.sort()).toEqual([
+      'GET /charges',
+      'GET /charges',
+      'GET /customers',
+      `GET /customers/${aliceId}`,
+      'GET /subscriptions',
+    ])
+    const warm = await ledgerLength()
+    await call(alice, 'GET', '/v1/me')
+    await call(alice, 'GET', '/v1/subscriptions')
+    expect(await upstreamSince(warm)).toEqual([])
+  })
+
   it('shows a subscription with the options the shopper may pick from', async () => {
     const subscription = subscriptionsOf(await sim.state(), aliceId).find((row) => row.status === 'active')
     const detail = (await call(alice, 'GET', `/v1/subscriptions/${subscription?.id}`)).json()
