@@ -4,7 +4,7 @@ import type { Lane } from '../recharge/types.ts'
 import type { CacheCore } from './core.ts'
 import type { Entry } from './entry.ts'
 import { CacheDeadlineError, CachedNotFoundError, CacheOriginFailedError, isNotFound } from './errors.ts'
-import type { LocalEntry } from './memory-tier.ts'
+import type { LocalEntry, ValueMemo } from './memory-tier.ts'
 import type { LookupOutcome } from './metrics.ts'
 import { LEASE_MARKER_FAILED, LEASE_MARKER_NOT_FOUND, UNAVAILABLE } from './redis-tier.ts'
 import { CachedResult } from './result.ts'
@@ -27,6 +27,7 @@ export class Definition<A, T> {
   private readonly sieMs: number
   private readonly negativeTtlMs: number
   private readonly maxEntryBytes: number
+  private readonly shareValue: boolean
   private readonly outcomes: Record<LookupOutcome, { inc(): void }>
 
   constructor(core: CacheCore, name: string, definition: CacheDefinition<A, T>) {
@@ -38,6 +39,7 @@ export class Definition<A, T> {
     this.sieMs = Math.max(0, definition.staleIfErrorMs ?? 0)
     this.negativeTtlMs = Math.max(0, definition.negativeTtlMs ?? 0)
     this.maxEntryBytes = definition.maxEntryBytes ?? core.settings.maxEntryBytes
+    this.shareValue = definition.shareValue === true
     // Children bound once: a hit costs one increment, not a label lookup.
     const lookups = core.metrics.lookups as Counter<'cache' | 'outcome'>
     const child = (outcome: LookupOutcome) => lookups.labels({ cache: name, outcome })
@@ -86,7 +88,8 @@ export class Definition<A, T> {
       return Promise.reject(new CachedNotFoundError())
     }
     this.outcomes[outcome].inc()
-    return Promise.resolve(new CachedResult<T>(entry.json, state, Math.max(0, now - entry.storedAt)))
+    const memo = this.shareValue ? (entry as Partial<LocalEntry>).memo : undefined
+    return Promise.resolve(new CachedResult<T>(entry.json, state, Math.max(0, now - entry.storedAt), memo))
   }
 
   private async lookup(
@@ -108,12 +111,12 @@ export class Definition<A, T> {
           // Gone from L2 (expired or invalidated while we may have missed the message): not trusted as fresh.
           fallback = local
           entry = undefined
-        } else if (local === undefined || remote.storedAt >= local.storedAt) {
-          entry = remote
-          fromL2 = local === undefined || remote.storedAt > local.storedAt
-          this.storeLocal(key, remote, now)
+        } else if (local === undefined || remote.storedAt > local.storedAt) {
+          entry = this.storeLocal(key, remote, now) ?? remote
+          fromL2 = true
         } else {
-          this.storeLocal(key, local, now)
+          // Same entry (or ours is newer): trust our copy again for a while, keeping its shared value.
+          entry = this.storeLocal(key, local, now, local.memo) ?? local
         }
       }
     }
@@ -334,12 +337,24 @@ export class Definition<A, T> {
     }
   }
 
-  private storeLocal(key: string, entry: Entry, now: number): void {
+  private storeLocal(key: string, entry: Entry, now: number, memo?: ValueMemo): LocalEntry | undefined {
     const l1 = this.core.l1
-    if (l1 === null) return
-    const local: LocalEntry = { ...entry, epoch: this.core.epoch, checkAt: now + this.core.settings.l1CheckMs }
+    if (l1 === null) return undefined
+    const local: LocalEntry = {
+      json: entry.json,
+      negative: entry.negative,
+      storedAt: entry.storedAt,
+      freshUntil: entry.freshUntil,
+      revalidateUntil: entry.revalidateUntil,
+      staleUntil: entry.staleUntil,
+      tags: entry.tags,
+      epoch: this.core.epoch,
+      checkAt: now + this.core.settings.l1CheckMs,
+      memo: memo ?? { parsed: false, value: undefined },
+    }
     l1.set(key, local, now)
     this.core.l1Stored()
+    return local
   }
 
   private tagsOf(args: A, value: T | undefined): readonly string[] {

@@ -7,6 +7,13 @@ export interface LocalEntry extends Entry {
   readonly epoch: number
   /** After this, a HIT first asks L2 (another replica may have refreshed or dropped it). */
   readonly checkAt: number
+  /** The parsed value shared by hits of definitions with `shareValue` (filled on first use). */
+  readonly memo: ValueMemo
+}
+
+export interface ValueMemo {
+  parsed: boolean
+  value: unknown
 }
 
 export interface MemoryTierOptions {
@@ -37,14 +44,16 @@ export class MemoryTier {
     return this.lru.get(key)
   }
 
-  /** Stores the entry until its last servable moment (staleUntil). */
+  /**
+   * Stores the entry. Expiry is not the LRU's job (no clock read per get): readers compare the entry's own times,
+   * and an entry past staleUntil is dropped when met (`get`) or evicted by size.
+   */
   set(key: string, entry: LocalEntry, now: number): void {
-    const ttl = entry.staleUntil - now
-    if (ttl <= 0) {
+    if (entry.staleUntil <= now) {
       this.lru.delete(key)
       return
     }
-    this.lru.set(key, entry, { ttl })
+    this.lru.set(key, entry)
     for (const tag of entry.tags) {
       let keys = this.keysByTag.get(tag)
       if (!keys) {

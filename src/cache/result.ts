@@ -1,3 +1,4 @@
+import type { ValueMemo } from './memory-tier.ts'
 import type { CacheResult, CacheState } from './types.ts'
 
 /**
@@ -11,18 +12,37 @@ export class CachedResult<T> implements CacheResult<T> {
   readonly ageMs: number
   private parsed: T | undefined
   private isParsed = false
+  private readonly memo: ValueMemo | undefined
 
-  constructor(json: string, state: CacheState, ageMs: number) {
+  /** With `memo` (a `shareValue` definition's L1 entry), every result of that entry shares one frozen value. */
+  constructor(json: string, state: CacheState, ageMs: number, memo?: ValueMemo) {
     this.json = json
     this.state = state
     this.ageMs = ageMs
+    this.memo = memo
   }
 
   get value(): T {
+    const memo = this.memo
+    if (memo !== undefined) {
+      if (!memo.parsed) {
+        memo.value = deepFreeze(JSON.parse(this.json))
+        memo.parsed = true
+      }
+      return memo.value as T
+    }
     if (!this.isParsed) {
       this.parsed = JSON.parse(this.json) as T
       this.isParsed = true
     }
     return this.parsed as T
   }
+}
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
 }

@@ -17,6 +17,11 @@ export interface CachePolicy<A, T> {
   tags?: (args: A, value: T | undefined) => readonly string[]
   /** Largest serialised entry to keep, bytes (default 256 KiB). */
   maxEntryBytes?: number
+  /**
+   * Hits from L1 share one parsed value per entry instead of parsing `json` for each caller: `value` is then
+   * deep-frozen (mutating it throws) and the same object on every hit of that entry. For hot read-only values.
+   */
+  shareValue?: boolean
 }
 
 export interface FetchContext {

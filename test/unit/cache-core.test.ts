@@ -284,6 +284,24 @@ describe('two-tier cache without Redis', () => {
     expect(calls[0]?.context.signal).toBeInstanceOf(AbortSignal)
   })
 
+  it('with shareValue, L1 hits share one frozen value per entry', async () => {
+    const { cache } = setup()
+    const { fetch } = origin((id) => ({ id, tags: ['a'] }))
+    const shared = cache.define('shared', { key: (a: { id: string }) => a.id, fetch, ttlMs: 60_000, shareValue: true })
+    await shared({ id: '1' })
+    const first = (await shared({ id: '1' })).value
+    const second = (await shared({ id: '1' })).value
+    expect(second).toBe(first)
+    expect(Object.isFrozen(first.tags)).toBe(true)
+    expect(() => first.tags.push('b')).toThrow(TypeError)
+
+    const copies = cache.define('copies', { key: (a: { id: string }) => a.id, fetch, ttlMs: 60_000 })
+    await copies({ id: '1' })
+    const own = (await copies({ id: '1' })).value
+    own.tags.push('b')
+    expect((await copies({ id: '1' })).value.tags).toEqual(['a'])
+  })
+
   it('refuses two definitions with one name', () => {
     const { cache } = setup()
     cache.define('a', { key: () => '', fetch: async () => 1, ttlMs: 1 })

@@ -91,7 +91,15 @@ describe('circuit breaker', () => {
 })
 
 describe('L1 memory tier', () => {
-  const local = (json: string, tags: string[]) => ({ ...entry, json, tags, epoch: 0, checkAt: 0, staleUntil: 10_000 })
+  const local = (json: string, tags: string[]) => ({
+    ...entry,
+    json,
+    tags,
+    epoch: 0,
+    checkAt: 0,
+    staleUntil: 10_000,
+    memo: { parsed: false, value: undefined },
+  })
 
   it('is bounded by bytes, evicting the least recently used', () => {
     const tier = new MemoryTier({ maxBytes: 3_000 })
