@@ -1,8 +1,9 @@
 import { findVariant, imagesOf } from './catalog.ts'
 import { addInterval } from './dates.ts'
 import { parseMoney } from './money.ts'
+import { postalOf } from './postal.ts'
 import type { SimState } from './state.ts'
-import type { Address, Charge, Customer, LineItem, Onetime, PostalAddress, Subscription } from './types.ts'
+import type { Address, Charge, Customer, LineItem, Onetime, Subscription } from './types.ts'
 
 /**
  * Queued charges are derived, like Recharge does it: one QUEUED charge per (address, date) holding every active
@@ -151,21 +152,6 @@ export function lineItem(state: SimState, input: LineItemInput): LineItem {
     unit_price: state.money(input.unit),
     unit_price_includes_tax: false,
     variant_title: input.variantTitle,
-  }
-}
-
-export function postalOf(address: PostalAddress): PostalAddress {
-  return {
-    address1: address.address1,
-    address2: address.address2,
-    city: address.city,
-    company: address.company,
-    country_code: address.country_code,
-    first_name: address.first_name,
-    last_name: address.last_name,
-    phone: address.phone,
-    province: address.province,
-    zip: address.zip,
   }
 }
 

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
 import { notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
-import { postalOf } from '../scheduling.ts'
+import { POSTAL_FIELDS, postalOf, readPostal } from '../postal.ts'
 import type { SimState } from '../state.ts'
-import type { Address, PostalAddress } from '../types.ts'
+import type { Address } from '../types.ts'
 import { findCustomer } from './customers.ts'
 import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
 
@@ -12,18 +12,6 @@ const SORTS = ['id-asc', 'id-desc', 'updated_at-asc', 'updated_at-desc']
 /** The order Recharge lists missing fields in (recorded `create-address_422_no-data-provided`). */
 const REQUIRED = ['city', 'country_code', 'first_name', 'province', 'last_name', 'customer_id', 'address1'] as const
 const NOT_NULL = ['address1', 'city', 'country_code', 'first_name', 'last_name'] as const
-const POSTAL_FIELDS = [
-  'address1',
-  'address2',
-  'city',
-  'company',
-  'country_code',
-  'first_name',
-  'last_name',
-  'phone',
-  'province',
-  'zip',
-] as const
 
 export function findAddress(state: SimState, id: number): Address {
   const address = state.addresses.get(id)
@@ -130,15 +118,6 @@ export function updateAddress(state: SimState, address: Address, body: Body): vo
     charge.updated_at = address.updated_at
   }
   state.emit('address/updated', { address })
-}
-
-export function readPostal(body: Body): PostalAddress {
-  const postal = {} as PostalAddress
-  for (const key of POSTAL_FIELDS) {
-    const value = body[key]
-    postal[key] = value === undefined || value === null ? null : String(value)
-  }
-  return postal
 }
 
 function findCustomerForBody(state: SimState, value: unknown): number {

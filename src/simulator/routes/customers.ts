@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
+import { createCustomer } from '../customer-rules.ts'
 import { addInterval } from '../dates.ts'
 import { fieldError, missingRequired, notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
-import { SeededRandom } from '../random.ts'
 import type { SimState } from '../state.ts'
 import type { Customer } from '../types.ts'
 import { customerView } from '../views.ts'
@@ -109,30 +109,6 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
     const count = Math.min(Math.max(Number(query.delivery_count_future ?? 7) || 7, 0), 100)
     return deliverySchedule(state, customer, count)
   })
-}
-
-export function createCustomer(
-  state: SimState,
-  input: { email: string; firstName: string; lastName: string; externalId: string | null },
-): Customer {
-  const now = state.naiveTimestamp()
-  const customer: Customer = {
-    id: state.nextId('customer-created', 83_000_001),
-    analytics_data: { utm_params: [] },
-    created_at: now,
-    email: input.email,
-    external_customer_id: { ecommerce: input.externalId },
-    first_charge_processed_at: null,
-    first_name: input.firstName,
-    has_payment_method_in_dunning: false,
-    has_valid_payment_method: false,
-    hash: new SeededRandom(`${state.options.seed}:${input.email}:${now}`).hex(30),
-    last_name: input.lastName,
-    updated_at: now,
-  }
-  state.customers.set(customer.id, customer)
-  state.emit('customer/created', { customer: customerView(state, customer) })
-  return customer
 }
 
 function readExternal(value: unknown): string | null {
