@@ -231,6 +231,7 @@ export class Definition<A, T> {
     for (;;) {
       const remaining = deadlineAt - this.core.now()
       if (remaining <= 0) return { kind: 'deadline' }
+      if (this.core.closing.aborted) return { kind: 'unavailable' }
       await sleep(Math.min(this.core.settings.leasePollMs, remaining), undefined, { ref: false })
       const probe = await l2.probe(key, leaseKey)
       if (probe === UNAVAILABLE) return { kind: 'unavailable' }

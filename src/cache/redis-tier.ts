@@ -17,6 +17,8 @@ export interface FillProbe {
   lease: string | null
 }
 
+const NOT_CONNECTED = new Error('not connected')
+
 export const LEASE_MARKER_NOT_FOUND = '!notfound'
 export const LEASE_MARKER_FAILED = '!failed'
 
@@ -153,12 +155,13 @@ export class RedisTier {
   }
 
   private async run<T>(operation: string, call: () => Promise<T>): Promise<T | Unavailable> {
+    if (!this.breaker.allow()) return UNAVAILABLE
     if (!this.client.isReady) {
       // Disconnected: node-redis would reject at once (no offline queue); count it so the breaker opens.
       this.breaker.failure()
+      this.onError(operation, NOT_CONNECTED)
       return UNAVAILABLE
     }
-    if (!this.breaker.allow()) return UNAVAILABLE
     try {
       const result = await call()
       this.breaker.success()

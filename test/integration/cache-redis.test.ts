@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CacheDeadlineError } from '../../src/cache/errors.ts'
 import type { FetchContext } from '../../src/cache/types.ts'
 import cachePlugin from '../../src/plugins/cache.ts'
 import metricsPlugin from '../../src/plugins/metrics.ts'
@@ -170,5 +171,69 @@ describe('cache across replicas on a real Redis', () => {
     expect(origin.calls[1]?.lane).toBe('background')
     await expect.poll(async () => (await defined[2]!({ id: '1' })).json).toBe('{"id":"1","n":2}')
     expect(origin.calls).toHaveLength(2)
+  })
+
+  it('a NotFound is fetched once across replicas and then answered from the negative cache', async () => {
+    const calls: string[] = []
+    const defined = replicas.map((app) =>
+      app.cache.define('negative', {
+        key: (x: { id: string }) => x.id,
+        fetch: async (x: { id: string }): Promise<{ id: string }> => {
+          calls.push(x.id)
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          throw Object.assign(new Error('no such record'), { status: 404 })
+        },
+        ttlMs: 60_000,
+        negativeTtlMs: 30_000,
+      }),
+    )
+    const outcomes = await Promise.allSettled(
+      defined.flatMap((get) => Array.from({ length: 50 }, () => get({ id: 'missing' }))),
+    )
+    expect(outcomes.every((o) => o.status === 'rejected' && (o.reason as { status?: number }).status === 404)).toBe(
+      true,
+    )
+    expect(calls).toHaveLength(1)
+    for (const get of defined) {
+      await expect(get({ id: 'missing' })).rejects.toMatchObject({ status: 404, name: 'CachedNotFoundError' })
+    }
+    expect(calls).toHaveLength(1)
+  })
+
+  it('while another replica holds the lease, a replica waits up to its deadline, then serves stale', async () => {
+    let release: () => void = () => {}
+    const calls: number[] = []
+    const defined = replicas.map((app) =>
+      app.cache.define('slow-holder', {
+        key: (x: { id: string }) => x.id,
+        fetch: async (x: { id: string }) => {
+          calls.push(calls.length + 1)
+          if (calls.length > 1) await new Promise<void>((resolve) => (release = resolve))
+          return { id: x.id, n: calls.length }
+        },
+        ttlMs: 200,
+        staleIfErrorMs: 60_000,
+      }),
+    )
+    await defined[0]!({ id: '1' })
+    await inL2('slow-holder', '1')
+    const cold = replicas[2]!.cache.define('slow-holder-cold', {
+      key: (x: { id: string }) => x.id,
+      fetch: () => new Promise<never>(() => {}),
+      ttlMs: 1_000,
+    })
+    await new Promise((resolve) => setTimeout(resolve, 250))
+
+    // Replica 0 takes the lease and hangs upstream; replica 1 (its L1 never had the key) waits, then serves stale.
+    const holder = defined[0]!({ id: '1' }, { deadlineMs: 5_000 })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const waiter = await defined[1]!({ id: '1' }, { deadlineMs: 200 })
+    expect(waiter.state).toBe('STALE')
+    expect(waiter.json).toBe('{"id":"1","n":1}')
+    expect(calls).toHaveLength(2)
+
+    release()
+    expect((await holder).json).toBe('{"id":"1","n":2}')
+    await expect(cold({ id: 'x' }, { deadlineMs: 100 })).rejects.toBeInstanceOf(CacheDeadlineError)
   })
 })
