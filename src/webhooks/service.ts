@@ -49,6 +49,8 @@ export class WebhookService {
   private readonly app: FastifyInstance
   private readonly tuning: WebhookTuning
   private pendingTimer: NodeJS.Timeout | null = null
+  /** The consumers' connection for dedupe/version keys, so their commands never queue ahead of intake appends. */
+  private workerClient: RedisClient | null = null
 
   constructor(app: FastifyInstance, tuning: WebhookTuning = {}) {
     this.app = app
@@ -107,17 +109,21 @@ export class WebhookService {
         : null
   }
 
+  /** A connection to the app's Redis for blocking reads and worker commands (owned by whoever asked for it). */
+  private connection(redis: RedisClient, name: string): RedisClient {
+    const url = this.app.config.REDIS_URL
+    return url
+      ? createBlockingRedisClient(url, name)
+      : // An injected client without REDIS_URL: same server, a longer command timeout for blocking reads.
+        (redis.duplicate({ commandOptions: { timeout: 10_000 } }) as RedisClient)
+  }
+
   private createQueue(redis: RedisClient | null, stream: string, tuning: QueueTuning): JobQueue {
     if (!redis) return new MemoryQueue(tuning)
-    const url = this.app.config.REDIS_URL
     return new RedisStreamQueue({
       ...tuning,
       redis,
-      createBlockingClient: () =>
-        url
-          ? createBlockingRedisClient(url, 'recharge-bridge-webhooks')
-          : // An injected client without REDIS_URL: same server, a longer command timeout for blocking reads.
-            (redis.duplicate({ commandOptions: { timeout: 10_000 } }) as RedisClient),
+      createBlockingClient: () => this.connection(redis, 'recharge-bridge-webhooks'),
       stream,
       deadLetterStream: `${stream}:dead`,
       group: 'recharge-bridge',
@@ -142,6 +148,13 @@ export class WebhookService {
   /** Start the consumers (and the watchdog). */
   async start(): Promise<void> {
     const app = this.app
+    if (app.redis && this.store instanceof RedisEventStore) {
+      const worker = this.connection(app.redis, 'recharge-bridge-webhook-worker')
+      worker.on('error', (error: unknown) => app.log.debug({ err: error }, 'webhook worker redis error'))
+      await worker.connect()
+      this.workerClient = worker
+      this.store.useClient(worker)
+    }
     const cache = (app as unknown as { cache?: { invalidateTags?: (tags: readonly string[]) => Promise<void> } }).cache
     const invalidate = cache?.invalidateTags
       ? (tags: readonly string[]) => (cache.invalidateTags as (t: readonly string[]) => Promise<void>).call(cache, tags)
@@ -189,5 +202,11 @@ export class WebhookService {
     await this.watchdog?.stop()
     await this.intakeQueue.stop()
     await this.forwardQueue?.stop()
+    const worker = this.workerClient
+    this.workerClient = null
+    if (worker) {
+      if (worker.isOpen) await worker.close().catch(() => worker.destroy())
+      else worker.destroy()
+    }
   }
 }

@@ -45,12 +45,17 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
 
 export class RedisEventStore implements EventStore {
-  private readonly redis: RedisClient
+  private redis: RedisClient
   private readonly prefix: string
 
   constructor(redis: RedisClient, prefix: string) {
     this.redis = redis
     this.prefix = prefix
+  }
+
+  /** Move to another connection (the consumers' own, so processing never queues ahead of intake appends). */
+  useClient(redis: RedisClient): void {
+    this.redis = redis
   }
 
   async claim(hash: string, jobId: string): Promise<'claimed' | 'duplicate'> {

@@ -21,6 +21,8 @@ const clientSecret = 'sim_whsec_integration_0001'
 const apiToken = 'sk_test_simulator'
 const adminKey = 'test-admin-key-0123456789abcdef'
 const prefix = uniquePrefix('webhooks-sim')
+/** Cache names of this file's shopper records: other files use the same seeded customer ids in the shared Redis. */
+const namespace = `${prefix.replaceAll(':', '-')}-`
 
 type RelayMode = 'pass' | 'legacy-only' | 'tamper' | 'down'
 let relayMode: RelayMode = 'pass'
@@ -123,6 +125,7 @@ beforeAll(async () => {
     }),
     // The watchdog is driven by hand below (check()), not by its timer.
     {
+      shopper: { namespace },
       webhooks: {
         keyPrefix: prefix,
         retryAfterMs: 1_000,
@@ -141,6 +144,7 @@ afterAll(async () => {
   await simulator?.close()
   await new Promise<void>((resolve) => relay.close(() => resolve()))
   await deleteKeys(redis, `${prefix}*`)
+  await deleteKeys(redis, `rb:*${namespace}*`)
   await redis.close()
 })
 
@@ -175,7 +179,8 @@ describe('webhooks against the simulator', () => {
 
   it('a subscription change in the simulator reaches the next shopper read', async () => {
     const state = await simulator.state()
-    const subscription = state.subscriptions.find((row) => row.status === 'active')
+    // The last seeded active one: other test files (same seed, same ids, shared Redis tags) start from the first.
+    const subscription = state.subscriptions.findLast((row) => row.status === 'active')
     const customer = state.customers.find((row) => row.id === subscription?.customer_id)
     expect(subscription && customer).toBeTruthy()
     const minted = await bridge.inject({
