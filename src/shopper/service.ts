@@ -23,8 +23,7 @@ export function createShopperServices(app: FastifyInstance): ShopperServices {
     if (!app.hasDecorator('recharge')) throw new Error('the Recharge client is not available')
     return app.recharge
   }
-  const catalog = (): CatalogService | undefined =>
-    app.hasDecorator('catalog') ? (app as FastifyInstance & { catalog?: CatalogService }).catalog : undefined
+  const catalog = (): CatalogService | undefined => (app.hasDecorator('catalog') ? app.catalog : undefined)
   const namespace = app.deps.shopper?.namespace ?? ''
   const records = new ShopperRecords(app.cache, upstream, namespace)
   const writeLimit = new ShopperWriteLimit({
