@@ -16,6 +16,7 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   IDEMPOTENCY_KEY_IN_USE: 'We are still working on your previous request. One moment, please.',
   CONFLICT: 'This subscription is being updated by another request. Please try again in a moment.',
   PAYLOAD_TOO_LARGE: 'That request was too large.',
+  URI_TOO_LONG: 'That link is not valid.',
   UNSUPPORTED_MEDIA_TYPE: 'That request was not understood.',
   IDEMPOTENCY_KEY_REUSED: 'That request changed while it was being sent. Please start again.',
   IDEMPOTENCY_KEY_REQUIRED: 'That request could not be sent safely. Please try again.',

@@ -103,6 +103,3276 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Shipping addresses */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            addresses: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                /** @description Recharge id */
+                                id: string;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/addresses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One shipping address */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address1: string | null;
+                            address2: string | null;
+                            city: string | null;
+                            company: string | null;
+                            country_code: string | null;
+                            first_name: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                            phone: string | null;
+                            province: string | null;
+                            zip: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a shipping address */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description Shipping address fields to change */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address1?: string;
+                        address2?: string | null;
+                        city?: string;
+                        company?: string | null;
+                        country_code?: string;
+                        first_name?: string;
+                        last_name?: string;
+                        phone?: string | null;
+                        province?: string | null;
+                        zip?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address1: string | null;
+                            address2: string | null;
+                            city: string | null;
+                            company: string | null;
+                            country_code: string | null;
+                            first_name: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                            phone: string | null;
+                            province: string | null;
+                            zip: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/admin/catalog/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a catalog sync (feed → Recharge products and plans); one per store at a time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description Delete Recharge products the feed does not list
+                         * @default true
+                         */
+                        delete_missing?: boolean;
+                        /**
+                         * @description Plan only: read and diff, write nothing
+                         * @default false
+                         */
+                        dry_run?: boolean;
+                        /** @description The catalog feed (schemas/catalog-feed.schema.json) */
+                        feed?: unknown;
+                        /**
+                         * Format: uri
+                         * @description Or: an http(s) URL the server fetches the feed from
+                         */
+                        feed_url?: string;
+                        /**
+                         * @description Plan writes: plans-bulk, async batches, or pick by cost
+                         * @default auto
+                         * @enum {string}
+                         */
+                        plan_strategy?: "auto" | "bulk" | "batch";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: {
+                                dryRun: boolean;
+                                error: string | null;
+                                finishedAt: string | null;
+                                id: string;
+                                issues: {
+                                    external_product_id: string | null;
+                                    index: number | null;
+                                    message: string;
+                                    path: string;
+                                }[] | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    /** @enum {string} */
+                                    phase: "queued" | "validating" | "reading" | "planning" | "writing" | "batch" | "done";
+                                    productsDone: number;
+                                    productsToChange: number;
+                                    reads: number;
+                                    totalWrites: number;
+                                    writes: number;
+                                };
+                                report: {
+                                    calls: {
+                                        reads: number;
+                                        total: number;
+                                        writes: number;
+                                    };
+                                    callsPerChangedItem: number | null;
+                                    changedItems: number;
+                                    dryRun: boolean;
+                                    durationMs: number;
+                                    errors: {
+                                        code: string;
+                                        external_product_id: string | null;
+                                        message: string;
+                                        operation: string;
+                                    }[];
+                                    feedProducts: number;
+                                    /** @description calls ÷ leak rate, in ms: the least time the rate limit allows */
+                                    floorMs: number;
+                                    /** @description durationMs ÷ floorMs */
+                                    floorRatio: number | null;
+                                    jobId: string;
+                                    /** @description Dry run: the planned changes (first 1,000 products) */
+                                    plan?: {
+                                        external_product_id: string;
+                                        fields: string[];
+                                        plans: {
+                                            create: string[];
+                                            delete: {
+                                                key: string;
+                                                reason: string;
+                                            }[];
+                                            update: {
+                                                fields: string[];
+                                                key: string;
+                                            }[];
+                                        };
+                                        /** @enum {string} */
+                                        product: "create" | "update" | "delete" | "keep";
+                                    }[];
+                                    resumed: boolean;
+                                    strategy: {
+                                        /** @enum {string} */
+                                        planCreates: "bulk" | "batch" | "none";
+                                        /** @enum {string} */
+                                        planDeletes: "bulk" | "batch" | "none";
+                                        /** @enum {string} */
+                                        planUpdates: "bulk" | "batch" | "none";
+                                    };
+                                    totals: {
+                                        planCreates: number;
+                                        planDeletes: number;
+                                        planUpdates: number;
+                                        productCreates: number;
+                                        productDeletes: number;
+                                        productUpdates: number;
+                                    };
+                                    unchanged: number;
+                                } | null;
+                                /** @enum {string} */
+                                source: "api" | "cli";
+                                startedAt: string;
+                                /** @enum {string} */
+                                state: "running" | "succeeded" | "partial" | "failed" | "cancelled" | "invalid";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/catalog/sync/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress and report of a catalog sync job */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            job: {
+                                dryRun: boolean;
+                                error: string | null;
+                                finishedAt: string | null;
+                                id: string;
+                                issues: {
+                                    external_product_id: string | null;
+                                    index: number | null;
+                                    message: string;
+                                    path: string;
+                                }[] | null;
+                                progress: {
+                                    etaSeconds: number | null;
+                                    /** @enum {string} */
+                                    phase: "queued" | "validating" | "reading" | "planning" | "writing" | "batch" | "done";
+                                    productsDone: number;
+                                    productsToChange: number;
+                                    reads: number;
+                                    totalWrites: number;
+                                    writes: number;
+                                };
+                                report: {
+                                    calls: {
+                                        reads: number;
+                                        total: number;
+                                        writes: number;
+                                    };
+                                    callsPerChangedItem: number | null;
+                                    changedItems: number;
+                                    dryRun: boolean;
+                                    durationMs: number;
+                                    errors: {
+                                        code: string;
+                                        external_product_id: string | null;
+                                        message: string;
+                                        operation: string;
+                                    }[];
+                                    feedProducts: number;
+                                    /** @description calls ÷ leak rate, in ms: the least time the rate limit allows */
+                                    floorMs: number;
+                                    /** @description durationMs ÷ floorMs */
+                                    floorRatio: number | null;
+                                    jobId: string;
+                                    /** @description Dry run: the planned changes (first 1,000 products) */
+                                    plan?: {
+                                        external_product_id: string;
+                                        fields: string[];
+                                        plans: {
+                                            create: string[];
+                                            delete: {
+                                                key: string;
+                                                reason: string;
+                                            }[];
+                                            update: {
+                                                fields: string[];
+                                                key: string;
+                                            }[];
+                                        };
+                                        /** @enum {string} */
+                                        product: "create" | "update" | "delete" | "keep";
+                                    }[];
+                                    resumed: boolean;
+                                    strategy: {
+                                        /** @enum {string} */
+                                        planCreates: "bulk" | "batch" | "none";
+                                        /** @enum {string} */
+                                        planDeletes: "bulk" | "batch" | "none";
+                                        /** @enum {string} */
+                                        planUpdates: "bulk" | "batch" | "none";
+                                    };
+                                    totals: {
+                                        planCreates: number;
+                                        planDeletes: number;
+                                        planUpdates: number;
+                                        productCreates: number;
+                                        productDeletes: number;
+                                        productUpdates: number;
+                                    };
+                                    unchanged: number;
+                                } | null;
+                                /** @enum {string} */
+                                source: "api" | "cli";
+                                startedAt: string;
+                                /** @enum {string} */
+                                state: "running" | "succeeded" | "partial" | "failed" | "cancelled" | "invalid";
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/customer-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a customer token for a shopper your backend has signed in
+         * @description Answers a short-lived HS256 JWT (default 15 min, at most 1 h) for the shopper routes. 404 CUSTOMER_NOT_FOUND when Recharge has no customer with that email or external id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        expires_in?: number;
+                    } | {
+                        expires_in?: number;
+                        external_customer_id: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO 8601 */
+                            expires_at: string;
+                            token: string;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find Recharge customers by email or external customer id */
+        get: {
+            parameters: {
+                query?: {
+                    email?: string;
+                    external_customer_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            customers: {
+                                created_at: string | null;
+                                email: string | null;
+                                /** @description The customer's id on the store platform */
+                                external_customer_id: string | null;
+                                first_name: string | null;
+                                /** @description A payment failed and is being retried */
+                                has_payment_method_in_dunning: boolean | null;
+                                has_valid_payment_method: boolean | null;
+                                /** @description Recharge id */
+                                id: string;
+                                last_name: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the token's webhooks and which needed topics are missing */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string;
+                            missing: string[];
+                            webhooks: {
+                                address: string;
+                                id: string;
+                                /** @enum {string} */
+                                status: "registered" | "redundant" | "foreign";
+                                topic: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong admin key (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/webhooks/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Register the webhook topics the bridge needs at PUBLIC_URL (idempotent); ?prune=true also deletes ours that are redundant */
+        post: {
+            parameters: {
+                query?: {
+                    prune?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Where this bridge receives webhooks (one ?topic= per topic) */
+                            address: string;
+                            created: string[];
+                            failed: {
+                                error: string;
+                                topic: string;
+                            }[];
+                            pruned: string[];
+                            registered: string[];
+                        };
+                    };
+                };
+                /** @description Missing or wrong admin key (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List products with plans and discounted prices (CDN shape), cursor-paginated */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Opaque cursor from a previous page */
+                    cursor?: string;
+                    /** @description Products per page (≤ 100) */
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of products; pass next_cursor back as ?cursor= for the next page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            next_cursor: string | null;
+                            previous_cursor: string | null;
+                            products: {
+                                description: string | null;
+                                external_product_id: string;
+                                image: string | null;
+                                plans: {
+                                    charge_interval_frequency: number | null;
+                                    discount_amount: string | null;
+                                    discount_type: ("percentage" | "fixed_amount") | null;
+                                    external_plan_id: string | null;
+                                    external_plan_name: string | null;
+                                    id: number;
+                                    interval_unit: ("day" | "week" | "month") | null;
+                                    order_interval_frequency: number | null;
+                                    sort_order: number;
+                                    title: string;
+                                    /** @enum {string} */
+                                    type: "subscription" | "prepaid" | "onetime";
+                                }[];
+                                title: string;
+                                updated_at: string;
+                                variants: {
+                                    external_variant_id: string;
+                                    option_values: string[];
+                                    prices: {
+                                        compare_at_price: string | null;
+                                        currency: string;
+                                        plans: {
+                                            /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                            discount_value: string;
+                                            /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                            discounted_price: string;
+                                            id: number;
+                                        }[];
+                                        /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                        unit_price: string;
+                                    }[];
+                                    title: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/products/{externalProductId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One product with plans and discounted prices (Recharge CDN product JSON shape) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    externalProductId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One product in the shape of the Recharge CDN product JSON (2021-08) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meta: {
+                                version: string;
+                            };
+                            product: {
+                                description: string | null;
+                                external_product_id: string;
+                                image: string | null;
+                                plans: {
+                                    charge_interval_frequency: number | null;
+                                    discount_amount: string | null;
+                                    discount_type: ("percentage" | "fixed_amount") | null;
+                                    external_plan_id: string | null;
+                                    external_plan_name: string | null;
+                                    id: number;
+                                    interval_unit: ("day" | "week" | "month") | null;
+                                    order_interval_frequency: number | null;
+                                    sort_order: number;
+                                    title: string;
+                                    /** @enum {string} */
+                                    type: "subscription" | "prepaid" | "onetime";
+                                }[];
+                                title: string;
+                                updated_at: string;
+                                variants: {
+                                    external_variant_id: string;
+                                    option_values: string[];
+                                    prices: {
+                                        compare_at_price: string | null;
+                                        currency: string;
+                                        plans: {
+                                            /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                            discount_value: string;
+                                            /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                            discounted_price: string;
+                                            id: number;
+                                        }[];
+                                        /** @description Decimal amount in the store currency ("31.96"; JPY "3200") */
+                                        unit_price: string;
+                                    }[];
+                                    title: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/catalog/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Store currency and widget settings for the subscription widget */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            currency_decimals: number;
+                            store_name: string;
+                            widget: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upcoming deliveries */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            charges: {
+                                address_id: string | null;
+                                currency: string | null;
+                                /** @description Recharge id */
+                                id: string;
+                                line_items: {
+                                    external_product_id: string | null;
+                                    external_variant_id: string | null;
+                                    quantity: number | null;
+                                    /** @description The subscription this line comes from (null for one-time items) */
+                                    subscription_id: string | null;
+                                    title: string | null;
+                                    total_price: string | null;
+                                    unit_price: string | null;
+                                    variant_title: string | null;
+                                }[];
+                                /** @description YYYY-MM-DD */
+                                scheduled_at: string | null;
+                                /** @description queued, skipped, … */
+                                status: string;
+                                subtotal_price: string | null;
+                                total_price: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/charges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One upcoming delivery */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            currency: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            line_items: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                quantity: number | null;
+                                /** @description The subscription this line comes from (null for one-time items) */
+                                subscription_id: string | null;
+                                title: string | null;
+                                total_price: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description YYYY-MM-DD */
+                            scheduled_at: string | null;
+                            /** @description queued, skipped, … */
+                            status: string;
+                            subtotal_price: string | null;
+                            total_price: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a checkout from cart lines (prices and intervals from the catalog)
+         * @description Lines name products, variants and plans; prices, discounts and intervals come from the catalog, and a price or interval field is refused (400). Errors: UNPROCESSABLE (422, `errors[].field` points at the line), VALIDATION_FAILED, RATE_LIMITED. Keep the returned `checkout_secret`: later calls need it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional: a retried request with the same key is answered once */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        billing_address?: {
+                            address1: string;
+                            address2?: string;
+                            city: string;
+                            company?: string;
+                            country_code: string;
+                            first_name: string;
+                            last_name: string;
+                            phone?: string;
+                            province?: string;
+                            zip: string;
+                        };
+                        discount_code?: string;
+                        /** Format: email */
+                        email?: string;
+                        lines: {
+                            /** @description Platform (BigCommerce/custom) id, as in the catalog */
+                            external_product_id: string | number;
+                            /** @description Platform (BigCommerce/custom) id, as in the catalog */
+                            external_variant_id: string | number;
+                            /**
+                             * @description Explicit one-time purchase (the same as leaving plan_id out)
+                             * @enum {boolean}
+                             */
+                            onetime?: true;
+                            /** @description A subscription plan of this product (catalog `plans[].id`); absent = one-time purchase */
+                            plan_id?: number;
+                            quantity: number;
+                        }[];
+                        shipping_address?: {
+                            address1: string;
+                            address2?: string;
+                            city: string;
+                            company?: string;
+                            country_code: string;
+                            first_name: string;
+                            last_name: string;
+                            phone?: string;
+                            province?: string;
+                            zip: string;
+                        };
+                        utm?: {
+                            utm_campaign?: string;
+                            utm_content?: string;
+                            utm_medium?: string;
+                            utm_source?: string;
+                            utm_term?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            billing_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            /** @description Send it as X-Checkout-Secret on every later call for this checkout; keep it in the page, never in a URL */
+                            checkout_secret: string;
+                            checkout_secret_expires_at: string;
+                            /**
+                             * Format: uri
+                             * @description Recharge's hosted checkout for this cart (for merchants who hand off payment)
+                             */
+                            checkout_url: string;
+                            completed_at: string | null;
+                            created_at: string | null;
+                            discount_codes: string[];
+                            email: string | null;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                interval: {
+                                    charge_every: number;
+                                    deliver_every: number;
+                                    /** @enum {string} */
+                                    unit: "day" | "week" | "month";
+                                } | null;
+                                line_price: string | null;
+                                /** @enum {string} */
+                                purchase_type: "subscription" | "onetime";
+                                quantity: number;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            requires_shipping: boolean | null;
+                            shipping_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            shipping_rate: {
+                                handle: string | null;
+                                price: string | null;
+                                title: string | null;
+                            } | null;
+                            /** @enum {string} */
+                            status: "open" | "processed";
+                            token: string;
+                            totals: {
+                                currency: string | null;
+                                discounts: string | null;
+                                shipping: string | null;
+                                subtotal: string | null;
+                                tax: string | null;
+                                total: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkouts/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a checkout (totals, lines, status)
+         * @description Errors: NOT_FOUND (unknown token, or missing/wrong X-Checkout-Secret), RATE_LIMITED.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The checkout_secret returned when the checkout was created */
+                    "x-checkout-secret"?: string;
+                };
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            billing_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            /**
+                             * Format: uri
+                             * @description Recharge's hosted checkout for this cart (for merchants who hand off payment)
+                             */
+                            checkout_url: string;
+                            completed_at: string | null;
+                            created_at: string | null;
+                            discount_codes: string[];
+                            email: string | null;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                interval: {
+                                    charge_every: number;
+                                    deliver_every: number;
+                                    /** @enum {string} */
+                                    unit: "day" | "week" | "month";
+                                } | null;
+                                line_price: string | null;
+                                /** @enum {string} */
+                                purchase_type: "subscription" | "onetime";
+                                quantity: number;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            requires_shipping: boolean | null;
+                            shipping_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            shipping_rate: {
+                                handle: string | null;
+                                price: string | null;
+                                title: string | null;
+                            } | null;
+                            /** @enum {string} */
+                            status: "open" | "processed";
+                            token: string;
+                            totals: {
+                                currency: string | null;
+                                discounts: string | null;
+                                shipping: string | null;
+                                subtotal: string | null;
+                                tax: string | null;
+                                total: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set the email, addresses, shipping rate or discount code of a checkout
+         * @description Errors: NOT_FOUND, UPSTREAM_REJECTED (e.g. an unknown discount code), RATE_LIMITED.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Optional: a retried request with the same key is answered once */
+                    "idempotency-key"?: string;
+                    /** @description The checkout_secret returned when the checkout was created */
+                    "x-checkout-secret"?: string;
+                };
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        billing_address?: {
+                            address1: string;
+                            address2?: string;
+                            city: string;
+                            company?: string;
+                            country_code: string;
+                            first_name: string;
+                            last_name: string;
+                            phone?: string;
+                            province?: string;
+                            zip: string;
+                        };
+                        /** @description A code to apply; null removes the applied code */
+                        discount_code?: string | null;
+                        /** Format: email */
+                        email?: string;
+                        shipping_address?: {
+                            address1: string;
+                            address2?: string;
+                            city: string;
+                            company?: string;
+                            country_code: string;
+                            first_name: string;
+                            last_name: string;
+                            phone?: string;
+                            province?: string;
+                            zip: string;
+                        };
+                        /** @description A `handle` from GET /v1/checkouts/{token}/shipping-rates */
+                        shipping_rate?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            billing_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            /**
+                             * Format: uri
+                             * @description Recharge's hosted checkout for this cart (for merchants who hand off payment)
+                             */
+                            checkout_url: string;
+                            completed_at: string | null;
+                            created_at: string | null;
+                            discount_codes: string[];
+                            email: string | null;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                interval: {
+                                    charge_every: number;
+                                    deliver_every: number;
+                                    /** @enum {string} */
+                                    unit: "day" | "week" | "month";
+                                } | null;
+                                line_price: string | null;
+                                /** @enum {string} */
+                                purchase_type: "subscription" | "onetime";
+                                quantity: number;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            requires_shipping: boolean | null;
+                            shipping_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            shipping_rate: {
+                                handle: string | null;
+                                price: string | null;
+                                title: string | null;
+                            } | null;
+                            /** @enum {string} */
+                            status: "open" | "processed";
+                            token: string;
+                            totals: {
+                                currency: string | null;
+                                discounts: string | null;
+                                shipping: string | null;
+                                subtotal: string | null;
+                                tax: string | null;
+                                total: string | null;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/checkouts/{token}/charge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Charge the checkout with a payment-processor token (requires Idempotency-Key; never retried)
+         * @description One Idempotency-Key per payment attempt: a repeat gets the first answer. Errors a storefront acts on: CARD_DECLINED and SCA_REQUIRED (402), CHECKOUT_IN_PROGRESS (409), CHECKOUT_ALREADY_PROCESSED (422), CHECKOUT_NOT_CHARGED (503, safe to retry with a new key), CHECKOUT_OUTCOME_UNKNOWN (502, read the checkout before asking for payment again), IDEMPOTENCY_KEY_REQUIRED (428), NOT_FOUND, RATE_LIMITED.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required: one key per payment attempt (a UUID) */
+                    "idempotency-key"?: string;
+                    /** @description The checkout_secret returned when the checkout was created */
+                    "x-checkout-secret"?: string;
+                };
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        payment_processor: "stripe" | "braintree" | "authorize" | "mollie";
+                        /** @description A single-use token from the payment processor (never a card number) */
+                        payment_token: string;
+                        /** @enum {string} */
+                        payment_type?: "CREDIT_CARD" | "PAYPAL" | "APPLE_PAY" | "GOOGLE_PAY" | "SEPA_DEBIT";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            charge_id: string | null;
+                            completed_at: string | null;
+                            free: boolean | null;
+                            order_id: string | null;
+                            /** @description true when the connection to Recharge failed mid-charge and the outcome was read back from Recharge */
+                            recovered: boolean;
+                            /** @enum {string} */
+                            status: "processed";
+                            token: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/checkouts/{token}/shipping-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shipping rates Recharge offers for the checkout (set a shipping address first)
+         * @description Errors: NOT_FOUND, RATE_LIMITED.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The checkout_secret returned when the checkout was created */
+                    "x-checkout-secret"?: string;
+                };
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shipping_rates: {
+                                description: string | null;
+                                handle: string;
+                                price: string | null;
+                                title: string | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shopper's Recharge customer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A Recharge customer (safe fields only) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created_at: string | null;
+                            email: string | null;
+                            /** @description The customer's id on the store platform */
+                            external_customer_id: string | null;
+                            first_name: string | null;
+                            /** @description A payment failed and is being retried */
+                            has_payment_method_in_dunning: boolean | null;
+                            has_valid_payment_method: boolean | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Order history */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            orders: {
+                                charge_id: string | null;
+                                currency: string | null;
+                                external_order_number: string | null;
+                                /** @description Recharge id */
+                                id: string;
+                                line_items: {
+                                    external_product_id: string | null;
+                                    external_variant_id: string | null;
+                                    quantity: number | null;
+                                    /** @description The subscription this line comes from (null for one-time items) */
+                                    subscription_id: string | null;
+                                    title: string | null;
+                                    total_price: string | null;
+                                    unit_price: string | null;
+                                    variant_title: string | null;
+                                }[];
+                                processed_at: string | null;
+                                status: string;
+                                subtotal_price: string | null;
+                                total_price: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use "Manage Subscriptions" link
+         * @description Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. Each call mints a new link, so retrying is safe.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expires_at: string;
+                            /** Format: uri */
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/redirect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow a single-use portal link (302 to the hosted portal) */
+        get: {
+            parameters: {
+                query: {
+                    /** @description From POST /v1/portal/links */
+                    token: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Location: the hosted customer portal */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The link expired or was already used (code PORTAL_LINK_INVALID) */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hosted customer portal URL
+         * @description The URL authenticates the shopper on the portal: use it at once, do not store or log it.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shopper's subscriptions */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only subscriptions in this status */
+                    status?: "active" | "cancelled" | "expired";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            subscriptions: {
+                                /** @description Recharge id */
+                                address_id: string;
+                                /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                                cancellation_reason: string | null;
+                                cancelled_at: string | null;
+                                currency: string | null;
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                frequency: {
+                                    /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                    charge_every: number;
+                                    /** @description Deliver every `every` units */
+                                    every: number;
+                                    /** @enum {string} */
+                                    unit: "day" | "week" | "month";
+                                } | null;
+                                /** @description Recharge id */
+                                id: string;
+                                is_prepaid: boolean;
+                                /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                                next_charge_date: string | null;
+                                price: string | null;
+                                product_title: string | null;
+                                quantity: number;
+                                /** @description active, cancelled or expired */
+                                status: string;
+                                variant_title: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription, with the options the shopper may choose from */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            /** @description Reasons a cancel request must choose from */
+                            cancellation_reasons: string[];
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Frequencies the product's plans offer (empty when the catalog does not list the product) */
+                            frequency_options: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            }[];
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            quantity_bounds: {
+                                max: number;
+                                min: number;
+                            };
+                            /** @description Dates (YYYY-MM-DD) the next charge may be moved to */
+                            reschedule_window: {
+                                earliest: string;
+                                latest: string;
+                            };
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            /** @description Variants the subscription may be swapped to */
+                            variant_options: {
+                                external_variant_id: string;
+                                title: string;
+                            }[];
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change the next date, frequency, quantity or variant
+         * @description Each change must be allowed by the store policy: the date inside reschedule_window, the frequency one of frequency_options, the quantity inside quantity_bounds, the variant one of variant_options.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Variant to swap to (see variant_options) */
+                        external_variant_id?: string;
+                        /** @description New delivery frequency; must be one the product's plans offer (see frequency_options) */
+                        frequency?: {
+                            every: number;
+                            /** @enum {string} */
+                            unit: "day" | "week" | "month";
+                        };
+                        /** @description New date of the next charge, inside the store reschedule window */
+                        next_charge_date?: string;
+                        /** @description New quantity, inside the store bounds */
+                        quantity?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reactivate a cancelled subscription
+         * @description Reactivates a subscription the shopper cancelled.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel
+         * @description Requires one of the store cancellation reasons; a comment is optional.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Optional free text for the merchant */
+                        comment?: string;
+                        /** @description One of the store cancellation reasons (cancellation_reasons) */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skip the next delivery
+         * @description Skips this subscription on its next queued charge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/unskip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a skipped delivery
+         * @description Puts this subscription back on its skipped charge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/recharge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recharge webhook intake (signature-verified, acknowledged once stored)
+         * @description Verifies X-Recharge-Webhook-Signature (t=…,v1=…) or, when absent, X-Recharge-Hmac-Sha256 on the raw body; stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    topic?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            resource: string;
+                            topic: string;
+                        };
+                    };
+                };
+                /** @description Signed, but not JSON (code BAD_REQUEST) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Signature missing, malformed, expired or wrong (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Body over 1 MiB (code PAYLOAD_TOO_LARGE) */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description RECHARGE_WEBHOOK_SECRET unset, or the delivery could not be stored: not acknowledged, Recharge retries */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

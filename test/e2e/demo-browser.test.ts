@@ -1,0 +1,216 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.ts'
+import { type Config, loadConfig } from '../../src/config.ts'
+import { buildDemoAssets } from '../../src/demo/bundle.ts'
+import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+
+/**
+ * The demo storefront in a real browser (Debian's Chromium driven by playwright-core), against the app in demo mode
+ * with the embedded simulator, as `npm start` runs it: see a product, subscribe through a checkout, find the
+ * subscription in the account page, skip, cancel with a reason, and follow "Manage Subscriptions" to the portal.
+ * Screenshots of every step go to test/artifacts/demo/.
+ */
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const artifacts = new URL('../artifacts/demo/', import.meta.url).pathname
+const shopperEmail = 'dana.demo@example.com'
+
+let simulator: EmbeddedSimulator
+let app: FastifyInstance
+let base: string
+let context: BrowserContext
+let page: Page
+let userDataDir: string
+const pageErrors: string[] = []
+
+/**
+ * Demo mode as src/server.ts wires it: the embedded simulator stands in for Recharge. The port is chosen up front
+ * because PUBLIC_URL (which the portal links point at) must name it.
+ */
+function demoConfig(sim: EmbeddedSimulator, port: number): Config {
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+  })
+  return Object.freeze({
+    ...config,
+    RECHARGE_API_URL: sim.url,
+    RECHARGE_API_TOKEN: sim.apiToken,
+    RECHARGE_WEBHOOK_SECRET: sim.clientSecret,
+    RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
+  })
+}
+
+/** Waits for what the page shows, as long as a slow CI machine may need (vitest's default is one second). */
+function eventually<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 15_000, interval: 100 })
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  await new Promise((resolve) => server.close(resolve))
+  if (!address || typeof address !== 'object') throw new Error('no free port')
+  return address.port
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
+}
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true })
+  await buildDemoAssets()
+  simulator = await startEmbeddedSimulator()
+  const port = await freePort()
+  app = await buildApp(demoConfig(simulator, port), { redis: null })
+  await app.listen({ port, host: '127.0.0.1' })
+  base = `http://127.0.0.1:${port}`
+
+  userDataDir = await mkdtemp(join(tmpdir(), 'rb-demo-chromium-'))
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+    ],
+    viewport: { width: 1280, height: 900 },
+  })
+  page = context.pages()[0] ?? (await context.newPage())
+  page.setDefaultTimeout(15_000)
+  // Errors on our pages only (the simulator's stand-in portal page is not ours).
+  const ours = () => page.url().startsWith(`${base}/demo`)
+  page.on('pageerror', (error) => {
+    if (ours()) pageErrors.push(`pageerror: ${error.message} at ${page.url()}`)
+  })
+  page.on('console', (message) => {
+    if (message.type() === 'error' && ours()) pageErrors.push(`console: ${message.text()} at ${page.url()}`)
+  })
+})
+
+afterAll(async () => {
+  await context?.close()
+  await app?.close()
+  await simulator?.close()
+  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+})
+
+describe('demo storefront in a browser', () => {
+  it('shows the catalog with a subscribe-and-save widget priced from the catalog', async () => {
+    await page.goto(`${base}/demo`)
+    const cards = page.locator('.product-card')
+    await eventually(() => cards.count()).toBeGreaterThan(0)
+    await shot('01-shop')
+
+    await cards.filter({ hasText: 'Morning Ritual Coffee' }).click()
+    const widget = page.locator('[data-widget]')
+    await eventually(() => page.locator('#product-title').textContent()).toBe('Morning Ritual Coffee')
+    // The simulator's widget settings keep Recharge's default (one-time selected): the shopper picks subscribe.
+    await widget.getByLabel(/subscribe/i).check()
+    await page.locator('#frequency').waitFor({ state: 'visible' })
+    const oneTime = await page.locator('[data-onetime-price]').textContent()
+    const subscribe = await page.locator('[data-subscribe-price]').textContent()
+    expect(oneTime).toMatch(/\$\d/)
+    expect(subscribe).toMatch(/\$\d/)
+    // Subscribe-and-save is cheaper than buying once.
+    expect(Number(subscribe?.replace(/[^\d.]/g, ''))).toBeLessThan(Number(oneTime?.replace(/[^\d.]/g, '')))
+    const frequencies = await page.locator('#frequency option').allTextContents()
+    expect(frequencies.length).toBeGreaterThan(0)
+    await page.selectOption('#frequency', { label: frequencies[0] ?? '' })
+    await shot('02-product-widget')
+  })
+
+  it('subscribes: add to cart, create a checkout, pay with the test card', async () => {
+    await page.getByRole('button', { name: 'Add to cart' }).click()
+    await eventually(() => page.locator('[data-cart-count]').textContent()).toBe('1')
+    await page.fill('#email', shopperEmail)
+    await page.getByRole('button', { name: 'Checkout' }).click()
+    const checkout = page.locator('[data-checkout]')
+    await checkout.waitFor({ state: 'visible' })
+    await eventually(() => checkout.locator('.checkout-line').first().textContent()).toMatch(/Morning Ritual Coffee/)
+    await eventually(() => checkout.locator('dd.grand').textContent()).toMatch(/\$\d/)
+    await shot('03-checkout')
+
+    await page.getByRole('button', { name: 'Pay with test card' }).click()
+    const confirmation = page.locator('[data-confirmation]')
+    await confirmation.waitFor({ state: 'visible' })
+    expect(await confirmation.textContent()).toMatch(/subscription is active/)
+    await shot('04-order-confirmed')
+  })
+
+  it('finds the new subscription in the account page after a demo sign-in', async () => {
+    await page.getByRole('link', { name: 'Manage your subscription' }).click()
+    await page.waitForURL(`${base}/demo/account`)
+    await eventually(() => page.inputValue('#sign-in-email')).toBe(shopperEmail)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    await card.waitFor({ state: 'visible' })
+    expect(await card.locator('[data-field="status"]').textContent()).toBe('active')
+    expect(await card.locator('[data-field="next"]').textContent()).toMatch(/\d{4}/)
+    await shot('05-account')
+  })
+
+  it('skips the next delivery and shows the new date', async () => {
+    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    const before = await card.locator('[data-field="next"]').textContent()
+    await card.getByRole('button', { name: 'Skip next delivery' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Next delivery skipped.')
+    const after = await card.locator('[data-field="next"]').textContent()
+    expect(after).toMatch(/\d{4}/)
+    expect(Date.parse(after ?? '')).toBeGreaterThan(Date.parse(before ?? ''))
+    await shot('06-skipped')
+  })
+
+  it('cancels with a reason chosen from the store list', async () => {
+    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    await card.getByRole('button', { name: 'Cancel', exact: true }).click()
+    const reason = card.getByLabel('Why are you cancelling?')
+    await reason.waitFor({ state: 'visible' })
+    await reason.selectOption({ index: 1 })
+    const chosen = await reason.inputValue()
+    expect(chosen).not.toBe('')
+    await card.getByLabel(/Anything else/).fill('Trying a different roast for a while')
+    await shot('07-cancel-reason')
+    await card.getByRole('button', { name: 'Cancel subscription' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toMatch(/cancelled/i)
+    expect(await card.locator('[data-field="status"]').textContent()).toBe('cancelled')
+    await shot('08-cancelled')
+
+    const state = (await (await fetch(`${simulator.url}/__sim/state`)).json()) as {
+      subscriptions?: Array<{ status: string; cancellation_reason: string | null; product_title: string | null }>
+    }
+    const cancelled = state.subscriptions?.filter(
+      (subscription) => subscription.status === 'cancelled' && subscription.cancellation_reason === chosen,
+    )
+    expect(cancelled?.length).toBeGreaterThan(0)
+  })
+
+  it('follows the plain "Manage Subscriptions" link to the hosted portal', async () => {
+    const link = page.getByRole('link', { name: 'Manage Subscriptions' })
+    const href = await link.getAttribute('href')
+    expect(href).toMatch(/\/v1\/portal\/redirect\?token=[\w-]+$/)
+    await link.click()
+    await page.waitForURL(/\/portal\/[\w-]+\/subscriptions$/)
+    expect(page.url().startsWith(`${simulator.url}/portal/`)).toBe(true)
+    await shot('09-hosted-portal')
+  })
+
+  it('ran without script errors or content-security-policy violations', () => {
+    expect(pageErrors).toEqual([])
+  })
+})
