@@ -354,8 +354,8 @@ export function processCheckout(
   checkout.updated_at = now
   state.emit('checkout/processed', { checkout })
   if (!hadActive && subscriptions.length > 0)
-    state.emit('customer/activated', { customer: customerView(state, customer) })
-  if (!newCustomer) state.emit('customer/updated', { customer: customerView(state, customer) })
+    state.emit('customer/activated', () => ({ customer: customerView(state, customer) }))
+  if (!newCustomer) state.emit('customer/updated', () => ({ customer: customerView(state, customer) }))
 
   return {
     checkout_charge: {

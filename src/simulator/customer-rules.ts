@@ -24,6 +24,6 @@ export function createCustomer(
     updated_at: now,
   }
   state.customers.set(customer.id, customer)
-  state.emit('customer/created', { customer: customerView(state, customer) })
+  state.emit('customer/created', () => ({ customer: customerView(state, customer) }))
   return customer
 }

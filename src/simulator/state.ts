@@ -22,7 +22,7 @@ import type {
 /** A state change that registered webhooks hear about: the topic and the resource envelope (the webhook body). */
 export interface SimEvent {
   topic: string
-  body: Record<string, unknown>
+  readonly body: Record<string, unknown>
 }
 
 /**
@@ -70,9 +70,20 @@ export class SimState {
     this.#listeners.push(listener)
   }
 
-  emit(topic: string, body: Record<string, unknown>): void {
+  /**
+   * `body` may be a function: it is then rendered only if some listener reads it (a registered webhook for the
+   * topic), still synchronously, so the payload is the state at the moment of the change.
+   */
+  emit(topic: string, body: Record<string, unknown> | (() => Record<string, unknown>)): void {
     if (this.#listeners.length === 0) return
-    const event = { topic, body }
+    let rendered: Record<string, unknown> | undefined
+    const event: SimEvent = {
+      topic,
+      get body() {
+        rendered ??= typeof body === 'function' ? body() : body
+        return rendered
+      },
+    }
     for (const listener of this.#listeners) listener(event)
   }
 

@@ -53,7 +53,7 @@ export function recomputeNextDate(state: SimState, subscription: Subscription): 
 }
 
 export function emitSubscription(state: SimState, topic: string, subscription: Subscription): void {
-  state.emit(topic, { subscription: subscriptionView(state, subscription) })
+  state.emit(topic, () => ({ subscription: subscriptionView(state, subscription) }))
 }
 
 /** PUT /subscriptions/{id}: quantity, price, variant swap, interval changes (recomputing the next date), etc. */

@@ -2,14 +2,40 @@ import type { SimState } from './state.ts'
 import type { Customer, Subscription } from './types.ts'
 
 /** Renders stored records with the fields Recharge derives from other records. */
-export function customerView(state: SimState, customer: Customer) {
-  let active = 0
-  let total = 0
+export interface SubscriptionCounts {
+  active: number
+  total: number
+}
+
+/** Subscription counts of every customer in one pass (for rendering lists). */
+export function subscriptionCounts(state: SimState): Map<number, SubscriptionCounts> {
+  const counts = new Map<number, SubscriptionCounts>()
   for (const subscription of state.subscriptions.values()) {
-    if (subscription.customer_id !== customer.id) continue
-    total += 1
-    if (subscription.status === 'active') active += 1
+    let entry = counts.get(subscription.customer_id)
+    if (!entry) {
+      entry = { active: 0, total: 0 }
+      counts.set(subscription.customer_id, entry)
+    }
+    entry.total += 1
+    if (subscription.status === 'active') entry.active += 1
   }
+  return counts
+}
+
+/** Ids of the subscriptions that sit on a queued charge, in one pass (for rendering lists). */
+export function queuedSubscriptionIds(state: SimState): Set<number> {
+  const ids = new Set<number>()
+  for (const charge of state.charges.values()) {
+    if (charge.status !== 'queued') continue
+    for (const item of charge.line_items) {
+      if (item.purchase_item_type === 'subscription') ids.add(item.purchase_item_id as number)
+    }
+  }
+  return ids
+}
+
+export function customerView(state: SimState, customer: Customer, counts?: Map<number, SubscriptionCounts>) {
+  const { active, total } = (counts ?? subscriptionCounts(state)).get(customer.id) ?? { active: 0, total: 0 }
   const { id, analytics_data, created_at, email, external_customer_id, first_charge_processed_at, first_name } =
     customer
   return {
@@ -30,19 +56,8 @@ export function customerView(state: SimState, customer: Customer) {
   }
 }
 
-export function subscriptionView(state: SimState, subscription: Subscription) {
-  let hasQueued = false
-  for (const charge of state.charges.values()) {
-    if (charge.status !== 'queued' || charge.address_id !== subscription.address_id) continue
-    if (
-      charge.line_items.some(
-        (item) => item.purchase_item_type === 'subscription' && item.purchase_item_id === subscription.id,
-      )
-    ) {
-      hasQueued = true
-      break
-    }
-  }
+export function subscriptionView(state: SimState, subscription: Subscription, queued?: Set<number>) {
+  const hasQueued = queued ? queued.has(subscription.id) : isOnQueuedCharge(state, subscription)
   const { id, address_id, customer_id, analytics_data, cancellation_reason, cancellation_reason_comments } =
     subscription
   return {
@@ -79,4 +94,14 @@ export function subscriptionView(state: SimState, subscription: Subscription) {
     updated_at: subscription.updated_at,
     variant_title: subscription.variant_title,
   }
+}
+
+function isOnQueuedCharge(state: SimState, subscription: Subscription): boolean {
+  for (const charge of state.charges.values()) {
+    if (charge.status !== 'queued' || charge.address_id !== subscription.address_id) continue
+    for (const item of charge.line_items) {
+      if (item.purchase_item_type === 'subscription' && item.purchase_item_id === subscription.id) return true
+    }
+  }
+  return false
 }

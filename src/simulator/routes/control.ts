@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { processDueCharges } from '../billing.ts'
 import type { Simulator } from '../context.ts'
 import { validateRules } from '../faults.ts'
-import { customerView, subscriptionView } from '../views.ts'
+import { customerView, queuedSubscriptionIds, subscriptionCounts, subscriptionView } from '../views.ts'
 
 /**
  * The control API for tests, demos and benchmarks (never under the Recharge token check, never in the ledger):
@@ -69,13 +69,17 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
   app.get('/__sim/state', async () => {
     const state = sim.state
     const now = sim.clock.now()
+    const counts = subscriptionCounts(state)
+    const queued = queuedSubscriptionIds(state)
     return {
       now: new Date(now).toISOString(),
       store: state.store,
-      customers: [...state.customers.values()].map((customer) => customerView(state, customer)),
+      customers: [...state.customers.values()].map((customer) => customerView(state, customer, counts)),
       addresses: [...state.addresses.values()],
       payment_methods: [...state.paymentMethods.values()],
-      subscriptions: [...state.subscriptions.values()].map((subscription) => subscriptionView(state, subscription)),
+      subscriptions: [...state.subscriptions.values()].map((subscription) =>
+        subscriptionView(state, subscription, queued),
+      ),
       onetimes: [...state.onetimes.values()],
       charges: [...state.charges.values()],
       orders: [...state.orders.values()],

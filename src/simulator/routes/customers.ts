@@ -6,7 +6,7 @@ import { fieldError, missingRequired, notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import type { SimState } from '../state.ts'
 import type { Customer } from '../types.ts'
-import { customerView } from '../views.ts'
+import { customerView, subscriptionCounts } from '../views.ts'
 import { bodyOf, dateRangeFilter, idParam, idsFilter, listEnvelope } from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
@@ -32,7 +32,8 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
         inRange(customer),
     )
     const page = paginate(matches, query, (customer, field) => String(customer[field as keyof Customer]))
-    return listEnvelope('customers', page, (customer) => customerView(state, customer))
+    const counts = subscriptionCounts(state)
+    return listEnvelope('customers', page, (customer) => customerView(state, customer, counts))
   })
 
   app.get('/customers/:id', async (request) => {

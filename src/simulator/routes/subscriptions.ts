@@ -18,7 +18,7 @@ import {
   updateSubscription,
 } from '../subscription-rules.ts'
 import type { Subscription } from '../types.ts'
-import { subscriptionView } from '../views.ts'
+import { queuedSubscriptionIds, subscriptionView } from '../views.ts'
 import { findAddress } from './addresses.ts'
 import { bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
 
@@ -54,7 +54,8 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
         inRange(sub),
     )
     const page = paginate(matches, query, (sub, field) => String(sub[field as keyof Subscription]))
-    return listEnvelope('subscriptions', page, (sub) => subscriptionView(state, sub))
+    const queued = queuedSubscriptionIds(state)
+    return listEnvelope('subscriptions', page, (sub) => subscriptionView(state, sub, queued))
   })
 
   app.get('/subscriptions/:id', async (request) => {
