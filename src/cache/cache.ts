@@ -140,9 +140,10 @@ export class TwoTierCache implements Cache, CacheCore {
     const l2 = this.l2
     if (l2 === null) return
     try {
-      const tagged = tags.length > 0 ? await l2.invalidateTags(tags) : []
+      if (tags.length > 0) await l2.invalidateTags(tags)
       await l2.delete(keys)
-      const message: InvalidationMessage = { from: this.instanceId, tags: [...tags], keys: [...tagged, ...keys] }
+      // Tags, not the keys they index: every L1 entry carries its tags, and a `catalog` purge may cover thousands.
+      const message: InvalidationMessage = { from: this.instanceId, tags: [...tags], keys: [...keys] }
       if (!(await l2.publish(JSON.stringify(message)))) throw new Error('publish failed')
     } catch {
       this.owe(tags, keys)

@@ -125,6 +125,20 @@ describe('cache across replicas on a real Redis', () => {
     expect(origin.calls).toHaveLength(2)
   })
 
+  it('invalidating one key on one replica reaches the other replicas L1', async () => {
+    const origin = countingOrigin(1)
+    const [a, b] = replicas.map((app) =>
+      app.cache.define('by-key', { key: (x: { id: string }) => x.id, fetch: origin.fetch, ttlMs: 60_000 }),
+    )
+    await a!({ id: '1' })
+    await inL2('by-key', '1')
+    await b!({ id: '1' })
+    expect((await b!({ id: '1' })).state).toBe('HIT')
+
+    await a!.invalidate({ id: '1' })
+    await expect.poll(async () => (await b!({ id: '1' })).json, { timeout: 1_000 }).toBe('{"id":"1","n":2}')
+  })
+
   it('when the origin fails every replica serves its stale copy, and the entry survives', async () => {
     const origin = countingOrigin(1)
     const defined = replicas.map((app) =>
