@@ -146,12 +146,18 @@ export class Definition<A, T> {
   /** Join the fetch in flight for this key in this process, or lead one; wait no longer than the caller's deadline. */
   private fill(key: string, args: A, now: number, options: CallOptions | undefined): Promise<Entry> {
     const deadlineAt = now + (options?.deadlineMs ?? this.core.settings.defaultDeadlineMs)
-    let flight = this.core.inflight.get(key)
-    if (flight === undefined) {
+    const joined = this.core.inflight.get(key)
+    let flight: Promise<Entry>
+    if (joined === undefined) {
       flight = this.lead(key, args, 'interactive', deadlineAt)
       this.register(key, flight)
     } else {
       this.core.metrics.dedupeJoins.labels({ cache: this.name }).inc()
+      // A background refresh that found another replica refreshing ends without a value: then lead (or wait) here.
+      flight = joined.catch((error: unknown) => {
+        if (error instanceof RefreshNotNeeded) return this.lead(key, args, 'interactive', deadlineAt)
+        throw error
+      })
     }
     return raceDeadline(flight, deadlineAt - now, options?.signal)
   }
