@@ -79,6 +79,50 @@ describe('without Redis (one replica, in-process queue)', () => {
   })
 })
 
+describe('when Redis cannot store a delivery', () => {
+  it('answers 503 with Retry-After instead of acknowledging it', async () => {
+    const client = await connectRedis()
+    const app = await buildApp(testConfig({ ...recharge, REDIS_URL: redisUrl(), RECHARGE_WEBHOOK_SECRET: secret }), {
+      redis: client,
+      backgroundWorkers: false,
+      webhooks: { keyPrefix: `${prefix}:down` },
+    })
+    await app.ready()
+    try {
+      client.destroy() // Redis gone: commands fail at once (no offline queue)
+      const response = await deliver(app, '{"charge":{"id":3}}')
+      expect(response.statusCode).toBe(503)
+      expect(response.headers['retry-after']).toBe('5')
+      expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    } finally {
+      await app.close()
+    }
+  })
+})
+
+describe('shutdown', () => {
+  it('finishes the delivery in hand before close() resolves', async () => {
+    let started = false
+    const app = await buildApp(testConfig({ ...recharge, REDIS_URL: redisUrl(), RECHARGE_WEBHOOK_SECRET: secret }), {
+      webhooks: {
+        keyPrefix: `${prefix}:drain`,
+        blockMs: 100,
+        beforeProcess: async () => {
+          started = true
+          await sleep(400)
+        },
+      },
+    })
+    await app.ready()
+    expect((await deliver(app, '{"charge":{"id":4,"customer_id":8}}')).statusCode).toBe(200)
+    await until(() => started)
+    expect(counter(app, 'webhook_events_processed_total')).toBe(0)
+    await app.close()
+    expect(counter(app, 'webhook_events_processed_total')).toBe(1)
+    expect(await redis.xLen(`${prefix}:drain:deliveries`)).toBe(0)
+  })
+})
+
 describe('forwarding to a failing endpoint', () => {
   it('retries with backoff, then dead-letters the event with its error', async () => {
     const app = await buildApp(
