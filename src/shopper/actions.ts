@@ -28,6 +28,8 @@ export interface SubscriptionPatch {
   frequency?: { unit: 'day' | 'week' | 'month'; every: number } | undefined
   quantity?: number | undefined
   external_variant_id?: string | undefined
+  /** Another catalog product to swap to (policy swap.scope = catalog), with one of its variants. */
+  external_product_id?: string | undefined
 }
 
 export interface ActionContext {
@@ -130,7 +132,9 @@ export class ShopperActions {
     if (patch.next_charge_date !== undefined) requireAllowed(this.policy, 'reschedule')
     if (patch.frequency !== undefined) requireAllowed(this.policy, 'change_frequency')
     if (patch.quantity !== undefined) requireAllowed(this.policy, 'change_quantity')
-    if (patch.external_variant_id !== undefined) requireAllowed(this.policy, 'swap_variant')
+    if (patch.external_variant_id !== undefined || patch.external_product_id !== undefined) {
+      requireAllowed(this.policy, 'swap_variant')
+    }
     await this.countWrite(context)
 
     const subscription = await this.activeSubscription(context, subscriptionId, 'change')
@@ -139,7 +143,11 @@ export class ShopperActions {
 
     const fields: SubscriptionUpdate = {}
     if (patch.quantity !== undefined && patch.quantity !== subscription.quantity) fields.quantity = patch.quantity
-    if (patch.frequency !== undefined || patch.external_variant_id !== undefined) {
+    if (
+      patch.frequency !== undefined ||
+      patch.external_variant_id !== undefined ||
+      patch.external_product_id !== undefined
+    ) {
       Object.assign(fields, await this.catalogChanges(subscription, patch))
     }
 
@@ -169,12 +177,30 @@ export class ShopperActions {
     if (patch.frequency !== undefined && subscription.is_prepaid) {
       throw notAllowed('change_frequency', 'The frequency of a prepaid subscription cannot be changed here.')
     }
-    if (patch.external_variant_id !== undefined && subscription.is_swappable === false) {
+    const swapping = patch.external_variant_id !== undefined || patch.external_product_id !== undefined
+    if (swapping && subscription.is_swappable === false) {
       throw notAllowed('swap_variant', 'This subscription cannot be swapped to another option.')
     }
-    const product = await this.product(subscription)
-    if (!product) {
-      throw unprocessable('This product is not in the store catalog, so its options cannot be changed here.')
+    const productChange =
+      patch.external_product_id !== undefined && patch.external_product_id !== subscription.external_product_id
+    if (productChange && this.policy.swap.scope !== 'catalog') {
+      throw notAllowed('swap_variant', 'Swapping to a different product is not offered by this store.')
+    }
+    if (productChange && patch.external_variant_id === undefined) {
+      throw unprocessable('Choose which option of the new product to receive.', [
+        { field: 'body.external_variant_id', message: 'is required with external_product_id' },
+      ])
+    }
+    const product = await this.product(subscription, productChange ? patch.external_product_id : undefined)
+    if (!product || (productChange && subscriptionPlans(product).length === 0)) {
+      throw unprocessable(
+        productChange
+          ? 'That product is not offered as a subscription.'
+          : 'This product is not in the store catalog, so its options cannot be changed here.',
+        productChange
+          ? [{ field: 'body.external_product_id', message: 'must be a subscription product of the catalog' }]
+          : undefined,
+      )
     }
     const fields: SubscriptionUpdate = {}
     const currentVariant = subscription.external_variant_id
@@ -209,7 +235,20 @@ export class ShopperActions {
         fields.charge_interval_frequency = plan.charge_interval_frequency ?? plan.order_interval_frequency ?? undefined
       }
     }
-    if (variant.external_variant_id !== currentVariant) {
+    if (productChange && !plan) {
+      throw unprocessable('The new product is not delivered on this schedule; choose one of its frequencies too.', [
+        { field: 'body.frequency', message: "must be one of the new product's frequencies" },
+      ])
+    }
+    if (productChange) {
+      fields.external_product_id = { ecommerce: product.external_product_id }
+      fields.product_title = product.title
+      if (plan && !fields.order_interval_frequency) {
+        // Same schedule, but the plan (and its charge frequency) is the new product's.
+        fields.charge_interval_frequency = plan.charge_interval_frequency ?? plan.order_interval_frequency ?? undefined
+      }
+    }
+    if (productChange || variant.external_variant_id !== currentVariant) {
       fields.external_variant_id = { ecommerce: variant.external_variant_id }
       fields.variant_title = variant.title
     }
@@ -221,10 +260,11 @@ export class ShopperActions {
     return stripUndefined(fields)
   }
 
-  private async product(subscription: Subscription): Promise<CatalogProduct | null> {
+  private async product(subscription: Subscription, otherProductId?: string): Promise<CatalogProduct | null> {
     const catalog = this.catalog()
-    if (!catalog || !subscription.external_product_id) return null
-    return catalog.getProduct(subscription.external_product_id)
+    const productId = otherProductId ?? subscription.external_product_id
+    if (!catalog || !productId) return null
+    return catalog.getProduct(productId)
   }
 
   /** Options the detail view shows: frequencies the product's plans offer and the variants it may swap to. */

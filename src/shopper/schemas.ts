@@ -170,6 +170,14 @@ export const subscriptionPatchSchema = z
       .describe("New delivery frequency; must be one the product's plans offer (see frequency_options)"),
     quantity: z.number().int().min(1).max(1000).optional().describe('New quantity, inside the store bounds'),
     external_variant_id: z.string().min(1).max(64).optional().describe('Variant to swap to (see variant_options)'),
+    external_product_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe(
+        'Another catalog product to swap to, with one of its variants in external_variant_id (only when the store policy swap.scope is "catalog")',
+      ),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'send at least one change')

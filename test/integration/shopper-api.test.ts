@@ -606,6 +606,58 @@ describe('store policy', () => {
   })
 })
 
+describe('swap to another catalog product', () => {
+  it('is refused by default and allowed with swap.scope = catalog, with the new product’s plan and price', async () => {
+    const subscription = subscriptionsOf(await sim.state(), aliceId).find((row) => row.status === 'active')
+    const id = String(subscription?.id)
+    const other = (await app.catalog.listProducts({ limit: 50 })).products.find(
+      (product) =>
+        product.external_product_id !== subscription?.external_product_id.ecommerce &&
+        product.plans.some((plan) => plan.type === 'subscription') &&
+        product.variants.length > 0,
+    )
+    if (!other) throw new Error('the seed has no second subscription product')
+    const plan = other.plans.find((candidate) => candidate.type === 'subscription')
+    const body = {
+      external_product_id: other.external_product_id,
+      external_variant_id: other.variants[0]?.external_variant_id,
+      frequency: { unit: plan?.interval_unit, every: plan?.order_interval_frequency },
+    }
+    const refused = await call(alice, 'PATCH', `/v1/subscriptions/${id}`, body)
+    expect(refused.statusCode).toBe(403)
+    expect(refused.json().code).toBe('ACTION_NOT_ALLOWED')
+
+    const file = join(tmpdir(), `policy-catalog-${namespace}.json`)
+    writeFileSync(file, JSON.stringify({ swap: { scope: 'catalog' } }))
+    const open = await bridge({ POLICY_FILE: file }, `${namespace}catalog-`)
+    try {
+      const token = await mint(open, 'alice@example.com')
+      const swapped = await call(token, 'PATCH', `/v1/subscriptions/${id}`, body, {}, open)
+      expect(swapped.statusCode).toBe(200)
+      const after = stateOf((await sim.state()).subscriptions, id)
+      expect(after.external_product_id.ecommerce).toBe(other.external_product_id)
+      expect(after.external_variant_id.ecommerce).toBe(body.external_variant_id)
+      expect(after.product_title).toBe(other.title)
+      const expectedPrice = other.variants[0]?.prices[0]?.plans.find((entry) => entry.id === plan?.id)?.discounted_price
+      expect(after.price).toBe(expectedPrice)
+      // Without a variant of the new product: 422, nothing sent.
+      const before = await ledgerLength()
+      const partial = await call(
+        token,
+        'PATCH',
+        `/v1/subscriptions/${id}`,
+        { external_product_id: '7100000001' },
+        {},
+        open,
+      )
+      expect(partial.statusCode).toBe(422)
+      expect((await upstreamSince(before)).filter((line) => !line.startsWith('GET'))).toEqual([])
+    } finally {
+      await open.close()
+    }
+  })
+})
+
 describe('per-shopper write budget', () => {
   it('answers 429 RATE_LIMITED past the budget, before any upstream call; replays do not count', async () => {
     const limited = await bridge({}, `${namespace}limited-`, 2)
