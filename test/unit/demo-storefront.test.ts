@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/app.ts'
 import { demoStorefrontEnabled } from '../../src/routes/demo.ts'
 import { testConfig } from '../support/config.ts'
 
@@ -31,6 +32,32 @@ describe('when the demo storefront is served', () => {
     expect(
       demoStorefrontEnabled(testConfig({ ...real, RECHARGE_API_URL: 'http://simulator:4010', NODE_ENV: 'production' })),
     ).toBe(false)
+  })
+})
+
+describe('a bridge outside demo mode', () => {
+  it.each([
+    ['talking to Recharge, even with DEMO_STOREFRONT=true', { RECHARGE_API_TOKEN: 'sk_live', DEMO_STOREFRONT: 'true' }],
+    [
+      'pointed at a simulator without DEMO_STOREFRONT',
+      { RECHARGE_API_TOKEN: 'sk', RECHARGE_API_URL: 'http://127.0.0.1:9' },
+    ],
+  ])('has no demo pages and no demo sign-in route when %s', async (_case, env) => {
+    const app = await buildApp(testConfig(env), { redis: null, backgroundWorkers: false })
+    try {
+      for (const url of ['/demo', '/demo/account', '/demo/assets/shop.js']) {
+        expect((await app.inject(url)).statusCode, url).toBe(404)
+      }
+      const login = await app.inject({
+        method: 'POST',
+        url: '/demo/api/login',
+        payload: { email: 'alice@example.com' },
+      })
+      expect(login.statusCode).toBe(404)
+      expect(login.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND' })
+    } finally {
+      await app.close()
+    }
   })
 })
 
