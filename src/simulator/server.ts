@@ -37,4 +37,13 @@ export async function startSimulatorServer(
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
-if (isEntry) await startSimulatorServer()
+if (isEntry) {
+  try {
+    await startSimulatorServer()
+  } catch (error) {
+    process.stderr.write(
+      `recharge-bridge simulator: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    )
+    process.exitCode = 78 // EX_CONFIG
+  }
+}

@@ -126,3 +126,27 @@ describe('SeededRandom', () => {
     expect(new SeededRandom('a').hex(30)).not.toBe(new SeededRandom('b').hex(30))
   })
 })
+
+describe('simulator options from the environment', () => {
+  it('maps SIM_* variables, splits several tokens and keeps defaults for unset ones', async () => {
+    const { resolveOptions, simulatorOptionsFromEnv } = await import('../../src/simulator/options.ts')
+    const options = resolveOptions(
+      simulatorOptionsFromEnv({
+        SIM_API_TOKEN: 'sk_a, sk_b',
+        SIM_BUCKET_SIZE: '80',
+        SIM_CURRENCY: 'jpy',
+        SIM_WEBHOOK_AUTO_DELIVER: 'false',
+        SIM_SEED: '',
+      }),
+    )
+    expect(options).toMatchObject({
+      apiTokens: ['sk_a', 'sk_b'],
+      bucketSize: 80,
+      leakRate: 2,
+      currency: 'JPY',
+      webhookAutoDeliver: false,
+      seed: 'recharge-bridge',
+    })
+    expect(() => simulatorOptionsFromEnv({ SIM_LEAK_RATE: 'fast' })).toThrow(/SIM_LEAK_RATE/)
+  })
+})
