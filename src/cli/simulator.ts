@@ -13,9 +13,15 @@ export function registerSimulatorCommand(program: Command): void {
         program.error(`--port must be a port number, got "${flags.port}"`)
       }
       const { startSimulatorServer } = await import('../simulator/server.ts')
-      await startSimulatorServer(process.env, {
-        ...(port === undefined ? {} : { port }),
-        ...(flags.seed ? { seed: flags.seed } : {}),
-      })
+      try {
+        await startSimulatorServer(process.env, {
+          ...(port === undefined ? {} : { port }),
+          ...(flags.seed ? { seed: flags.seed } : {}),
+        })
+      } catch (error) {
+        program.error(`simulator: cannot start: ${error instanceof Error ? error.message : String(error)}`, {
+          exitCode: 78,
+        })
+      }
     })
 }
