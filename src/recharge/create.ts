@@ -6,7 +6,7 @@ import { tokenFingerprint } from './fingerprint.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
 import { LocalAddressLocks, RedisAddressLocks } from './queue/address-lock.ts'
 import { FailoverGcra } from './queue/failover-gcra.ts'
-import { type GcraStore, gcraParams, LocalGcra } from './queue/gcra.ts'
+import { type GcraStore, gcraParams, LocalGcra, lateTolerance } from './queue/gcra.ts'
 import { RechargeQueue } from './queue/queue.ts'
 import { RedisGcra } from './queue/redis-gcra.ts'
 import { Transport } from './transport.ts'
@@ -71,7 +71,7 @@ export function createRecharge(options: RechargeOptions): RechargeStack {
   const locks = options.redis
     ? new RedisAddressLocks({ redis: options.redis, keyPrefix, log })
     : new LocalAddressLocks()
-  const queue = new RechargeQueue({ store, locks, metrics, log })
+  const queue = new RechargeQueue({ store, locks, metrics, log, lateToleranceMs: lateTolerance(params) })
   const { dispatcher, close } = createRechargeDispatcher({
     baseUrl: options.baseUrl,
     token: options.token,

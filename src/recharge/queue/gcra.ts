@@ -24,6 +24,8 @@ export interface GcraParams {
   intervalMs: number
   /** Bucket size in calls. */
   capacity: number
+  /** Calls kept free below the top of the bucket. */
+  safety: number
   /** How far ahead an interactive call may be booked (ms of bucket level). */
   interactiveTauMs: number
   /** Same for background calls: keeps `reserve` calls of the bucket for interactive bursts. */
@@ -51,11 +53,21 @@ export function gcraParams(options: GcraOptions): GcraParams {
   return {
     intervalMs,
     capacity: options.capacity,
+    safety,
     interactiveTauMs: usable * intervalMs,
     backgroundTauMs: Math.max(0, usable - reserve) * intervalMs,
     horizonMs: Math.max(250, 2 * intervalMs),
     staleMs: 3_000,
   }
+}
+
+/**
+ * How late a send may be after its slot before it must book again. Sends are never early, but a send released late
+ * (an event-loop stall, CPU starvation) lands together with the sends booked after it; the safety margin absorbs
+ * about `safety - 1` calls of such bunching. Later than that, the slot lapses and the call books a fresh one.
+ */
+export function lateTolerance(params: GcraParams): number {
+  return Math.max(params.intervalMs / 2, (params.safety - 1) * params.intervalMs)
 }
 
 export type Reservation =

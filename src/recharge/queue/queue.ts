@@ -33,7 +33,12 @@ export interface QueueOptions {
   locks?: AddressLocks
   metrics?: RechargeMetrics
   log?: RechargeLog
+  /** A send released later than this after its slot books again (see gcra.ts `lateTolerance`). Default: never. */
+  lateToleranceMs?: number
 }
+
+/** Re-bookings after a late wake-up, per admission, before the call is sent anyway. */
+const MAX_LATE_REBOOKS = 2
 
 /** Time kept between a slot and the deadline, so a call booked at its last moment can still be answered. */
 function answerMargin(remainingMs: number): number {
@@ -45,6 +50,7 @@ export class RechargeQueue {
   private readonly locks: AddressLocks
   private readonly metrics: RechargeMetrics
   private readonly log: RechargeLog
+  private readonly lateToleranceMs: number
   private readonly inFlight = new Set<Promise<unknown>>()
   private closing = false
 
@@ -53,6 +59,7 @@ export class RechargeQueue {
     this.locks = options.locks ?? new LocalAddressLocks()
     this.metrics = options.metrics ?? noopMetrics
     this.log = options.log ?? noopLog
+    this.lateToleranceMs = options.lateToleranceMs ?? Number.POSITIVE_INFINITY
   }
 
   /** Calls admitted and not yet answered (for readiness and shutdown). */
@@ -126,6 +133,7 @@ export class RechargeQueue {
   private async admit(call: QueueCall): Promise<void> {
     const ticket = randomUUID()
     const started = Date.now()
+    let lateRebooks = 0
     for (;;) {
       if (call.signal?.aborted) {
         await this.store.leave(ticket)
@@ -135,6 +143,7 @@ export class RechargeQueue {
       }
       const remaining = call.deadlineAt - Date.now()
       const maxWaitMs = Math.max(0, remaining - answerMargin(remaining))
+      const askedAt = Date.now()
       const reservation = await this.store.reserve({ lane: call.lane, ticket, maxWaitMs })
       if (reservation.kind === 'rejected') {
         this.metrics.admissionRejected(call.lane)
@@ -155,6 +164,13 @@ export class RechargeQueue {
         })
       }
       if (reservation.kind === 'booked') {
+        // Released too late (the process stalled): sending now would bunch with later slots. Let it lapse, book again.
+        const late = Date.now() - (askedAt + reservation.waitMs)
+        if (late > this.lateToleranceMs && lateRebooks < MAX_LATE_REBOOKS) {
+          lateRebooks++
+          this.log.warn({ queue: { lane: call.lane, lateMs: late } }, 'Recharge slot missed by a stall; booking again')
+          continue
+        }
         this.metrics.queueWait(call.lane, (Date.now() - started) / 1000)
         return
       }

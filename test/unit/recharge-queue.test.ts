@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest'
+import { RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
+import { gcraParams, LocalGcra, lateTolerance } from '../../src/recharge/queue/gcra.ts'
+import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
+
+/** The queue over the in-process book (the Redis book runs the same arithmetic: test/integration/recharge-queue-redis). */
+function queueWith(capacity: number, ratePerSecond: number) {
+  const params = gcraParams({ capacity, ratePerSecond })
+  const store = new LocalGcra(params)
+  return { params, store, queue: new RechargeQueue({ store, lateToleranceMs: lateTolerance(params) }) }
+}
+
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b)
+  let best = 0
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i
+    while (j < sorted.length && (sorted[j] as number) - (sorted[i] as number) < windowMs) j++
+    best = Math.max(best, j - i)
+  }
+  return best
+}
+
+describe('RechargeQueue over the in-process book', () => {
+  it('books in arrival order and paces at the leak rate after the burst', async () => {
+    const { queue } = queueWith(4, 20)
+    const sent: number[] = []
+    const started = Date.now()
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, async () => {
+          sent.push(Date.now() - started)
+          return { kind: 'done', value: null }
+        }),
+      ),
+    )
+    // capacity 4 - safety 3 + 1 = 2 at once, then one per 50 ms.
+    expect(sent.filter((t) => t < 25)).toHaveLength(2)
+    expect(Math.max(...sent)).toBeGreaterThanOrEqual(190)
+  })
+
+  it('re-books sends that a stalled event loop released late, so they do not land together', async () => {
+    const { queue } = queueWith(4, 20)
+    const sent: number[] = []
+    const calls = Array.from({ length: 10 }, () =>
+      queue.run({ lane: 'interactive', deadlineAt: Date.now() + 5_000, operation: 'GET /x' }, async () => {
+        sent.push(Date.now())
+        return { kind: 'done', value: null }
+      }),
+    )
+    // Let every call book its slot (0, 0, 50, 100 … 400 ms) and arm its timer, then stall the process for 600 ms.
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const until = Date.now() + 600
+    while (Date.now() < until) {
+      // busy
+    }
+    await Promise.all(calls)
+    // Without re-booking the eight sleeping calls would all go out in the same millisecond after the stall.
+    expect(maxInWindow(sent, 40)).toBeLessThanOrEqual(3)
+  })
+
+  it('refuses at admission with Retry-After when the slot is past the deadline', async () => {
+    const { queue } = queueWith(4, 1)
+    const job = async () => ({ kind: 'done' as const, value: 1 })
+    for (let i = 0; i < 3; i++)
+      await queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, job)
+    const error = await queue
+      .run({ lane: 'interactive', deadlineAt: Date.now() + 500, operation: 'GET /x' }, job)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RechargeRateLimitedError)
+    expect((error as RechargeRateLimitedError).retryAfterSeconds).toBeGreaterThanOrEqual(1)
+  })
+
+  it('background waits in line behind its reserve while interactive still goes at once', async () => {
+    const { store } = queueWith(20, 0.5)
+    let booked = 0
+    for (let i = 0; i < 30; i++) {
+      const r = await store.reserve({ lane: 'background', ticket: `b${i}`, maxWaitMs: 60_000 })
+      if (r.kind !== 'booked') break
+      booked++
+    }
+    expect(booked).toBe(16)
+    expect(await store.reserve({ lane: 'background', ticket: 'late', maxWaitMs: 60_000 })).toMatchObject({
+      kind: 'queued',
+    })
+    expect(await store.reserve({ lane: 'interactive', ticket: 'i', maxWaitMs: 0 })).toEqual({
+      kind: 'booked',
+      waitMs: 0,
+    })
+  })
+
+  it('re-sends after a 429 within the deadline, and reports it as UPSTREAM_BUSY once the deadline is gone', async () => {
+    const { queue } = queueWith(40, 20)
+    let attempts = 0
+    const value = await queue.run(
+      { lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'POST /x' },
+      async () => (++attempts === 1 ? { kind: 'rate-limited' } : { kind: 'done', value: 'ok' }),
+    )
+    expect(value).toBe('ok')
+    expect(attempts).toBe(2)
+    const error = await queue
+      .run({ lane: 'interactive', deadlineAt: Date.now() + 100, operation: 'POST /x' }, async () => ({
+        kind: 'rate-limited',
+      }))
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(RechargeRateLimitedError)
+    expect((error as RechargeRateLimitedError).toAppError().code).toBe('UPSTREAM_BUSY')
+  })
+
+  it('drains admitted calls on close and refuses new ones', async () => {
+    const { queue } = queueWith(40, 20)
+    let finished = false
+    const running = queue.run(
+      { lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' },
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        finished = true
+        return { kind: 'done', value: 1 }
+      },
+    )
+    await queue.drain(2_000)
+    expect(finished).toBe(true)
+    await expect(running).resolves.toBe(1)
+    await expect(
+      queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, async () => ({
+        kind: 'done',
+        value: 1,
+      })),
+    ).rejects.toBeInstanceOf(RechargeUnavailableError)
+  })
+})
