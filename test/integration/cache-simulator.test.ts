@@ -18,7 +18,7 @@ const unique = uniquePrefix('cache-sim').replaceAll(':', '-')
 let sim: TestSimulator
 
 /** A replica with a test-only route `GET /test-cache/store/:variant` serving a cached `/store` read. */
-async function replica(redisUrlValue: string, policy: Omit<CachePolicy<string, unknown>, 'tags'>) {
+async function replica(redisUrlValue: string | undefined, policy: Omit<CachePolicy<string, unknown>, 'tags'>) {
   const app = await buildApp(
     testConfig({ REDIS_URL: redisUrlValue, RECHARGE_API_URL: sim.url, RECHARGE_API_TOKEN: sim.apiToken }),
     { backgroundWorkers: false },
@@ -116,6 +116,26 @@ describe('the cache with the real app, Redis and the simulator', () => {
       .poll(async () => (await apps[2]!.inject('/test-cache/store/tagged')).headers['x-cache'], { timeout: 1_000 })
       .toBe('MISS')
     expect(await storeCalls()).toBe(before + 1)
+  })
+})
+
+describe('the cache without Redis (one replica, in-process)', () => {
+  it('collapses concurrent misses, serves hits from memory and invalidates by tag', async () => {
+    const app = await replica(undefined, { ttlMs: 60_000 })
+    try {
+      expect(app.redis).toBeNull()
+      const before = await storeCalls()
+      const responses = await Promise.all(Array.from({ length: 100 }, () => app.inject('/test-cache/store/local')))
+      expect(responses.map((r) => r.statusCode)).toEqual(Array(100).fill(200))
+      expect(await storeCalls()).toBe(before + 1)
+      expect((await app.inject('/test-cache/store/local')).headers['x-cache']).toBe('HIT')
+
+      await app.cache.invalidateTags([`${unique}-store:local`])
+      expect((await app.inject('/test-cache/store/local')).headers['x-cache']).toBe('MISS')
+      expect(await storeCalls()).toBe(before + 2)
+    } finally {
+      await app.close()
+    }
   })
 })
 
