@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import {
   actionContext,
@@ -30,10 +31,22 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const { records, actions, policy } = app.shopperServices
 
-  /** The public shape, with the actions the shopper may take now (needs their upcoming charges). */
+  /**
+   * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
+   * failing with nothing cached), the subscriptions are still shown, without those two actions.
+   */
+  async function upcoming(request: FastifyRequest): Promise<Charge[]> {
+    try {
+      return (await records.upcomingCharges(shopperOf(request).customerId)).rows
+    } catch (error) {
+      request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
+      return []
+    }
+  }
+
+  /** The public shape, with the actions the shopper may take now. */
   async function present(request: FastifyRequest, subscription: Subscription) {
-    const charges = (await records.upcomingCharges(shopperOf(request).customerId)).rows
-    return publicSubscription(subscription, allowedActions(policy, subscription, charges))
+    return publicSubscription(subscription, allowedActions(policy, subscription, await upcoming(request)))
   }
 
   routes.get(
@@ -51,16 +64,13 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const customerId = shopperOf(request).customerId
-      const [subscriptions, charges] = await Promise.all([
-        records.subscriptions(customerId),
-        records.upcomingCharges(customerId),
-      ])
+      const [subscriptions, charges] = await Promise.all([records.subscriptions(customerId), upcoming(request)])
       privateResponse(reply, subscriptions.state)
       const rows = request.query.status
         ? subscriptions.rows.filter((row) => row.status === request.query.status)
         : subscriptions.rows
       return {
-        subscriptions: rows.map((row) => publicSubscription(row, allowedActions(policy, row, charges.rows))),
+        subscriptions: rows.map((row) => publicSubscription(row, allowedActions(policy, row, charges))),
       }
     },
   )
