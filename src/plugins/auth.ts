@@ -9,7 +9,7 @@ import type { Shopper } from './auth-types.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Maps a verified token subject to a Recharge customer (set by the shopper plugin over the cached client). */
+    /** Maps a verified token subject to a Recharge customer (the cached lookup of ShopperRecords; replaceable). */
     shopperIdentity: { resolve: IdentityResolver | null }
     /** Shopper records (cached, ownership-checked), self-serve actions, policy and portal links. */
     shopperServices: ShopperServices
