@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { z } from 'zod'
 import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
 import { publicCustomer } from '../shopper/mappers.ts'
 import { customerSchema } from '../shopper/schemas.ts'
