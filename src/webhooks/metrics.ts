@@ -23,7 +23,7 @@ export function webhookMetrics(metrics: Metrics) {
       'webhook_processing_lag_seconds',
       'Seconds between acknowledging a delivery and finishing its processing',
       [],
-      [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 120, 600],
     ),
     pending: metrics.gauge('webhook_queue_pending', 'Jobs acknowledged and not yet done', ['stage']),
     registered: metrics.gauge('webhook_topics_missing', 'Needed topics not registered at Recharge (last check)'),

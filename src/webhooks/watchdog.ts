@@ -70,7 +70,9 @@ export class RegistrationWatchdog {
   private async tick(): Promise<void> {
     const { redis } = this.options
     if (redis) {
-      const lockMs = Math.max(1_000, Math.floor(this.options.intervalMs * 0.9))
+      // Held at least a minute: longer than a check takes (35 creates on the background lane), so two replicas never
+      // check at once even when the interval is short.
+      const lockMs = Math.max(60_000, Math.floor(this.options.intervalMs * 0.9))
       const won = await redis
         .set(this.lockKey, '1', { NX: true, expiration: { type: 'PX', value: lockMs } })
         .catch(() => 'OK')
