@@ -27,6 +27,7 @@ let context: BrowserContext
 let page: Page
 let userDataDir: string
 const pageErrors: string[] = []
+let provokedHttpError = false
 
 /**
  * Demo mode as src/server.ts wires it: the embedded simulator stands in for Recharge. The port is chosen up front
@@ -51,6 +52,19 @@ function demoConfig(sim: EmbeddedSimulator, port: number): Config {
 /** Waits for what the page shows, as long as a slow CI machine may need (vitest's default is one second). */
 function eventually<T>(read: () => T | Promise<T>) {
   return expect.poll(read, { timeout: 15_000, interval: 100 })
+}
+
+function subscriptionCard() {
+  return page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+}
+
+async function setFaults(rules: unknown[]): Promise<void> {
+  const response = await fetch(`${simulator.url}/__sim/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  })
+  expect(response.status).toBe(200)
 }
 
 async function freePort(): Promise<number> {
@@ -99,7 +113,11 @@ beforeAll(async () => {
     if (ours()) pageErrors.push(`pageerror: ${error.message} at ${page.url()}`)
   })
   page.on('console', (message) => {
-    if (message.type() === 'error' && ours()) pageErrors.push(`console: ${message.text()} at ${page.url()}`)
+    if (message.type() !== 'error' || !ours()) return
+    // The browser logs every non-2xx response; the one test that provokes one expects it.
+    if (provokedHttpError && /^Failed to load resource: the server responded with a status of 422/.test(message.text()))
+      return
+    pageErrors.push(`console: ${message.text()} at ${page.url()}`)
   })
 })
 
@@ -158,7 +176,7 @@ describe('demo storefront in a browser', () => {
     await page.waitForURL(`${base}/demo/account`)
     await eventually(() => page.inputValue('#sign-in-email')).toBe(shopperEmail)
     await page.getByRole('button', { name: 'Sign in' }).click()
-    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    const card = subscriptionCard()
     await card.waitFor({ state: 'visible' })
     expect(await card.locator('[data-field="status"]').textContent()).toBe('active')
     expect(await card.locator('[data-field="next"]').textContent()).toMatch(/\d{4}/)
@@ -166,7 +184,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('skips the next delivery and shows the new date', async () => {
-    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    const card = subscriptionCard()
     const before = await card.locator('[data-field="next"]').textContent()
     await card.getByRole('button', { name: 'Skip next delivery' }).click()
     await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Next delivery skipped.')
@@ -176,8 +194,63 @@ describe('demo storefront in a browser', () => {
     await shot('06-skipped')
   })
 
+  it('reschedules the next delivery inside the store window', async () => {
+    const card = subscriptionCard()
+    await card.getByRole('button', { name: 'Reschedule' }).click()
+    const date = card.getByLabel('New delivery date')
+    await date.waitFor({ state: 'visible' })
+    const [min, max] = [await date.getAttribute('min'), await date.getAttribute('max')]
+    expect(min).toMatch(/^\d{4}-\d{2}-\d{2}$/)
+    const wanted = new Date(Math.min(Date.parse(`${min}T00:00:00Z`) + 10 * 86_400_000, Date.parse(`${max}T00:00:00Z`)))
+    const iso = wanted.toISOString().slice(0, 10)
+    await date.fill(iso)
+    await card.getByRole('button', { name: 'Save date' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toMatch(/^Next delivery moved to/)
+    const shown = await card.locator('[data-field="next"]').textContent()
+    expect(new Date(`${shown} UTC`).toISOString().slice(0, 10)).toBe(iso)
+  })
+
+  it('changes the delivery frequency to another plan of the product', async () => {
+    const card = subscriptionCard()
+    const before = await card.locator('[data-field="frequency"]').textContent()
+    await card.getByRole('button', { name: 'Change frequency' }).click()
+    const select = card.getByLabel('Deliver every')
+    await select.waitFor({ state: 'visible' })
+    const options = await select.locator('option').allTextContents()
+    const other = options.find((option) => option !== before)
+    expect(other, `another frequency than ${before} among ${options}`).toBeDefined()
+    await select.selectOption({ label: other ?? '' })
+    await card.getByRole('button', { name: 'Save frequency' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Delivery frequency updated.')
+    expect(await card.locator('[data-field="frequency"]').textContent()).toBe(other)
+    await shot('07-frequency-changed')
+  })
+
+  it('tells the shopper in plain words when Recharge refuses a change', async () => {
+    await setFaults([{ match: { method: 'PUT', path: '^/subscriptions/' }, status: 422, count: 1 }])
+    provokedHttpError = true
+    try {
+      const card = subscriptionCard()
+      await card.getByRole('button', { name: 'Swap product' }).click()
+      const select = card.getByLabel('Swap to')
+      await select.waitFor({ state: 'visible' })
+      expect(await select.locator('option').count()).toBeGreaterThan(1)
+      await select.selectOption({ index: 1 })
+      await card.getByRole('button', { name: 'Swap', exact: true }).click()
+      const status = card.locator('[data-field="status-line"]')
+      await eventually(() => status.textContent()).toBe(
+        'That change was not accepted. Please check the details and try again.',
+      )
+      expect(await status.getAttribute('class')).toContain('error')
+      await shot('08-friendly-error')
+    } finally {
+      provokedHttpError = false
+      await setFaults([])
+    }
+  })
+
   it('cancels with a reason chosen from the store list', async () => {
-    const card = page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
+    const card = subscriptionCard()
     await card.getByRole('button', { name: 'Cancel', exact: true }).click()
     const reason = card.getByLabel('Why are you cancelling?')
     await reason.waitFor({ state: 'visible' })
@@ -185,11 +258,14 @@ describe('demo storefront in a browser', () => {
     const chosen = await reason.inputValue()
     expect(chosen).not.toBe('')
     await card.getByLabel(/Anything else/).fill('Trying a different roast for a while')
-    await shot('07-cancel-reason')
+    await shot('09-cancel-reason')
     await card.getByRole('button', { name: 'Cancel subscription' }).click()
     await eventually(() => card.locator('[data-field="status-line"]').textContent()).toMatch(/cancelled/i)
     expect(await card.locator('[data-field="status"]').textContent()).toBe('cancelled')
-    await shot('08-cancelled')
+    await shot('10-cancelled')
+    await page.setViewportSize({ width: 390, height: 844 })
+    await shot('11-account-mobile')
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     const state = (await (await fetch(`${simulator.url}/__sim/state`)).json()) as {
       subscriptions?: Array<{ status: string; cancellation_reason: string | null; product_title: string | null }>
@@ -207,7 +283,7 @@ describe('demo storefront in a browser', () => {
     await link.click()
     await page.waitForURL(/\/portal\/[\w-]+\/subscriptions$/)
     expect(page.url().startsWith(`${simulator.url}/portal/`)).toBe(true)
-    await shot('09-hosted-portal')
+    await shot('12-hosted-portal')
   })
 
   it('ran without script errors or content-security-policy violations', () => {
