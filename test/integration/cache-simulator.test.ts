@@ -103,6 +103,17 @@ describe('the cache with the real app, Redis and the simulator', () => {
     expect(recovered.headers['x-cache']).toBe('MISS')
   })
 
+  it('reports hits by tier, misses and stale serves by definition name, never by key or tag', async () => {
+    const text = (await apps[0]!.inject('/metrics')).body
+    expect(text).toContain(`cache_lookups_total{cache="${unique}.store",outcome="miss"}`)
+    expect(text).toContain(`cache_lookups_total{cache="${unique}.store",outcome="stale_error"}`)
+    expect(text).toMatch(/^cache_redis_breaker_state 0$/m)
+    const cacheLines = text.split('\n').filter((line) => line.startsWith('cache_'))
+    for (const secret of ['stampede', 'failing', `${unique}-store`, sim.apiToken]) {
+      expect(cacheLines.filter((line) => line.includes(secret))).toEqual([])
+    }
+  })
+
   it('an invalidation by tag on one replica reaches the other replica L1', async () => {
     const first = await apps[1]!.inject('/test-cache/store/tagged')
     expect(first.headers['x-cache']).toBe('MISS')
@@ -168,6 +179,9 @@ describe('the cache while its Redis is stopped and restarted', () => {
     ])
     expect(during.map((r) => r.statusCode)).toEqual(Array(40).fill(200))
     expect(new Set(during.slice(0, 20).map((r) => r.headers['x-cache']))).toEqual(new Set(['HIT']))
+    const outage = (await a.inject('/metrics')).body + (await b.inject('/metrics')).body
+    expect(outage).toMatch(/^cache_redis_breaker_state 1$/m)
+    expect(outage).toMatch(/^cache_redis_errors_total\{operation="get"\} [1-9]/m)
     // An invalidation during the outage does not fail its caller: L1 drops now, the Redis part is owed.
     await a.cache.invalidateTags([`${unique}-store:warm`])
     expect((await a.inject('/test-cache/store/warm')).headers['x-cache']).toBe('MISS')
@@ -190,6 +204,8 @@ describe('the cache while its Redis is stopped and restarted', () => {
     expect(fromL2.statusCode).toBe(200)
     expect(fromL2.headers['x-cache']).toBe('HIT')
     expect((await b.inject('/test-cache/store/after-restart')).headers['x-cache']).toBe('HIT')
+
+    expect((await b.inject('/metrics')).body).toMatch(/^cache_redis_breaker_state 0$/m)
 
     // The subscribers re-subscribed: an invalidation on A still reaches B's L1.
     await a.cache.invalidateTags([`${unique}-store:after-restart`])
