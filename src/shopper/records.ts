@@ -55,6 +55,11 @@ async function allRows<T>(
   return rows.slice(0, limit)
 }
 
+/** The cache tag of a subject's identity entry, negative ones included (src/checkout drops it after a purchase). */
+export function subjectTag(subject: CustomerSubject): string {
+  return `customer-subject:${subjectKey(subject)}`
+}
+
 function subjectKey(subject: CustomerSubject): string {
   // Hashed: emails are personal data and stay out of Redis key names.
   const value = subject.kind === 'email' ? `email:${subject.email}` : `external:${subject.externalCustomerId}`
@@ -103,10 +108,7 @@ export class ShopperRecords {
       negativeTtlMs: IDENTITY_NEGATIVE_TTL_MS,
       // `customer-subject:` also tags "no such customer" entries, so a processed checkout (src/checkout) can drop
       // the negative lookup of a first-time buyer's email at once.
-      tags: (subject, identity) => [
-        `customer-subject:${subjectKey(subject)}`,
-        ...(identity ? [`customer:${identity.customerId}`] : []),
-      ],
+      tags: (subject, identity) => [subjectTag(subject), ...(identity ? [`customer:${identity.customerId}`] : [])],
       fetch: async (subject, context) => {
         const customers = this.upstream().customers
         const options = callOptions(context)

@@ -99,3 +99,12 @@ describe('hosted portal URL', () => {
     expect(codeOf(() => hostedPortalUrl({ ...base, demoMode: false }, '../../admin'))).toBe('UPSTREAM_UNAVAILABLE')
   })
 })
+
+describe('identity cache tag', () => {
+  it('is the tag the checkout drops after a first purchase', async () => {
+    const { subjectTag } = await import('../../src/shopper/records.ts')
+    const { customerSubjectTag } = await import('../../src/checkout/invalidation.ts')
+    const { parseSubject } = await import('../../src/shopper/customer-token.ts')
+    expect(subjectTag(parseSubject(' Alice@Example.com'))).toBe(customerSubjectTag('alice@example.com '))
+  })
+})
