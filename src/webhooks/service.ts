@@ -132,10 +132,9 @@ export class WebhookService {
     })
   }
 
-  /** The Recharge webhooks resource, once the client is there (`app.recharge.webhooks`). */
+  /** The Recharge webhooks resource (`app.recharge.webhooks`); null where no client is configured. */
   rechargeWebhooks(): WebhooksResource | null {
-    const recharge = (this.app as unknown as { recharge?: { webhooks?: WebhooksResource } }).recharge
-    return recharge?.webhooks ?? null
+    return this.app.hasDecorator('recharge') ? this.app.recharge.webhooks : null
   }
 
   accept(request: IntakeRequest): Promise<Accepted> {
@@ -155,10 +154,7 @@ export class WebhookService {
       this.workerClient = worker
       this.store.useClient(worker)
     }
-    const cache = (app as unknown as { cache?: { invalidateTags?: (tags: readonly string[]) => Promise<void> } }).cache
-    const invalidate = cache?.invalidateTags
-      ? (tags: readonly string[]) => (cache.invalidateTags as (t: readonly string[]) => Promise<void>).call(cache, tags)
-      : null
+    const invalidate = app.hasDecorator('cache') ? (tags: readonly string[]) => app.cache.invalidateTags(tags) : null
     await this.intakeQueue.start(
       createDeliveryHandler({
         store: this.store,
