@@ -79,7 +79,9 @@ async function scenario(name: string, strategy: PlanStrategy, feed: unknown, url
         },
       },
     )
-    const burstFloorMs = Math.round((Math.max(0, report.calls.total - bucketSize) / leakRate) * 1000)
+    // Only the first run against a fresh simulator starts with a full bucket; later runs find it drained.
+    const burst = name === 'initial' ? bucketSize : 0
+    const burstFloorMs = Math.round((Math.max(0, report.calls.total - burst) / leakRate) * 1000)
     process.stderr.write(
       `${name}/${strategy}: ${report.calls.total} calls (${report.calls.writes} writes) in ${(report.durationMs / 1000).toFixed(1)} s, floor ${(report.floorMs / 1000).toFixed(1)} s, ratio ${report.floorRatio}\n`,
     )
@@ -132,7 +134,7 @@ const lines = rows.map(({ scenario: name, strategy, report, burstFloorMs }) => {
 })
 const notes = `
 - changed items = product writes + plan writes (each plan counts once); the initial run also deletes the simulator's seeded products.
-- floor = every upstream call (reads and writes) ÷ the leak rate; "with burst" subtracts the ${bucketSize} calls the full bucket absorbs at once.
+- floor = every upstream call (reads and writes) ÷ the leak rate; "with burst" subtracts the ${bucketSize} calls the full bucket absorbs at once (initial run only: the later runs start with the bucket the previous run drained).
 - wall ÷ floor near 1 means the sync runs as fast as the token's budget allows; the background lane keeps a quarter of the bucket free for shoppers, which shows in the burst-adjusted ratio.
 - reproduce: \`node bench/catalog/run.ts${compressed ? ' --compressed' : ''} --products ${products}\`
 `
