@@ -10,6 +10,7 @@
  *   proxy      a plain @fastify/reply-from pass-through to the simulator
  *   app-hello  the bridge app answering {hello:'world'} without the cache (its shared plugins' cost)
  *   l1-hit     the bridge, cached product read answered from L1
+ *   l1-harness the bridge, a route that is only the cached read and sendCached, from L1
  *   l2-hit     the bridge with CACHE_L1_MAX_BYTES=0: every request reads the Redis envelope
  *   miss       the bridge, every request a new key: lease, queue, upstream call, L2 write
  * Medians over rounds; ratios are per round against hello, then the median. Writes bench/results/cache.json and
@@ -147,6 +148,7 @@ async function main() {
   if ((await body(l1Url)).cache !== 'HIT') throw new Error('L1 mode does not hit')
   if ((await body(l2Url)).cache !== 'HIT') throw new Error('L2 mode does not hit')
 
+  const harnessBody = (await body(`http://127.0.0.1:${bridgeL1.port}${harnessPath}`)).text
   const modes: Mode[] = [
     { name: 'hello', url: `http://127.0.0.1:${hello.port}${productPath}`, expectBody: '{"hello":"world"}' },
     { name: 'simulator', url: `${simUrl}${productPath}`, headers: simHeaders, expectBody: direct.text },
@@ -157,11 +159,13 @@ async function main() {
       expectBody: '{"hello":"world"}',
     },
     { name: 'l1-hit', url: l1Url, expectBody: cachedBody },
+    // The cache and sendCached alone (no route-specific work such as ETag handling or parsing a cached document).
+    { name: 'l1-harness', url: `http://127.0.0.1:${bridgeL1.port}${harnessPath}`, expectBody: harnessBody },
     { name: 'l2-hit', url: l2Url, expectBody: cachedBody },
     {
       name: 'miss',
       url: `http://127.0.0.1:${bridgeL1.port}${harnessPath}`,
-      expectBody: (await body(`http://127.0.0.1:${bridgeL1.port}${harnessPath}`)).text,
+      expectBody: harnessBody,
       pathFor: (n) => `${harnessPath}?miss=${run}-${n}`,
     },
   ]
