@@ -1,3 +1,5 @@
+import { subjectTag } from '../shopper/records.ts'
+
 /**
  * What a verified delivery means for the bridge: which cache tags it makes stale, which record it is (for the
  * ordering guard) and the normalised event forwarded to the merchant.
@@ -77,9 +79,17 @@ export function tagsFor(resource: string, record: Json): string[] {
     case 'address':
       if (id) tags.add(`address:${id}`)
       break
-    case 'customer':
+    case 'customer': {
       if (id) tags.add(`customer:${id}`)
+      // The shopper identity lookup (email / external id → customer), including a cached "no such customer" for a
+      // shopper who signed in before Recharge knew them: a created customer or a changed email must be found at once.
+      if (typeof record.email === 'string' && record.email.includes('@')) {
+        tags.add(subjectTag({ kind: 'email', email: record.email.trim().toLowerCase() }))
+      }
+      const external = externalId(record.external_customer_id)
+      if (external) tags.add(subjectTag({ kind: 'external_id', externalCustomerId: external }))
       break
+    }
     case 'bundle_selection': {
       const subscriptionId = idString(record.purchase_item_id)
       if (subscriptionId) tags.add(`subscription:${subscriptionId}`)

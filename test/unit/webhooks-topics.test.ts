@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { subjectTag } from '../../src/shopper/records.ts'
 import { bridgeEvent, parseTimestamp, recordRef, tagsFor } from '../../src/webhooks/event.ts'
 import { planRegistration, webhookAddress } from '../../src/webhooks/registration.ts'
 import { NEEDED_TOPICS, resolveTopic } from '../../src/webhooks/topics.ts'
@@ -39,6 +40,13 @@ describe('cache tags per resource', () => {
     ])
     expect(tagsFor('address', { id: 30, customer_id: 20 }).sort()).toEqual(['address:30', 'customer:20'])
     expect(tagsFor('customer', { id: 20 })).toEqual(['customer:20'])
+  })
+
+  it("drops the shopper identity lookups of a customer's email and external id", () => {
+    const tags = tagsFor('customer', { id: 20, email: 'Ada@Example.com', external_customer_id: { ecommerce: '555' } })
+    expect(tags).toContain(subjectTag({ kind: 'email', email: 'ada@example.com' }))
+    expect(tags).toContain(subjectTag({ kind: 'external_id', externalCustomerId: '555' }))
+    expect(tags).toHaveLength(3)
   })
 
   it('tags catalog records by product and catalog, and the store by store', () => {
