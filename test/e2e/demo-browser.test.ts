@@ -175,12 +175,13 @@ describe('demo storefront in a browser', () => {
     await page.getByRole('link', { name: 'Manage your subscription' }).click()
     await page.waitForURL(`${base}/demo/account`)
     await eventually(() => page.inputValue('#sign-in-email')).toBe(shopperEmail)
+    await shot('05-sign-in')
     await page.getByRole('button', { name: 'Sign in' }).click()
     const card = subscriptionCard()
     await card.waitFor({ state: 'visible' })
     expect(await card.locator('[data-field="status"]').textContent()).toBe('active')
     expect(await card.locator('[data-field="next"]').textContent()).toMatch(/\d{4}/)
-    await shot('05-account')
+    await shot('05-subscriptions')
   })
 
   it('skips the next delivery and shows the new date', async () => {
