@@ -54,7 +54,21 @@ export default fp(
       ? new RedisSyncStateStore(app.redis, `rb:{${fingerprint}}${options.namespace ? `:${options.namespace}` : ''}`)
       : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
     const log = app.log.child({ component: 'catalog-sync' })
+    const runs = app.metrics.counter('catalog_sync_runs_total', 'Catalog sync jobs by final state', [
+      'state',
+      'dry_run',
+    ])
+    const calls = app.metrics.counter('catalog_sync_upstream_calls_total', 'Upstream calls made by catalog syncs', [
+      'kind',
+    ])
     const jobs = new CatalogSyncJobs({
+      onFinish: (status) => {
+        runs.inc({ state: status.state, dry_run: String(status.dryRun) })
+        if (status.report) {
+          calls.inc({ kind: 'read' }, status.report.calls.reads)
+          calls.inc({ kind: 'write' }, status.report.calls.writes)
+        }
+      },
       transport: app.recharge.transport,
       state,
       leakRate: app.config.RECHARGE_LEAK_RATE,

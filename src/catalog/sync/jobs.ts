@@ -54,11 +54,15 @@ export class CatalogSyncJobs {
     { status: SyncJobStatus; controller: AbortController; done: Promise<SyncJobStatus> }
   >()
 
-  constructor(deps: SyncEngineDeps) {
-    const { state, ...rest } = deps
+  private readonly onFinish: ((status: SyncJobStatus) => void) | undefined
+
+  /** `onFinish` observes every finished job (the plugin turns it into metrics). */
+  constructor(deps: SyncEngineDeps & { onFinish?: (status: SyncJobStatus) => void }) {
+    const { state, onFinish, ...rest } = deps
     this.deps = rest
     this.state = state
     this.log = deps.log
+    this.onFinish = onFinish
   }
 
   async start(options: StartSyncOptions): Promise<StartSyncResult> {
@@ -154,6 +158,7 @@ export class CatalogSyncJobs {
       await persist(true)
       if (!status.dryRun) await this.state.release(status.id).catch(() => {})
       this.running.delete(status.id)
+      this.onFinish?.(status)
     }
     return structuredClone(status)
   }
