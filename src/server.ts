@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
+import { PolicyError } from './shopper/policy.ts'
 import { type EmbeddedSimulator, startEmbeddedSimulator } from './simulator/embedded.ts'
 
 /**
@@ -32,7 +33,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     })
   }
 
-  const app = await buildApp(config)
+  let app: Awaited<ReturnType<typeof buildApp>>
+  try {
+    app = await buildApp(config)
+  } catch (error) {
+    // Start-up problems the operator must fix (a bad POLICY_FILE, say) get one clear message, not a stack.
+    if (error instanceof PolicyError) {
+      process.stderr.write(`recharge-bridge: cannot start.\n${error.message}\n`)
+      await simulator?.close()
+      process.exitCode = 78 // EX_CONFIG
+      return
+    }
+    throw error
+  }
   closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'closing after an unexpected error')
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')

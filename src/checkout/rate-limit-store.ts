@@ -54,7 +54,7 @@ export function nodeRedisRateLimitStore(options: RateLimitStoreOptions) {
   let degraded = false
 
   return class NodeRedisRateLimitStore {
-    private readonly namespace: string
+    readonly namespace: string
 
     // @fastify/rate-limit passes its merged route parameters (typed as route options; `routeInfo` is what it sets).
     constructor(options: object = {}) {

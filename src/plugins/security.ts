@@ -38,7 +38,7 @@ export default fp<SecurityOptions>(
         'if-none-match',
         'x-checkout-secret',
       ],
-      exposedHeaders: ['x-request-id', 'x-cache', 'retry-after', 'etag'],
+      exposedHeaders: ['x-request-id', 'x-cache', 'retry-after', 'etag', 'idempotent-replayed'],
       maxAge: 600,
     })
   },
