@@ -104,6 +104,9 @@ beforeAll(async () => {
       '--no-first-run',
     ],
     viewport: { width: 1280, height: 900 },
+    // The assertions read dates and prices as an en-US shopper sees them, whatever the CI machine's locale.
+    locale: 'en-US',
+    timezoneId: 'UTC',
   })
   page = context.pages()[0] ?? (await context.newPage())
   page.setDefaultTimeout(15_000)
