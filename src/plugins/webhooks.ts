@@ -46,8 +46,9 @@ export default fp(
     app.addHook('onReady', async () => {
       await service.start()
     })
-    // preClose: stop consuming while Redis is still open (the redis plugin closes its client in onClose).
-    app.addHook('preClose', async () => {
+    // onClose runs after in-flight requests finished (every acknowledged delivery is queued by then) and, hooks running
+    // in reverse registration order, before the cache and Redis plugins close: drain while they still work.
+    app.addHook('onClose', async () => {
       await service.stop()
     })
   },
