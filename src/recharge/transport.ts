@@ -27,6 +27,8 @@ import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest 
 
 export const DEFAULT_DEADLINE_MS: Record<Lane, number> = { interactive: 3_000, background: 60_000 }
 const MAX_ATTEMPTS = 4
+/** Longest wait for response headers, and between body chunks, whatever the deadline. */
+const UPSTREAM_TIMEOUT_MS = 20_000
 
 export interface TransportOptions {
   dispatcher: Dispatcher
@@ -209,8 +211,10 @@ export class Transport implements RechargeTransport {
         headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
         body: request.body === undefined ? null : JSON.stringify(request.body),
         signal,
-        headersTimeout: remaining,
-        bodyTimeout: remaining,
+        // The call's deadline, but never longer than the pool's own limits (a 60 s background deadline is no reason
+        // to wait 60 s on a silent upstream).
+        headersTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
+        bodyTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
       })
       status = response.statusCode
       headers = response.headers
