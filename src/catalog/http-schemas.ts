@@ -79,6 +79,10 @@ export const syncRequestSchema = z
       .describe('Or: an http(s) URL the server fetches the feed from'),
     dry_run: z.boolean().default(false).describe('Plan only: read and diff, write nothing'),
     delete_missing: z.boolean().default(true).describe('Delete Recharge products the feed does not list'),
+    allow_mass_delete: z
+      .boolean()
+      .default(false)
+      .describe('Allow a run to delete more than a quarter of the store’s products (refused otherwise)'),
     plan_strategy: z
       .enum(['auto', 'bulk', 'batch'])
       .default('auto')

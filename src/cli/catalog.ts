@@ -17,6 +17,7 @@ interface SyncOptions {
   feed: string
   dryRun?: boolean
   delete: boolean
+  allowMassDelete?: boolean
   strategy: PlanStrategy
   json?: boolean
   stateFile?: string
@@ -97,6 +98,7 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
       feed,
       dryRun: options.dryRun ?? false,
       deleteMissing: options.delete,
+      allowMassDelete: options.allowMassDelete ?? false,
       planStrategy: options.strategy,
       source: 'cli',
     })
@@ -150,6 +152,7 @@ export function registerCatalogCommands(program: Command): void {
     .requiredOption('--feed <file|url>', 'the catalog feed (JSON file path or http(s) URL)')
     .option('--dry-run', 'read and diff only: print the planned changes, write nothing')
     .option('--no-delete', 'keep Recharge products the feed does not list')
+    .option('--allow-mass-delete', 'allow deleting more than a quarter of the store’s products in one run')
     .option('--strategy <auto|bulk|batch>', 'plan writes: per-product plans-bulk, async batches, or by cost', 'auto')
     .option('--json', 'print the final job status as JSON on stdout')
     .option('--state-file <path>', `checkpoint file when REDIS_URL is unset (default ./${DEFAULT_STATE_FILE})`)

@@ -120,6 +120,7 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
         feed,
         dryRun: body.dry_run,
         deleteMissing: body.delete_missing,
+        allowMassDelete: body.allow_mass_delete,
         planStrategy: body.plan_strategy,
         source: 'api',
       })

@@ -246,6 +246,19 @@ describe('catalog sync', () => {
     }
   })
 
+  it('refuses a feed that would delete most of the catalog unless mass deletes are allowed', async () => {
+    const truncated = { version: 1, products: feed.products.slice(0, 3) }
+    const mark = (await sim.ledger()).length
+    const job = await syncOverHttp(app, { feed: truncated })
+    expect(job.state).toBe('invalid')
+    expect(job.issues?.[0]?.message).toMatch(/^would delete \d+ of the \d+ products in Recharge/)
+    expect(await writesSince(sim, mark)).toEqual([])
+    // The dry run still shows what such a run would do.
+    const dry = await syncOverHttp(app, { feed: truncated, dry_run: true })
+    expect(dry.state).toBe('succeeded')
+    expect(dry.report?.totals.productDeletes).toBeGreaterThan(10)
+  })
+
   it('rejects an invalid feed with every problem, per product, before any upstream call', async () => {
     const mark = (await sim.ledger()).length
     const response = await app.inject({

@@ -22,6 +22,13 @@ import type { PlannedChange, PlanStrategy, SyncError, SyncPhase, SyncProgress, S
 /** Below this many products with plan changes of one kind, per-product plans-bulk calls are cheaper than a batch. */
 export const BATCH_MIN_PRODUCTS = 8
 
+/**
+ * A feed that would delete more than this share of the store's products (and more than MASS_DELETE_MIN of them) is
+ * refused unless the caller allows it: a truncated export must not wipe a catalog.
+ */
+export const MASS_DELETE_SHARE = 0.25
+export const MASS_DELETE_MIN = 10
+
 /** Plans per plans-bulk request (the simulator enforces Recharge's cap of 20). */
 export const MAX_PLANS_PER_BULK = 20
 
@@ -82,6 +89,8 @@ export interface SyncRunOptions {
   dryRun?: boolean
   /** Delete Recharge products the feed does not list. Default true. */
   deleteMissing?: boolean
+  /** Allow deleting more than MASS_DELETE_SHARE of the store's products in one run. Default false. */
+  allowMassDelete?: boolean
   planStrategy?: PlanStrategy
   signal?: AbortSignal
   onProgress?: (progress: SyncProgress) => void
@@ -210,6 +219,22 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   report('planning')
   const desired = feed.products.map(desiredProduct)
   const plan = diffCatalog(desired, current, { deleteMissing: options.deleteMissing ?? true })
+  const deletes = plan.totals.productDeletes
+  if (
+    !dryRun &&
+    !options.allowMassDelete &&
+    deletes > MASS_DELETE_MIN &&
+    deletes > current.products.size * MASS_DELETE_SHARE
+  ) {
+    throw new FeedInvalidError([
+      {
+        index: null,
+        external_product_id: null,
+        path: 'products',
+        message: `would delete ${deletes} of the ${current.products.size} products in Recharge; if that is intended, allow mass deletes (CLI --allow-mass-delete, API "allow_mass_delete": true), or keep them with delete_missing=false`,
+      },
+    ])
+  }
   const strategy = options.planStrategy ?? 'auto'
   const modes = {
     planCreates: chooseMode(strategy, plan.changes.filter((c) => c.planCreates.length > 0).length),

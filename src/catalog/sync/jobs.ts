@@ -8,6 +8,7 @@ export interface StartSyncOptions {
   feed: unknown
   dryRun?: boolean
   deleteMissing?: boolean
+  allowMassDelete?: boolean
   planStrategy?: PlanStrategy
   source: 'api' | 'cli'
   /** Observes each upstream write (tests). */
@@ -128,6 +129,7 @@ export class CatalogSyncJobs {
           feed: options.feed,
           dryRun: status.dryRun,
           ...(options.deleteMissing === undefined ? {} : { deleteMissing: options.deleteMissing }),
+          ...(options.allowMassDelete ? { allowMassDelete: true } : {}),
           ...(options.planStrategy ? { planStrategy: options.planStrategy } : {}),
           ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
           signal: controller.signal,
