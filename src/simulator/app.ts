@@ -6,6 +6,7 @@ import { defaultFaultBody, type FaultRule } from './faults.ts'
 import type { LedgerEntry } from './ledger.ts'
 import { resolveOptions, type SimulatorOptions } from './options.ts'
 import { controlRoutes } from './routes/control.ts'
+import { hostedCheckoutRoutes } from './routes/hosted-checkout.ts'
 import { registerRechargeRoutes } from './routes/index.ts'
 import { portalRoutes } from './routes/portal.ts'
 
@@ -21,11 +22,15 @@ declare module 'fastify' {
 
 export const SUPPORTED_VERSION = '2021-11'
 
+/** Paths outside the Recharge API (control API, hosted-page stand-ins): no ledger, token, rate limit or faults. */
+const NON_API_PREFIXES = ['/__sim/', '/portal/', '/r/checkout/']
+
 /**
  * The Recharge 2021-11 simulator as a Fastify app (never listens by itself; see server.ts / embedded.ts).
  * Every Recharge path goes through, in order: ledger → token (401) → version (426) → leaky bucket (429, not
- * processed) → fault rules → the route. `/__sim/*` (control API) and `/portal/*` (hosted-portal stand-in) skip all
- * of that. No per-request logging: this app is also the upstream in benchmarks.
+ * processed) → fault rules → the route. `/__sim/*` (control API), `/portal/*` and `/r/checkout/*` (stand-ins for
+ * Recharge's hosted portal and checkout pages, which a shopper's browser opens) skip all of that. No per-request
+ * logging: this app is also the upstream in benchmarks.
  */
 export async function buildSimulator(options: SimulatorOptions = {}): Promise<FastifyInstance> {
   const sim = new Simulator(resolveOptions(options))
@@ -47,7 +52,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Fa
   let requestCounter = 0
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0] as string
-    if (path.startsWith('/__sim/') || path.startsWith('/portal/')) return
+    if (NON_API_PREFIXES.some((prefix) => path.startsWith(prefix))) return
 
     requestCounter += 1
     reply.header('x-request-id', `sim-${requestCounter.toString(16).padStart(8, '0')}`)
@@ -125,6 +130,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Fa
 
   await app.register(controlRoutes, { sim })
   await app.register(portalRoutes, { sim })
+  await app.register(hostedCheckoutRoutes, { sim })
   await app.register(registerRechargeRoutes, { sim })
   app.addHook('onClose', async () => sim.webhooks.close())
   return app

@@ -15,7 +15,7 @@ import { customerView } from './views.ts'
 type Body = Record<string, unknown>
 
 /**
- * The Checkouts API: build a checkout from line items (catalog prices unless a price is given, plan discounts for
+ * The Checkouts API: build a checkout from line items (catalog prices unless a `unit_price` is given, plan discounts for
  * subscription lines), apply address / shipping rate / discount updates, and turn a paid checkout into a customer,
  * address, subscriptions, a charge and an order, as Recharge's checkout processing does.
  */
@@ -63,6 +63,7 @@ export function createCheckout(state: SimState, body: Body): Checkout {
     order_attributes: Array.isArray(body.order_attributes)
       ? (body.order_attributes as Checkout['order_attributes'])
       : [],
+    order_id: null,
     payment_processor: null,
     phone: null,
     requires_shipping: lines.some((line) => line.requires_shipping),
@@ -285,7 +286,7 @@ export function processCheckout(
         order_interval_frequency: line.order_interval_frequency ?? 1,
         order_interval_unit: unit,
         presentment_currency: checkout.currency,
-        price: line.price,
+        price: line.unit_price,
         product_title: line.product_title,
         properties: line.properties.map((property) => ({ ...property })),
         quantity: line.quantity,
@@ -307,7 +308,7 @@ export function processCheckout(
       grams: line.grams,
       images: { ...line.images },
       original: parseMoney(line.original_price, state.decimals) ?? 0,
-      unit: parseMoney(line.price, state.decimals) ?? 0,
+      unit: parseMoney(line.unit_price, state.decimals) ?? 0,
       quantity: line.quantity,
       sku: line.sku,
       title: line.product_title,
@@ -349,6 +350,7 @@ export function processCheckout(
 
   checkout.completed_at = now
   checkout.charge_id = charge.id
+  checkout.order_id = order.id
   checkout.payment_processor = payment.processor
   checkout.external_transaction_id = { ...charge.external_transaction_id }
   checkout.updated_at = now
@@ -365,6 +367,7 @@ export function processCheckout(
       customer_id: customer.id,
       email: customer.email,
       external_transaction_id: { ...charge.external_transaction_id },
+      order_id: order.id,
       payment_processor: payment.processor,
       payment_processor_customer_token: paymentMethod.processor_customer_token,
       payment_processor_transaction_id: charge.external_transaction_id.payment_processor,
@@ -376,23 +379,25 @@ export function processCheckout(
   }
 }
 
-function applyCheckoutTotals(state: SimState, checkout: Checkout): void {
-  const subtotal = checkout.line_items.reduce(
-    (sum, line) => sum + (parseMoney(line.price, state.decimals) ?? 0) * line.quantity,
+function subtotalOf(state: SimState, checkout: Checkout): number {
+  return checkout.line_items.reduce(
+    (sum, line) => sum + (parseMoney(line.unit_price, state.decimals) ?? 0) * line.quantity,
     0,
   )
+}
+
+function applyCheckoutTotals(state: SimState, checkout: Checkout): void {
+  const subtotal = subtotalOf(state, checkout)
   const shipping = checkout.shipping_line ? (parseMoney(checkout.shipping_line.price, state.decimals) ?? 0) : 0
   const discount = discountOf(state, checkout, subtotal)
   checkout.subtotal_price = state.money(subtotal)
   checkout.total_price = state.money(subtotal - discount + shipping)
 }
 
-function discountOf(state: SimState, checkout: Checkout, subtotalMinor?: number): number {
+export function discountOf(state: SimState, checkout: Checkout, subtotalMinor?: number): number {
   const discount = checkout.applied_discount
   if (!discount) return 0
-  const subtotal =
-    subtotalMinor ??
-    checkout.line_items.reduce((sum, line) => sum + (parseMoney(line.price, state.decimals) ?? 0) * line.quantity, 0)
+  const subtotal = subtotalMinor ?? subtotalOf(state, checkout)
   if (discount.value_type === 'percentage') return subtotal - applyPercentage(subtotal, Number(discount.value))
   return Math.min(subtotal, parseMoney(discount.value, state.decimals) ?? 0)
 }
@@ -443,16 +448,15 @@ function readLines(state: SimState, value: unknown): CheckoutLineItem[] {
       }
     }
     let price: number | null = null
-    if (found) {
+    const sent = readSentPrice(line, state.decimals)
+    if (sent && 'error' in sent) problems[sent.field] = [sent.error]
+    if (found && sent && 'minor' in sent) {
+      price = sent.minor
+    } else if (found && !sent) {
       const catalog = variantPriceMinor(state, found.variant)
-      if (line.price !== undefined && line.price !== null) {
-        price = parseMoney(line.price, state.decimals)
-        if (price === null || price < 0) problems.price = ['Not a valid number.']
-      } else {
-        price = interval
-          ? applyPercentage(catalog, planDiscount(state, found.product.external_product_id, interval))
-          : catalog
-      }
+      price = interval
+        ? applyPercentage(catalog, planDiscount(state, found.product.external_product_id, interval))
+        : catalog
     }
     if (Object.keys(problems).length > 0 || !found || price === null) {
       errors[String(index)] = problems
@@ -479,11 +483,36 @@ function readLines(state: SimState, value: unknown): CheckoutLineItem[] {
       taxable: found.variant.taxable,
       title: found.product.title,
       total_price: state.money(total),
+      unit_price: state.money(price),
       variant_title: found.variant.title,
     })
   })
   if (Object.keys(errors).length > 0) throw unprocessable({ line_items: errors })
   return lines
+}
+
+/**
+ * The unit price a line item was sent with: `unit_price` (2021-11, as on charge and order line items) or its older
+ * name `price`; `unit_price` wins when both are present. A price the client sends is charged as is (no plan discount
+ * on top), so it must be a plain decimal ≥ 0 with no more decimals than the currency has: rounding it silently would
+ * hide a client that sent the wrong amount. Undefined when the line carries no price (the catalog's applies).
+ */
+function readSentPrice(
+  line: Body,
+  decimals: number,
+): { field: string; minor: number } | { field: string; error: string } | undefined {
+  const field = line.unit_price != null ? 'unit_price' : line.price != null ? 'price' : null
+  if (field === null) return undefined
+  const value = line[field]
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value
+  if (typeof text !== 'string' || !/^-?\d+(\.\d+)?$/.test(text.trim())) return { field, error: 'Not a valid number.' }
+  const trimmed = text.trim()
+  if (trimmed.startsWith('-')) return { field, error: 'Must be greater than or equal to 0.' }
+  const fraction = trimmed.split('.')[1] ?? ''
+  if (fraction.replace(/0+$/, '').length > decimals)
+    return { field, error: `Must have at most ${decimals} decimal places.` }
+  const minor = parseMoney(trimmed, decimals)
+  return minor === null ? { field, error: 'Not a valid number.' } : { field, minor }
 }
 
 /** The percentage discount of the product's plan with this interval (0 when no plan matches). */

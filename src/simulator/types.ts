@@ -355,6 +355,7 @@ export interface CheckoutLineItem {
   order_interval_frequency: number | null
   order_interval_unit: IntervalUnit | null
   original_price: string
+  /** Same value as `unit_price`; the name older checkout answers use. */
   price: string
   product_title: string
   properties: NameValue[]
@@ -366,6 +367,8 @@ export interface CheckoutLineItem {
   taxable: boolean
   title: string
   total_price: string
+  /** The price one unit is charged at: the client's `unit_price` (or `price`) when sent, else the catalog's. */
+  unit_price: string
   variant_title: string
 }
 
@@ -395,6 +398,8 @@ export interface Checkout {
   line_items: CheckoutLineItem[]
   note: string | null
   order_attributes: NameValue[]
+  /** The order created by processing this checkout (null until processed). */
+  order_id: number | null
   payment_processor: string | null
   phone: string | null
   requires_shipping: boolean

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { hostedCheckoutUrl } from '../../src/checkout/present.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 let sim: TestSimulator
@@ -224,6 +225,167 @@ describe('checkouts', () => {
     expect(charged.body.checkout_charge.customer_id).toBe(before.id)
     const after = (await api('GET', `/customers/${before.id}`)).body.customer
     expect(after.subscriptions_active_count).toBe(before.subscriptions_active_count + 1)
+  })
+})
+
+const COFFEE_LINE = {
+  external_product_id: { ecommerce: '7100000001' },
+  external_variant_id: { ecommerce: '7200000011' },
+  quantity: 2,
+  charge_interval_frequency: 2,
+  order_interval_frequency: 2,
+  order_interval_unit: 'week',
+}
+
+describe('line item prices sent by the client', () => {
+  it('charges the unit_price sent (no plan discount on top), keeps it on the line and totals from it', async () => {
+    const created = await api('POST', '/checkouts', {
+      checkout: { line_items: [{ ...COFFEE_LINE, unit_price: '9.99' }] },
+    })
+    expect(created.status).toBe(201)
+    const checkout = created.body.checkout
+    expect(checkout.line_items[0]).toMatchObject({
+      unit_price: '9.99',
+      price: '9.99',
+      original_price: '18.00',
+      total_price: '19.98',
+    })
+    expect(checkout).toMatchObject({ subtotal_price: '19.98', total_price: '19.98' })
+
+    const token = checkout.token as string
+    await api('PUT', `/checkouts/${token}`, { checkout: { email: 'ada@example.com', shipping_address: SHIPPING } })
+    await api('PUT', `/checkouts/${token}`, { checkout: { shipping_line: { handle: 'simulator-standard-5' } } })
+    const charged = await api('POST', `/checkouts/${token}/charge`, {
+      payment_processor: 'stripe',
+      payment_token: 'tok_visa',
+    })
+    expect(charged.status).toBe(200)
+    const charge = (await api('GET', `/charges/${charged.body.checkout_charge.charge_id}`)).body.charge
+    expect(charge.line_items[0]).toMatchObject({ unit_price: '9.99', quantity: 2 })
+    expect(charge.total_price).toBe('24.98')
+    const [subscription] = (await sim.state()).subscriptions.filter((sub) =>
+      charged.body.checkout_charge.subscription_ids.includes(sub.id),
+    )
+    expect(subscription?.price).toBe('9.99')
+  })
+
+  it('takes price as the older name of unit_price; unit_price wins when both are sent; without either the catalog prices', async () => {
+    const alias = await api('POST', '/checkouts', { line_items: [{ ...COFFEE_LINE, price: '12.5' }] })
+    expect(alias.body.checkout.line_items[0]).toMatchObject({ unit_price: '12.50', price: '12.50' })
+    const both = await api('POST', '/checkouts', {
+      line_items: [{ ...COFFEE_LINE, unit_price: '11.00', price: '1.00' }],
+    })
+    expect(both.body.checkout.line_items[0].unit_price).toBe('11.00')
+    const free = await api('POST', '/checkouts', { line_items: [{ ...COFFEE_LINE, unit_price: 0 }] })
+    expect(free.body.checkout).toMatchObject({ subtotal_price: '0.00' })
+    const catalog = await api('POST', '/checkouts', { line_items: [COFFEE_LINE] })
+    expect(catalog.body.checkout.line_items[0]).toMatchObject({ unit_price: '16.20', price: '16.20' })
+
+    const token = catalog.body.checkout.token as string
+    const repriced = await api('PUT', `/checkouts/${token}`, { line_items: [{ ...COFFEE_LINE, unit_price: '15.00' }] })
+    expect(repriced.body.checkout).toMatchObject({ subtotal_price: '30.00' })
+  })
+
+  it('refuses a unit_price that is not a decimal ≥ 0 in the currency with a field-level 422, and changes nothing', async () => {
+    const cases: [unknown, string][] = [
+      ['-1.00', 'Must be greater than or equal to 0.'],
+      ['abc', 'Not a valid number.'],
+      ['', 'Not a valid number.'],
+      [{ amount: '1.00' }, 'Not a valid number.'],
+      ['1.005', 'Must have at most 2 decimal places.'],
+    ]
+    for (const [value, message] of cases) {
+      const refused = await api('POST', '/checkouts', {
+        line_items: [COFFEE_LINE, { ...COFFEE_LINE, unit_price: value }],
+      })
+      expect({ value, status: refused.status, body: refused.body }).toEqual({
+        value,
+        status: 422,
+        body: { errors: { line_items: { '1': { unit_price: [message] } } } },
+      })
+    }
+    const aliasRefused = await api('POST', '/checkouts', { line_items: [{ ...COFFEE_LINE, price: '-5' }] })
+    expect(aliasRefused.body).toEqual({
+      errors: { line_items: { '0': { price: ['Must be greater than or equal to 0.'] } } },
+    })
+    expect((await sim.state()).checkouts).toEqual([])
+
+    const token = (await api('POST', '/checkouts', { line_items: [COFFEE_LINE] })).body.checkout.token as string
+    const update = await api('PUT', `/checkouts/${token}`, { line_items: [{ ...COFFEE_LINE, unit_price: '-1' }] })
+    expect(update.status).toBe(422)
+    expect((await api('GET', `/checkouts/${token}`)).body.checkout.line_items[0].unit_price).toBe('16.20')
+  })
+})
+
+describe('processed checkout', () => {
+  it('the charge answer and the processed checkout name the charge and the order created', async () => {
+    const token = await readyCheckout()
+    const before = (await api('GET', `/checkouts/${token}`)).body.checkout
+    expect(before).toMatchObject({ charge_id: null, order_id: null, completed_at: null })
+
+    const charged = await api('POST', `/checkouts/${token}/charge`, {
+      payment_processor: 'stripe',
+      payment_token: 'tok_visa',
+    })
+    const result = charged.body.checkout_charge
+    expect(result).toMatchObject({ charge_id: expect.any(Number), order_id: expect.any(Number) })
+    const orders = (await api('GET', `/orders?charge_id=${result.charge_id}`)).body.orders
+    expect(orders.map((order: { id: number }) => order.id)).toEqual([result.order_id])
+    expect((await api('GET', `/orders/${result.order_id}`)).body.order.charge.id).toBe(result.charge_id)
+
+    const after = (await api('GET', `/checkouts/${token}`)).body.checkout
+    expect(after).toMatchObject({
+      charge_id: result.charge_id,
+      order_id: result.order_id,
+      completed_at: expect.any(String),
+    })
+  })
+})
+
+describe('hosted checkout stand-in (/r/checkout/{token})', () => {
+  async function page(path: string) {
+    const response = await fetch(`${sim.url}${path}`) // a shopper's browser: no API token
+    return { status: response.status, headers: response.headers, html: await response.text() }
+  }
+
+  it('shows the lines, totals and status of the checkout the bridge links to in demo mode, without an API token', async () => {
+    const token = await readyCheckout('<b>grace</b>@example.com')
+    // The URL the bridge hands out as checkout_url when RECHARGE_API_URL is the (embedded) simulator.
+    const url = hostedCheckoutUrl(token, { demoMode: true, rechargeApiUrl: `${sim.url}/` })
+    expect(url).toBe(`${sim.url}/r/checkout/${token}`)
+    const open = await page(new URL(url).pathname)
+    expect(open.status).toBe(200)
+    expect(open.headers.get('content-type')).toContain('text/html')
+    expect(open.headers.get('cache-control')).toBe('no-store')
+    expect(open.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(open.html).toContain('Recharge checkout (simulator)')
+    expect(open.html).toContain('Awaiting payment')
+    expect(open.html).toContain('Morning Ritual Coffee')
+    expect(open.html).toContain('every 2 weeks')
+    expect(open.html).toContain('$16.20') // subscription unit price
+    expect(open.html).toContain('$5.00') // standard shipping
+    expect(open.html).toContain('$69.40') // total
+    expect(open.html).toContain('&#60;b&#62;grace&#60;/b&#62;@example.com')
+    expect(open.html).not.toContain('<b>grace</b>')
+
+    const charged = await api('POST', `/checkouts/${token}/charge`, {
+      payment_processor: 'stripe',
+      payment_token: 'tok_visa',
+    })
+    const paid = await page(`/r/checkout/${token}?myshopify_domain=demo.myshopify.com`)
+    expect(paid.status).toBe(200)
+    expect(paid.html).toContain('Order confirmed')
+    expect(paid.html).toContain(`Order #${charged.body.checkout_charge.order_id}`)
+
+    // Page views are a browser's, not API calls: not in the ledger, not counted against the bucket.
+    expect(await sim.ledger({ path: '/r/checkout/*' })).toEqual([])
+  })
+
+  it('answers an unknown token with a 404 HTML page', async () => {
+    const missing = await page('/r/checkout/0123456789abcdef')
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('content-type')).toContain('text/html')
+    expect(missing.html).toContain('Checkout not found')
   })
 })
 
