@@ -215,6 +215,38 @@ describe('catalog sync', () => {
     expect((await sim.ledger({ method: 'POST', path: '/products' })).filter((w) => w.status === 422)).toHaveLength(0)
   })
 
+  it('waits for the async batch an interrupted run submitted before reading, and creates no duplicate plans', async () => {
+    const batched = sampleFeed({ products: 12, prefix: 'batchresume' })
+    const started = await app.catalogSync.start({
+      feed: batched,
+      planStrategy: 'batch',
+      deleteMissing: false,
+      source: 'api',
+      afterWrite: (method, path) => {
+        // Stop right after the batch is submitted: its tasks run upstream while nobody watches.
+        if (method === 'POST' && path.endsWith('/process') && started.ok) app.catalogSync.cancel(started.job.id)
+      },
+    })
+    if (!started.ok) throw new Error('lock held')
+    expect((await started.done).state).toBe('cancelled')
+    const batchId = (await sim.state()).async_batches.at(-1)?.id
+    expect(batchId).toBeDefined()
+
+    const mark = (await sim.ledger()).length
+    const job = await syncOverHttp(app, { feed: batched, plan_strategy: 'batch', delete_missing: false })
+    expect(job.state, JSON.stringify(job.report?.errors)).toBe('succeeded')
+    expect(job.report?.resumed).toBe(true)
+    const requests = (await sim.ledger()).slice(mark).map((entry) => `${entry.method} ${entry.path}`)
+    expect(requests.indexOf(`GET /async_batches/${batchId}`)).toBeGreaterThanOrEqual(0)
+    expect(requests.indexOf(`GET /async_batches/${batchId}`)).toBeLessThan(requests.indexOf('GET /products'))
+    // The batch had created the plans: the resumed run found them and wrote nothing for plans.
+    expect(job.report?.totals.planCreates).toBe(0)
+    const counts = plansByProduct((await sim.state()).plans)
+    batched.products.forEach((product, i) => {
+      expect(counts.get(product.external_product_id)).toBe(expectedPlans(i))
+    })
+  })
+
   it('runs one writing sync per store: a second start gets 409 with the running job id', async () => {
     await sim.setFaults([{ match: { method: 'GET', path: '/store' }, latencyMs: 400, count: 1 }])
     const first = await app.inject({
