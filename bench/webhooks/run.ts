@@ -1,8 +1,8 @@
 /**
  * Webhook acknowledgement latency at a fixed delivery rate, against a bare Fastify hello-world in the same run.
  *
- *   node bench/webhooks/run.ts            # 200 deliveries/s for 20 s against each server
- *   BENCH_RATE=400 BENCH_DURATION=30 node bench/webhooks/run.ts
+ *   node bench/webhooks/run.ts            # 200 deliveries/s, 3 interleaved rounds of 10 s per server
+ *   BENCH_RATE=400 BENCH_DURATION=20 BENCH_ROUNDS=5 node bench/webhooks/run.ts
  *
  * Every request carries a distinct subscription payload signed with the v1 scheme (HMAC over "<t>.<body>") and the
  * legacy header, as Recharge sends both; the bridge verifies, appends to the Redis stream and answers 200, and its
@@ -19,7 +19,8 @@ import autocannon from 'autocannon'
 import { createClient } from 'redis'
 
 const rate = Number(process.env.BENCH_RATE ?? 200)
-const duration = Number(process.env.BENCH_DURATION ?? 20)
+const duration = Number(process.env.BENCH_DURATION ?? 10)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const secret = `bench_secret_${randomBytes(8).toString('hex')}`
 const prefix = `bench:webhooks:${randomBytes(4).toString('hex')}`
@@ -77,13 +78,13 @@ function signedDelivery(): { body: string; headers: Record<string, string> } {
   }
 }
 
-async function load(url: string, signed: boolean): Promise<autocannon.Result> {
+async function load(url: string, signed: boolean, seconds = duration): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
     connections,
     overallRate: rate,
-    duration,
+    duration: seconds,
     requests: [
       {
         setupRequest: (request) => {
@@ -113,27 +114,50 @@ function summary(result: autocannon.Result) {
   }
 }
 
+type Summary = ReturnType<typeof summary>
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+/** Per-round figures plus the median of each latency figure (rounds interleave the servers, so load noise is shared). */
+function combine(runs: Summary[]) {
+  return {
+    rounds: runs,
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    p50_ms: median(runs.map((run) => run.p50_ms)),
+    p90_ms: median(runs.map((run) => run.p90_ms)),
+    p99_ms: median(runs.map((run) => run.p99_ms)),
+    max_ms: Math.max(...runs.map((run) => run.max_ms)),
+    non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  }
+}
+
 const bridge = await startServer('bridge')
 const baseline = await startServer('baseline')
+const intakeUrl = `http://127.0.0.1:${bridge.port}/v1/webhooks/recharge?topic=subscription/updated`
+const baselineUrl = `http://127.0.0.1:${baseline.port}/hook`
 try {
-  // Warm-up (JIT, connections, Redis scripts), then the measured runs, baseline first.
-  await autocannon({
-    url: `http://127.0.0.1:${bridge.port}/v1/webhooks/recharge?topic=subscription/updated`,
-    method: 'POST',
-    duration: 2,
-    connections: 4,
-    body: '{}',
-    headers: { 'content-type': 'application/json' },
-  })
-  const base = summary(await load(`http://127.0.0.1:${baseline.port}/hook`, false))
-  // The bridge's own floor: its plugin stack (security headers, metrics, request ids) on a route that does nothing.
-  const floor = summary(
-    await autocannon({ url: `http://127.0.0.1:${bridge.port}/healthz`, connections, overallRate: rate, duration }),
-  )
-  const started = Date.now()
-  const ours = summary(
-    await load(`http://127.0.0.1:${bridge.port}/v1/webhooks/recharge?topic=subscription/updated`, true),
-  )
+  // Warm-up (JIT, connections, Redis scripts) on the paths measured.
+  await load(intakeUrl, true, 2)
+  await load(baselineUrl, false, 2)
+  const runs = { baseline: [] as Summary[], floor: [] as Summary[], bridge: [] as Summary[] }
+  for (let round = 0; round < rounds; round++) {
+    runs.baseline.push(summary(await load(baselineUrl, false)))
+    // The bridge's own floor: its plugin stack (security headers, metrics, request ids) on a route that does nothing.
+    runs.floor.push(
+      summary(
+        await autocannon({ url: `http://127.0.0.1:${bridge.port}/healthz`, connections, overallRate: rate, duration }),
+      ),
+    )
+    runs.bridge.push(summary(await load(intakeUrl, true)))
+  }
+  const loadEnded = Date.now() // the last run of each round is the bridge's
+  const base = combine(runs.baseline)
+  const floor = combine(runs.floor)
+  const ours = combine(runs.bridge)
 
   // Processing keeps up? Wait for the stream to drain and read the lag histogram.
   const redis = createClient({ url: redisUrl })
@@ -141,7 +165,7 @@ try {
   const drainDeadline = Date.now() + 60_000
   const consumers = process.env.BENCH_NO_CONSUMERS !== '1'
   while (consumers && (await redis.xLen(`${prefix}:deliveries`)) > 0 && Date.now() < drainDeadline) await sleep(100)
-  const drainedAfterMs = Date.now() - started - duration * 1000
+  const drainedAfterMs = Date.now() - loadEnded
   const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text()
   const processed = Number(/^webhook_events_processed_total\{resource="subscription"\} (\d+)/m.exec(metrics)?.[1] ?? 0)
   const lagBuckets = [...metrics.matchAll(/^webhook_processing_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map(
@@ -163,6 +187,7 @@ try {
     cores: cpus().length,
     rate_per_s: rate,
     duration_s: duration,
+    rounds,
     connections,
     baseline: base,
     bridge_healthz: floor,
@@ -179,7 +204,7 @@ try {
   const markdown = [
     `# Webhook acknowledgement latency (${result.date})`,
     '',
-    `${rate} deliveries/s for ${duration} s, ${connections} connections, Node ${process.version}; command: \`node bench/webhooks/run.ts\``,
+    `${rate} requests/s, ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections, Node ${process.version}; command: \`node bench/webhooks/run.ts\`. Latencies are medians over the rounds (max: the worst round).`,
     '',
     '| server | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
