@@ -197,6 +197,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return Math.min(Math.max(Math.trunc(limit), 1), MAX_PAGE_SIZE)
   }
 
+  async function pageDocument(request: { cursor?: string; limit?: number }): Promise<CatalogDocumentResult> {
+    const upstreamCursor = request.cursor ? decodeCursor(request.cursor) : null
+    return withState(await page({ upstreamCursor, limit: clampLimit(request.limit) }))
+  }
+
   return {
     async getProduct(externalProductId, call) {
       const found = await productDocument(externalProductId, call)
@@ -209,7 +214,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return value
     },
     async listProducts(request) {
-      const document = await this.pageDocument(request)
+      const document = await pageDocument(request)
       return JSON.parse(document.body) as CatalogPage
     },
     async getSettings() {
@@ -221,10 +226,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       const { document: _document, ...result } = found
       return result
     },
-    async pageDocument(request) {
-      const upstreamCursor = request.cursor ? decodeCursor(request.cursor) : null
-      return withState(await page({ upstreamCursor, limit: clampLimit(request.limit) }))
-    },
+    pageDocument,
     async settingsDocument() {
       return withState(await settings(null))
     },
