@@ -71,7 +71,14 @@ export function createRecharge(options: RechargeOptions): RechargeStack {
   const locks = options.redis
     ? new RedisAddressLocks({ redis: options.redis, keyPrefix, log })
     : new LocalAddressLocks()
-  const queue = new RechargeQueue({ store, locks, metrics, log, lateToleranceMs: lateTolerance(params) })
+  const queue = new RechargeQueue({
+    store,
+    locks,
+    metrics,
+    log,
+    lateToleranceMs: lateTolerance(params),
+    capacity: options.bucketSize,
+  })
   const { dispatcher, close } = createRechargeDispatcher({
     baseUrl: options.baseUrl,
     token: options.token,

@@ -231,7 +231,7 @@ export class Transport implements RechargeTransport {
       return Array.isArray(value) ? value[0] : value
     }
     const limit = parseLimitHeader(single('x-recharge-limit'))
-    if (limit) await this.queue.observeLimit(limit.used).catch(() => {})
+    if (limit) await this.queue.observeLimit(limit.used, limit.size).catch(() => {})
     const answer: RawAnswer = {
       status,
       text,

@@ -4,13 +4,13 @@ import { Agent } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { RechargeNotFoundError } from '../../src/recharge/errors.ts'
-import { buildSimulator } from '../../src/simulator/app.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl } from '../support/redis.ts'
+import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /** `app.recharge` as the plugin assembles it: credentials, metrics, logs, readiness, shutdown. */
 const TOKEN = 'sk_test_plugin_secret_value'
-let simulator: FastifyInstance
+let sim: TestSimulator
 let url: string
 const logs: string[] = []
 
@@ -26,12 +26,12 @@ async function appWith(deps: Parameters<typeof buildApp>[1] = {}): Promise<Fasti
 }
 
 beforeAll(async () => {
-  simulator = await buildSimulator({ apiTokens: [TOKEN], bucketSize: 40, leakRate: 20, webhookAutoDeliver: false })
-  url = await simulator.listen({ port: 0, host: '127.0.0.1' })
+  sim = await startTestSimulator({ apiTokens: [TOKEN], bucketSize: 40, leakRate: 20, webhookAutoDeliver: false })
+  url = sim.url
 })
 
 afterAll(async () => {
-  await simulator.close()
+  await sim.close()
   const redis = await connectRedis()
   // The app's keys are named by the token's fingerprint under the default `rb` prefix.
   const { tokenFingerprint } = await import('../../src/recharge/fingerprint.ts')
@@ -64,6 +64,13 @@ describe('recharge plugin', () => {
     expect(logs.join('\n')).not.toContain(TOKEN)
     expect(JSON.stringify(missing)).not.toContain(TOKEN)
     expect(String((missing as Error).stack)).not.toContain(TOKEN)
+  })
+
+  it('runs without Redis on an in-process book', async () => {
+    const app = await appWith({ redis: null })
+    expect(app.redis).toBeNull()
+    expect((await app.recharge.store.get()).currency).toBeTruthy()
+    await app.close()
   })
 
   it('composes the credentials onto an injected dispatcher', async () => {

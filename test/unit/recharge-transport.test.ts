@@ -298,4 +298,27 @@ describe('Recharge transport over an injected dispatcher', () => {
     // Full bucket: the next slot is `safety` (3 at 20/s) intervals of 50 ms away.
     expect(Date.now() - started).toBeGreaterThanOrEqual(90)
   })
+
+  it('warns once when Recharge reports a bucket size other than the configured one', async () => {
+    agent
+      .get(ORIGIN)
+      .intercept({ path: '/store', method: 'GET' })
+      .reply(200, { store: {} }, { headers: { 'x-recharge-limit': '1/80' } })
+      .times(2)
+    const warnings: unknown[] = []
+    const log = { debug() {}, info() {}, error() {}, warn: (object: unknown) => warnings.push(object) }
+    stack = createRecharge({
+      baseUrl: ORIGIN,
+      token: TOKEN,
+      apiVersion: '2021-11',
+      bucketSize: 40,
+      leakRate: 200,
+      dispatcher: agent,
+      log: log as never,
+    })
+    await stack.client.store.get()
+    await stack.client.store.get()
+    expect(warnings).toEqual([{ queue: { reportedSize: 80, configuredSize: 40 } }])
+    expect(JSON.stringify(warnings)).not.toContain(TOKEN)
+  })
 })

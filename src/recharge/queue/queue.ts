@@ -35,6 +35,8 @@ export interface QueueOptions {
   log?: RechargeLog
   /** A send released later than this after its slot books again (see gcra.ts `lateTolerance`). Default: never. */
   lateToleranceMs?: number
+  /** The configured bucket size, compared with what Recharge reports. */
+  capacity?: number
 }
 
 /** Re-bookings after a late wake-up, per admission, before the call is sent anyway. */
@@ -51,6 +53,8 @@ export class RechargeQueue {
   private readonly metrics: RechargeMetrics
   private readonly log: RechargeLog
   private readonly lateToleranceMs: number
+  private readonly capacity: number | undefined
+  private sizeMismatchLogged = false
   private readonly inFlight = new Set<Promise<unknown>>()
   private closing = false
 
@@ -60,6 +64,7 @@ export class RechargeQueue {
     this.metrics = options.metrics ?? noopMetrics
     this.log = options.log ?? noopLog
     this.lateToleranceMs = options.lateToleranceMs ?? Number.POSITIVE_INFINITY
+    this.capacity = options.capacity
   }
 
   /** Calls admitted and not yet answered (for readiness and shutdown). */
@@ -81,8 +86,16 @@ export class RechargeQueue {
   }
 
   /** Upstream reported its bucket level (`X-Recharge-Limit`): another consumer may be using the token. */
-  async observeLimit(used: number): Promise<void> {
+  async observeLimit(used: number, size?: number): Promise<void> {
     this.metrics.bucketLevel(used)
+    if (size !== undefined && this.capacity !== undefined && size !== this.capacity && !this.sizeMismatchLogged) {
+      // A token with a larger bucket is served conservatively; a smaller one would meet 429s (penalties absorb them).
+      this.sizeMismatchLogged = true
+      this.log.warn(
+        { queue: { reportedSize: size, configuredSize: this.capacity } },
+        'Recharge reports a bucket size different from RECHARGE_BUCKET_SIZE; set it to the reported size',
+      )
+    }
     await this.store.reconcile(used)
   }
 
