@@ -89,6 +89,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     ttlMs: 300_000,
     staleWhileRevalidateMs: 3_600_000,
     staleIfErrorMs: 86_400_000,
+    shareValue: true,
     tags: () => [catalogTags.store],
   })
 
@@ -113,6 +114,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return toDocument({ product: toCatalogProduct(found, view, storeCurrency), meta: { version: CDN_VERSION } })
     },
     ...freshness,
+    shareValue: true,
     tags: (externalProductId) => [catalogTags.product(externalProductId), catalogTags.catalog, catalogTags.store],
   })
 
@@ -132,6 +134,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return index
     },
     ...freshness,
+    shareValue: true,
     maxEntryBytes: 32 * 1024 * 1024,
     tags: () => [catalogTags.catalog],
   })
@@ -156,6 +159,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return toDocument(body)
     },
     ...freshness,
+    shareValue: true,
     tags: () => [catalogTags.catalog, catalogTags.store],
   })
 
@@ -176,10 +180,14 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     ttlMs: 300_000,
     staleWhileRevalidateMs: 3_600_000,
     staleIfErrorMs: 86_400_000,
+    shareValue: true,
     tags: () => [catalogTags.store],
   })
 
-  /** Parsed products per cached document object: an L1 hit returns the same object, so it is parsed once. */
+  /**
+   * Parsed products per cached document object. Entries use `shareValue`: every L1 hit returns the same frozen
+   * document, so its body is parsed once per entry, and the product handed out is frozen too (shared by callers).
+   */
   const parsed = new WeakMap<CatalogDocument, CatalogProduct>()
 
   async function productDocument(
@@ -208,7 +216,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       if (!found) return null
       let value = parsed.get(found.document)
       if (!value) {
-        value = (JSON.parse(found.body) as { product: CatalogProduct }).product
+        value = deepFreeze((JSON.parse(found.body) as { product: CatalogProduct }).product)
         parsed.set(found.document, value)
       }
       return value
@@ -231,4 +239,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return withState(await settings(null))
     },
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { CatalogFeed } from '../../src/catalog/feed.ts'
 import type { SyncJobStatus } from '../../src/catalog/sync/types.ts'
@@ -155,6 +155,25 @@ describe('storefront catalog (USD)', () => {
       headers: { 'if-none-match': '"other"' },
     })
     expect(other.statusCode).toBe(200)
+  })
+
+  it('sends an L1 hit without serialising or parsing the product again (ETag precomputed)', async () => {
+    await app.inject({ method: 'GET', url: '/v1/catalog/products/sf-2' })
+    await app.inject({ method: 'GET', url: '/v1/catalog/products/sf-2' })
+    const stringify = vi.spyOn(JSON, 'stringify')
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const hit = await app.inject({ method: 'GET', url: '/v1/catalog/products/sf-2' })
+      expect(hit.headers['x-cache']).toBe('HIT')
+      const touchedProduct = (value: unknown) => String(value).includes('sf-2-s')
+      expect(
+        stringify.mock.calls.filter(([value]) => typeof value === 'object' && value !== null && 'product' in value),
+      ).toEqual([])
+      expect(parse.mock.calls.filter(([text]) => touchedProduct(text))).toEqual([])
+    } finally {
+      stringify.mockRestore()
+      parse.mockRestore()
+    }
   })
 
   it('reflects a re-sync once the webhook tags are invalidated', async () => {
