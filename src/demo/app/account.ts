@@ -127,7 +127,13 @@ async function loadSubscriptions(): Promise<void> {
     return
   }
   const list = required('[data-subscription-list]')
-  list.replaceChildren(...data.subscriptions.map(renderSubscription))
+  // Active subscriptions first, soonest delivery first; cancelled ones after them.
+  const ordered = [...data.subscriptions].sort(
+    (a, b) =>
+      Number(a.status !== 'active') - Number(b.status !== 'active') ||
+      (a.next_charge_date ?? '9999').localeCompare(b.next_charge_date ?? '9999'),
+  )
+  list.replaceChildren(...ordered.map(renderSubscription))
   setStatus(
     status,
     data.subscriptions.length === 0
@@ -278,13 +284,23 @@ async function togglePanel(item: HTMLElement, id: string, toggle: HTMLButtonElem
   })
   if (!detail) return
   setStatus(status, '')
-  fillPanel(form, panel, detail)
+  const onlyChoice = fillPanel(form, panel, detail)
+  required<HTMLButtonElement>('button[type="submit"]', form).disabled = onlyChoice
+  if (onlyChoice) {
+    setStatus(
+      status,
+      panel === 'frequency'
+        ? 'This product is delivered on one schedule only.'
+        : 'There is no other option to swap to.',
+    )
+  }
   form.hidden = false
   toggle.setAttribute('aria-expanded', 'true')
   form.querySelector<HTMLElement>('input, select')?.focus()
 }
 
-function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDetail): void {
+/** Fills a panel's choices; true when there is nothing to choose (one frequency, one variant). */
+function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDetail): boolean {
   if (panel === 'reschedule') {
     const input = form.elements.namedItem('date') as HTMLInputElement
     input.min = detail.reschedule_window.earliest
@@ -298,6 +314,7 @@ function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDeta
         return new Option(intervalText(option.every, option.unit), `${option.every} ${option.unit}`, current, current)
       }),
     )
+    return detail.frequency_options.length < 2
   } else if (panel === 'swap') {
     const select = form.elements.namedItem('variant') as HTMLSelectElement
     select.replaceChildren(
@@ -306,6 +323,7 @@ function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDeta
         return new Option(option.title, option.external_variant_id, current, current)
       }),
     )
+    return detail.variant_options.length < 2
   } else {
     const select = form.elements.namedItem('reason') as HTMLSelectElement
     select.replaceChildren(
@@ -313,6 +331,7 @@ function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDeta
       ...detail.cancellation_reasons.map((reason) => new Option(reason, reason)),
     )
   }
+  return false
 }
 
 interface ApiResult {
