@@ -150,7 +150,8 @@ export class WebhookService {
     if (app.redis && this.store instanceof RedisEventStore) {
       const worker = this.connection(app.redis, 'recharge-bridge-webhook-worker')
       worker.on('error', (error: unknown) => app.log.debug({ err: error }, 'webhook worker redis error'))
-      await worker.connect()
+      // Not awaited: with Redis down at start-up the app still starts; processing retries until it is back.
+      worker.connect().catch((error: unknown) => app.log.debug({ err: error }, 'webhook worker redis connect failed'))
       this.workerClient = worker
       this.store.useClient(worker)
     }

@@ -100,6 +100,19 @@ describe('when Redis cannot store a delivery', () => {
   })
 })
 
+describe('Redis unreachable at start-up', () => {
+  it('still starts, refuses deliveries with 503 and closes', async () => {
+    const app = await buildApp(
+      testConfig({ ...recharge, REDIS_URL: 'redis://127.0.0.1:1', RECHARGE_WEBHOOK_SECRET: secret }),
+      { webhooks: { keyPrefix: `${prefix}:unreachable`, blockMs: 100 } },
+    )
+    await app.ready()
+    const response = await deliver(app, '{"charge":{"id":6}}')
+    expect(response.statusCode).toBe(503)
+    await app.close() // a start or close that waited for Redis would hang here until the test times out
+  })
+})
+
 describe('shutdown', () => {
   it('finishes the delivery in hand before close() resolves', async () => {
     let started = false

@@ -68,13 +68,14 @@ export class RedisStreamQueue implements JobQueue {
     }
   }
 
+  /** Starts consuming. Never waits for Redis: while it is unreachable the loop retries in the background. */
   async start(handler: JobHandler): Promise<void> {
     this.handler = handler
     const client = this.options.createBlockingClient()
     client.on('error', (error: unknown) => this.options.onError?.(error))
-    await client.connect()
+    // connect() keeps retrying while Redis is down; start-up must not hang on it.
+    client.connect().catch((error: unknown) => this.options.onError?.(error))
     this.blocking = client
-    await this.ensureGroup()
     this.running = true
     this.loop = this.run()
   }
@@ -91,8 +92,17 @@ export class RedisStreamQueue implements JobQueue {
 
   private async run(): Promise<void> {
     let failures = 0
+    let grouped = false
     while (this.running) {
       try {
+        if (!(this.blocking as RedisClient).isReady) {
+          await sleep(100)
+          continue
+        }
+        if (!grouped) {
+          await this.ensureGroup()
+          grouped = true
+        }
         if (Date.now() - this.lastClaimAt >= Math.min(this.options.retryAfterMs, 5_000)) {
           this.lastClaimAt = Date.now()
           await this.claimStale()
