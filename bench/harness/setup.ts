@@ -1,0 +1,112 @@
+/**
+ * Starts every process of a run: a private redis-server on a free port, the simulator (bucket effectively
+ * unlimited, so the throughput suite measures the bridge and not the budget), three bridge replicas and the
+ * baselines. The cache suites reuse the same processes.
+ */
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
+import { DisposableRedis } from '../../test/support/redis-server.ts'
+import { BENCH_CUSTOMER_TOKEN_SECRET, startBridge } from './bridge.ts'
+import { freePort, repoRoot, spawnNode, waitForHttp } from './processes.ts'
+import { startSimulator } from './simulator.ts'
+import type { Profile, RunContext } from './types.ts'
+
+const UNLIMITED = 1_000_000_000
+
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path))
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+/** `npm run build` when dist/ is missing or older than a source file (the harness runs what users run: dist/). */
+export function ensureBuilt(log: (line: string) => void, force: boolean): void {
+  const entry = `${repoRoot}dist/server.js`
+  let stale = force
+  try {
+    stale ||= statSync(entry).mtimeMs < newestSource(`${repoRoot}src`)
+  } catch {
+    stale = true
+  }
+  if (!stale) return
+  log('dist/ is missing or older than src/: npm run build')
+  const result = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' })
+  if (result.status === 0) return
+  // tsc still emits on type errors; a tree mid-edit elsewhere should not stop a benchmark of what did build.
+  try {
+    statSync(entry)
+    log('npm run build reported errors: benchmarking the dist/ it emitted')
+  } catch {
+    throw new Error('npm run build failed and there is no dist/server.js')
+  }
+}
+
+async function startBaseline(mode: string, env: Record<string, string>): Promise<string> {
+  const port = await freePort()
+  const process_ = spawnNode(`${repoRoot}bench/harness/baseline-server.ts`, [mode], { PORT: String(port), ...env })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`, process_, `baseline ${mode}`)
+  return url
+}
+
+export async function setUp(profile: Profile, log: (line: string) => void): Promise<RunContext> {
+  const startedAt = Date.now()
+  const redis = await DisposableRedis.start()
+  const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
+  const bridgeSettings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }
+  const [a, b, c] = await Promise.all([
+    startBridge({ ...bridgeSettings, name: 'A' }),
+    startBridge({ ...bridgeSettings, name: 'B', l1MaxBytes: 0 }),
+    startBridge({ ...bridgeSettings, name: 'C' }),
+  ])
+
+  const upstream = async <T>(path: string): Promise<T> =>
+    (await (await fetch(`${simulator.url}${path}`, { headers: simulator.headers })).json()) as T
+  const { products } = await upstream<{ products: { external_product_id: string }[] }>('/products?limit=50')
+  const ids = products.map((p) => p.external_product_id).sort()
+  const productId = ids[0]
+  if (!productId) throw new Error('the simulator has no products')
+  const { customers } = await upstream<{ customers: { id: number; email: string }[] }>('/customers?limit=1')
+  const first = customers[0]
+  if (!first) throw new Error('the simulator has no customers')
+  // One token for the whole run (tokens live at most an hour; a full run takes minutes).
+  const { token } = await mintCustomerToken(
+    { kind: 'email', email: first.email },
+    secretKey(BENCH_CUSTOMER_TOKEN_SECRET),
+    { lifetimeS: 3600 },
+  )
+
+  // Fill the cache: bridge A stores L1 + L2, B and C then read the same Redis entry.
+  const productResponse = await fetch(`${a.url}/v1/catalog/products/${encodeURIComponent(productId)}`)
+  const productBody = await productResponse.text()
+  if (!productResponse.ok) throw new Error(`catalog product → ${productResponse.status}: ${productBody}`)
+  const spareProductIds = ids.slice(1)
+  const sparesCachedAt = Date.now()
+  for (const id of spareProductIds) await (await fetch(`${a.url}/v1/catalog/products/${id}`)).arrayBuffer()
+
+  const [hello, proxy, hook] = await Promise.all([
+    startBaseline('hello', { BASELINE_BODY: productBody }),
+    startBaseline('proxy', { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken }),
+    startBaseline('hook', {}),
+  ])
+  return {
+    profile,
+    simulator,
+    redis,
+    bridges: { a, b, c },
+    baselines: { hello, proxy, hook },
+    productId,
+    productBody,
+    spareProductIds,
+    sparesCachedAt,
+    customer: { id: String(first.id), email: first.email, token },
+    startedAt,
+    log,
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * Results of a run: bench/results/<date>-<profile>.json (every sample) and .md, and for the quick and full profiles
+ * docs/benchmarks.md with docs/benchmarks.svg. Smoke runs write to the temp directory only.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot } from '../harness/processes.ts'
+import type { GoalResult, Profile } from '../harness/types.ts'
+import type { CacheResult } from '../suites/cache.ts'
+import type { QueueResult } from '../suites/queue.ts'
+import type { ThroughputResult } from '../suites/throughput.ts'
+import type { WebhooksResult } from '../suites/webhooks.ts'
+import { type Bar, barChart } from './svg.ts'
+
+export interface SuiteResults {
+  throughput?: ThroughputResult
+  webhooks?: WebhooksResult
+  queue?: QueueResult
+  cache?: CacheResult
+}
+
+export interface MachineInfo {
+  cores: number
+  cpu: string
+  node: string
+  redis: string
+  loadAverageAtStart: number[]
+  loadAverageAtEnd: number[]
+  otherLoad: string
+}
+
+export function machineInfo(loadAverageAtStart: number[], note: string | undefined): MachineInfo {
+  const cpu = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?'
+  let redis = '?'
+  try {
+    redis = /v=(\S+)/.exec(execFileSync('/usr/bin/redis-server', ['--version']).toString())?.[1] ?? '?'
+  } catch {
+    // reported as '?'
+  }
+  const round = (values: number[]) => values.map((value) => Number(value.toFixed(2)))
+  const start = round(loadAverageAtStart)
+  return {
+    cores: cpus().length,
+    cpu,
+    node: process.version,
+    redis,
+    loadAverageAtStart: start,
+    loadAverageAtEnd: round(loadavg()),
+    otherLoad:
+      note ??
+      ((start[0] ?? 0) > 0.5
+        ? `other processes were using the CPU when the run started (1-min load average ${start[0]} on ${cpus().length} cores)`
+        : 'no significant other load when the run started'),
+  }
+}
+
+const fmt = (value: number | null | undefined, digits = 2) =>
+  value === null || value === undefined || Number.isNaN(value) ? '—' : Number(value.toFixed(digits)).toString()
+const pct = (value: number) => `${(value * 100).toFixed(1)} %`
+
+function goalRows(goals: GoalResult[]): string[] {
+  return goals.map((goal) => {
+    const verdict = goal.pass === null ? 'not measured' : goal.pass ? '**met**' : '**missed**'
+    const target = `${goal.comparison === '>=' ? '≥' : '≤'} ${goal.target} ${goal.unit}`
+    return `| ${goal.id} | ${goal.goal} | ${fmt(goal.value, 3)} ${goal.unit} | ${target} | ${verdict}${goal.note ? ` — ${goal.note}` : ''} |`
+  })
+}
+
+export function chartBars(results: SuiteResults): Bar[] {
+  const bars: Bar[] = []
+  const ratios = results.throughput?.ratios
+  if (ratios) {
+    const add = (label: string, key: string, target?: number) => {
+      const value = ratios[key]
+      if (value !== undefined) bars.push({ label, value, ...(target !== undefined ? { target } : {}) })
+    }
+    add('catalog route, L1 hit ÷ hello-world', 'l1-hit ÷ hello', 0.75)
+    add('catalog route, Redis hit ÷ hello-world', 'l2-hit ÷ hello', 0.4)
+    add('uncached route ÷ reply-from (same call)', 'uncached ÷ reply-from-customer', 1)
+    add('bridge plugin-stack floor (/healthz) ÷ hello', 'bridge-floor ÷ hello')
+    add('reply-from proxy ÷ hello-world', 'reply-from ÷ hello')
+    add('simulator direct ÷ hello-world', 'simulator ÷ hello')
+  }
+  for (const phase of results.queue?.phases ?? []) {
+    if (phase.phase === 'compressed-background-saturating') continue
+    bars.push({ label: `queue budget use (${phase.phase})`, value: phase.budgetUse, target: 0.95 })
+  }
+  return bars
+}
+
+function throughputSection(result: ThroughputResult, profile: Profile): string[] {
+  const baselineOf: Record<string, string> = {
+    'l1-hit': 'hello',
+    'l2-hit': 'hello',
+    'reply-from': 'hello',
+    simulator: 'hello',
+    'bridge-floor': 'hello',
+    uncached: 'reply-from-customer',
+  }
+  const ratioKey = (name: string) => `${name} ÷ ${baselineOf[name]}`
+  return [
+    '## Throughput and latency',
+    '',
+    `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
+    '',
+    '| mode | what | req/s | p50 / p99 ms | ratio (per-round median) | non-2xx / mismatches / errors |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.modes.map((mode) => {
+      const key = ratioKey(mode.name)
+      const ratio = baselineOf[mode.name] ? `${fmt(result.ratios[key], 3)} × ${baselineOf[mode.name]}` : 'baseline'
+      return `| ${mode.name} | ${mode.what} | ${mode.rps} | ${mode.p50} / ${mode.p99} | ${ratio} | ${mode.non2xx} / ${mode.mismatches} / ${mode.errors} |`
+    }),
+    '',
+    `Per-round ratios: ${Object.entries(result.ratioSamples)
+      .map(([name, values]) => `${name} [${values.map((v) => fmt(v, 3)).join(', ')}]`)
+      .join('; ')}.`,
+    '',
+    `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (simulator ledger ÷ requests): ${result.upstreamCallsPerUncachedRequest}.`,
+    '',
+  ]
+}
+
+function webhooksSection(result: WebhooksResult): string[] {
+  const row = (name: string, s: WebhooksResult['bridge']) =>
+    `| ${name} | ${s.requests} | ${s.p50} | ${s.p90} | ${s.p99} | ${s.max} | ${s.non2xx} | ${s.errors + s.timeouts} |`
+  return [
+    '## Webhook acknowledgement',
+    '',
+    `${result.ratePerS} signed deliveries/s for ${result.durationS} s (fixed rate, coordinated-omission corrected), ${result.connections} connections; each delivery distinct; the bridge verifies the signature, appends to the Redis stream and answers while its consumers process.`,
+    '',
+    '| server | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    row('bare Fastify JSON POST (baseline)', result.baseline),
+    row('bridge POST /v1/webhooks/recharge', result.bridge),
+    '',
+  ]
+}
+
+function queueSection(result: QueueResult, profile: Profile): string[] {
+  return [
+    '## Shared rate-limit queue',
+    '',
+    `${result.replicas} replica processes (bench/queue/replica.ts: the real client and queue) share one budget through Redis against the simulator's exact leaky bucket.${profile.name === 'quick' ? ' **Quick profile: phases shortened** (the full-length figures, 60 s + 30 s + 60 s at the real 2/s, come from `npm run bench -- --full` or `node bench/queue/run.ts`).' : ''}`,
+    '',
+    '| phase | duration | upstream 429s | 2xx in window / (bucket + rate×T) | budget use | shares r1/r2/r3 | max share deviation | interactive wait p50 / p95 / p99 ms | rejected at admission (interactive / background) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...result.phases.map(
+      (p) =>
+        `| ${p.phase} | ${p.durationS} s | ${p.upstream429} | ${p.upstreamOkInWindow} / ${p.budgetCap} | ${pct(p.budgetUse)} | ${p.sharePerReplica.map(pct).join(' / ')} | ${pct(p.maxShareDeviation)} | ${p.interactiveWaitMs.p50} / ${p.interactiveWaitMs.p95} / ${p.interactiveWaitMs.p99} | ${p.rejectedAtAdmission.interactive} / ${p.rejectedAtAdmission.background} |`,
+    ),
+    '',
+    ...result.phases.map((p) => `- **${p.phase}**: ${p.what}`),
+    '',
+    'Under 10× oversubscription the interactive waits sit near the admission bound by design: the excess is refused at admission with 429 + Retry-After (the "rejected" column), never sent upstream.',
+    '',
+  ]
+}
+
+function cacheSection(result: CacheResult): string[] {
+  const lines = [
+    '## Cache under stress',
+    '',
+    `**Stampede** — ${result.stampede.replicas} replicas × ${result.stampede.perReplica} concurrent requests for a catalog page nobody had asked for (a cold key in every L1 and in Redis); upstream calls counted in the simulator ledger:`,
+    '',
+    '| page size (cold key) | requests | 200s | distinct bodies | upstream calls |',
+    '| --- | --- | --- | --- | --- |',
+    ...result.stampede.trials.map(
+      (t) => `| ${t.pageLimit} | ${t.requests} | ${t.ok} | ${t.distinctBodies} | ${t.upstreamCalls} |`,
+    ),
+    '',
+    'Without cross-replica single-flight the same burst costs one call per replica (per-process dedupe) or one per request (none).',
+    '',
+  ]
+  const expiry = (name: string, s: CacheResult['swr']) =>
+    s
+      ? `| ${name} | ${s.entryAgeS} s | ${s.requests} | ${s.ok} | ${Object.entries(s.xCache)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(
+            ', ',
+          )} | ${s.upstreamCalls} (${s.upstreamFailures} failed) | ${s.p99} / ${s.max} | ${s.errors + s.timeouts} / ${s.mismatches} |`
+      : `| ${name} | — | not measured | | | | | |`
+  lines.push(
+    '**SWR and stale-if-error** — 3 replicas × 10 connections for 2 s on a product whose entry is past its 60 s TTL (inside the stale-while-revalidate window); for stale-if-error the simulator answers 503 to every read of that product for the whole run:',
+    '',
+    '| scenario | entry age | requests | 200s | X-Cache | upstream product reads | p99 / max ms | errors / mismatches |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    expiry('SWR (upstream healthy)', result.swr),
+    expiry('stale-if-error (upstream 503)', result.staleIfError),
+    '',
+  )
+  const kill = result.redisKill
+  lines.push(
+    `**Redis killed under load** — closed-loop load on replica ${kill.bridge}; the harness's redis-server is SIGKILLed at ${kill.killAtS} s and restarted (empty) at ${kill.restartAtS} s of a ${kill.loadS} s run:`,
+    '',
+    `- ${kill.requests} requests, ${kill.non2xx} non-2xx (${kill.non2xxDuringOutage} during the outage, ${kill.non2xxAfterRestart} after the restart), ${kill.errors} socket errors, ${kill.timeouts} timeouts, ${kill.mismatches} wrong bodies`,
+    `- p99 ${kill.p99} ms, max latency ${kill.maxLatencyMs} ms`,
+    `- /readyz answered 200 again ${kill.readyAfterRestartMs ?? 'never'} ms after the restart`,
+    `- responses per second (non-2xx): ${kill.perSecond.map((s) => `${s.second}s ${s.responses}${s.non2xx ? ` (${s.non2xx})` : ''}`).join(' · ')}`,
+    '',
+  )
+  return lines
+}
+
+export async function writeReport(
+  profile: Profile,
+  results: SuiteResults,
+  machine: MachineInfo,
+  elapsedMs: number,
+): Promise<string[]> {
+  const at = new Date()
+  const date = at.toISOString().slice(0, 10)
+  const goals = [
+    ...(results.throughput?.goals ?? []),
+    ...(results.queue?.goals ?? []),
+    ...(results.cache?.goals ?? []),
+    ...(results.webhooks?.goals ?? []),
+  ]
+  const command = profile.name === 'full' ? 'npm run bench -- --full' : 'npm run bench'
+  const json = { at: at.toISOString(), profile, machine, elapsedS: Math.round(elapsedMs / 1000), goals, results }
+  const bars = chartBars(results)
+  const svg = barChart(
+    'recharge-bridge vs baselines, same machine, same run',
+    `${profile.name} profile · ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC · medians of ${profile.rounds} interleaved rounds`,
+    bars,
+  )
+  const body = [
+    `Run ${at.toISOString()} · profile **${profile.name}** (${Math.round(elapsedMs / 1000)} s) · reproduce: \`npm run build && ${command}\``,
+    '',
+    `Machine: ${machine.cores} cores (\`nproc\`), ${machine.cpu}, Node ${machine.node}, Redis ${machine.redis}; load average ${machine.loadAverageAtStart.join(' / ')} at start, ${machine.loadAverageAtEnd.join(' / ')} at end. ${machine.otherLoad}. The load generator (autocannon) runs on the same cores as the servers, so every figure is a ratio against a baseline measured in the same run; absolute req/s are only comparable within one run.`,
+    '',
+    '## Goals',
+    '',
+    '| id | goal | measured | target | verdict |',
+    '| --- | --- | --- | --- | --- |',
+    ...goalRows(goals),
+    '',
+    ...(results.throughput ? throughputSection(results.throughput, profile) : []),
+    ...(results.queue ? queueSection(results.queue, profile) : []),
+    ...(results.cache ? cacheSection(results.cache) : []),
+    ...(results.webhooks ? webhooksSection(results.webhooks) : []),
+  ]
+
+  const written: string[] = []
+  const resultsDir = profile.name === 'smoke' ? join(tmpdir(), 'recharge-bridge-bench') : `${repoRoot}bench/results`
+  mkdirSync(resultsDir, { recursive: true })
+  const base = join(resultsDir, `${date}-${profile.name}`)
+  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`)
+  writeFileSync(`${base}.md`, `# Benchmark results (${profile.name})\n\n${body.join('\n')}`)
+  written.push(`${base}.json`, `${base}.md`)
+  const docsDir = profile.name === 'smoke' ? resultsDir : `${repoRoot}docs`
+  writeFileSync(join(docsDir, 'benchmarks.svg'), svg)
+  writeFileSync(join(docsDir, 'benchmarks.md'), docsPage(body, command, `bench/results/${date}-${profile.name}.json`))
+  written.push(join(docsDir, 'benchmarks.md'), join(docsDir, 'benchmarks.svg'))
+  return written
+}
+
+function docsPage(body: string[], command: string, resultsFile: string): string {
+  return [
+    '# Benchmarks',
+    '',
+    'How recharge-bridge compares with what a merchant would otherwise deploy — a bare Fastify server and a plain',
+    '`@fastify/reply-from` proxy that adds the Recharge token — measured side by side on the same machine in the same',
+    'run, and what happens when things break. Generated by `bench/run.ts`; do not edit by hand.',
+    '',
+    '![Ratios against the baselines of the same run, with targets](benchmarks.svg)',
+    '',
+    ...body,
+    '## How it is measured',
+    '',
+    `\`${command}\` (after \`npm run build\`; the harness rebuilds \`dist/\` itself when it is older than \`src/\`) starts, as children of one process:`,
+    '',
+    '- a private `redis-server` on a free port (`--save "" --appendonly no`), which the cache suite kills and restarts;',
+    '- the simulator (`node dist/simulator/server.js`) with an effectively unlimited bucket, so throughput measures the bridge and not the budget (the queue suite starts its own simulators with the real bucket, 40 calls, at 20/s and 2/s);',
+    '- three bridge replicas exactly as users run them: `node dist/server.js`, `NODE_ENV=production`, `LOG_LEVEL=warn`, configured by environment only — A and C with the default L1, B with `CACHE_L1_MAX_BYTES=0` (every cached read goes to Redis);',
+    "- the baselines, each its own process: bare Fastify answering the catalog product's exact JSON from memory (pre-serialised, the strictest floor), and a `@fastify/reply-from` proxy to the simulator that adds the token header.",
+    '',
+    'Choices that matter for honesty:',
+    '',
+    '- **The hello-world baseline sends the same bytes** as the cached catalog route (same shape and size), from a string, so the ratio isolates what the bridge adds: routing, security headers, CORS, request ids, metrics, the cache lookup, ETag.',
+    '- **The uncached route is `GET /v1/portal/url`.** Catalog and shopper reads are all cached, and a cache bypass would measure code users never run. The portal URL is uncached by design (the customer hash it carries authenticates the shopper, so it is read fresh from Recharge every time — the ledger confirms one upstream call per request). Each request pays customer-token verification, the identity mapping (cached), a reservation in the Redis-shared queue, one upstream `GET /customers/:id`, lenient parsing and response validation; its baseline, reply-from, forwards the same `GET /customers/:id` and returns the whole customer (a larger body than our `{url}`).',
+    '- Interleaved rounds (A B C … A B C …) so drifting background load hits every mode alike; medians over rounds; per-round ratios published.',
+    '- `verifyBody`/`expectBody` on every run: a fast wrong answer counts as an error.',
+    '',
+    `Every sample is in \`${resultsFile}\`. The per-capability benchmarks (\`bench/cache\`, \`bench/queue\`, \`bench/webhooks\`, \`bench/catalog\`) go deeper on one capability each.`,
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,74 @@
+/**
+ * The benchmark harness: one command, every suite, side by side with the baselines, on this machine.
+ *
+ *   npm run bench                  quick profile (≤ 5 min): 3 interleaved rounds, shortened queue and fault suites
+ *   npm run bench -- --full        5 rounds, full-length queue phases (incl. the real 2/s budget)
+ *   npm run bench -- --smoke       seconds per mode: proves the harness runs; results are not published
+ *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache
+ *   npm run bench -- --no-build    skip the dist/ freshness check
+ *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
+ *
+ * Starts (all children of this process, all stopped at the end): a private redis-server on a free port, the
+ * simulator (`dist/simulator/server.js`), three bridge replicas (`dist/server.js`, NODE_ENV=production) and the
+ * baselines (bare Fastify hello-world, reply-from proxy). autocannon runs in this process.
+ *
+ * Writes bench/results/<date>-<profile>.json and .md, and (quick and full profiles) docs/benchmarks.md with
+ * docs/benchmarks.svg.
+ */
+import { loadavg } from 'node:os'
+import { parseArgs } from 'node:util'
+import { stopAll } from './harness/processes.ts'
+import { ensureBuilt, setUp } from './harness/setup.ts'
+import { type ProfileName, profiles, type RunContext } from './harness/types.ts'
+import { machineInfo, type SuiteResults, writeReport } from './report/write.ts'
+import { cacheSuite } from './suites/cache.ts'
+import { queueSuite } from './suites/queue.ts'
+import { throughputSuite } from './suites/throughput.ts'
+import { webhooksSuite } from './suites/webhooks.ts'
+
+const { values } = parseArgs({
+  options: {
+    full: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    note: { type: 'string' },
+  },
+})
+const profileName: ProfileName = values.full ? 'full' : values.smoke ? 'smoke' : 'quick'
+const profile = profiles[profileName]
+const all = ['throughput', 'webhooks', 'queue', 'cache'] as const
+const selected = new Set(values.only ? values.only.split(',') : all)
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+if (!values['no-build']) ensureBuilt(log, false)
+log(`profile ${profile.name}: suites ${[...selected].join(', ')}`)
+const loadAtStart = loadavg()
+const results: SuiteResults = {}
+const started = Date.now()
+let run: RunContext | undefined
+try {
+  run = await setUp(profile, log)
+  log(`started redis :${run.redis.port}, simulator ${run.simulator.url}, 3 bridges, baselines`)
+  if (selected.has('throughput')) {
+    log('throughput (cached and uncached routes vs baselines)')
+    results.throughput = await throughputSuite(run)
+  }
+  if (selected.has('webhooks')) {
+    log('webhooks (ack latency at a fixed rate)')
+    results.webhooks = await webhooksSuite(run)
+  }
+  if (selected.has('queue')) {
+    log('queue (3 replicas, one shared budget)')
+    results.queue = await queueSuite(run)
+  }
+  if (selected.has('cache')) {
+    log('cache (stampede, SWR, stale-if-error, Redis killed under load)')
+    results.cache = await cacheSuite(run)
+  }
+} finally {
+  await run?.redis.stop()
+  await stopAll()
+}
+const written = await writeReport(profile, results, machineInfo(loadAtStart, values.note), Date.now() - started)
+log(`wrote ${written.join(', ')} (${Math.round((Date.now() - started) / 1000)} s)`)

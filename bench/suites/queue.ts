@@ -1,0 +1,229 @@
+/**
+ * The shared rate-limit queue: 3 replica processes (bench/queue/replica.ts — the real Recharge client and queue,
+ * driving open-loop interactive and closed-loop background load) share one token's budget through the harness's
+ * Redis, against a simulator process with Recharge's exact leaky bucket. The phases are those of bench/queue/run.ts
+ * (whose published figures are the full-length ones); the quick profile runs them shortened and says so.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { once } from 'node:events'
+import { percentile } from '../harness/load.ts'
+import { repoRoot, stop } from '../harness/processes.ts'
+import { startSimulator } from '../harness/simulator.ts'
+import type { GoalResult, RunContext } from '../harness/types.ts'
+import type { ReplicaPlan, ReplicaResult } from '../queue/replica.ts'
+
+interface Phase {
+  name: string
+  what: string
+  bucketSize: number
+  leakRate: number
+  durationS: number
+  /** Open-loop interactive arrivals per replica per second. */
+  interactivePerReplica: number
+  /** Closed-loop background workers per replica. */
+  backgroundWorkers: number
+}
+
+export interface QueuePhaseResult {
+  phase: string
+  what: string
+  durationS: number
+  upstream429: number
+  upstreamOkInWindow: number
+  budgetCap: number
+  budgetUse: number
+  sharePerReplica: number[]
+  maxShareDeviation: number
+  interactiveWaitMs: { p50: number; p95: number; p99: number }
+  rejectedAtAdmission: { interactive: number; background: number }
+  errors: Record<string, number>
+}
+
+export interface QueueResult {
+  replicas: number
+  phases: QueuePhaseResult[]
+  goals: GoalResult[]
+}
+
+const REPLICAS = 3
+const TOKEN_BUCKET = 40
+
+function phasesFor(run: RunContext): Phase[] {
+  const { compressed, background, real } = run.profile.queuePhaseS
+  const phases: Phase[] = [
+    {
+      name: 'compressed-10x',
+      what: 'bucket 40, 20/s; interactive open-loop at 10× the leak rate (200/s over 3 replicas)',
+      bucketSize: TOKEN_BUCKET,
+      leakRate: 20,
+      durationS: compressed,
+      interactivePerReplica: 200 / 3,
+      backgroundWorkers: 0,
+    },
+    {
+      name: 'compressed-background-saturating',
+      what: 'bucket 40, 20/s; 3×20 background workers saturating + interactive at 15% of the leak rate (3/s)',
+      bucketSize: TOKEN_BUCKET,
+      leakRate: 20,
+      durationS: background,
+      interactivePerReplica: 1,
+      backgroundWorkers: 20,
+    },
+  ]
+  if (real !== null) {
+    phases.push({
+      name: 'real-2-per-second',
+      what: 'bucket 40, 2/s (the real Recharge budget); interactive open-loop at 10× (20/s over 3 replicas)',
+      bucketSize: TOKEN_BUCKET,
+      leakRate: 2,
+      durationS: real,
+      interactivePerReplica: 20 / 3,
+      backgroundWorkers: 0,
+    })
+  }
+  return phases
+}
+
+async function runPhase(run: RunContext, phase: Phase): Promise<QueuePhaseResult> {
+  const simulator = await startSimulator({ bucketSize: phase.bucketSize, leakRate: phase.leakRate })
+  const keyPrefix = `bench:queue:${Date.now().toString(36)}:${phase.name}`
+  const children: ChildProcess[] = []
+  const results: Promise<ReplicaResult>[] = []
+  try {
+    for (let index = 0; index < REPLICAS; index++) {
+      const child = fork(`${repoRoot}bench/queue/replica.ts`, [], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          BENCH_REPLICA: `r${index + 1}`,
+          SIM_URL: simulator.url,
+          SIM_TOKEN: simulator.apiToken,
+          REDIS_URL: run.redis.url,
+          KEY_PREFIX: keyPrefix,
+          BUCKET_SIZE: String(phase.bucketSize),
+          LEAK_RATE: String(phase.leakRate),
+        },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      children.push(child)
+      const ready = once(child, 'message')
+      results.push(
+        new Promise((resolve, reject) => {
+          child.on('message', (message: { type: string; result?: ReplicaResult }) => {
+            if (message.type === 'result' && message.result) resolve(message.result)
+          })
+          child.on('exit', (code) => reject(new Error(`queue replica ${index + 1} exited with ${code}`)))
+        }),
+      )
+      await ready
+    }
+    const startAt = Date.now() + 500
+    const durationMs = phase.durationS * 1000
+    for (const child of children) {
+      const plan: ReplicaPlan = {
+        startAt,
+        durationMs,
+        interactivePerSecond: phase.interactivePerReplica,
+        backgroundWorkers: phase.backgroundWorkers,
+      }
+      child.send({ type: 'start', plan })
+    }
+    const replicas = await Promise.all(results)
+    const ledger = await simulator.ledger()
+    const windowEnd = startAt + durationMs
+    const upstream429 = ledger.filter((entry) => entry.status === 429).length
+    const okInWindow = ledger.filter(
+      (entry) => entry.status !== null && entry.status < 300 && Date.parse(entry.at) <= windowEnd,
+    ).length
+    const budgetCap = phase.bucketSize + phase.leakRate * phase.durationS
+    const okPerReplica = replicas.map((replica) => replica.interactive.ok + replica.background.ok)
+    const totalOk = okPerReplica.reduce((a, b) => a + b, 0)
+    const equal = totalOk / REPLICAS
+    const waits = replicas.flatMap((replica) => replica.interactive.waitsMs)
+    const errors: Record<string, number> = {}
+    for (const replica of replicas) {
+      for (const lane of [replica.interactive, replica.background]) {
+        for (const [name, count] of Object.entries(lane.errors)) errors[name] = (errors[name] ?? 0) + count
+      }
+    }
+    const result: QueuePhaseResult = {
+      phase: phase.name,
+      what: phase.what,
+      durationS: phase.durationS,
+      upstream429,
+      upstreamOkInWindow: okInWindow,
+      budgetCap,
+      budgetUse: okInWindow / budgetCap,
+      sharePerReplica: okPerReplica.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
+      maxShareDeviation: totalOk === 0 ? 0 : Math.max(...okPerReplica.map((ok) => Math.abs(ok - equal) / equal)),
+      interactiveWaitMs: { p50: percentile(waits, 50), p95: percentile(waits, 95), p99: percentile(waits, 99) },
+      rejectedAtAdmission: {
+        interactive: replicas.reduce((n, r) => n + r.interactive.rejected, 0),
+        background: replicas.reduce((n, r) => n + r.background.rejected, 0),
+      },
+      errors,
+    }
+    run.log(
+      `  ${phase.name} (${phase.durationS} s): 429s ${upstream429}, budget use ${(result.budgetUse * 100).toFixed(1)} %, shares ${result.sharePerReplica.map((s) => (s * 100).toFixed(1)).join('/')} %, interactive wait p95 ${result.interactiveWaitMs.p95} ms`,
+    )
+    return result
+  } finally {
+    for (const child of children) await stop(child)
+    await stop(simulator.process.child)
+  }
+}
+
+export async function queueSuite(run: RunContext): Promise<QueueResult> {
+  const phases: QueuePhaseResult[] = []
+  for (const phase of phasesFor(run)) phases.push(await runPhase(run, phase))
+  const oversubscribed = phases.filter((phase) => phase.phase !== 'compressed-background-saturating')
+  const saturating = phases.find((phase) => phase.phase === 'compressed-background-saturating')
+  const max429 = Math.max(...phases.map((phase) => phase.upstream429))
+  const minUse = Math.min(...oversubscribed.map((phase) => phase.budgetUse))
+  const maxDeviation = Math.max(...oversubscribed.map((phase) => phase.maxShareDeviation))
+  const goals: GoalResult[] = [
+    {
+      id: 'Q1',
+      goal: '0 upstream 429s under 10× oversubscription with 3 replicas',
+      value: max429,
+      unit: '429s',
+      target: 0,
+      comparison: '<=',
+      pass: max429 === 0,
+      note: phases.map((phase) => `${phase.phase} ${phase.durationS} s: ${phase.upstream429}`).join('; '),
+    },
+    {
+      id: 'Q2',
+      goal: 'budget use ≥ 95 % of (bucket + rate × T) under oversubscription',
+      value: round3(minUse),
+      unit: 'of budget',
+      target: 0.95,
+      comparison: '>=',
+      pass: minUse >= 0.95,
+    },
+    {
+      id: 'Q3',
+      goal: "each replica's share within ±15 % of 1/3",
+      value: round3(maxDeviation),
+      unit: 'max deviation',
+      target: 0.15,
+      comparison: '<=',
+      pass: maxDeviation <= 0.15,
+    },
+    {
+      id: 'Q4',
+      goal: 'interactive wait p95 ≤ 1 s with background saturating, 0 interactive rejections',
+      value: saturating?.interactiveWaitMs.p95 ?? null,
+      unit: 'ms',
+      target: 1000,
+      comparison: '<=',
+      pass: saturating
+        ? saturating.interactiveWaitMs.p95 <= 1000 && saturating.rejectedAtAdmission.interactive === 0
+        : null,
+    },
+  ]
+  return { replicas: REPLICAS, phases, goals }
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000
+}

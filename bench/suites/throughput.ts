@@ -1,0 +1,243 @@
+/**
+ * Throughput and latency, side by side with the baselines, in interleaved rounds (every mode once per round, in the
+ * same order, then the next round), closed loop at c connections, p=1. Ratios are computed per round against the
+ * baseline of the same round, then the median over rounds is reported.
+ *
+ * Cached route: GET /v1/catalog/products/:id — L1 hit on bridge A, L2 hit on bridge B (CACHE_L1_MAX_BYTES=0).
+ * Uncached route: GET /v1/portal/url — the customer hash authenticates the hosted portal, so the bridge reads the
+ * customer from Recharge on every call by design (never cached). Every request pays customer-token verification
+ * (HS256), the identity mapping (cached), a reservation in the shared queue (Redis GCRA), one upstream
+ * GET /customers/:id, lenient parsing and response-schema validation. Its baseline is reply-from forwarding the same
+ * upstream call (GET /customers/:id) with the token added: same upstream work, none of the rest.
+ */
+
+import { type LoadSample, type LoadTarget, median, runLoad } from '../harness/load.ts'
+import type { GoalResult, RunContext } from '../harness/types.ts'
+
+interface Mode {
+  name: string
+  what: string
+  target: LoadTarget
+}
+
+export interface ModeSummary {
+  name: string
+  what: string
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  mismatches: number
+  errors: number
+}
+
+export interface ThroughputResult {
+  modes: ModeSummary[]
+  ratios: Record<string, number>
+  /** Per-round ratios, so the spread is published with the median. */
+  ratioSamples: Record<string, number[]>
+  l1P99MinusHello: number
+  l2P99MinusHello: number
+  upstreamCallsPerUncachedRequest: number
+  tierCheck: { l1Hits: number; l2Hits: number }
+  samples: Record<string, LoadSample[]>
+  goals: GoalResult[]
+}
+
+async function text(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers })
+  const body = await response.text()
+  if (!response.ok) throw new Error(`${url} → ${response.status}: ${body}`)
+  return { body, cache: response.headers.get('x-cache') }
+}
+
+async function cacheLookups(bridgeUrl: string, outcome: string): Promise<number> {
+  const metrics = await (await fetch(`${bridgeUrl}/metrics`)).text()
+  return metrics
+    .split('\n')
+    .filter((line) => line.startsWith('cache_lookups_total{') && line.includes('cache="catalog.product"'))
+    .filter((line) => line.includes(`outcome="${outcome}"`))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
+}
+
+export async function throughputSuite(run: RunContext): Promise<ThroughputResult> {
+  const { simulator, bridges, baselines, profile, productId, productBody, customer } = run
+  const product = encodeURIComponent(productId)
+  const direct = await text(`${simulator.url}/products/${product}`, simulator.headers)
+  const customerDirect = await text(`${simulator.url}/customers/${customer.id}`, simulator.headers)
+  const auth = { authorization: `Bearer ${customer.token}` }
+  const portal = await text(`${bridges.a.url}/v1/portal/url`, auth)
+  if ((await text(`${bridges.a.url}/v1/catalog/products/${product}`)).cache !== 'HIT') throw new Error('A: no L1 hit')
+  if ((await text(`${bridges.b.url}/v1/catalog/products/${product}`)).cache !== 'HIT') throw new Error('B: no L2 hit')
+  // A simulator field that changed between two reads would make every proxied body a mismatch: check it is stable.
+  if ((await text(`${baselines.proxy}/customers/${customer.id}`)).body !== customerDirect.body) {
+    throw new Error('the proxied customer body differs from the direct one')
+  }
+
+  const modes: Mode[] = [
+    {
+      name: 'hello',
+      what: 'bare Fastify, the catalog product JSON from memory',
+      target: { url: `${baselines.hello}/products/${product}`, expectBody: productBody },
+    },
+    {
+      name: 'simulator',
+      what: 'simulator GET /products/:id direct',
+      target: { url: `${simulator.url}/products/${product}`, headers: simulator.headers, expectBody: direct.body },
+    },
+    {
+      name: 'reply-from',
+      what: 'reply-from proxy → simulator GET /products/:id',
+      target: { url: `${baselines.proxy}/products/${product}`, expectBody: direct.body },
+    },
+    {
+      name: 'bridge-floor',
+      what: 'bridge GET /healthz (its plugin stack: security headers, CORS, request ids, metrics)',
+      target: { url: `${bridges.a.url}/healthz`, expectBody: '{"status":"ok"}' },
+    },
+    {
+      name: 'l1-hit',
+      what: 'bridge GET /v1/catalog/products/:id, L1 hit',
+      target: { url: `${bridges.a.url}/v1/catalog/products/${product}`, expectBody: productBody },
+    },
+    {
+      name: 'l2-hit',
+      what: 'bridge (L1 off) GET /v1/catalog/products/:id, Redis hit',
+      target: { url: `${bridges.b.url}/v1/catalog/products/${product}`, expectBody: productBody },
+    },
+    {
+      name: 'reply-from-customer',
+      what: 'reply-from proxy → simulator GET /customers/:id',
+      target: { url: `${baselines.proxy}/customers/${customer.id}`, expectBody: customerDirect.body },
+    },
+    {
+      name: 'uncached',
+      what: 'bridge GET /v1/portal/url (auth + queue + upstream GET /customers/:id)',
+      target: { url: `${bridges.a.url}/v1/portal/url`, headers: auth, expectBody: portal.body },
+    },
+  ]
+
+  const samples: Record<string, LoadSample[]> = Object.fromEntries(modes.map((mode) => [mode.name, []]))
+  const load = { connections: profile.connections }
+  const before = { l1: await cacheLookups(bridges.a.url, 'hit_l1'), l2: await cacheLookups(bridges.b.url, 'hit_l2') }
+  let uncachedRequests = 0
+  let uncachedUpstream = 0
+  const customerPath = `/customers/${customer.id}`
+  // JIT and connection pools warm in every process before round 1 (the first seconds of a process are not its speed).
+  for (const mode of modes) await runLoad(mode.target, { ...load, durationS: profile.warmupS * 2 })
+  for (let round = 1; round <= profile.rounds; round++) {
+    for (const mode of modes) {
+      const ledgerBefore = mode.name === 'uncached' ? (await simulator.ledger(customerPath)).length : 0
+      const warm = await runLoad(mode.target, { ...load, durationS: profile.warmupS })
+      const sample = await runLoad(mode.target, { ...load, durationS: profile.measureS })
+      if (mode.name === 'uncached') {
+        uncachedRequests += warm.requests + sample.requests
+        uncachedUpstream += (await simulator.ledger(customerPath)).length - ledgerBefore
+      }
+      samples[mode.name]?.push(sample)
+      run.log(
+        `  round ${round} ${mode.name.padEnd(20)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50} p99 ${sample.p99} ms  non2xx ${sample.non2xx} mismatches ${sample.mismatches} errors ${sample.errors + sample.timeouts}`,
+      )
+    }
+  }
+  const tierCheck = {
+    l1Hits: (await cacheLookups(bridges.a.url, 'hit_l1')) - before.l1,
+    l2Hits: (await cacheLookups(bridges.b.url, 'hit_l2')) - before.l2,
+  }
+
+  const of = (name: string) => samples[name] ?? []
+  const ratio = (name: string, base: string) => of(name).map((sample, i) => sample.rps / (of(base)[i]?.rps ?? NaN))
+  const p99Minus = (name: string, base: string) =>
+    median(of(name).map((sample, i) => sample.p99 - (of(base)[i]?.p99 ?? NaN)))
+  const ratioSamples: Record<string, number[]> = {
+    'l1-hit ÷ hello': ratio('l1-hit', 'hello'),
+    'l2-hit ÷ hello': ratio('l2-hit', 'hello'),
+    'uncached ÷ reply-from-customer': ratio('uncached', 'reply-from-customer'),
+    'reply-from ÷ hello': ratio('reply-from', 'hello'),
+    'simulator ÷ hello': ratio('simulator', 'hello'),
+    'bridge-floor ÷ hello': ratio('bridge-floor', 'hello'),
+    'l1-hit ÷ bridge-floor': ratio('l1-hit', 'bridge-floor'),
+    'l1-hit ÷ reply-from': ratio('l1-hit', 'reply-from'),
+  }
+  const ratios = Object.fromEntries(
+    Object.entries(ratioSamples).map(([name, values]) => [name, round3(median(values))]),
+  )
+  const l1P99MinusHello = p99Minus('l1-hit', 'hello')
+  const l2P99MinusHello = p99Minus('l2-hit', 'hello')
+  const summaries: ModeSummary[] = modes.map((mode) => {
+    const list = of(mode.name)
+    return {
+      name: mode.name,
+      what: mode.what,
+      rps: Math.round(median(list.map((s) => s.rps))),
+      p50: median(list.map((s) => s.p50)),
+      p99: median(list.map((s) => s.p99)),
+      non2xx: sum(list.map((s) => s.non2xx)),
+      mismatches: sum(list.map((s) => s.mismatches)),
+      errors: sum(list.map((s) => s.errors + s.timeouts)),
+    }
+  })
+  const clean = (name: string) => {
+    const summary = summaries.find((s) => s.name === name)
+    return summary !== undefined && summary.non2xx + summary.mismatches + summary.errors === 0
+  }
+  const upstreamCallsPerUncachedRequest = round3(uncachedUpstream / Math.max(1, uncachedRequests))
+  const goals: GoalResult[] = [
+    {
+      id: 'P1',
+      goal: 'cached catalog route (L1 hit) ≥ 0.75 × hello-world req/s',
+      value: ratios['l1-hit ÷ hello'] ?? null,
+      unit: '× hello',
+      target: 0.75,
+      comparison: '>=',
+      pass: (ratios['l1-hit ÷ hello'] ?? 0) >= 0.75 && clean('l1-hit'),
+    },
+    {
+      id: 'P2',
+      goal: 'cached catalog route, L1 off (Redis hit) ≥ 0.40 × hello-world req/s',
+      value: ratios['l2-hit ÷ hello'] ?? null,
+      unit: '× hello',
+      target: 0.4,
+      comparison: '>=',
+      pass: (ratios['l2-hit ÷ hello'] ?? 0) >= 0.4 && clean('l2-hit'),
+    },
+    {
+      id: 'P3',
+      goal: 'L1 hit p99 ≤ hello-world p99 + 3 ms',
+      value: l1P99MinusHello,
+      unit: 'ms',
+      target: 3,
+      comparison: '<=',
+      pass: l1P99MinusHello <= 3,
+    },
+    {
+      id: 'P5',
+      goal: 'uncached route (auth + queue + validation) ≥ 1.0 × reply-from req/s on the same upstream call',
+      value: ratios['uncached ÷ reply-from-customer'] ?? null,
+      unit: '× reply-from',
+      target: 1,
+      comparison: '>=',
+      pass: (ratios['uncached ÷ reply-from-customer'] ?? 0) >= 1 && clean('uncached'),
+      note: `upstream calls per uncached request: ${upstreamCallsPerUncachedRequest} (1.0 = nothing cached)`,
+    },
+  ]
+  return {
+    modes: summaries,
+    ratios,
+    ratioSamples,
+    l1P99MinusHello,
+    l2P99MinusHello,
+    upstreamCallsPerUncachedRequest,
+    tierCheck,
+    samples,
+    goals,
+  }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0)
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000
+}

@@ -1,0 +1,102 @@
+/**
+ * Webhook acknowledgement latency at a fixed delivery rate (coordinated-omission corrected), against a bare Fastify
+ * JSON POST in the same run. Every delivery is a distinct, signed subscription/updated payload (the v1 signature over
+ * "<t>.<body>" and the legacy header, as Recharge sends both) to a production bridge process, which verifies it,
+ * appends it to the Redis stream and answers; its consumers process in the background meanwhile. Same design as
+ * bench/webhooks (which runs the app in-process); here the target is `node dist/server.js`.
+ */
+import { createHash, createHmac } from 'node:crypto'
+import { BENCH_WEBHOOK_SECRET } from '../harness/bridge.ts'
+import { type LoadSample, runLoad } from '../harness/load.ts'
+import type { GoalResult, RunContext } from '../harness/types.ts'
+
+export interface WebhooksResult {
+  ratePerS: number
+  durationS: number
+  connections: number
+  baseline: LoadSample
+  bridge: LoadSample
+  goals: GoalResult[]
+}
+
+const CONNECTIONS = 20
+
+function signedDeliveries(secret: string): () => { body: string; headers: Record<string, string> } {
+  let sequence = 0
+  return () => {
+    sequence++
+    const now = new Date().toISOString().slice(0, 19)
+    const body = JSON.stringify({
+      subscription: {
+        id: 900_000 + sequence,
+        customer_id: 5_000 + (sequence % 500),
+        address_id: 9_000 + (sequence % 500),
+        status: 'active',
+        quantity: 1,
+        price: '19.90',
+        product_title: 'Bench coffee subscription',
+        order_interval_frequency: '1',
+        order_interval_unit: 'month',
+        next_charge_scheduled_at: '2030-01-01',
+        created_at: now,
+        updated_at: now,
+      },
+    })
+    const t = Math.floor(Date.now() / 1000)
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-recharge-topic': 'subscription/updated',
+        'x-recharge-webhook-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
+        'x-recharge-hmac-sha256': createHash('sha256')
+          .update(secret + body)
+          .digest('hex'),
+      },
+    }
+  }
+}
+
+export async function webhooksSuite(run: RunContext): Promise<WebhooksResult> {
+  const { profile, bridges, baselines } = run
+  const rate = profile.webhookRate
+  const url = `${bridges.c.url}/v1/webhooks/recharge?topic=subscription/updated`
+  const delivery = signedDeliveries(BENCH_WEBHOOK_SECRET)
+  const accepted = (body: string) => body.length > 0
+  // Warm-up: JIT, connections, the stream's scripts.
+  await runLoad(
+    { url, method: 'POST', nextRequest: delivery, verifyBody: accepted },
+    {
+      connections: 4,
+      durationS: 1,
+      overallRate: 50,
+    },
+  )
+  const load = { connections: CONNECTIONS, durationS: profile.webhookS, overallRate: rate }
+  const baseline = await runLoad(
+    {
+      url: `${baselines.hook}/hook`,
+      method: 'POST',
+      nextRequest: signedDeliveries('unused'),
+      expectBody: '{"received":true}',
+    },
+    load,
+  )
+  const bridge = await runLoad({ url, method: 'POST', nextRequest: delivery, verifyBody: accepted }, load)
+  run.log(
+    `  baseline p50 ${baseline.p50} p99 ${baseline.p99} ms · bridge p50 ${bridge.p50} p99 ${bridge.p99} ms, non2xx ${bridge.non2xx}`,
+  )
+  const goals: GoalResult[] = [
+    {
+      id: 'C5a',
+      goal: `webhook ack p99 < 100 ms at ${rate} deliveries/s`,
+      value: bridge.p99,
+      unit: 'ms',
+      target: 100,
+      comparison: '<=',
+      pass: bridge.p99 < 100 && bridge.non2xx === 0 && bridge.errors === 0,
+      note: `baseline (bare Fastify JSON POST) p99 ${baseline.p99} ms in the same run`,
+    },
+  ]
+  return { ratePerS: rate, durationS: profile.webhookS, connections: CONNECTIONS, baseline, bridge, goals }
+}
