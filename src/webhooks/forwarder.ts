@@ -36,6 +36,7 @@ export function createForwardHandler(options: ForwarderOptions): JobHandler {
   const timeoutMs = options.timeoutMs ?? 5_000
   return async (job) => {
     const body = job.fields.event ?? '{}'
+    const { id, topic } = JSON.parse(body) as { id?: string; topic?: string }
     let lastError = 'not attempted'
     for (let attempt = 0; attempt < quickTries; attempt++) {
       if (attempt > 0) await sleep(200 * 4 ** (attempt - 1) * (0.5 + Math.random() / 2))
@@ -46,6 +47,9 @@ export function createForwardHandler(options: ForwarderOptions): JobHandler {
           headers: {
             'content-type': 'application/json',
             [FORWARD_SIGNATURE_HEADER]: signBridgeEvent(options.secret, body),
+            // Convenience copies of body fields (route or dedupe before parsing); the signed body is authoritative.
+            'x-bridge-event-id': id ?? '',
+            'x-bridge-topic': topic ?? '',
             'user-agent': 'recharge-bridge-forwarder',
           },
           headersTimeout: timeoutMs,

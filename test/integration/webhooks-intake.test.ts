@@ -165,6 +165,8 @@ describe('POST /v1/webhooks/recharge', () => {
     await deliver(body, v1Headers(body), 'subscription/cancelled')
     await until(() => forwarded.length === 1)
     const [received] = forwarded
+    expect(received?.headers['x-bridge-topic']).toBe('subscription/cancelled')
+    expect(received?.headers['x-bridge-event-id']).toBe(JSON.parse(received?.body ?? '{}').id)
     const signature = String(received?.headers['x-bridge-signature'])
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(signature) ?? []
     expect(createHmac('sha256', forwardSecret).update(`${t}.${received?.body}`).digest('hex')).toBe(v1)
