@@ -426,6 +426,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
+                         * @description Allow a run to delete more than a quarter of the store’s products (refused otherwise)
+                         * @default false
+                         */
+                        allow_mass_delete?: boolean;
+                        /**
                          * @description Delete Recharge products the feed does not list
                          * @default true
                          */
