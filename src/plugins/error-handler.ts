@@ -70,10 +70,38 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL', { cause: error })
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A write this request sent may or may not have been applied upstream (see RechargeError.outcomeUnknown). */
+    upstreamOutcomeUnknown: boolean
+  }
+}
+
+function outcomeUnknown(error: unknown): boolean {
+  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true
+}
+
+/** Tell the client plainly that a retry may repeat a change, and how to find out. */
+function withUnknownOutcome(error: AppError): AppError {
+  return new AppError(error.code, {
+    detail:
+      'Recharge may or may not have applied this change. Read the resource to see its state before trying again; ' +
+      'a retry with the same Idempotency-Key returns this answer again.',
+    extensions: { ...error.extensions, outcome: 'unknown' },
+    cause: error,
+    ...(error.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
+  })
+}
+
 export default fp(
   async function errorHandler(app) {
+    app.decorateRequest('upstreamOutcomeUnknown', false)
     app.setErrorHandler((error, request, reply) => {
-      const appError = toAppError(error)
+      let appError = toAppError(error)
+      if (outcomeUnknown(error)) {
+        request.upstreamOutcomeUnknown = true
+        appError = withUnknownOutcome(appError)
+      }
       if (appError.status >= 500) {
         const level = isResponseSerializationError(error) ? 'error' : appError.code === 'INTERNAL' ? 'error' : 'warn'
         request.log[level]({ err: error, code: appError.code }, 'request failed')

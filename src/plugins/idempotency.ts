@@ -128,7 +128,10 @@ export default fp<IdempotencyPluginOptions>(
       claims.delete(request)
       const body = bodyText(payload)
       try {
-        if (isFinal(reply.statusCode) && body !== null && Buffer.byteLength(body) <= MAX_STORED_BODY_BYTES) {
+        // An answer whose upstream outcome is unknown is kept too: releasing the key would let a same-key retry apply
+        // the change a second time.
+        const keep = isFinal(reply.statusCode) || request.upstreamOutcomeUnknown
+        if (keep && body !== null && Buffer.byteLength(body) <= MAX_STORED_BODY_BYTES) {
           const response: StoredResponse = { status: reply.statusCode, headers: replayHeaders(reply), body }
           await store.complete(claim.key, claim.owner, claim.fingerprint, response, IDEMPOTENCY_TTL_MS)
         } else {

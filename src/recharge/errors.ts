@@ -27,6 +27,11 @@ export abstract class RechargeError extends Error {
   readonly operation: string | undefined
   readonly upstreamMessage: string | undefined
   readonly fieldErrors: readonly FieldError[]
+  /**
+   * A write whose outcome we cannot know: it was sent, but the answer was lost, late, unreadable or a 5xx. Recharge
+   * may have applied it. Callers must not assume either way (the idempotency store keeps this answer for the key).
+   */
+  outcomeUnknown = false
 
   constructor(message: string, init: RechargeErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause })

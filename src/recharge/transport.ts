@@ -84,6 +84,18 @@ class TransientFailure extends Error {
   }
 }
 
+/** A sent write that ended without a definite answer: Recharge may or may not have applied it. */
+function markUncertainWrite(error: unknown): unknown {
+  if (
+    error instanceof RechargeTimeoutError ||
+    error instanceof RechargeUnavailableError ||
+    error instanceof RechargeBadResponseError
+  ) {
+    error.outcomeUnknown = true
+  }
+  return error
+}
+
 function backoffMs(attempt: number): number {
   const base = Math.min(2_000, 100 * 2 ** (attempt - 1))
   return base / 2 + Math.random() * (base / 2)
@@ -134,10 +146,12 @@ export class Transport implements RechargeTransport {
         )
         return this.parse(request.schema, answer, operation, isRead)
       } catch (error) {
-        if (!(error instanceof TransientFailure)) throw error
+        if (!(error instanceof TransientFailure)) throw isRead ? error : markUncertainWrite(error)
         const retryable = isRead || error.safeForWrites
         const pause = backoffMs(attempt)
-        if (!retryable || attempt >= MAX_ATTEMPTS || Date.now() + pause >= deadlineAt) throw error.error
+        if (!retryable || attempt >= MAX_ATTEMPTS || Date.now() + pause >= deadlineAt) {
+          throw isRead || error.safeForWrites ? error.error : markUncertainWrite(error.error)
+        }
         await sleep(pause, undefined, options.signal ? { signal: options.signal } : undefined).catch(() => {
           throw new RechargeAbortedError('Cancelled while waiting to retry', { operation })
         })

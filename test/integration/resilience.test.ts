@@ -158,7 +158,7 @@ describe('faults between the bridge and Recharge', () => {
     expect((await recovered(() => call('GET', `/v1/catalog/products/${productId}`))).status).toBe(200)
   })
 
-  it('never sends a write twice when its connection is reset, and the retry with the same key succeeds once', async () => {
+  it('never sends a write twice when its connection is reset; a same-key retry replays, a new key applies once', async () => {
     const key = randomUUID()
     const skipPath = `/v1/subscriptions/${subscriptionId}/skip`
     const before = (await sim.ledger({ method: 'POST' })).length
@@ -166,15 +166,19 @@ describe('faults between the bridge and Recharge', () => {
     upstreamProxy.dropConnections()
     const reset = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
     expectProblem(reset, [502, 503, 504])
-    // The reset happened before Recharge saw a byte: nothing was processed.
+    // The bridge cannot know whether Recharge saw the write, so it says so rather than guessing.
+    expect(reset.body.outcome).toBe('unknown')
     expect((await sim.ledger({ method: 'POST' })).length).toBe(before)
 
     await upstreamProxy.set({})
     upstreamProxy.dropConnections()
-    const retried = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
-    expect(retried.status).toBe(200)
-    const replay = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
-    expect(replay.status).toBe(200)
+    const sameKey = await call('POST', skipPath, { ...shopper(), 'idempotency-key': key })
+    expect(sameKey.status).toBe(reset.status)
+    expect((await sim.ledger({ method: 'POST' })).length).toBe(before)
+
+    const newKey = randomUUID()
+    expect((await call('POST', skipPath, { ...shopper(), 'idempotency-key': newKey })).status).toBe(200)
+    expect((await call('POST', skipPath, { ...shopper(), 'idempotency-key': newKey })).status).toBe(200)
     expect((await sim.ledger({ method: 'POST' })).length).toBe(before + 1)
   })
 
@@ -187,14 +191,20 @@ describe('faults between the bridge and Recharge', () => {
     const before = (await sim.ledger({ method: 'POST' })).length
     // The simulator processes the write, then the response is cut: an uncertain outcome.
     await sim.setFaults([{ match: { method: 'POST', path: '/charges' }, truncate: true, count: 1 }])
-    const uncertain = await call('POST', `/v1/subscriptions/${subscriptionId}/unskip`, {
-      ...shopper(),
-      'idempotency-key': randomUUID(),
-    })
-    expect(uncertain.status).toBeGreaterThanOrEqual(400)
-    expect(uncertain.status).not.toBe(500)
-    const writes = (await sim.ledger({ method: 'POST' })).slice(before)
-    expect(writes.filter((entry) => entry.path.includes('/unskip'))).toHaveLength(1)
+    const key = randomUUID()
+    const unskipPath = `/v1/subscriptions/${subscriptionId}/unskip`
+    const uncertain = await call('POST', unskipPath, { ...shopper(), 'idempotency-key': key })
+    expectProblem(uncertain, [502, 504])
+    expect(uncertain.body.outcome).toBe('unknown')
+    const unskips = async () =>
+      (await sim.ledger({ method: 'POST' })).slice(before).filter((entry) => entry.path.includes('/unskip'))
+    expect(await unskips()).toHaveLength(1)
+
+    // The storefront retries with the same key: it gets the same answer, and Recharge is not asked again.
+    const retried = await call('POST', unskipPath, { ...shopper(), 'idempotency-key': key })
+    expect(retried.status).toBe(uncertain.status)
+    expect(retried.body.outcome).toBe('unknown')
+    expect(await unskips()).toHaveLength(1)
   })
 })
 
