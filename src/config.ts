@@ -57,6 +57,12 @@ export const envSchema = z.object({
     .default(40)
     .describe("The token's leaky bucket size (calls)"),
   RECHARGE_LEAK_RATE: z.coerce.number().positive().default(2).describe("The token's leak rate (calls per second)"),
+  RECHARGE_EXPECTED_REPLICAS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2)
+    .describe('Replicas sharing the token: while Redis is down each one spends only its share of the bucket'),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()

@@ -31,6 +31,7 @@ export default fp(
       apiVersion: config.RECHARGE_API_VERSION,
       bucketSize: config.RECHARGE_BUCKET_SIZE,
       leakRate: config.RECHARGE_LEAK_RATE,
+      expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
       redis: app.redis,
       dispatcher: app.deps.rechargeDispatcher,
       log,
