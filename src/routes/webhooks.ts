@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
@@ -35,19 +34,6 @@ const registrationReport = z.object({
   pruned: z.array(z.string()),
   registered: z.array(z.string()),
 })
-
-function adminGuard(app: FastifyInstance): preHandlerAsyncHookHandler {
-  const decorated = (app as unknown as { requireAdmin?: preHandlerAsyncHookHandler }).requireAdmin
-  if (decorated) return decorated
-  // Until the auth plugin provides requireAdmin: the same constant-time bearer check.
-  const expected = Buffer.from(`Bearer ${app.config.ADMIN_API_KEY}`)
-  return async (request: FastifyRequest) => {
-    const given = Buffer.from(request.headers.authorization ?? '')
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new AppError('UNAUTHENTICATED', { detail: 'This route requires the admin API key' })
-    }
-  }
-}
 
 function rechargeWebhooksOrThrow(app: FastifyInstance) {
   const webhooks = app.webhooks.rechargeWebhooks()
@@ -104,7 +90,7 @@ export default async function webhooksRoutes(app: FastifyInstance): Promise<void
   })
 
   const typed = app.withTypeProvider<ZodTypeProvider>()
-  const requireAdmin = adminGuard(app)
+  const requireAdmin = app.requireAdmin
 
   typed.get(
     '/admin/webhooks',
