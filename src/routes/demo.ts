@@ -42,7 +42,7 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
     maxAge: 0,
   })
 
-  async function sendPage(name: keyof typeof pages) {
+  async function readPage(name: keyof typeof pages) {
     try {
       return await readFile(new URL(pages[name], assetsDir), 'utf8')
     } catch {
@@ -56,13 +56,13 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .send(await sendPage('shop')),
+      .send(await readPage('shop')),
   )
   routes.get('/demo/account', { schema: { hide: true } }, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
-      .send(await sendPage('account')),
+      .send(await readPage('account')),
   )
 
   // Demo-only sign-in: stands in for the merchant backend, which would mint the token after its own login.
