@@ -103,9 +103,12 @@ export class Definition<A, T> {
     let fromL2 = false
     // A copy only good as a last resort (stale-if-error) when L2 no longer has it.
     let fallback: Entry | undefined
+    // When Redis just failed this lookup, the fill does not try it again (no second command timeout per request).
+    let redisFailed = false
     const l2 = this.core.l2
     if (l2 !== null) {
       const remote = await l2.get(key)
+      redisFailed = remote === UNAVAILABLE
       if (remote !== UNAVAILABLE) {
         if (remote === undefined) {
           // Gone from L2 (expired or invalidated while we may have missed the message): not trusted as fresh.
@@ -131,7 +134,7 @@ export class Definition<A, T> {
 
     const stale = [entry, fallback].find((candidate) => candidate !== undefined && !candidate.negative)
     try {
-      const filled = await this.fill(key, args, now, options)
+      const filled = await this.fill(key, args, now, options, redisFailed)
       return await this.answer(filled, 'MISS', 'miss', this.core.now())
     } catch (error) {
       // Stale-if-error: the origin failed, timed out or the queue refused. A NotFound is an answer, not a failure.
@@ -144,12 +147,18 @@ export class Definition<A, T> {
   }
 
   /** Join the fetch in flight for this key in this process, or lead one; wait no longer than the caller's deadline. */
-  private fill(key: string, args: A, now: number, options: CallOptions | undefined): Promise<Entry> {
+  private fill(
+    key: string,
+    args: A,
+    now: number,
+    options: CallOptions | undefined,
+    skipLease: boolean,
+  ): Promise<Entry> {
     const deadlineAt = now + (options?.deadlineMs ?? this.core.settings.defaultDeadlineMs)
     const joined = this.core.inflight.get(key)
     let flight: Promise<Entry>
     if (joined === undefined) {
-      flight = this.lead(key, args, 'interactive', deadlineAt)
+      flight = this.lead(key, args, 'interactive', deadlineAt, skipLease)
       this.register(key, flight)
     } else {
       this.core.metrics.dedupeJoins.labels({ cache: this.name }).inc()
@@ -192,13 +201,13 @@ export class Definition<A, T> {
    * Fetch from the origin once across replicas. With Redis: take the lease (SET NX PX) or wait for its holder's
    * result; without Redis (or Redis failing) lead locally, deduplicated in-process only.
    */
-  private async lead(key: string, args: A, lane: Lane, deadlineAt: number): Promise<Entry> {
+  private async lead(key: string, args: A, lane: Lane, deadlineAt: number, skipLease = false): Promise<Entry> {
     const startedAt = this.core.now()
     const l2 = this.core.l2
     const leaseKey = this.core.keys.lease(key)
     const owner = this.core.nextLeaseOwner()
     let leased = false
-    if (l2 !== null) {
+    if (l2 !== null && !skipLease) {
       for (;;) {
         const ttl = Math.max(1, deadlineAt - this.core.now()) + this.core.settings.leaseMarginMs
         const lease = await l2.tryLease(leaseKey, owner, ttl)

@@ -43,6 +43,19 @@ export interface RedisTierOptions {
   breaker: CircuitBreaker
   /** Called with the operation name on every failure (metrics, rate-limited logs). Never with a key. */
   onError: (operation: string, error: unknown) => void
+  /**
+   * Our own deadline per call, in ms. node-redis' `commandOptions.timeout` only bounds the wait *before* a command is
+   * written: a connected Redis that stops answering (hung, paused, partitioned) would hold every written command
+   * until the socket dies. Default 100 (above event-loop stalls under load; the breaker cuts repeated waits).
+   */
+  callTimeoutMs?: number
+}
+
+class RedisCallTimeout extends Error {
+  constructor(ms: number) {
+    super(`redis call exceeded ${ms} ms`)
+    this.name = 'RedisCallTimeout'
+  }
 }
 
 /**
@@ -55,9 +68,11 @@ export class RedisTier {
   private readonly keys: KeySpace
   private readonly breaker: CircuitBreaker
   private readonly onError: (operation: string, error: unknown) => void
+  private readonly callTimeoutMs: number
 
   constructor(options: RedisTierOptions) {
     this.client = options.client
+    this.callTimeoutMs = options.callTimeoutMs ?? 100
     this.keys = options.keys
     this.breaker = options.breaker
     this.onError = options.onError
@@ -163,7 +178,7 @@ export class RedisTier {
       return UNAVAILABLE
     }
     try {
-      const result = await call()
+      const result = await this.withDeadline(call())
       this.breaker.success()
       return result
     } catch (error) {
@@ -171,6 +186,23 @@ export class RedisTier {
       this.onError(operation, error)
       return UNAVAILABLE
     }
+  }
+
+  private withDeadline<T>(pending: Promise<T>): Promise<T> {
+    const ms = this.callTimeoutMs
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new RedisCallTimeout(ms)), ms)
+      pending.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
   }
 
   /** EVALSHA with a one-time EVAL fallback when the server does not know the script yet. */

@@ -213,4 +213,43 @@ describe('the cache while its Redis is stopped and restarted', () => {
       .poll(async () => (await b.inject('/test-cache/store/after-restart')).headers['x-cache'], { timeout: 1_000 })
       .toBe('MISS')
   })
+
+  it('keeps answering while Redis hangs (connected, never replying), then recovers', async () => {
+    const [a, b] = apps as [FastifyInstance, FastifyInstance]
+    expect((await a.inject('/test-cache/store/hung-warm')).statusCode).toBe(200)
+    redis.pause()
+    try {
+      // Every Redis call gives up at its command timeout, then the breaker skips Redis entirely.
+      const during = await Promise.all([
+        ...Array.from({ length: 20 }, () => a.inject('/test-cache/store/hung-warm')),
+        ...Array.from({ length: 20 }, () => b.inject('/test-cache/store/hung-cold')),
+      ])
+      // Cached keys answer from L1. Cold keys answer too: 200, or — when the Recharge queue itself waits on the hung
+      // Redis — a 504 problem at the cache's deadline; never a hang.
+      expect(during.slice(0, 20).map((r) => `${r.statusCode} ${r.headers['x-cache']}`)).toEqual(
+        Array(20).fill('200 HIT'),
+      )
+      for (const response of during.slice(20)) {
+        if (response.statusCode !== 200)
+          expect(response.json()).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' })
+      }
+      expect((await b.inject('/metrics')).body).toMatch(/^cache_redis_breaker_state 1$/m)
+    } finally {
+      redis.resume()
+    }
+    let probe = 0
+    await expect
+      .poll(
+        async () => {
+          // A lookup that needs Redis lets the breaker probe it.
+          await b.inject(`/test-cache/store/after-hang-${++probe}`)
+          return (await b.inject('/metrics')).body.match(/^cache_redis_breaker_state (\d)$/m)?.[1]
+        },
+        {
+          timeout: 10_000,
+          interval: 200,
+        },
+      )
+      .toBe('0')
+  })
 })

@@ -29,8 +29,18 @@ export class DisposableRedis {
     const child = this.child
     if (!child || child.exitCode !== null) return
     this.child = null
+    child.kill('SIGCONT')
     child.kill('SIGKILL')
     if (child.exitCode === null) await once(child, 'exit')
+  }
+
+  /** Freeze the server (SIGSTOP): connections stay open and nothing answers, like a hung Redis. */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT')
   }
 
   async restart(): Promise<void> {
