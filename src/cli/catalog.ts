@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
+import { TwoTierCache } from '../cache/cache.ts'
+import { createCacheMetrics } from '../cache/metrics.ts'
 import { feedJsonSchema, validateFeed } from '../catalog/feed.ts'
 import { loadFeed } from '../catalog/feed-source.ts'
 import { FeedInvalidError } from '../catalog/sync/engine.ts'
@@ -9,9 +11,12 @@ import { formatIssues, formatReport } from '../catalog/sync/report-format.ts'
 import { DEFAULT_STATE_FILE, FileSyncStateStore, RedisSyncStateStore } from '../catalog/sync/state-store.ts'
 import type { PlanStrategy, SyncProgress } from '../catalog/sync/types.ts'
 import { loadConfig } from '../config.ts'
+import { Metrics } from '../plugins/metrics.ts'
 import { createRedisClient, type RedisClient } from '../plugins/redis.ts'
 import { createRecharge } from '../recharge/create.ts'
 import { tokenFingerprint } from '../recharge/fingerprint.ts'
+
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} }
 
 interface SyncOptions {
   feed: string
@@ -59,7 +64,17 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
   const state = redis
     ? new RedisSyncStateStore(redis, `rb:{${tokenFingerprint(token)}}`)
     : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
-  const jobs = new CatalogSyncJobs({ transport: stack.client.transport, state, leakRate: config.RECHARGE_LEAK_RATE })
+  // With Redis, the servers' caches are told what changed (L2 purge + pub/sub to every replica's L1), as when the
+  // sync runs inside a server. Without Redis the CLI cannot reach them: their entries expire by TTL (60 s).
+  const cache = redis
+    ? new TwoTierCache({ redis, metrics: createCacheMetrics(new Metrics()), log: quietLog, l1MaxBytes: 0 })
+    : null
+  const jobs = new CatalogSyncJobs({
+    transport: stack.client.transport,
+    state,
+    leakRate: config.RECHARGE_LEAK_RATE,
+    ...(cache ? { invalidate: (tags: string[]) => cache.invalidateTags(tags) } : {}),
+  })
 
   const interactive = process.stderr.isTTY && !options.json
   const bar = new SingleBar({

@@ -62,6 +62,7 @@ export default fp(
       'kind',
     ])
     const jobs = new CatalogSyncJobs({
+      invalidate: (tags) => app.cache.invalidateTags(tags),
       onFinish: (status) => {
         runs.inc({ state: status.state, dry_run: String(status.dryRun) })
         if (status.report) {

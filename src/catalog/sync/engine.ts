@@ -96,6 +96,8 @@ export interface SyncRunOptions {
   onProgress?: (progress: SyncProgress) => void
   /** Observes each upstream write (tests interrupt a run after N writes). */
   afterWrite?: (method: string, path: string) => void
+  /** Told, before each write, which product it may change (cache invalidation once the run ends). */
+  onChanged?: (externalProductId: string) => void
 }
 
 function stableStringify(value: unknown): string {
@@ -310,6 +312,8 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
 
   const attempt = async (change: ProductChange | null, operation: string, write: () => Promise<unknown>) => {
     options.signal?.throwIfAborted()
+    // Before the write: one that times out may still have been applied upstream.
+    if (change) options.onChanged?.(change.external_product_id)
     try {
       await write()
       return true
@@ -410,6 +414,7 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   for (const [type, mode, bodies, touched] of batchJobs) {
     if (mode !== 'batch' || bodies.length === 0) continue
     report('batch')
+    for (const change of touched) options.onChanged?.(change.external_product_id)
     for (let start = 0; start < bodies.length; start += asyncBatchMaxTasksPerBatch) {
       await runBatch(type, bodies.slice(start, start + asyncBatchMaxTasksPerBatch))
     }

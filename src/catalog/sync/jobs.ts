@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.ts'
+import { catalogTags } from '../types.ts'
 import { FeedInvalidError, runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
 import type { SyncStateStore } from './state-store.ts'
 import type { PlanStrategy, SyncJobStatus, SyncProgress } from './types.ts'
@@ -56,14 +57,25 @@ export class CatalogSyncJobs {
   >()
 
   private readonly onFinish: ((status: SyncJobStatus) => void) | undefined
+  private readonly invalidate: ((tags: string[]) => Promise<void>) | undefined
 
-  /** `onFinish` observes every finished job (the plugin turns it into metrics). */
-  constructor(deps: SyncEngineDeps & { onFinish?: (status: SyncJobStatus) => void }) {
-    const { state, onFinish, ...rest } = deps
+  /**
+   * `invalidate` drops the storefront's cached entries of the products a run wrote (their `product:<id>` tags and
+   * `catalog`), as soon as the run ends — Recharge sends no webhook for product records. `onFinish` observes every
+   * finished job (the plugin turns it into metrics).
+   */
+  constructor(
+    deps: SyncEngineDeps & {
+      onFinish?: (status: SyncJobStatus) => void
+      invalidate?: (tags: string[]) => Promise<void>
+    },
+  ) {
+    const { state, onFinish, invalidate, ...rest } = deps
     this.deps = rest
     this.state = state
     this.log = deps.log
     this.onFinish = onFinish
+    this.invalidate = invalidate
   }
 
   async start(options: StartSyncOptions): Promise<StartSyncResult> {
@@ -121,6 +133,7 @@ export class CatalogSyncJobs {
             .catch(() => {})
         }, LOCK_TTL_MS / 3)
     renewal?.unref()
+    const changed = new Set<string>()
     try {
       const report = await runCatalogSync(
         { ...this.deps, state: this.state },
@@ -132,6 +145,7 @@ export class CatalogSyncJobs {
           ...(options.allowMassDelete ? { allowMassDelete: true } : {}),
           ...(options.planStrategy ? { planStrategy: options.planStrategy } : {}),
           ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
+          onChanged: (id) => changed.add(id),
           signal: controller.signal,
           onProgress: (progress) => {
             status.progress = progress
@@ -156,6 +170,12 @@ export class CatalogSyncJobs {
       }
     } finally {
       if (renewal) clearInterval(renewal)
+      if (changed.size > 0 && this.invalidate) {
+        const tags = ['catalog', ...[...changed].map((id) => catalogTags.product(id))]
+        await this.invalidate(tags).catch((error: unknown) => {
+          this.log?.warn({ jobId: status.id, error: safeMessage(error) }, 'catalog sync: cache invalidation failed')
+        })
+      }
       status.finishedAt = new Date().toISOString()
       await persist(true)
       if (!status.dryRun) await this.state.release(status.id).catch(() => {})
