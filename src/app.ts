@@ -80,7 +80,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // First: @fastify/swagger documents only the routes registered after it.
   await app.register(openapi, { version, serveUi: true })
   await app.register(metricsPlugin)
-  await app.register(security, { corsOrigins: config.CORS_ORIGINS })
+  await app.register(security, { corsOrigins: config.CORS_ORIGINS, publicUrl: config.PUBLIC_URL })
   await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)
   await app.register(cachePlugin, { keyPrefix: `${config.REDIS_KEY_PREFIX}:c:v1` })

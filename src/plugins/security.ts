@@ -4,6 +4,8 @@ import fp from 'fastify-plugin'
 
 export interface SecurityOptions {
   corsOrigins: readonly string[]
+  /** The bridge's public URL: served over plain http (a LAN demo), browsers must not be told to upgrade requests. */
+  publicUrl: string
 }
 
 /**
@@ -22,6 +24,7 @@ export default fp<SecurityOptions>(
           imgSrc: ["'self'", 'data:'],
           connectSrc: ["'self'"],
           frameAncestors: ["'none'"],
+          upgradeInsecureRequests: options.publicUrl.startsWith('https:') ? [] : null,
         },
       },
       crossOriginResourcePolicy: { policy: 'same-site' },
