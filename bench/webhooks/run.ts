@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash, createHmac, randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -116,6 +116,26 @@ function summary(result: autocannon.Result) {
 
 type Summary = ReturnType<typeof summary>
 
+/** CPU time (user + system, ms) a child process has used so far, from /proc (Linux); null elsewhere. */
+function cpuMs(child: ChildProcess): number | null {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    // After "pid (comm) ": state is field 0, utime field 11, stime field 12 (clock ticks, 100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100
+  } catch {
+    return null
+  }
+}
+
+/** Runs `work` and adds the CPU the server process spent meanwhile to `totals`. */
+async function measured<T>(child: ChildProcess, totals: { cpuMs: number }, work: () => Promise<T>): Promise<T> {
+  const before = cpuMs(child)
+  const result = await work()
+  const after = cpuMs(child)
+  if (before !== null && after !== null) totals.cpuMs += after - before
+  return result
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)] ?? 0
@@ -144,15 +164,17 @@ try {
   await load(intakeUrl, true, 2)
   await load(baselineUrl, false, 2)
   const runs = { baseline: [] as Summary[], floor: [] as Summary[], bridge: [] as Summary[] }
+  // Server CPU per request: unlike latency on a shared machine, it does not depend on what else runs.
+  const cpu = { baseline: { cpuMs: 0 }, bridge: { cpuMs: 0 } }
   for (let round = 0; round < rounds; round++) {
-    runs.baseline.push(summary(await load(baselineUrl, false)))
+    runs.baseline.push(summary(await measured(baseline.child, cpu.baseline, () => load(baselineUrl, false))))
     // The bridge's own floor: its plugin stack (security headers, metrics, request ids) on a route that does nothing.
     runs.floor.push(
       summary(
         await autocannon({ url: `http://127.0.0.1:${bridge.port}/healthz`, connections, overallRate: rate, duration }),
       ),
     )
-    runs.bridge.push(summary(await load(intakeUrl, true)))
+    runs.bridge.push(summary(await measured(bridge.child, cpu.bridge, () => load(intakeUrl, true))))
   }
   const loadEnded = Date.now() // the last run of each round is the bridge's
   const base = combine(runs.baseline)
@@ -193,6 +215,11 @@ try {
     bridge_healthz: floor,
     bridge: ours,
     p99_ratio: Number((ours.p99_ms / Math.max(1, base.p99_ms)).toFixed(2)),
+    server_cpu_ms_per_request: {
+      baseline: Number((cpu.baseline.cpuMs / Math.max(1, base.requests)).toFixed(3)),
+      // Includes the consumers processing each delivery (dedupe, ordering guard, cache invalidation) in the same process.
+      bridge_ack_and_processing: Number((cpu.bridge.cpuMs / Math.max(1, ours.requests)).toFixed(3)),
+    },
     goal: 'bridge p99 < 100 ms',
     goal_met: ours.p99_ms < 100 && ours.non2xx === 0 && ours.errors === 0,
     processing: {
@@ -215,6 +242,7 @@ try {
     `Machine load average at the end: ${loadavg()
       .map((value) => value.toFixed(1))
       .join(' / ')} (1/5/15 min) on ${cpus().length} cores.`,
+    `Server CPU per request: baseline ${result.server_cpu_ms_per_request.baseline} ms; bridge ${result.server_cpu_ms_per_request.bridge_ack_and_processing} ms (acknowledgement plus background processing).`,
     `p99 ratio bridge/baseline: ${result.p99_ratio}. Goal p99 < 100 ms: ${result.goal_met ? 'met' : 'NOT met'}.`,
     `Processed ${processed} events; stream drained ${result.processing.drained_after_load_ms} ms after the load ended; processing lag p99 ≤ ${lagP99Bucket ?? '?'} s.`,
     '',
