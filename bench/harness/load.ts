@@ -22,7 +22,7 @@ export interface LoadOptions {
   /** Fixed offered rate (coordinated-omission corrected); closed loop when unset. */
   overallRate?: number
   /** Called with each response's status and headers (time series and X-Cache counts for the cache suites). */
-  onResponse?: (status: number, headers: Record<string, string>) => void
+  onResponse?: (status: number, headers: Record<string, string>, body: string) => void
 }
 
 export interface LoadSample {
@@ -67,10 +67,10 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
                 ? {
                     onResponse: (
                       status: number,
-                      _body: string,
+                      body: string,
                       _context: object,
                       headers: autocannon.Request['headers'],
-                    ) => onResponse(status, lowerCaseKeys(headers)),
+                    ) => onResponse(status, lowerCaseKeys(headers), body),
                   }
                 : {}),
             },

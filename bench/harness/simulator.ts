@@ -22,11 +22,13 @@ export interface SimulatorProcess {
 export interface SimulatorSettings {
   bucketSize: number
   leakRate: number
+  /** A token of its own gives the bridges a budget (GCRA key) of its own in a shared Redis. */
+  apiToken?: string
 }
 
 export async function startSimulator(settings: SimulatorSettings): Promise<SimulatorProcess> {
   const port = await freePort()
-  const apiToken = 'sk_bench_simulator'
+  const apiToken = settings.apiToken ?? 'sk_bench_simulator'
   const clientSecret = 'bench_sim_client_secret'
   const storeSubdomain = 'bench-store'
   const process_ = spawnNode(`${repoRoot}dist/simulator/server.js`, [], {

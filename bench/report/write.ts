@@ -87,6 +87,8 @@ export function chartBars(results: SuiteResults): Bar[] {
     if (phase.phase === 'compressed-background-saturating') continue
     bars.push({ label: `queue budget use (${phase.phase})`, value: phase.budgetUse, target: 0.95 })
   }
+  const bridges = results.queue?.bridges
+  if (bridges) bars.push({ label: 'queue budget use (3 bridge servers, 10×)', value: bridges.budgetUse, target: 0.95 })
   return bars
 }
 
@@ -153,7 +155,29 @@ function queueSection(result: QueueResult, profile: Profile): string[] {
     '',
     ...result.phases.map((p) => `- **${p.phase}**: ${p.what}`),
     '',
+    ...(result.bridges ? bridgesRows(result.bridges) : []),
     'Under 10× oversubscription the interactive waits sit near the admission bound by design: the excess is refused at admission with 429 + Retry-After (the "rejected" column), never sent upstream.',
+    '',
+  ]
+}
+
+function bridgesRows(b: NonNullable<QueueResult['bridges']>): string[] {
+  return [
+    `End to end through the shipped server — ${b.what}, ${b.durationS} s:`,
+    '',
+    '| upstream 429s | 2xx upstream in window / (bucket + rate×T) | budget use | client answers | share of 200s per replica | answers per replica | max share deviation | latency p50 / p99 ms (worst replica) | socket errors / wrong bodies |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${b.upstream429} | ${b.upstreamOkInWindow} / ${b.budgetCap} | ${pct(b.budgetUse)} | ${Object.entries(
+      b.clientStatuses,
+    )
+      .map(([status, count]) => `${status}: ${count}`)
+      .join(
+        ', ',
+      )} | ${b.sharePerReplica.map(pct).join(' / ')} | ${b.answersPerReplica.join(' / ')} | ${pct(b.maxShareDeviation)} | ${b.latencyMs.p50} / ${b.latencyMs.p99} | ${b.errors} / ${b.mismatches} |`,
+    '',
+    `What a refused client is told: ${Object.entries(b.refusalSamples)
+      .map(([status, body]) => `${status} \`${body}\``)
+      .join('; ')}`,
     '',
   ]
 }

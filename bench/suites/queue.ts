@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
-import { percentile } from '../harness/load.ts'
+import { startBridge } from '../harness/bridge.ts'
+import { percentile, runLoad } from '../harness/load.ts'
 import { repoRoot, stop } from '../harness/processes.ts'
 import { startSimulator } from '../harness/simulator.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
@@ -39,9 +40,33 @@ export interface QueuePhaseResult {
   errors: Record<string, number>
 }
 
+/** The same promise end to end: 3 production bridge servers, load over HTTP on an uncached route. */
+export interface BridgesPhaseResult {
+  phase: string
+  what: string
+  durationS: number
+  offeredPerS: number
+  clientStatuses: Record<string, number>
+  /** The first body of each non-200 status, to show what clients are told. */
+  refusalSamples: Record<string, string>
+  upstream429: number
+  upstreamOkInWindow: number
+  budgetCap: number
+  budgetUse: number
+  sharePerReplica: number[]
+  maxShareDeviation: number
+  /** Answers (any status) each replica gave: the load each one was actually offered. */
+  answersPerReplica: number[]
+  /** Over all answers (200s and refusals), the worst replica's percentile. */
+  latencyMs: { p50: number; p99: number }
+  errors: number
+  mismatches: number
+}
+
 export interface QueueResult {
   replicas: number
   phases: QueuePhaseResult[]
+  bridges: BridgesPhaseResult | null
   goals: GoalResult[]
 }
 
@@ -172,14 +197,108 @@ async function runPhase(run: RunContext, phase: Phase): Promise<QueuePhaseResult
   }
 }
 
+/**
+ * 3 bridge servers (`node dist/server.js`) configured with the simulator's real bucket shape, time-compressed
+ * (40 calls, 20/s), behind one Redis; autocannon offers GET /v1/portal/url (one upstream call each, never cached)
+ * at 10× the leak rate, open loop, spread evenly over the replicas. Excess load must be refused by the bridges
+ * (429 + Retry-After to the client), never by Recharge.
+ */
+async function runBridgesPhase(run: RunContext, durationS: number): Promise<BridgesPhaseResult> {
+  const bucketSize = TOKEN_BUCKET
+  const leakRate = 20
+  const offeredPerS = leakRate * 10
+  const simulator = await startSimulator({ bucketSize, leakRate, apiToken: 'sk_bench_queue_bridges' })
+  const settings = {
+    simulator,
+    redisUrl: run.redis.url,
+    bucketSize,
+    leakRate,
+    extraEnv: { RECHARGE_EXPECTED_REPLICAS: String(REPLICAS) },
+  }
+  const bridges = await Promise.all(['Q1', 'Q2', 'Q3'].map((name) => startBridge({ ...settings, name })))
+  try {
+    // Startup traffic (webhook registration checks) drains the bucket a little: let it refill before the window.
+    await new Promise((resolve) => setTimeout(resolve, (bucketSize / leakRate) * 1000 + 500))
+    const statuses: Record<string, number> = {}
+    const refusals: Record<string, string> = {}
+    const okPerBridge = bridges.map(() => 0)
+    const answersPerBridge = bridges.map(() => 0)
+    const startAt = Date.now()
+    const samples = await Promise.all(
+      bridges.map((bridge, index) =>
+        runLoad(
+          {
+            url: `${bridge.url}/v1/portal/url`,
+            headers: { authorization: `Bearer ${run.customer.token}` },
+            verifyBody: (body) => body.startsWith('{"url":"http') || body.includes('"status":429'),
+          },
+          {
+            connections: 100,
+            durationS,
+            overallRate: offeredPerS / bridges.length,
+            onResponse: (status, headers, body) => {
+              statuses[status] = (statuses[status] ?? 0) + 1
+              answersPerBridge[index] = (answersPerBridge[index] ?? 0) + 1
+              if (status !== 200 && !refusals[status]) {
+                const retryAfter = headers['retry-after']
+                refusals[status] = `${retryAfter ? `(Retry-After: ${retryAfter}) ` : ''}${body.slice(0, 400)}`
+              }
+              if (status === 200) okPerBridge[index] = (okPerBridge[index] ?? 0) + 1
+            },
+          },
+        ),
+      ),
+    )
+    const windowEnd = startAt + durationS * 1000
+    const ledger = await simulator.ledger()
+    const inWindow = ledger.filter((entry) => {
+      const at = Date.parse(entry.at)
+      return at >= startAt && at <= windowEnd
+    })
+    const upstreamOkInWindow = inWindow.filter((entry) => entry.status !== null && entry.status < 300).length
+    const budgetCap = bucketSize + leakRate * durationS
+    const totalOk = okPerBridge.reduce((a, b) => a + b, 0)
+    const equal = totalOk / bridges.length
+    const result: BridgesPhaseResult = {
+      phase: 'bridges-10x',
+      what: `3 bridge servers (dist/server.js, production), bucket 40, 20/s; GET /v1/portal/url open loop at ${offeredPerS}/s (10×) over the replicas`,
+      durationS,
+      offeredPerS,
+      clientStatuses: statuses,
+      refusalSamples: refusals,
+      upstream429: ledger.filter((entry) => entry.status === 429).length,
+      upstreamOkInWindow,
+      budgetCap,
+      budgetUse: upstreamOkInWindow / budgetCap,
+      sharePerReplica: okPerBridge.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
+      maxShareDeviation: totalOk === 0 ? 0 : Math.max(...okPerBridge.map((ok) => Math.abs(ok - equal) / equal)),
+      answersPerReplica: answersPerBridge,
+      latencyMs: {
+        p50: Math.max(...samples.map((sample) => sample.p50)),
+        p99: Math.max(...samples.map((sample) => sample.p99)),
+      },
+      errors: samples.reduce((n, sample) => n + sample.errors + sample.timeouts, 0),
+      mismatches: samples.reduce((n, sample) => n + sample.mismatches, 0),
+    }
+    run.log(
+      `  bridges-10x (${durationS} s): 429s upstream ${result.upstream429}, client statuses ${JSON.stringify(statuses)} ${JSON.stringify(refusals)}, budget use ${(result.budgetUse * 100).toFixed(1)} %, shares ${result.sharePerReplica.map((v) => (v * 100).toFixed(1)).join('/')} % of 200s, answers per replica ${answersPerBridge.join('/')}`,
+    )
+    return result
+  } finally {
+    for (const bridge of bridges) await stop(bridge.process.child)
+    await stop(simulator.process.child)
+  }
+}
+
 export async function queueSuite(run: RunContext): Promise<QueueResult> {
   const phases: QueuePhaseResult[] = []
   for (const phase of phasesFor(run)) phases.push(await runPhase(run, phase))
+  const bridges = await runBridgesPhase(run, run.profile.queuePhaseS.compressed)
   const oversubscribed = phases.filter((phase) => phase.phase !== 'compressed-background-saturating')
   const saturating = phases.find((phase) => phase.phase === 'compressed-background-saturating')
-  const max429 = Math.max(...phases.map((phase) => phase.upstream429))
-  const minUse = Math.min(...oversubscribed.map((phase) => phase.budgetUse))
-  const maxDeviation = Math.max(...oversubscribed.map((phase) => phase.maxShareDeviation))
+  const max429 = Math.max(bridges.upstream429, ...phases.map((phase) => phase.upstream429))
+  const minUse = Math.min(bridges.budgetUse, ...oversubscribed.map((phase) => phase.budgetUse))
+  const maxDeviation = Math.max(bridges.maxShareDeviation, ...oversubscribed.map((phase) => phase.maxShareDeviation))
   const goals: GoalResult[] = [
     {
       id: 'Q1',
@@ -189,7 +308,7 @@ export async function queueSuite(run: RunContext): Promise<QueueResult> {
       target: 0,
       comparison: '<=',
       pass: max429 === 0,
-      note: phases.map((phase) => `${phase.phase} ${phase.durationS} s: ${phase.upstream429}`).join('; '),
+      note: [...phases, bridges].map((phase) => `${phase.phase} ${phase.durationS} s: ${phase.upstream429}`).join('; '),
     },
     {
       id: 'Q2',
@@ -221,7 +340,7 @@ export async function queueSuite(run: RunContext): Promise<QueueResult> {
         : null,
     },
   ]
-  return { replicas: REPLICAS, phases, goals }
+  return { replicas: REPLICAS, phases, bridges, goals }
 }
 
 function round3(value: number): number {
