@@ -132,3 +132,32 @@ describe('isNotFound', () => {
     expect(isNotFound(null)).toBe(false)
   })
 })
+
+describe('Redis tier isolation', () => {
+  it('gives up on a Redis that never answers, then skips it while the breaker is open', async () => {
+    const { RedisTier, UNAVAILABLE } = await import('../../src/cache/redis-tier.ts')
+    let calls = 0
+    const hung = {
+      isReady: true,
+      get: () => {
+        calls += 1
+        return new Promise<never>(() => {})
+      },
+    }
+    const errors: string[] = []
+    const breaker = new CircuitBreaker({ failureThreshold: 2, coolDownMs: 60_000 })
+    const tier = new RedisTier({
+      client: hung as unknown as ConstructorParameters<typeof RedisTier>[0]['client'],
+      keys: new KeySpace('t'),
+      breaker,
+      onError: (operation) => errors.push(operation),
+      callTimeoutMs: 20,
+    })
+    expect(await tier.get('a')).toBe(UNAVAILABLE)
+    expect(await tier.get('b')).toBe(UNAVAILABLE)
+    expect(breaker.state).toBe('open')
+    expect(await tier.get('c')).toBe(UNAVAILABLE)
+    expect(calls).toBe(2)
+    expect(errors).toEqual(['get', 'get'])
+  })
+})
