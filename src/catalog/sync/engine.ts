@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { AppError } from '../../errors.ts'
 import { asyncBatchesResource } from '../../recharge/resources/async-batches.ts'
 import { plansResource } from '../../recharge/resources/plans.ts'
@@ -14,9 +13,10 @@ import type { RechargeTransport } from '../../recharge/types.ts'
 import { desiredProduct } from '../desired.ts'
 import { diffCatalog, type ProductChange, type SyncPlan } from '../diff.ts'
 import { type CatalogFeed, type FeedIssue, validateFeed } from '../feed.ts'
+import { type BatchRunnerOptions, runBatch, waitForBatch } from './batches.ts'
 import { type CallCounts, countingTransport } from './counting-transport.ts'
 import { readCurrentState } from './snapshot.ts'
-import type { Checkpoint, SyncStateStore } from './state-store.ts'
+import { type Checkpoint, type SyncStateStore, withRetries } from './state-store.ts'
 import type { PlannedChange, PlanStrategy, SyncError, SyncPhase, SyncProgress, SyncReport } from './types.ts'
 
 /** Below this many products with plan changes of one kind, per-product plans-bulk calls are cheaper than a batch. */
@@ -171,6 +171,12 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   const batches = asyncBatchesResource(transport)
   const store = storeResource(transport)
   const dryRun = options.dryRun ?? false
+  const batchOptions: BatchRunnerOptions = {
+    batches,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(deps.batchPollMs === undefined ? {} : { pollMs: deps.batchPollMs }),
+    ...(deps.batchTimeoutMs === undefined ? {} : { timeoutMs: deps.batchTimeoutMs }),
+  }
 
   let phase: SyncPhase = 'validating'
   let totalWrites = 0
@@ -203,11 +209,11 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   const hash = feedHash(feed)
 
   // 2. An interrupted run may have left a submitted batch: let it finish before reading, or we would race it.
-  const previous = dryRun ? null : await deps.state.loadCheckpoint()
+  const previous = dryRun ? null : await withRetries(() => deps.state.loadCheckpoint()).catch(() => null)
   const resumed = previous !== null && previous.feedHash === hash
   if (previous?.batch?.submitted) {
     log.info({ batchId: previous.batch.id }, 'catalog sync: waiting for the async batch of the interrupted run')
-    await waitForBatch(previous.batch.id).catch((error: unknown) => {
+    await waitForBatch(batchOptions, previous.batch.id).catch((error: unknown) => {
       log.warn(
         { batchId: previous.batch?.id, error: errorCode(error).code },
         'catalog sync: previous batch not readable',
@@ -306,9 +312,16 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     checkpoint.updatedAt = new Date(now).toISOString()
     checkpoint.done = [...done]
     checkpoint.writes = (resumed && previous ? previous.writes : 0) + counts.writes
-    await deps.state.saveCheckpoint(checkpoint)
+    // Best effort: correctness comes from re-reading Recharge; the checkpoint adds the batch in flight and progress.
+    await withRetries(() => deps.state.saveCheckpoint(checkpoint)).catch((error: unknown) => {
+      log.warn({ error: errorCode(error).code }, 'catalog sync: checkpoint not saved')
+    })
   }
   await save(true)
+  const track = async (batch: Checkpoint['batch']) => {
+    checkpoint.batch = batch
+    await save(true)
+  }
 
   const attempt = async (change: ProductChange | null, operation: string, write: () => Promise<unknown>) => {
     options.signal?.throwIfAborted()
@@ -326,6 +339,21 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     }
   }
 
+  /** Plan writes of one product through plans-bulk, ≤ 20 plans per call; stops at the first failure. */
+  const inChunks = async <T>(
+    change: ProductChange,
+    operation: string,
+    items: readonly T[],
+    send: (part: T[]) => Promise<unknown>,
+  ): Promise<boolean> => {
+    for (const part of chunks(items)) {
+      if (!(await attempt(change, operation, () => send(part)))) return false
+    }
+    return true
+  }
+  /** Products whose own writes failed: their plans are left out of the batches (the tasks could only fail). */
+  const failed = new Set<string>()
+
   report('writing')
   const upserts = plan.changes.filter((change) => change.product !== 'delete')
   const removals = plan.changes.filter((change) => change.product === 'delete')
@@ -336,43 +364,36 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     if (change.product === 'create' && change.body) {
       const body = change.body
       ok = await attempt(change, 'product.create', () => products.create(body))
+      if (!ok) failed.add(id)
     } else if (change.product === 'update' && change.body) {
       const body = change.body
       ok = await attempt(change, 'product.update', () => products.update(id, body))
     }
-    if (modes.planCreates === 'bulk') {
-      for (const part of chunks(change.planCreates)) {
-        if (ok)
-          ok = await attempt(change, 'plans.create', () =>
-            plans.bulkCreate(
-              id,
-              part.map((p) => p.body),
-            ),
-          )
-      }
+    if (ok && modes.planCreates === 'bulk') {
+      ok = await inChunks(change, 'plans.create', change.planCreates, (part) =>
+        plans.bulkCreate(
+          id,
+          part.map((p) => p.body),
+        ),
+      )
     }
-    if (modes.planUpdates === 'bulk') {
-      for (const part of chunks(change.planUpdates)) {
-        if (ok)
-          ok = await attempt(change, 'plans.update', () =>
-            plans.bulkUpdate(
-              id,
-              part.map((p) => p.body),
-            ),
-          )
-      }
+    if (ok && modes.planUpdates === 'bulk') {
+      ok = await inChunks(change, 'plans.update', change.planUpdates, (part) =>
+        plans.bulkUpdate(
+          id,
+          part.map((p) => p.body),
+        ),
+      )
     }
-    if (modes.planDeletes === 'bulk') {
-      for (const part of chunks(change.planDeletes)) {
-        if (ok)
-          ok = await attempt(change, 'plans.delete', () =>
-            plans.bulkDelete(
-              id,
-              part.map((p) => p.id),
-            ),
-          )
-      }
+    if (ok && modes.planDeletes === 'bulk') {
+      ok = await inChunks(change, 'plans.delete', change.planDeletes, (part) =>
+        plans.bulkDelete(
+          id,
+          part.map((p) => p.id),
+        ),
+      )
     }
+    if (!ok) failed.add(id)
     const needsBatch =
       (modes.planCreates === 'batch' && change.planCreates.length > 0) ||
       (modes.planUpdates === 'batch' && change.planUpdates.length > 0) ||
@@ -388,9 +409,11 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   // 5. Plan changes of many products: one async batch per kind instead of one call per product.
   // A task is one product's plans-bulk call (`{external_product_id, plans}`): ≤ 20 plans, so big products take several.
   const tasksOf = (changes: readonly ProductChange[], pick: (change: ProductChange) => readonly unknown[]) =>
-    changes.flatMap((change) =>
-      chunks(pick(change)).map((part) => ({ external_product_id: change.external_product_id, plans: part })),
-    )
+    changes
+      .filter((change) => !failed.has(change.external_product_id))
+      .flatMap((change) =>
+        chunks(pick(change)).map((part) => ({ external_product_id: change.external_product_id, plans: part })),
+      )
   const batchJobs: [AsyncBatchType, Mode, unknown[], ProductChange[]][] = [
     [
       'bulk_plans_create',
@@ -416,7 +439,13 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     report('batch')
     for (const change of touched) options.onChanged?.(change.external_product_id)
     for (let start = 0; start < bodies.length; start += asyncBatchMaxTasksPerBatch) {
-      await runBatch(type, bodies.slice(start, start + asyncBatchMaxTasksPerBatch))
+      const failures = await runBatch(
+        batchOptions,
+        type,
+        bodies.slice(start, start + asyncBatchMaxTasksPerBatch),
+        track,
+      )
+      errors.push(...failures)
     }
     for (const change of touched) {
       if (change.product !== 'delete' && !done.has(change.external_product_id)) {
@@ -433,15 +462,12 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     const id = change.external_product_id
     let ok = true
     if (modes.planDeletes === 'bulk') {
-      for (const part of chunks(change.planDeletes)) {
-        if (ok)
-          ok = await attempt(change, 'plans.delete', () =>
-            plans.bulkDelete(
-              id,
-              part.map((p) => p.id),
-            ),
-          )
-      }
+      ok = await inChunks(change, 'plans.delete', change.planDeletes, (part) =>
+        plans.bulkDelete(
+          id,
+          part.map((p) => p.id),
+        ),
+      )
     }
     if (ok) ok = await attempt(change, 'product.delete', () => products.delete(id))
     if (ok) {
@@ -452,7 +478,7 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     await save()
   }
 
-  await deps.state.clearCheckpoint()
+  await withRetries(() => deps.state.clearCheckpoint()).catch(() => {})
   report('done')
   const result = finish()
   log.info(
@@ -460,60 +486,4 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     'catalog sync done',
   )
   return result
-
-  async function runBatch(type: AsyncBatchType, bodies: unknown[]): Promise<void> {
-    const batch = await batches.create(type)
-    checkpoint.batch = { id: batch.id, type, submitted: false }
-    await save(true)
-    await batches.addTasks(batch.id, bodies)
-    options.signal?.throwIfAborted()
-    // Marked submitted before the call: if we die while it is in flight, the next run waits for it.
-    checkpoint.batch.submitted = true
-    await save(true)
-    await batches.process(batch.id)
-    const final = await waitForBatch(batch.id)
-    const tasks = await batches.listTasks(batch.id)
-    for (const task of tasks) {
-      const status = task.result?.status_code ?? 0
-      if (status >= 400) {
-        errors.push({
-          external_product_id: productOfTask(task.body),
-          operation: type,
-          code: `UPSTREAM_${status}`,
-          message: 'the async batch task failed',
-        })
-      }
-    }
-    if (final.status === 'failed' && !tasks.some((task) => (task.result?.status_code ?? 0) >= 400)) {
-      errors.push({
-        external_product_id: null,
-        operation: type,
-        code: 'BATCH_FAILED',
-        message: 'the async batch failed',
-      })
-    }
-    checkpoint.batch = null
-    await save(true)
-  }
-
-  async function waitForBatch(batchId: string) {
-    const deadline = Date.now() + (deps.batchTimeoutMs ?? 15 * 60_000)
-    let interval = deps.batchPollMs ?? 500
-    for (;;) {
-      const batch = await batches.get(batchId)
-      if (batch.status === 'completed' || batch.status === 'failed') return batch
-      if (Date.now() > deadline)
-        throw new AppError('UPSTREAM_TIMEOUT', { detail: 'The async batch did not finish in time' })
-      await sleep(interval, undefined, options.signal ? { signal: options.signal } : undefined)
-      interval = Math.min(interval * 1.5, 5_000)
-    }
-  }
-}
-
-function productOfTask(body: unknown): string | null {
-  if (!body || typeof body !== 'object' || !('external_product_id' in body)) return null
-  const ref = body.external_product_id
-  if (typeof ref === 'string') return ref
-  if (ref && typeof ref === 'object' && 'ecommerce' in ref && typeof ref.ecommerce === 'string') return ref.ecommerce
-  return null
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.ts'
 import { catalogTags } from '../types.ts'
 import { FeedInvalidError, runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
-import type { SyncStateStore } from './state-store.ts'
+import { type SyncStateStore, withRetries } from './state-store.ts'
 import type { PlanStrategy, SyncJobStatus, SyncProgress } from './types.ts'
 
 export interface StartSyncOptions {
@@ -82,7 +82,7 @@ export class CatalogSyncJobs {
     const id = randomUUID()
     const dryRun = options.dryRun ?? false
     if (!dryRun) {
-      const lock = await this.state.acquire(id, LOCK_TTL_MS).catch((error: unknown) => {
+      const lock = await withRetries(() => this.state.acquire(id, LOCK_TTL_MS)).catch((error: unknown) => {
         // Without the lock we cannot promise one sync per store: refuse rather than risk two writers.
         throw new AppError('SERVICE_UNAVAILABLE', {
           detail: 'The catalog sync lock store is unavailable',
@@ -120,7 +120,7 @@ export class CatalogSyncJobs {
       const now = Date.now()
       if (!force && now - lastSaved < 1_000) return
       lastSaved = now
-      await this.state.saveJob(status).catch(() => {})
+      await withRetries(() => this.state.saveJob(status)).catch(() => {})
     }
     const renewal = status.dryRun
       ? null
@@ -134,6 +134,14 @@ export class CatalogSyncJobs {
         }, LOCK_TTL_MS / 3)
     renewal?.unref()
     const changed = new Set<string>()
+    // The outcome is built aside and published last: whoever sees a final state may start the next sync at once,
+    // so the lock must already be free and the cache already invalidated by then.
+    const outcome: Pick<SyncJobStatus, 'state' | 'report' | 'issues' | 'error'> = {
+      state: 'failed',
+      report: null,
+      issues: null,
+      error: null,
+    }
     try {
       const report = await runCatalogSync(
         { ...this.deps, state: this.state },
@@ -153,20 +161,20 @@ export class CatalogSyncJobs {
           },
         },
       )
-      status.report = report
-      status.state = report.errors.length > 0 ? 'partial' : 'succeeded'
+      outcome.report = report
+      outcome.state = report.errors.length > 0 ? 'partial' : 'succeeded'
     } catch (error) {
       if (error instanceof FeedInvalidError) {
-        status.state = 'invalid'
-        status.issues = error.issues.slice(0, 1000)
-        status.error = error.message
+        outcome.state = 'invalid'
+        outcome.issues = error.issues.slice(0, 1000)
+        outcome.error = error.message
       } else if (controller.signal.aborted) {
-        status.state = 'cancelled'
-        status.error = 'the sync was interrupted; run it again to resume'
+        outcome.state = 'cancelled'
+        outcome.error = 'the sync was interrupted; run it again to resume'
       } else {
-        status.state = 'failed'
-        status.error = safeMessage(error)
-        this.log?.warn({ jobId: status.id, error: status.error }, 'catalog sync failed')
+        outcome.state = 'failed'
+        outcome.error = safeMessage(error)
+        this.log?.warn({ jobId: status.id, error: outcome.error }, 'catalog sync failed')
       }
     } finally {
       if (renewal) clearInterval(renewal)
@@ -176,9 +184,9 @@ export class CatalogSyncJobs {
           this.log?.warn({ jobId: status.id, error: safeMessage(error) }, 'catalog sync: cache invalidation failed')
         })
       }
-      status.finishedAt = new Date().toISOString()
+      if (!status.dryRun) await withRetries(() => this.state.release(status.id)).catch(() => {})
+      Object.assign(status, outcome, { finishedAt: new Date().toISOString() })
       await persist(true)
-      if (!status.dryRun) await this.state.release(status.id).catch(() => {})
       this.running.delete(status.id)
       this.onFinish?.(status)
     }

@@ -62,6 +62,8 @@ export class RedisSyncStateStore implements SyncStateStore {
     if (set === 'OK') return { ok: true as const }
     const holder = await this.redis.get(this.key('sync-lock'))
     if (holder === null) return this.acquire(jobId, ttlMs)
+    // Our own id: an earlier attempt's SET succeeded but its reply was lost.
+    if (holder === jobId) return { ok: true as const }
     return { ok: false as const, holder }
   }
 
@@ -188,3 +190,18 @@ export class FileSyncStateStore implements SyncStateStore {
 }
 
 export const DEFAULT_STATE_FILE = '.catalog-sync-state.json'
+
+/**
+ * Run a state operation, retrying a failed one twice (Redis commands have a short timeout on a busy box). The
+ * operations are safe to repeat: SETs of whole values, owner-checked scripts.
+ */
+export async function withRetries<T>(operation: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation()
+    } catch (error) {
+      if (attempt >= attempts) throw error
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
+    }
+  }
+}
