@@ -119,7 +119,7 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
       .map(([name, values]) => `${name} [${values.map((v) => fmt(v, 3)).join(', ')}]`)
       .join('; ')}.`,
     '',
-    `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (simulator ledger ÷ requests): ${result.upstreamCallsPerUncachedRequest}.`,
+    `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (simulator ledger ÷ requests): ${result.upstreamCallsPerUncachedRequest} (slightly above 1: requests still in flight when a run stops reach the upstream but are not counted by autocannon).`,
     '',
   ]
 }
@@ -156,7 +156,7 @@ function queueSection(result: QueueResult, profile: Profile): string[] {
     ...result.phases.map((p) => `- **${p.phase}**: ${p.what}`),
     '',
     ...(result.bridges ? bridgesRows(result.bridges) : []),
-    'Under 10× oversubscription the interactive waits sit near the admission bound by design: the excess is refused at admission with 429 + Retry-After (the "rejected" column), never sent upstream.',
+    'Under 10× oversubscription the interactive waits sit near the admission bound by design: the excess is refused at admission (the "rejected" column; a client of the bridge gets 503 UPSTREAM_BUSY with Retry-After), never sent upstream.',
     '',
   ]
 }
@@ -188,10 +188,11 @@ function cacheSection(result: CacheResult): string[] {
     '',
     `**Stampede** — ${result.stampede.replicas} replicas × ${result.stampede.perReplica} concurrent requests for a catalog page nobody had asked for (a cold key in every L1 and in Redis); upstream calls counted in the simulator ledger:`,
     '',
-    '| page size (cold key) | requests | 200s | distinct bodies | upstream calls |',
-    '| --- | --- | --- | --- | --- |',
+    '| page size (cold key) | requests | 200s | distinct bodies | upstream calls | arrival of each call (ms after the first) |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...result.stampede.trials.map(
-      (t) => `| ${t.pageLimit} | ${t.requests} | ${t.ok} | ${t.distinctBodies} | ${t.upstreamCalls} |`,
+      (t) =>
+        `| ${t.pageLimit} | ${t.requests} | ${t.ok} | ${t.distinctBodies} | ${t.upstreamCalls} | ${t.upstreamCallOffsetsMs.join(', ')} |`,
     ),
     '',
     'Without cross-replica single-flight the same burst costs one call per replica (per-process dedupe) or one per request (none).',
@@ -280,6 +281,15 @@ export async function writeReport(
   return written
 }
 
+/** Hand-written reading of the latest published run (bench/report/notes.md), kept next to the generator. */
+function notes(): string[] {
+  try {
+    return [readFileSync(`${repoRoot}bench/report/notes.md`, 'utf8').trim(), '']
+  } catch {
+    return []
+  }
+}
+
 function docsPage(body: string[], command: string, resultsFile: string): string {
   return [
     '# Benchmarks',
@@ -291,6 +301,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '![Ratios against the baselines of the same run, with targets](benchmarks.svg)',
     '',
     ...body,
+    ...notes(),
     '## How it is measured',
     '',
     `\`${command}\` (after \`npm run build\`; the harness rebuilds \`dist/\` itself when it is older than \`src/\`) starts, as children of one process:`,
@@ -306,6 +317,15 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '- **The uncached route is `GET /v1/portal/url`.** Catalog and shopper reads are all cached, and a cache bypass would measure code users never run. The portal URL is uncached by design (the customer hash it carries authenticates the shopper, so it is read fresh from Recharge every time — the ledger confirms one upstream call per request). Each request pays customer-token verification, the identity mapping (cached), a reservation in the Redis-shared queue, one upstream `GET /customers/:id`, lenient parsing and response validation; its baseline, reply-from, forwards the same `GET /customers/:id` and returns the whole customer (a larger body than our `{url}`).',
     '- Interleaved rounds (A B C … A B C …) so drifting background load hits every mode alike; medians over rounds; per-round ratios published.',
     '- `verifyBody`/`expectBody` on every run: a fast wrong answer counts as an error.',
+    '',
+    '## Not measured here',
+    '',
+    '- **Latency at a fixed 5,000 req/s (P4).** Only closed-loop throughput is measured; on 2 shared cores the load generator cannot hold a fixed high rate while the servers run beside it.',
+    "- **Queue admission latency, an external consumer burning the bucket, the limiter while Redis is down (Q5–Q7).** Covered as behaviour by the queue's integration tests (e.g. the client keeps serving with Redis killed and shares the budget again after it returns), not timed here.",
+    "- **Invalidation reaching every replica after a webhook (C5, second half).** Cross-replica invalidation is asserted by the cache's integration tests; only the acknowledgement latency is benchmarked.",
+    '- **Faults, bad input and shutdown (R1–R4, S1–S3).** These are behaviour, not speed, and run as tests in CI: `test/integration/resilience.test.ts` (TCP fault proxy between the bridge and the simulator and Redis: latency, reset, hang, slice, byte limits), `test/integration/fuzz.test.ts` (fast-check over every OpenAPI route), `test/e2e/server-process.test.ts` and `test/e2e/sigterm-under-load.test.ts` (SIGTERM with 20 keep-alive clients in flight: every accepted request answered 200, later ones 503 or refused, exit 0 within the grace period).',
+    '- **The real 2/s budget in the quick profile.** `--full` runs it (60 s); the quick profile runs the time-compressed phases only, shortened.',
+    '- **CPU pinning.** `taskset` was not used: the machine is shared, so pinning would not isolate anything.',
     '',
     `Every sample is in \`${resultsFile}\`. The per-capability benchmarks (\`bench/cache\`, \`bench/queue\`, \`bench/webhooks\`, \`bench/catalog\`) go deeper on one capability each.`,
     '',

@@ -230,7 +230,8 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
           {
             url: `${bridge.url}/v1/portal/url`,
             headers: { authorization: `Bearer ${run.customer.token}` },
-            verifyBody: (body) => body.startsWith('{"url":"http') || body.includes('"status":429'),
+            // A portal URL, or a refusal in problem+json (the excess is refused by the bridge, not by Recharge).
+            verifyBody: (body) => body.startsWith('{"url":"http') || /"status":(429|503)/.test(body),
           },
           {
             connections: 100,
