@@ -13,8 +13,10 @@ const children = new Set<ChildProcess>()
 
 export interface Spawned {
   child: ChildProcess
-  /** Everything the process wrote so far (stdout and stderr), for error messages. */
+  /** The tail of what the process wrote (stdout and stderr), for error messages. */
   output(): string
+  /** Called with every chunk the process writes from now on (counting log lines of one kind). */
+  onOutput(listener: (chunk: string) => void): void
 }
 
 export function spawnNode(script: string, args: string[], env: Record<string, string>): Spawned {
@@ -26,13 +28,16 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   children.add(child)
   child.once('exit', () => children.delete(child))
   let output = ''
+  const listeners: ((chunk: string) => void)[] = []
   const keep = (chunk: Buffer) => {
+    const text = chunk.toString()
     // Bounded: a chatty child must not grow the harness's memory for the whole run.
-    output = (output + chunk.toString()).slice(-20_000)
+    output = (output + text).slice(-20_000)
+    for (const listener of listeners) listener(text)
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
-  return { child, output: () => output }
+  return { child, output: () => output, onOutput: (listener) => listeners.push(listener) }
 }
 
 export async function freePort(): Promise<number> {

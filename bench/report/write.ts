@@ -165,15 +165,15 @@ function bridgesRows(b: NonNullable<QueueResult['bridges']>): string[] {
   return [
     `End to end through the shipped server — ${b.what}, ${b.durationS} s:`,
     '',
-    '| upstream 429s | 2xx upstream in window / (bucket + rate×T) | budget use | client answers | share of 200s per replica | answers per replica | max share deviation | latency p50 / p99 ms (worst replica) | socket errors / wrong bodies |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| upstream 429s | 2xx upstream in window / (bucket + rate×T) | budget use | client answers | share of 200s per replica | requests per replica | slots re-booked after a stall, per replica | max share deviation | latency p50 / p99 ms (worst replica) | socket errors / wrong bodies |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     `| ${b.upstream429} | ${b.upstreamOkInWindow} / ${b.budgetCap} | ${pct(b.budgetUse)} | ${Object.entries(
       b.clientStatuses,
     )
       .map(([status, count]) => `${status}: ${count}`)
       .join(
         ', ',
-      )} | ${b.sharePerReplica.map(pct).join(' / ')} | ${b.answersPerReplica.join(' / ')} | ${pct(b.maxShareDeviation)} | ${b.latencyMs.p50} / ${b.latencyMs.p99} | ${b.errors} / ${b.mismatches} |`,
+      )} | ${b.sharePerReplica.map(pct).join(' / ')} | ${b.answersPerReplica.join(' / ')} | ${b.lateRebooksPerReplica.join(' / ')} | ${pct(b.maxShareDeviation)} | ${b.latencyMs.p50} / ${b.latencyMs.p99} | ${b.errors} / ${b.mismatches} |`,
     '',
     `What a refused client is told: ${Object.entries(b.refusalSamples)
       .map(([status, body]) => `${status} \`${body}\``)

@@ -7,7 +7,8 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { startBridge } from '../harness/bridge.ts'
-import { percentile, runLoad } from '../harness/load.ts'
+import { percentile } from '../harness/load.ts'
+import { openLoop } from '../harness/open-loop.ts'
 import { repoRoot, stop } from '../harness/processes.ts'
 import { startSimulator } from '../harness/simulator.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
@@ -55,8 +56,10 @@ export interface BridgesPhaseResult {
   budgetUse: number
   sharePerReplica: number[]
   maxShareDeviation: number
-  /** Answers (any status) each replica gave: the load each one was actually offered. */
+  /** Requests sent to each replica (its own Poisson arrival process). */
   answersPerReplica: number[]
+  /** Slots let lapse because the process woke up late (CPU stall) and booked again, per replica. */
+  lateRebooksPerReplica: number[]
   /** Over all answers (200s and refusals), the worst replica's percentile. */
   latencyMs: { p50: number; p99: number }
   errors: number
@@ -219,37 +222,37 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
   try {
     // Startup traffic (webhook registration checks) drains the bucket a little: let it refill before the window.
     await new Promise((resolve) => setTimeout(resolve, (bucketSize / leakRate) * 1000 + 500))
-    const statuses: Record<string, number> = {}
-    const refusals: Record<string, string> = {}
-    const okPerBridge = bridges.map(() => 0)
-    const answersPerBridge = bridges.map(() => 0)
-    const startAt = Date.now()
+    // The queue lets a slot lapse and books again when its process woke up too late (a CPU stall): count them.
+    const lateRebooks = bridges.map(() => 0)
+    bridges.forEach((bridge, index) =>
+      bridge.process.onOutput((chunk) => {
+        lateRebooks[index] = (lateRebooks[index] ?? 0) + (chunk.match(/slot missed by a stall/g)?.length ?? 0)
+      }),
+    )
+    const startAt = Date.now() + 200
     const samples = await Promise.all(
-      bridges.map((bridge, index) =>
-        runLoad(
+      bridges.map((bridge) =>
+        openLoop(
           {
-            url: `${bridge.url}/v1/portal/url`,
+            url: bridge.url,
+            path: '/v1/portal/url',
             headers: { authorization: `Bearer ${run.customer.token}` },
-            // A portal URL, or a refusal in problem+json (the excess is refused by the bridge, not by Recharge).
-            verifyBody: (body) => body.startsWith('{"url":"http') || /"status":(429|503)/.test(body),
+            ratePerS: offeredPerS / bridges.length,
+            verify200: (body) => body.startsWith('{"url":"http'),
           },
-          {
-            connections: 100,
-            durationS,
-            overallRate: offeredPerS / bridges.length,
-            onResponse: (status, headers, body) => {
-              statuses[status] = (statuses[status] ?? 0) + 1
-              answersPerBridge[index] = (answersPerBridge[index] ?? 0) + 1
-              if (status !== 200 && !refusals[status]) {
-                const retryAfter = headers['retry-after']
-                refusals[status] = `${retryAfter ? `(Retry-After: ${retryAfter}) ` : ''}${body.slice(0, 400)}`
-              }
-              if (status === 200) okPerBridge[index] = (okPerBridge[index] ?? 0) + 1
-            },
-          },
+          durationS * 1000,
+          startAt,
         ),
       ),
     )
+    const statuses: Record<string, number> = {}
+    const refusals: Record<string, string> = {}
+    for (const sample of samples) {
+      for (const [status, count] of Object.entries(sample.statuses)) statuses[status] = (statuses[status] ?? 0) + count
+      Object.assign(refusals, sample.refusalSamples)
+    }
+    const okPerBridge = samples.map((sample) => sample.statuses['200'] ?? 0)
+    const answersPerBridge = samples.map((sample) => sample.sent)
     const windowEnd = startAt + durationS * 1000
     const ledger = await simulator.ledger()
     const inWindow = ledger.filter((entry) => {
@@ -274,15 +277,16 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
       sharePerReplica: okPerBridge.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
       maxShareDeviation: totalOk === 0 ? 0 : Math.max(...okPerBridge.map((ok) => Math.abs(ok - equal) / equal)),
       answersPerReplica: answersPerBridge,
+      lateRebooksPerReplica: lateRebooks,
       latencyMs: {
-        p50: Math.max(...samples.map((sample) => sample.p50)),
-        p99: Math.max(...samples.map((sample) => sample.p99)),
+        p50: Math.max(...samples.map((sample) => sample.latencyMs.p50)),
+        p99: Math.max(...samples.map((sample) => sample.latencyMs.p99)),
       },
-      errors: samples.reduce((n, sample) => n + sample.errors + sample.timeouts, 0),
+      errors: samples.reduce((n, sample) => n + sample.errors, 0),
       mismatches: samples.reduce((n, sample) => n + sample.mismatches, 0),
     }
     run.log(
-      `  bridges-10x (${durationS} s): 429s upstream ${result.upstream429}, client statuses ${JSON.stringify(statuses)} ${JSON.stringify(refusals)}, budget use ${(result.budgetUse * 100).toFixed(1)} %, shares ${result.sharePerReplica.map((v) => (v * 100).toFixed(1)).join('/')} % of 200s, answers per replica ${answersPerBridge.join('/')}`,
+      `  bridges-10x (${durationS} s): 429s upstream ${result.upstream429}, client statuses ${JSON.stringify(statuses)} ${JSON.stringify(refusals)}, budget use ${(result.budgetUse * 100).toFixed(1)} %, shares ${result.sharePerReplica.map((v) => (v * 100).toFixed(1)).join('/')} % of 200s, sent per replica ${answersPerBridge.join('/')}, late re-bookings ${lateRebooks.join('/')}`,
     )
     return result
   } finally {
