@@ -20,6 +20,75 @@ export interface RedisPluginOptions {
 /** Every Redis call on a request path must have a deadline: Redis down degrades, it never hangs a request. */
 export const REDIS_COMMAND_TIMEOUT_MS = 50
 
+/**
+ * How long a caller waits for the reply of a command already written. node-redis's command timeout only covers the
+ * wait before a command is written; a connection that stopped answering (black-holed network, a frozen server) would
+ * hold written commands until the socket dies.
+ */
+export const REDIS_REPLY_DEADLINE_MS = 300
+
+export class RedisDeadlineError extends Error {
+  constructor(command: string, ms: number) {
+    super(`redis ${command} had no reply within ${ms} ms`)
+    this.name = 'RedisDeadlineError'
+  }
+}
+
+/** Calls that are not commands (or that manage the connection) and pass through unbounded. */
+const unbounded = new Set([
+  'connect',
+  'close',
+  'destroy',
+  'disconnect',
+  'quit',
+  'duplicate',
+  'multi',
+  'MULTI',
+  'on',
+  'once',
+  'off',
+  'addListener',
+  'removeListener',
+  'removeAllListeners',
+  'emit',
+  'withCommandOptions',
+  'withTypeMapping',
+  'scanIterator',
+  'hScanIterator',
+  'sScanIterator',
+  'zScanIterator',
+])
+
+/**
+ * The client the app hands to its components: every command's reply is awaited at most `ms`, after which the caller
+ * gets a RedisDeadlineError and takes its degraded path (each component has one). The abandoned command is left to
+ * the connection, which the supervisor replaces if it has stopped answering.
+ */
+export function withReplyDeadline(client: RedisClient, ms = REDIS_REPLY_DEADLINE_MS): RedisClient {
+  const wrapped = new Map<PropertyKey, unknown>()
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver)
+      if (typeof value !== 'function' || typeof property !== 'string' || unbounded.has(property)) return value
+      let bounded = wrapped.get(property)
+      if (!bounded) {
+        bounded = (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args)
+          if (!(result instanceof Promise)) return result
+          result.catch(() => {})
+          let timer: NodeJS.Timeout | undefined
+          const deadline = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new RedisDeadlineError(property, ms)), ms)
+          })
+          return Promise.race([result, deadline]).finally(() => clearTimeout(timer))
+        }
+        wrapped.set(property, bounded)
+      }
+      return bounded
+    },
+  })
+}
+
 export function createRedisClient(url: string, name = 'recharge-bridge'): RedisClient {
   return createClient({
     url,
@@ -69,7 +138,7 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
   let failures = 0
   let probing = false
   let stopped = false
-  const probe = client.withCommandOptions({ timeout: probeTimeoutMs })
+  const probe = withReplyDeadline(client, probeTimeoutMs)
   const timer = setInterval(async () => {
     if (probing || stopped || !client.isOpen) return
     probing = true
@@ -98,7 +167,7 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
 export default fp<RedisPluginOptions>(
   async function redisPlugin(app, options) {
     if (options.client !== undefined) {
-      app.decorate('redis', options.client)
+      app.decorate('redis', options.client ? withReplyDeadline(options.client) : null)
       return
     }
     if (!options.url) {
@@ -123,7 +192,7 @@ export default fp<RedisPluginOptions>(
     if (!connected || !client.isReady) {
       app.log.warn('redis not reachable at start; serving degraded and reconnecting in the background')
     }
-    app.decorate('redis', client)
+    app.decorate('redis', withReplyDeadline(client))
     const stopSupervision = superviseRedisConnection(client, {
       onReset: () => app.log.warn('redis connection stopped answering; replacing it'),
     })

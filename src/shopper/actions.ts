@@ -67,8 +67,9 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'queued')
     if (!charge) throw unprocessable('This subscription has no upcoming delivery to skip.')
-    await this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
-    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`, `charge:${charge.id}`])
+    await this.writing(context, [`subscription:${subscription.id}`, `charge:${charge.id}`], () =>
+      this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id)),
+    )
     return this.reload(context, subscription.id)
   }
 
@@ -79,8 +80,9 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'skipped')
     if (!charge) throw unprocessable('This subscription has no skipped delivery to restore.')
-    await this.upstream().charges.unskip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
-    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`, `charge:${charge.id}`])
+    await this.writing(context, [`subscription:${subscription.id}`, `charge:${charge.id}`], () =>
+      this.upstream().charges.unskip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id)),
+    )
     return this.reload(context, subscription.id)
   }
 
@@ -105,12 +107,13 @@ export class ShopperActions {
         )
       }
     }
-    const updated = await this.upstream().subscriptions.cancel(
-      subscription.id,
-      { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
-      this.writeOptions(context, subscription.address_id),
+    const updated = await this.writing(context, [`subscription:${subscription.id}`], () =>
+      this.upstream().subscriptions.cancel(
+        subscription.id,
+        { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
+        this.writeOptions(context, subscription.address_id),
+      ),
     )
-    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
     return updated
   }
 
@@ -119,11 +122,9 @@ export class ShopperActions {
     await this.countWrite(context)
     const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
     if (subscription.status !== 'cancelled') throw unprocessable('Only a cancelled subscription can be reactivated.')
-    const updated = await this.upstream().subscriptions.activate(
-      subscription.id,
-      this.writeOptions(context, subscription.address_id),
+    const updated = await this.writing(context, [`subscription:${subscription.id}`], () =>
+      this.upstream().subscriptions.activate(subscription.id, this.writeOptions(context, subscription.address_id)),
     )
-    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
     return updated
   }
 
@@ -152,24 +153,29 @@ export class ShopperActions {
     }
 
     const options = this.writeOptions(context, subscription.address_id)
-    let updated = subscription
-    if (Object.keys(fields).length > 0) {
-      updated = await this.upstream().subscriptions.update(subscription.id, fields, options)
-    }
-    if (patch.next_charge_date !== undefined && patch.next_charge_date !== updated.next_charge_scheduled_at) {
-      updated = await this.upstream().subscriptions.setNextChargeDate(subscription.id, patch.next_charge_date, options)
-    }
-    await this.records.changed(context.shopper.customerId, [`subscription:${subscription.id}`])
-    return updated
+    return this.writing(context, [`subscription:${subscription.id}`], async () => {
+      let updated = subscription
+      if (Object.keys(fields).length > 0) {
+        updated = await this.upstream().subscriptions.update(subscription.id, fields, options)
+      }
+      if (patch.next_charge_date !== undefined && patch.next_charge_date !== updated.next_charge_scheduled_at) {
+        updated = await this.upstream().subscriptions.setNextChargeDate(
+          subscription.id,
+          patch.next_charge_date,
+          options,
+        )
+      }
+      return updated
+    })
   }
 
   async updateAddress(context: ActionContext, addressId: string, patch: AddressUpdate): Promise<Address> {
     requireAllowed(this.policy, 'update_address')
     await this.countWrite(context)
     const address = await this.records.ownAddress(context.shopper.customerId, addressId)
-    const updated = await this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id))
-    await this.records.changed(context.shopper.customerId, [`address:${address.id}`])
-    return updated
+    return this.writing(context, [`address:${address.id}`], () =>
+      this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id)),
+    )
   }
 
   /** Frequency and variant changes, validated against the catalog's product, plans and variants. */
@@ -310,6 +316,19 @@ export class ShopperActions {
 
   private async reload(context: ActionContext, subscriptionId: string): Promise<Subscription> {
     return this.upstream().subscriptions.get(subscriptionId, this.readOptions(context))
+  }
+
+  /**
+   * Run an action's upstream writes, then drop the shopper's cached records on every replica — also when the writes
+   * failed: one may have been applied before a later one failed, or its outcome may be unknown (an answer lost after
+   * Recharge processed it). A needless invalidation costs one re-read; a missed one shows the shopper stale state.
+   */
+  private async writing<T>(context: ActionContext, tags: readonly string[], writes: () => Promise<T>): Promise<T> {
+    try {
+      return await writes()
+    } finally {
+      await this.records.changed(context.shopper.customerId, tags)
+    }
   }
 
   private writeOptions(context: ActionContext, addressId: string | null) {

@@ -205,6 +205,13 @@ describe('faults between the bridge and Recharge', () => {
     expect(retried.status).toBe(uncertain.status)
     expect(retried.body.outcome).toBe('unknown')
     expect(await unskips()).toHaveLength(1)
+
+    // Recharge did apply it, and the bridge's cached view must not hide that: skipping again works at once.
+    const again = await call('POST', `/v1/subscriptions/${subscriptionId}/skip`, {
+      ...shopper(),
+      'idempotency-key': randomUUID(),
+    })
+    expect(again.status).toBe(200)
   })
 })
 
@@ -219,6 +226,22 @@ describe('faults between the bridge and Redis', () => {
     for (const answer of answers) expect(answer.status).toBe(200)
     expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
 
+    await redisProxy.set({})
+    expect((await recovered(() => call('GET', '/readyz'))).status).toBe(200)
+    expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
+  })
+
+  it('keeps answering when a live Redis connection stops answering (frozen server), then recovers', async () => {
+    expect((await call('GET', `/v1/catalog/products/${productId}`)).status).toBe(200)
+    await redisProxy.set({ blackhole: true })
+    const answers = await Promise.all([
+      call('GET', `/v1/catalog/products/${productId}`),
+      call('GET', '/v1/subscriptions', shopper()),
+      call('GET', '/v1/me', shopper()),
+      call('POST', `/v1/subscriptions/${subscriptionId}/skip`, { ...shopper(), 'idempotency-key': randomUUID() }),
+    ])
+    for (const answer of answers) expect([answer.status, answer.body.code]).toEqual([200, undefined])
+    expect((await call('GET', '/readyz')).status).toBe(503)
     await redisProxy.set({})
     expect((await recovered(() => call('GET', '/readyz'))).status).toBe(200)
     expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)

@@ -9,6 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * - hang:      accept, read and never forward or answer
  * - sliceBytes: forward responses in slices of this many bytes (exercises partial reads)
  * - limitBytes: forward at most this many response bytes, then close (truncated response)
+ * - blackhole: on every connection, open or new, silently drop all data (a frozen peer: nothing is refused)
  * - refuse:    stop listening, so new connections are refused; `set({})` listens again on the same port
  */
 export interface Fault {
@@ -17,6 +18,7 @@ export interface Fault {
   hang?: boolean
   sliceBytes?: number
   limitBytes?: number
+  blackhole?: boolean
   refuse?: boolean
 }
 
@@ -53,6 +55,10 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       from.pause()
       chain = chain.then(async () => {
         const current = fault
+        if (current.blackhole) {
+          from.resume()
+          return
+        }
         if (current.latencyMs) await sleep(current.latencyMs)
         let data = chunk
         if (direction === 'response' && current.limitBytes !== undefined) {
