@@ -290,6 +290,37 @@ function notes(): string[] {
   }
 }
 
+/** The per-capability benchmarks' own latest results, linked with the time each was run. */
+function capabilityResults(): string[] {
+  const files: [string, string, string][] = [
+    ['bench/results/queue.md', 'node bench/queue/run.ts', 'queue, full-length phases incl. the real 2/s budget'],
+    ['bench/results/cache.md', 'node bench/cache/run.ts', 'cache tiers in-process, incl. the miss path'],
+    ['bench/results/catalog.md', 'node bench/catalog/run.ts', '1,000-product catalog sync vs the rate-limit floor'],
+    ['bench/results/catalog-compressed.md', 'node bench/catalog/run.ts --compressed', 'the same, time-compressed'],
+    ['bench/webhooks/results.md', 'node bench/webhooks/run.ts', 'webhook ack latency, in-process app'],
+  ]
+  const rows = files.flatMap(([file, command, what]) => {
+    try {
+      const text = readFileSync(`${repoRoot}${file}`, 'utf8')
+      const at = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.exec(text)?.[0]?.replace('T', ' ') ?? '?'
+      return [`| [${file}](../${file}) | ${what} | \`${command}\` | ${at} |`]
+    } catch {
+      return []
+    }
+  })
+  if (rows.length === 0) return []
+  return [
+    '## Per-capability benchmarks',
+    '',
+    'Each capability owner keeps a deeper benchmark; their latest results (not re-run by `npm run bench`):',
+    '',
+    '| results | what | command | run at (UTC) |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ]
+}
+
 function docsPage(body: string[], command: string, resultsFile: string): string {
   return [
     '# Benchmarks',
@@ -302,6 +333,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '',
     ...body,
     ...notes(),
+    ...capabilityResults(),
     '## How it is measured',
     '',
     `\`${command}\` (after \`npm run build\`; the harness rebuilds \`dist/\` itself when it is older than \`src/\`) starts, as children of one process:`,
