@@ -7,8 +7,10 @@
  *  - Redis killed under load: the harness's redis-server SIGKILLed mid-run and restarted.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { BENCH_WEBHOOK_SECRET } from '../harness/bridge.ts'
 import { runLoad } from '../harness/load.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
+import { signedWebhookHeaders } from '../harness/webhook-signature.ts'
 
 export interface StampedeTrial {
   pageLimit: number
@@ -54,11 +56,24 @@ export interface RedisKillResult {
   perSecond: { second: number; responses: number; non2xx: number }[]
 }
 
+export interface InvalidationTrial {
+  productId: string
+  /** The replica the webhook was delivered to. */
+  receiver: string
+  /** Webhook POST → 200, ms. */
+  ackMs: number
+  /** After the ack: when each replica (A, B, C) first served the changed product, ms. */
+  servedNewAfterAckMs: (number | null)[]
+  /** X-Cache of the answers that still carried the old product, per replica (how the old version was served). */
+  oldAnswers: Record<string, number>[]
+}
+
 export interface CacheResult {
   stampede: { replicas: number; perReplica: number; trials: StampedeTrial[] }
   swr: ServeUnderExpiry | null
   staleIfError: ServeUnderExpiry | null
   redisKill: RedisKillResult
+  invalidation: InvalidationTrial[]
   goals: GoalResult[]
 }
 
@@ -139,6 +154,55 @@ async function serveExpired(run: RunContext, productId: string, durationS: numbe
     timeouts: samples.reduce((n, s) => n + s.timeouts, 0),
     mismatches: samples.reduce((n, s) => n + s.mismatches, 0),
   }
+}
+
+/**
+ * A product changes in Recharge and Recharge sends product/updated: how long until every replica serves the change?
+ * The product is cached on all three replicas (A and C in L1, B in Redis) first; the change is made in the simulator
+ * (so without invalidation the old document would be served until its TTL), then the signed webhook goes to one
+ * replica (C, then A, then B); A, B and C are polled every 10 ms from the acknowledgement on.
+ */
+async function invalidationAfterWebhook(run: RunContext, productId: string, trial: number): Promise<InvalidationTrial> {
+  const replicas = [run.bridges.a, run.bridges.b, run.bridges.c]
+  const url = (bridge: { url: string }) => `${bridge.url}/v1/catalog/products/${encodeURIComponent(productId)}`
+  for (const bridge of replicas) {
+    for (let i = 0; i < 2; i++) await (await fetch(url(bridge))).arrayBuffer()
+  }
+  const title = `Bench roast ${trial} ${Date.now().toString(36)}`
+  const updated = await fetch(`${run.simulator.url}/products/${encodeURIComponent(productId)}`, {
+    method: 'PUT',
+    headers: { ...run.simulator.headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ product: { title } }),
+  })
+  const body = await updated.text()
+  if (!updated.ok) throw new Error(`simulator PUT /products/${productId} → ${updated.status}: ${body}`)
+  const sent = Date.now()
+  // The delivery goes to a different replica each trial (C, A, B): Recharge reaches whichever the load balancer picks.
+  const receiver = replicas[(trial + 1) % replicas.length] ?? run.bridges.c
+  const ack = await fetch(`${receiver.url}/v1/webhooks/recharge?topic=product/updated`, {
+    method: 'POST',
+    headers: signedWebhookHeaders(BENCH_WEBHOOK_SECRET, 'product/updated', body),
+    body,
+  })
+  await ack.arrayBuffer()
+  const ackedAt = Date.now()
+  if (!ack.ok) throw new Error(`webhook → ${ack.status}`)
+  const oldAnswers = replicas.map(() => ({}) as Record<string, number>)
+  const servedNewAfterAckMs = await Promise.all(
+    replicas.map(async (bridge, index) => {
+      while (Date.now() - ackedAt < 10_000) {
+        const response = await fetch(url(bridge))
+        const text = await response.text()
+        if (text.includes(title)) return Date.now() - ackedAt
+        const states = oldAnswers[index] as Record<string, number>
+        const state = response.headers.get('x-cache') ?? 'none'
+        states[state] = (states[state] ?? 0) + 1
+        await sleep(10)
+      }
+      return null
+    }),
+  )
+  return { productId, receiver: receiver.name, ackMs: ackedAt - sent, servedNewAfterAckMs, oldAnswers }
 }
 
 async function redisKilledUnderLoad(run: RunContext): Promise<RedisKillResult> {
@@ -245,12 +309,24 @@ export async function cacheSuite(run: RunContext): Promise<CacheResult> {
     )
   }
 
+  const invalidation: InvalidationTrial[] = []
+  const invalidationProduct = run.spareProductIds[2]
+  if (invalidationProduct) {
+    for (let trial = 1; trial <= 3; trial++)
+      invalidation.push(await invalidationAfterWebhook(run, invalidationProduct, trial))
+    run.log(
+      `  invalidation after a webhook: ms after the ack until A/B/C served the change ${invalidation.map((t) => t.servedNewAfterAckMs.join('/')).join(', ')}`,
+    )
+  }
+
   const redisKill = await redisKilledUnderLoad(run)
   run.log(
     `  redis killed: ${redisKill.non2xx} non-2xx of ${redisKill.requests}, max latency ${redisKill.maxLatencyMs} ms, ready ${redisKill.readyAfterRestartMs} ms after restart`,
   )
 
   const maxStampedeCalls = Math.max(...trials.map((trial) => trial.upstreamCalls))
+  const propagation = invalidation.flatMap((trial) => trial.servedNewAfterAckMs)
+  const worstPropagation = propagation.some((ms) => ms === null) ? null : Math.max(...(propagation as number[]))
   const goals: GoalResult[] = [
     {
       id: 'C1',
@@ -295,7 +371,17 @@ export async function cacheSuite(run: RunContext): Promise<CacheResult> {
       note: `max latency ${redisKill.maxLatencyMs} ms; ready ${redisKill.readyAfterRestartMs ?? 'never'} ms after restart`,
     },
   ]
+  goals.push({
+    id: 'C5b',
+    goal: 'a product/updated webhook: every replica (L1 and Redis) serves the change ≤ 1 s after the ack',
+    value: worstPropagation,
+    unit: 'ms (worst replica, worst trial)',
+    target: 1000,
+    comparison: '<=',
+    pass: invalidation.length === 0 ? null : worstPropagation !== null && worstPropagation <= 1000,
+  })
   return {
+    invalidation,
     stampede: { replicas: 3, perReplica: STAMPEDE_PER_REPLICA, trials },
     swr,
     staleIfError,

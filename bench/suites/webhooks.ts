@@ -5,10 +5,10 @@
  * appends it to the Redis stream and answers; its consumers process in the background meanwhile. Same design as
  * bench/webhooks (which runs the app in-process); here the target is `node dist/server.js`.
  */
-import { createHash, createHmac } from 'node:crypto'
 import { BENCH_WEBHOOK_SECRET } from '../harness/bridge.ts'
 import { type LoadSample, runLoad } from '../harness/load.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
+import { signedWebhookHeaders } from '../harness/webhook-signature.ts'
 
 export interface WebhooksResult {
   ratePerS: number
@@ -42,18 +42,7 @@ function signedDeliveries(secret: string): () => { body: string; headers: Record
         updated_at: now,
       },
     })
-    const t = Math.floor(Date.now() / 1000)
-    return {
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'x-recharge-topic': 'subscription/updated',
-        'x-recharge-webhook-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
-        'x-recharge-hmac-sha256': createHash('sha256')
-          .update(secret + body)
-          .digest('hex'),
-      },
-    }
+    return { body, headers: signedWebhookHeaders(secret, 'subscription/updated', body) }
   }
 }
 
