@@ -45,30 +45,40 @@ if (!values['no-build']) ensureBuilt(log, false)
 log(`profile ${profile.name}: suites ${[...selected].join(', ')}`)
 const loadAtStart = loadavg()
 const results: SuiteResults = {}
+const failures: Record<string, string> = {}
 const started = Date.now()
+
+/** A suite that fails is reported as failed; the others still run and the report is still written. */
+async function attempt<T>(name: string, what: string, suite: () => Promise<T>): Promise<T | undefined> {
+  if (!selected.has(name)) return undefined
+  log(`${name} (${what})`)
+  try {
+    return await suite()
+  } catch (error) {
+    failures[name] = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    log(`  FAILED: ${failures[name]}`)
+    return undefined
+  }
+}
+
 let run: RunContext | undefined
 try {
   run = await setUp(profile, log)
-  log(`started redis :${run.redis.port}, simulator ${run.simulator.url}, 3 bridges, baselines`)
-  if (selected.has('throughput')) {
-    log('throughput (cached and uncached routes vs baselines)')
-    results.throughput = await throughputSuite(run)
-  }
-  if (selected.has('webhooks')) {
-    log('webhooks (ack latency at a fixed rate)')
-    results.webhooks = await webhooksSuite(run)
-  }
-  if (selected.has('queue')) {
-    log('queue (3 replicas, one shared budget)')
-    results.queue = await queueSuite(run)
-  }
-  if (selected.has('cache')) {
-    log('cache (stampede, SWR, stale-if-error, Redis killed under load)')
-    results.cache = await cacheSuite(run)
-  }
+  const ctx = run
+  log(`started redis :${ctx.redis.port}, simulator ${ctx.simulator.url}, 3 bridges, baselines`)
+  results.throughput = await attempt('throughput', 'cached and uncached routes vs baselines', () =>
+    throughputSuite(ctx),
+  )
+  results.webhooks = await attempt('webhooks', 'ack latency at a fixed rate', () => webhooksSuite(ctx))
+  results.queue = await attempt('queue', '3 replicas, one shared budget', () => queueSuite(ctx))
+  results.cache = await attempt('cache', 'stampede, SWR, stale-if-error, invalidation, Redis killed', () =>
+    cacheSuite(ctx),
+  )
 } finally {
   await run?.redis.stop()
   await stopAll()
 }
-const written = await writeReport(profile, results, machineInfo(loadAtStart, values.note), Date.now() - started)
+const machine = machineInfo(loadAtStart, values.note)
+const written = await writeReport(profile, results, machine, Date.now() - started, failures)
 log(`wrote ${written.join(', ')} (${Math.round((Date.now() - started) / 1000)} s)`)
+if (Object.keys(failures).length > 0) process.exitCode = 1

@@ -253,6 +253,7 @@ export async function writeReport(
   results: SuiteResults,
   machine: MachineInfo,
   elapsedMs: number,
+  failures: Record<string, string> = {},
 ): Promise<string[]> {
   const at = new Date()
   const date = at.toISOString().slice(0, 10)
@@ -263,7 +264,15 @@ export async function writeReport(
     ...(results.webhooks?.goals ?? []),
   ]
   const command = profile.name === 'full' ? 'npm run bench -- --full' : 'npm run bench'
-  const json = { at: at.toISOString(), profile, machine, elapsedS: Math.round(elapsedMs / 1000), goals, results }
+  const json = {
+    at: at.toISOString(),
+    profile,
+    machine,
+    elapsedS: Math.round(elapsedMs / 1000),
+    goals,
+    failures,
+    results,
+  }
   const bars = chartBars(results)
   const svg = barChart(
     'recharge-bridge vs baselines, same machine, same run',
@@ -281,6 +290,10 @@ export async function writeReport(
     '| --- | --- | --- | --- | --- |',
     ...goalRows(goals),
     '',
+    ...Object.entries(failures).flatMap(([suite, error]) => [
+      `**The ${suite} suite failed in this run** (its goals are missing above): \`${error.split('\n')[0]}\``,
+      '',
+    ]),
     ...(results.throughput ? throughputSection(results.throughput, profile) : []),
     ...(results.queue ? queueSection(results.queue, profile) : []),
     ...(results.cache ? cacheSection(results.cache) : []),

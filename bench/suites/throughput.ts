@@ -211,6 +211,15 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       pass: l1P99MinusHello <= 3,
     },
     {
+      id: 'P3b',
+      goal: 'L2 (Redis) hit p99 ≤ hello-world p99 + 6 ms',
+      value: l2P99MinusHello,
+      unit: 'ms',
+      target: 6,
+      comparison: '<=',
+      pass: l2P99MinusHello <= 6,
+    },
+    {
       id: 'P5',
       goal: 'uncached route (auth + queue + validation) ≥ 1.0 × reply-from req/s on the same upstream call',
       value: ratios['uncached ÷ reply-from-customer'] ?? null,
