@@ -84,7 +84,7 @@ export async function webhooksSuite(run: RunContext): Promise<WebhooksResult> {
       unit: 'ms',
       target: 100,
       comparison: '<=',
-      pass: bridge.p99 < 100 && bridge.non2xx === 0 && bridge.errors === 0,
+      pass: bridge.p99 < 100 && bridge.non2xx === 0 && bridge.errors === 0 && bridge.mismatches === 0,
       note: `baseline (bare Fastify JSON POST) p99 ${baseline.p99} ms in the same run`,
     },
   ]
