@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WEBHOOK_TOPICS } from '../../src/simulator/routes/webhooks.ts'
+import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
@@ -40,7 +40,7 @@ async function cli(...args: string[]): Promise<{ code: number; json: Record<stri
 }
 
 describe('recharge-bridge webhooks', () => {
-  const unsupported = NEEDED_TOPICS.filter((topic) => !(WEBHOOK_TOPICS as readonly string[]).includes(topic))
+  const unsupported = NEEDED_TOPICS.filter((topic) => !REGISTRABLE_TOPICS.includes(topic))
 
   it('register creates what is missing, list shows it, prune removes only our redundant ones', async () => {
     const registered = await cli('register')

@@ -6,7 +6,7 @@ import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
-import { WEBHOOK_TOPICS } from '../../src/simulator/routes/webhooks.ts'
+import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
@@ -150,7 +150,7 @@ afterAll(async () => {
 
 const admin = { authorization: `Bearer ${adminKey}` }
 /** Needed topics the simulator refuses (as Recharge refuses topics a token has no scope for); ideally none. */
-const unsupported = NEEDED_TOPICS.filter((topic) => !(WEBHOOK_TOPICS as readonly string[]).includes(topic))
+const unsupported = NEEDED_TOPICS.filter((topic) => !REGISTRABLE_TOPICS.includes(topic))
 const supported = NEEDED_TOPICS.filter((topic) => !unsupported.includes(topic))
 
 async function settled(): Promise<void> {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
-import { WEBHOOK_TOPICS } from '../../src/simulator/routes/webhooks.ts'
+import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
@@ -60,7 +60,7 @@ describe('registration watchdog with several replicas', () => {
       await app.ready()
       replicas.push(app)
     }
-    const supported = NEEDED_TOPICS.filter((topic) => (WEBHOOK_TOPICS as readonly string[]).includes(topic))
+    const supported = NEEDED_TOPICS.filter((topic) => REGISTRABLE_TOPICS.includes(topic))
     // First round: all three tick at once, one holds the lock and registers.
     await until(() => replicas.some((app) => app.webhooks.watchdog?.state.checkedAt !== null))
     const firstRound = await simulator.ledger({ method: 'POST', path: '/webhooks' })

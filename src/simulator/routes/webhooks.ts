@@ -43,7 +43,39 @@ export const WEBHOOK_TOPICS = [
   'subscription/updated',
 ] as const
 
-const TOPICS = new Set<string>(WEBHOOK_TOPICS)
+/**
+ * Topics Recharge documents for 2021-11 that the simulator accepts registrations for but does not emit (no state
+ * change of the simulator produces them), so a bridge can register its full set as it would against Recharge.
+ */
+const REGISTRABLE_ONLY = [
+  'app/uninstalled',
+  'bundle_selection/created',
+  'bundle_selection/deleted',
+  'bundle_selection/updated',
+  'charge/failed',
+  'charge/max_retries_reached',
+  'charge/refunded',
+  'charge/uncaptured',
+  'charge/upcoming',
+  'checkout/completed',
+  'customer/payment_method_updated',
+  'order/cancelled',
+  'order/deleted',
+  'order/payment_captured',
+  'order/processed',
+  'order/success',
+  'order/upcoming',
+  'order/updated',
+  'recharge/uninstalled',
+  'store/updated',
+  'subscription/paused',
+  'subscription/removed_from_skipped_charge',
+]
+
+/** Every topic a webhook may be registered for. */
+export const REGISTRABLE_TOPICS: readonly string[] = [...WEBHOOK_TOPICS, ...REGISTRABLE_ONLY]
+
+const TOPICS = new Set<string>(REGISTRABLE_TOPICS)
 
 function findWebhook(state: SimState, id: number): Webhook {
   const webhook = state.webhooks.get(id)
