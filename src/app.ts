@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
+import { cacheKeyPrefix } from './cache/keys.ts'
 import type { Config } from './config.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
@@ -84,7 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(security, { corsOrigins: config.CORS_ORIGINS, publicUrl: config.PUBLIC_URL })
   await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)
-  await app.register(cachePlugin, { keyPrefix: `${config.REDIS_KEY_PREFIX}:c:v1` })
+  await app.register(cachePlugin, { keyPrefix: cacheKeyPrefix(config.REDIS_KEY_PREFIX) })
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)

@@ -9,7 +9,12 @@ import { ENVELOPE_VERSION } from './entry.ts'
  *   rb:c:v1:tag:{product:123}         sorted set of entry keys carrying that tag, scored by their expiry
  *   rb:c:v1:invalidate                pub/sub channel that tells every replica's L1 what to drop
  */
-export const DEFAULT_KEY_PREFIX = `rb:c:v${ENVELOPE_VERSION}`
+/** The cache's key prefix under a deployment's Redis prefix (REDIS_KEY_PREFIX); carries the envelope version. */
+export function cacheKeyPrefix(redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}:c:v${ENVELOPE_VERSION}`
+}
+
+export const DEFAULT_KEY_PREFIX = cacheKeyPrefix('rb')
 
 export class KeySpace {
   readonly prefix: string

@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
 import { TwoTierCache } from '../cache/cache.ts'
+import { cacheKeyPrefix } from '../cache/keys.ts'
 import { createCacheMetrics } from '../cache/metrics.ts'
 import { feedJsonSchema, validateFeed } from '../catalog/feed.ts'
 import { loadFeed } from '../catalog/feed-source.ts'
@@ -59,15 +60,23 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
     apiVersion: config.RECHARGE_API_VERSION,
     bucketSize: config.RECHARGE_BUCKET_SIZE,
     leakRate: config.RECHARGE_LEAK_RATE,
+    expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
+    keyPrefix: config.REDIS_KEY_PREFIX,
     redis,
   })
   const state = redis
-    ? new RedisSyncStateStore(redis, `rb:{${tokenFingerprint(token)}}`)
+    ? new RedisSyncStateStore(redis, `${config.REDIS_KEY_PREFIX}:{${tokenFingerprint(token)}}`)
     : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
   // With Redis, the servers' caches are told what changed (L2 purge + pub/sub to every replica's L1), as when the
   // sync runs inside a server. Without Redis the CLI cannot reach them: their entries expire by TTL (60 s).
   const cache = redis
-    ? new TwoTierCache({ redis, metrics: createCacheMetrics(new Metrics()), log: quietLog, l1MaxBytes: 0 })
+    ? new TwoTierCache({
+        redis,
+        keyPrefix: cacheKeyPrefix(config.REDIS_KEY_PREFIX),
+        metrics: createCacheMetrics(new Metrics()),
+        log: quietLog,
+        l1MaxBytes: 0,
+      })
     : null
   const jobs = new CatalogSyncJobs({
     transport: stack.client.transport,

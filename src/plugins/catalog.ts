@@ -51,7 +51,10 @@ export default fp(
     app.decorate('catalog', createCatalogService({ cache: app.cache, upstream: catalogUpstream(app.recharge), scope }))
 
     const state = app.redis
-      ? new RedisSyncStateStore(app.redis, `rb:{${fingerprint}}${options.namespace ? `:${options.namespace}` : ''}`)
+      ? new RedisSyncStateStore(
+          app.redis,
+          `${app.config.REDIS_KEY_PREFIX}:{${fingerprint}}${options.namespace ? `:${options.namespace}` : ''}`,
+        )
       : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
     const log = app.log.child({ component: 'catalog-sync' })
     const runs = app.metrics.counter('catalog_sync_runs_total', 'Catalog sync jobs by final state', [

@@ -61,7 +61,7 @@ function bodyText(payload: unknown): string | null {
 
 export default fp<IdempotencyPluginOptions>(
   async function idempotencyPlugin(app, options) {
-    const prefix = options.keyPrefix ?? `rb:${app.deps?.shopper?.namespace ?? ''}idem:`
+    const prefix = options.keyPrefix ?? `${app.config.REDIS_KEY_PREFIX}:${app.deps?.shopper?.namespace ?? ''}idem:`
     const memory = new MemoryIdempotencyStore()
     const store =
       options.store ??

@@ -32,6 +32,7 @@ export default fp(
       bucketSize: config.RECHARGE_BUCKET_SIZE,
       leakRate: config.RECHARGE_LEAK_RATE,
       expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
+      keyPrefix: config.REDIS_KEY_PREFIX,
       redis: app.redis,
       dispatcher: app.deps.rechargeDispatcher,
       log,

@@ -44,7 +44,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
     global: false,
     store: nodeRedisRateLimitStore({
       redis: app.redis,
-      prefix: 'rb:rl:checkout:',
+      prefix: `${app.config.REDIS_KEY_PREFIX}:rl:checkout:`,
       onDegraded: (error) =>
         app.log.warn(
           { err: { message: (error as Error).message } },
@@ -71,7 +71,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
     binder,
     chargeLock: createChargeLock({
       redis: app.redis,
-      prefix: 'rb:checkout:',
+      prefix: `${app.config.REDIS_KEY_PREFIX}:checkout:`,
       onDegraded: (error) =>
         app.log.warn({ err: { message: (error as Error).message } }, 'checkout charge lock: redis unavailable'),
     }),

@@ -30,11 +30,11 @@ export function createShopperServices(app: FastifyInstance): ShopperServices {
     redis: app.redis,
     log: app.log,
     limit: app.deps.shopper?.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
-    prefix: `rb:${namespace}shopper-writes:`,
+    prefix: `${app.config.REDIS_KEY_PREFIX}:${namespace}shopper-writes:`,
   })
   const actions = new ShopperActions({ records, upstream, catalog, policy, writeLimit })
   const portalLinks = app.redis
-    ? new RedisPortalLinkStore(app.redis, app.log, `rb:${namespace}portal-link:`)
+    ? new RedisPortalLinkStore(app.redis, app.log, `${app.config.REDIS_KEY_PREFIX}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
   return { policy, records, actions, portalLinks, upstream }
 }

@@ -14,7 +14,7 @@ import { RegistrationWatchdog } from './watchdog.ts'
 
 /** Knobs tests and embedders may set through `buildApp(config, { webhooks: … })`. */
 export interface WebhookTuning {
-  /** Redis key prefix of the streams, dedupe and version keys. Default `rb:webhooks`. */
+  /** Redis key prefix of the streams, dedupe and version keys. Default `<REDIS_KEY_PREFIX>:webhooks`. */
   keyPrefix?: string
   /** Idle time after which a failed or orphaned job is retried. Default 30 s. */
   retryAfterMs?: number
@@ -57,7 +57,7 @@ export class WebhookService {
     this.tuning = tuning
     this.metrics = webhookMetrics(app.metrics)
     this.publicUrl = app.config.PUBLIC_URL
-    const prefix = tuning.keyPrefix ?? 'rb:webhooks'
+    const prefix = tuning.keyPrefix ?? `${app.config.REDIS_KEY_PREFIX}:webhooks`
     const redis = app.redis
     this.store = redis ? new RedisEventStore(redis, prefix) : new MemoryEventStore()
     const base = {
