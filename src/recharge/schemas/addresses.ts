@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { discountRef, nameValueList, shippingLine, text } from './common.ts'
-import { id, nullish, timestamp } from './lenient.ts'
+import { id, listOf, nullish, timestamp } from './lenient.ts'
 
 export const addressSchema = z.object({
   id,
@@ -19,14 +19,8 @@ export const addressSchema = z.object({
   order_note: nullish(text),
   order_attributes: nameValueList,
   presentment_currency: nullish(z.string()),
-  discounts: z
-    .array(discountRef)
-    .nullish()
-    .transform((v) => v ?? []),
-  shipping_lines_override: z
-    .array(shippingLine)
-    .nullish()
-    .transform((v) => v ?? []),
+  discounts: listOf(discountRef),
+  shipping_lines_override: listOf(shippingLine),
   created_at: nullish(timestamp),
   updated_at: nullish(timestamp),
 })

@@ -9,7 +9,7 @@ import {
   taxLine,
   text,
 } from './common.ts'
-import { date, id, integer, money, nullish, timestamp } from './lenient.ts'
+import { date, id, integer, listOf, money, nullish, timestamp } from './lenient.ts'
 
 export const chargeLineItemSchema = z.object({
   purchase_item_id: nullish(id),
@@ -26,44 +26,24 @@ export const chargeLineItemSchema = z.object({
   properties: nameValueList,
 })
 
-export const chargeSchema = z.object({
+/** What a charge and the order it becomes both carry: who, what, how much, where to. */
+export const billedFields = {
   id,
   address_id: nullish(id),
   customer: z
     .object({ id, email: nullish(z.string()), external_customer_id: externalRef })
     .nullish()
     .transform((v) => v ?? null),
-  /** Lower-case: queued, skipped, success, error, refunded, partially_refunded, pending_manual_payment, pending. */
-  status: z.string().transform((value) => value.toLowerCase()),
   type: nullish(z.string()),
-  scheduled_at: nullish(date),
-  processed_at: nullish(timestamp),
-  retry_date: nullish(timestamp),
-  charge_attempts: nullish(integer),
-  error: nullish(text),
-  error_type: nullish(text),
   currency: nullish(z.string()),
   subtotal_price: nullish(money),
   total_price: nullish(money),
   total_tax: nullish(money),
   total_discounts: nullish(money),
-  total_line_items_price: nullish(money),
-  line_items: z
-    .array(chargeLineItemSchema)
-    .nullish()
-    .transform((v) => v ?? []),
-  shipping_lines: z
-    .array(shippingLine)
-    .nullish()
-    .transform((v) => v ?? []),
-  tax_lines: z
-    .array(taxLine)
-    .nullish()
-    .transform((v) => v ?? []),
-  discounts: z
-    .array(discountRef)
-    .nullish()
-    .transform((v) => v ?? []),
+  line_items: listOf(chargeLineItemSchema),
+  shipping_lines: listOf(shippingLine),
+  tax_lines: listOf(taxLine),
+  discounts: listOf(discountRef),
   shipping_address: nullish(postalAddress),
   billing_address: nullish(postalAddress),
   external_order_id: externalRef,
@@ -72,6 +52,19 @@ export const chargeSchema = z.object({
   order_attributes: nameValueList,
   created_at: nullish(timestamp),
   updated_at: nullish(timestamp),
+}
+
+export const chargeSchema = z.object({
+  ...billedFields,
+  /** Lower-case: queued, skipped, success, error, refunded, partially_refunded, pending_manual_payment, pending. */
+  status: z.string().transform((value) => value.toLowerCase()),
+  scheduled_at: nullish(date),
+  processed_at: nullish(timestamp),
+  retry_date: nullish(timestamp),
+  charge_attempts: nullish(integer),
+  error: nullish(text),
+  error_type: nullish(text),
+  total_line_items_price: nullish(money),
 })
 export type Charge = z.output<typeof chargeSchema>
 

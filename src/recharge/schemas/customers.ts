@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { externalRef, postalAddress, text } from './common.ts'
-import { date, flag, id, integer, money, nullish, timestamp } from './lenient.ts'
+import { date, flag, id, integer, listOf, money, nullish, timestamp } from './lenient.ts'
 
 export const customerSchema = z.object({
   id,
@@ -45,10 +45,7 @@ const deliveryOrder = z.object({
   id: nullish(id),
   address_id: nullish(id),
   charge_id: nullish(id),
-  line_items: z
-    .array(deliveryLineItem)
-    .nullish()
-    .transform((v) => v ?? []),
+  line_items: listOf(deliveryLineItem),
   /** Card brand/last4 only; processor tokens are never carried. */
   payment_method: z
     .object({
@@ -73,10 +70,7 @@ export const deliveryScheduleSchema = z.object({
   deliveries: z.array(
     z.object({
       date,
-      orders: z
-        .array(deliveryOrder)
-        .nullish()
-        .transform((v) => v ?? []),
+      orders: listOf(deliveryOrder),
     }),
   ),
 })

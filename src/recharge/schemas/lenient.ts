@@ -79,3 +79,11 @@ export const intervalUnit = z.string().transform((value, ctx) => {
   ctx.addIssue({ code: 'custom', message: `not an interval unit: ${JSON.stringify(value).slice(0, 40)}` })
   return z.NEVER
 })
+
+/** A list that Recharge may omit or send as null: always an array in our model. */
+export function listOf<T extends z.ZodType>(schema: T) {
+  return z
+    .array(schema)
+    .nullish()
+    .transform((value) => value ?? [])
+}

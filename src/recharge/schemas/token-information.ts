@@ -1,16 +1,13 @@
 import { z } from 'zod'
 import { text } from './common.ts'
-import { nullish } from './lenient.ts'
+import { listOf, nullish } from './lenient.ts'
 
 /** What the token may do (its scopes); used by readiness and `recharge-bridge token` diagnostics. */
 export const tokenInformationSchema = z.object({
   name: nullish(text),
   client_name: nullish(text),
   contact_email: nullish(z.string()),
-  scopes: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
+  scopes: listOf(z.string()),
 })
 export type TokenInformation = z.output<typeof tokenInformationSchema>
 
