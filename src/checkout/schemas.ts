@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { postalAddressFields } from '../schemas/postal-address.ts'
 
 /**
  * The checkout routes' public contract. Request objects are strict: a key we do not know is a 400, so a browser
@@ -139,18 +140,7 @@ export const checkoutLineResponseSchema = z.object({
   interval: intervalSchema.nullable(),
 })
 
-export const addressResponseSchema = z.object({
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  company: z.string().nullable(),
-  address1: z.string().nullable(),
-  address2: z.string().nullable(),
-  city: z.string().nullable(),
-  province: z.string().nullable(),
-  zip: z.string().nullable(),
-  country_code: z.string().nullable(),
-  phone: z.string().nullable(),
-})
+export const addressResponseSchema = z.object(postalAddressFields)
 
 export const totalsSchema = z.object({
   currency: z.string().nullable(),

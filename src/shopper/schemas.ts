@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { postalAddressFields } from '../schemas/postal-address.ts'
 import { shopperActions } from './policy.ts'
 
 /**
@@ -112,18 +113,7 @@ export const orderSchema = z.object({
   line_items: z.array(lineItemSchema),
 })
 
-export const addressFields = {
-  first_name: z.string().nullable(),
-  last_name: z.string().nullable(),
-  company: z.string().nullable(),
-  address1: z.string().nullable(),
-  address2: z.string().nullable(),
-  city: z.string().nullable(),
-  province: z.string().nullable(),
-  zip: z.string().nullable(),
-  country_code: z.string().nullable(),
-  phone: z.string().nullable(),
-}
+export const addressFields = postalAddressFields
 
 export const addressSchema = z.object({ id: idString, ...addressFields })
 
