@@ -61,7 +61,9 @@ function bodyText(payload: unknown): string | null {
 
 export default fp<IdempotencyPluginOptions>(
   async function idempotencyPlugin(app, options) {
-    const prefix = options.keyPrefix ?? `${app.config.REDIS_KEY_PREFIX}:${app.deps?.shopper?.namespace ?? ''}idem:`
+    // Standalone (a bare Fastify in tests) there is no app config: the default prefix then.
+    const redisPrefix = app.hasDecorator('config') ? app.config.REDIS_KEY_PREFIX : 'rb'
+    const prefix = options.keyPrefix ?? `${redisPrefix}:${app.deps?.shopper?.namespace ?? ''}idem:`
     const memory = new MemoryIdempotencyStore()
     const store =
       options.store ??
