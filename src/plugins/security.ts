@@ -49,14 +49,38 @@ export function securityHeaders(publicUrl: string): Record<string, string> {
 }
 
 /**
+ * JSON responses get the set OWASP's REST Security guidance lists: nothing may render or frame them, no sniffing,
+ * HTTPS only, no referrer. Document headers (a page CSP, COOP, origin-agent-cluster…) mean nothing on JSON and cost
+ * every client hundreds of bytes per response.
+ */
+export function apiSecurityHeaders(documentHeaders: Record<string, string>): Record<string, string> {
+  return {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    ...(documentHeaders['strict-transport-security']
+      ? { 'strict-transport-security': documentHeaders['strict-transport-security'] }
+      : {}),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  }
+}
+
+/** Routes that answer JSON only; everything else (demo, docs, the portal hand-off page) may be a document. */
+export function isApiPath(url: string): boolean {
+  if (url.startsWith('/v1/')) return !url.startsWith('/v1/portal/redirect')
+  return /^\/(healthz|readyz|metrics|openapi\.json)(\?|$)/.test(url)
+}
+
+/**
  * Security headers on every response, and CORS as an allow-list of storefront origins: never `*`, and credentials
  * are bearer tokens in headers, never cookies.
  */
 export default fp<SecurityOptions>(
   async function security(app, options) {
-    const headers = securityHeaders(options.publicUrl)
-    app.addHook('onRequest', (_request, reply, done) => {
-      reply.headers(headers)
+    const documentHeaders = securityHeaders(options.publicUrl)
+    const apiHeaders = apiSecurityHeaders(documentHeaders)
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.headers(isApiPath(request.url) ? apiHeaders : documentHeaders)
       done()
     })
     const allowed = new Set(options.corsOrigins)

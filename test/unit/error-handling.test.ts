@@ -119,4 +119,15 @@ describe('errors as problem+json', () => {
     const foreign = await app.inject({ url: '/healthz', headers: { origin: 'https://evil.example' } })
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined()
   })
+
+  it('gives JSON routes a lean header set and pages the full document policy', async () => {
+    const api = await app.inject({ url: '/healthz' })
+    expect(api.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'")
+    expect(api.headers['x-frame-options']).toBe('DENY')
+    expect(api.headers['x-content-type-options']).toBe('nosniff')
+    expect(api.headers['cross-origin-opener-policy']).toBeUndefined()
+    const page = await app.inject({ url: '/some-page' })
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'")
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin')
+  })
 })
