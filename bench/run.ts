@@ -7,6 +7,7 @@
  *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
+ *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
  *
  * Starts (all children of this process, all stopped at the end): a private redis-server on a free port, the
  * simulator (`dist/simulator/server.js`), three bridge replicas (`dist/server.js`, NODE_ENV=production) and the
@@ -15,12 +16,13 @@
  * Writes bench/results/<date>-<profile>.json and .md, and (quick and full profiles) docs/benchmarks.md with
  * docs/benchmarks.svg.
  */
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { stopAll } from './harness/processes.ts'
 import { ensureBuilt, setUp } from './harness/setup.ts'
-import { type ProfileName, profiles, type RunContext } from './harness/types.ts'
-import { machineInfo, type SuiteResults, writeReport } from './report/write.ts'
+import { type Profile, type ProfileName, profiles, type RunContext } from './harness/types.ts'
+import { type MachineInfo, machineInfo, type SuiteResults, writeReport } from './report/write.ts'
 import { cacheSuite } from './suites/cache.ts'
 import { queueSuite } from './suites/queue.ts'
 import { throughputSuite } from './suites/throughput.ts'
@@ -33,8 +35,31 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     note: { type: 'string' },
+    render: { type: 'string' },
   },
 })
+
+if (values.render) {
+  // Re-render the report of an earlier run (after editing bench/report/notes.md): no servers, no load.
+  const saved = JSON.parse(readFileSync(values.render, 'utf8')) as {
+    at: string
+    profile: Profile
+    machine: MachineInfo
+    elapsedS: number
+    failures: Record<string, string>
+    results: SuiteResults
+  }
+  const written = await writeReport(
+    saved.profile,
+    saved.results,
+    saved.machine,
+    saved.elapsedS * 1000,
+    saved.failures,
+    new Date(saved.at),
+  )
+  process.stderr.write(`wrote ${written.join(', ')}\n`)
+  process.exit(0)
+}
 const profileName: ProfileName = values.full ? 'full' : values.smoke ? 'smoke' : 'quick'
 const profile = profiles[profileName]
 const all = ['throughput', 'webhooks', 'queue', 'cache'] as const

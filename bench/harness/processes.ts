@@ -37,7 +37,7 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
-  return { child, output: () => output, onOutput: (listener) => listeners.push(listener) }
+  return { child, output: () => output, onOutput: (listener) => void listeners.push(listener) }
 }
 
 export async function freePort(): Promise<number> {

@@ -56,8 +56,22 @@ async function startBaseline(mode: string, env: Record<string, string>): Promise
 }
 
 export async function setUp(profile: Profile, log: (line: string) => void): Promise<RunContext> {
-  const startedAt = Date.now()
   const redis = await DisposableRedis.start()
+  try {
+    return await startServers(profile, log, redis)
+  } catch (error) {
+    // The caller only stops what setUp returned: a half-started run must not leave its redis-server behind.
+    await redis.stop()
+    throw error
+  }
+}
+
+async function startServers(
+  profile: Profile,
+  log: (line: string) => void,
+  redis: DisposableRedis,
+): Promise<RunContext> {
+  const startedAt = Date.now()
   const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
   const bridgeSettings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }
   const [a, b, c] = await Promise.all([

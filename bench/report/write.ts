@@ -254,8 +254,8 @@ export async function writeReport(
   machine: MachineInfo,
   elapsedMs: number,
   failures: Record<string, string> = {},
+  at: Date = new Date(),
 ): Promise<string[]> {
-  const at = new Date()
   const date = at.toISOString().slice(0, 10)
   const goals = [
     ...(results.throughput?.goals ?? []),

@@ -224,11 +224,11 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
     await new Promise((resolve) => setTimeout(resolve, (bucketSize / leakRate) * 1000 + 500))
     // The queue lets a slot lapse and books again when its process woke up too late (a CPU stall): count them.
     const lateRebooks = bridges.map(() => 0)
-    bridges.forEach((bridge, index) =>
+    for (const [index, bridge] of bridges.entries()) {
       bridge.process.onOutput((chunk) => {
         lateRebooks[index] = (lateRebooks[index] ?? 0) + (chunk.match(/slot missed by a stall/g)?.length ?? 0)
-      }),
-    )
+      })
+    }
     const startAt = Date.now() + 200
     const samples = await Promise.all(
       bridges.map((bridge) =>
