@@ -82,6 +82,16 @@ export class Definition<A, T> {
     await this.core.invalidateKeys([this.keyOf(args)])
   }
 
+  /** Stored before an invalidation of its key or tags that this replica has seen (its L2 purge may still be on the way). */
+  private invalidated(key: string, entry: Entry): boolean {
+    return this.core.invalidatedSince(key, entry.tags, entry.storedAt)
+  }
+
+  /** An L2 entry that may be answered and kept as fresh. */
+  private freshAnswer(key: string, entry: Entry, now: number): boolean {
+    return now < entry.freshUntil && !this.invalidated(key, entry)
+  }
+
   private answer(entry: Entry, state: CacheState, outcome: LookupOutcome, now: number): Promise<CacheResult<T>> {
     if (entry.negative) {
       this.outcomes.negative_hit.inc()
@@ -113,6 +123,11 @@ export class Definition<A, T> {
         if (remote === undefined) {
           // Gone from L2 (expired or invalidated while we may have missed the message): not trusted as fresh.
           fallback = local
+          entry = undefined
+        } else if (this.invalidated(key, remote)) {
+          // Stored before an invalidation this replica has seen, whose L2 purge has not landed yet: putting it back
+          // in L1 would serve the old value as fresh until the next re-check. Only a stale-if-error fallback.
+          fallback = remote
           entry = undefined
         } else if (local === undefined || remote.storedAt > local.storedAt) {
           entry = this.storeLocal(key, remote, now) ?? remote
@@ -215,7 +230,7 @@ export class Definition<A, T> {
           // Double-check under the lease: a holder that just finished may have stored the value between our miss
           // and our lease (its release came after its write).
           const current = await l2.get(key)
-          if (current !== UNAVAILABLE && current !== undefined && this.core.now() < current.freshUntil) {
+          if (current !== UNAVAILABLE && current !== undefined && this.freshAnswer(key, current, this.core.now())) {
             this.core.track(l2.releaseLease(leaseKey, owner))
             this.storeLocal(key, current, this.core.now())
             return current
@@ -251,7 +266,8 @@ export class Definition<A, T> {
       const probe = await l2.probe(key, leaseKey)
       if (probe === UNAVAILABLE) return { kind: 'unavailable' }
       const now = this.core.now()
-      if (probe.entry !== undefined && now < probe.entry.freshUntil) return { kind: 'filled', entry: probe.entry }
+      if (probe.entry !== undefined && this.freshAnswer(key, probe.entry, now))
+        return { kind: 'filled', entry: probe.entry }
       if (probe.lease === LEASE_MARKER_NOT_FOUND) return { kind: 'notfound' }
       if (probe.lease === LEASE_MARKER_FAILED) return { kind: 'failed' }
       if (probe.lease === null) return { kind: 'released' }

@@ -125,6 +125,24 @@ describe('cache across replicas on a real Redis', () => {
     expect(origin.calls).toHaveLength(2)
   })
 
+  it('an entry still in Redis after an invalidation was seen (purge in flight) is not put back in L1 as fresh', async () => {
+    const origin = countingOrigin(1)
+    const get = replicas[0]!.cache.define('purge-race', {
+      key: (x: { id: string }) => x.id,
+      fetch: origin.fetch,
+      ttlMs: 60_000,
+      tags: (x) => [`race:${x.id}`],
+    })
+    expect((await get({ id: '1' })).state).toBe('MISS')
+    await inL2('purge-race', '1')
+    // The replica learns of the invalidation; Redis still holds the old entry (as while the purge is in flight).
+    const core = replicas[0]!.cache as unknown as { onInvalidationMessage(text: string): void }
+    core.onInvalidationMessage(JSON.stringify({ from: 'another-replica', tags: ['race:1'], keys: [] }))
+    const after = await get({ id: '1' })
+    expect(after.state).toBe('MISS')
+    expect(after.json).toBe('{"id":"1","n":2}')
+  })
+
   it('invalidating one key on one replica reaches the other replicas L1', async () => {
     const origin = countingOrigin(1)
     const [a, b] = replicas.map((app) =>
