@@ -2,7 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
-import { CustomerTokenError, secretKey, type TokenRejection, verifyCustomerToken } from '../shopper/customer-token.ts'
+import {
+  CustomerTokenError,
+  createCustomerTokenVerifier,
+  secretKey,
+  type TokenRejection,
+  type VerifiedCustomerToken,
+} from '../shopper/customer-token.ts'
 import type { IdentityResolver } from '../shopper/identity.ts'
 import { createShopperServices, type ShopperServices } from '../shopper/service.ts'
 import type { Shopper } from './auth-types.ts'
@@ -57,7 +63,7 @@ function unauthenticated(reply: FastifyReply, detail: string, invalidToken: bool
 
 export default fp(
   async function authPlugin(app) {
-    const key = secretKey(app.config.CUSTOMER_TOKEN_SECRET)
+    const verifyToken = createCustomerTokenVerifier(secretKey(app.config.CUSTOMER_TOKEN_SECRET))
     const adminKeyDigest = digest(app.config.ADMIN_API_KEY)
     const failures = app.metrics.counter('auth_failures_total', 'Refused shopper and admin credentials', [
       'kind',
@@ -75,9 +81,9 @@ export default fp(
         failures.inc({ kind: 'shopper', reason: 'missing' })
         throw unauthenticated(reply, 'Send the customer token as Authorization: Bearer <token>.', false)
       }
-      let subject: Awaited<ReturnType<typeof verifyCustomerToken>>['subject']
+      let subject: VerifiedCustomerToken['subject']
       try {
-        ;({ subject } = await verifyCustomerToken(token, key))
+        ;({ subject } = await verifyToken(token))
       } catch (error) {
         if (!(error instanceof CustomerTokenError)) throw error
         failures.inc({ kind: 'shopper', reason: error.reason })

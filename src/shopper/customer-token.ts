@@ -1,4 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import { LRUCache } from 'lru-cache'
 
 /**
  * Customer tokens: short-lived HS256 JWTs the merchant backend signs (itself, or through
@@ -94,6 +95,30 @@ export async function verifyCustomerToken(
     throw new CustomerTokenError('lifetime', `tokens may live at most ${MAX_TOKEN_LIFETIME_S} s`)
   }
   return { subject: parseSubject(payload.sub), expiresAt: new Date(exp * 1000) }
+}
+
+/** Longest token worth remembering; anything larger is verified every time. */
+const MAX_REMEMBERED_TOKEN_LENGTH = 4096
+
+/**
+ * Verification remembered per token. A shopper's page sends the same token on every call for up to an hour, and the
+ * HMAC check (WebCrypto, on the thread pool) is the largest cost of an uncached shopper request. Keyed by the exact
+ * token, signature included, so nothing unverified can match; kept only until the token expires; bounded. Failures
+ * are never remembered.
+ */
+export function createCustomerTokenVerifier(
+  key: Uint8Array,
+  options: { max?: number; now?: () => number } = {},
+): (token: string) => Promise<VerifiedCustomerToken> {
+  const now = options.now ?? Date.now
+  const verified = new LRUCache<string, VerifiedCustomerToken>({ max: options.max ?? 10_000 })
+  return async (token) => {
+    const known = verified.get(token)
+    if (known && now() < known.expiresAt.getTime()) return known
+    const result = await verifyCustomerToken(token, key, now)
+    if (token.length <= MAX_REMEMBERED_TOKEN_LENGTH) verified.set(token, result)
+    return result
+  }
 }
 
 function rejection(error: unknown): CustomerTokenError {
