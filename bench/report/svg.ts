@@ -24,7 +24,8 @@ export function barChart(title: string, subtitle: string, bars: readonly Bar[]):
   const x = (value: number) => LABEL_WIDTH + (Math.max(0, value) / max) * PLOT
   const height = TOP + bars.length * ROW + 40
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13" role="img">`,
+    `<title>${escapeXml(`${title} — ${subtitle}`)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="16" y="22" font-size="15" font-weight="600" fill="#111">${escapeXml(title)}</text>`,
     `<text x="16" y="40" fill="#555">${escapeXml(subtitle)}</text>`,

@@ -227,6 +227,7 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
     for (const [index, bridge] of bridges.entries()) {
       bridge.process.onOutput((chunk) => {
         lateRebooks[index] = (lateRebooks[index] ?? 0) + (chunk.match(/slot missed by a stall/g)?.length ?? 0)
+        return undefined
       })
     }
     const startAt = Date.now() + 200
