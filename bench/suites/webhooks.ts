@@ -8,7 +8,7 @@
 import { BENCH_WEBHOOK_SECRET } from '../harness/bridge.ts'
 import { type LoadSample, runLoad } from '../harness/load.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
-import { signedWebhookHeaders } from '../harness/webhook-signature.ts'
+import { signedDeliveries } from '../harness/webhook-signature.ts'
 
 export interface WebhooksResult {
   ratePerS: number
@@ -20,31 +20,6 @@ export interface WebhooksResult {
 }
 
 const CONNECTIONS = 20
-
-function signedDeliveries(secret: string): () => { body: string; headers: Record<string, string> } {
-  let sequence = 0
-  return () => {
-    sequence++
-    const now = new Date().toISOString().slice(0, 19)
-    const body = JSON.stringify({
-      subscription: {
-        id: 900_000 + sequence,
-        customer_id: 5_000 + (sequence % 500),
-        address_id: 9_000 + (sequence % 500),
-        status: 'active',
-        quantity: 1,
-        price: '19.90',
-        product_title: 'Bench coffee subscription',
-        order_interval_frequency: '1',
-        order_interval_unit: 'month',
-        next_charge_scheduled_at: '2030-01-01',
-        created_at: now,
-        updated_at: now,
-      },
-    })
-    return { body, headers: signedWebhookHeaders(secret, 'subscription/updated', body) }
-  }
-}
 
 export async function webhooksSuite(run: RunContext): Promise<WebhooksResult> {
   const { profile, bridges, baselines } = run

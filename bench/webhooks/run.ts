@@ -10,13 +10,14 @@
  * next to this file. Goal: bridge p99 < 100 ms at 200/s.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createHash, createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { createClient } from 'redis'
+import { signedDeliveries } from '../harness/webhook-signature.ts'
 
 const rate = Number(process.env.BENCH_RATE ?? 200)
 const duration = Number(process.env.BENCH_DURATION ?? 10)
@@ -45,38 +46,7 @@ function startServer(mode: 'bridge' | 'baseline'): Promise<{ child: ChildProcess
   })
 }
 
-let sequence = 0
-function signedDelivery(): { body: string; headers: Record<string, string> } {
-  sequence++
-  const now = new Date().toISOString().slice(0, 19)
-  const body = JSON.stringify({
-    subscription: {
-      id: 100_000 + sequence,
-      customer_id: 5_000 + (sequence % 500),
-      address_id: 9_000 + (sequence % 500),
-      status: 'active',
-      quantity: 1,
-      price: '19.90',
-      product_title: 'Bench coffee subscription',
-      order_interval_frequency: '1',
-      order_interval_unit: 'month',
-      next_charge_scheduled_at: '2030-01-01',
-      created_at: now,
-      updated_at: now,
-    },
-  })
-  const t = Math.floor(Date.now() / 1000)
-  return {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'x-recharge-webhook-signature': `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`,
-      'x-recharge-hmac-sha256': createHash('sha256')
-        .update(secret + body)
-        .digest('hex'),
-    },
-  }
-}
+const signedDelivery = signedDeliveries(secret, 100_000)
 
 async function load(url: string, signed: boolean, seconds = duration): Promise<autocannon.Result> {
   return autocannon({
