@@ -4,7 +4,7 @@ import type { RedisGcra } from './redis-gcra.ts'
 
 /**
  * The shared book while Redis answers; an in-process book at a conservative share of the budget while it does not
- * ("insurance" mode). Every Redis command has the client's 50 ms timeout and the offline queue is disabled, so a dead
+ * ("insurance" mode). Every Redis command is bounded by the app's client (no offline queue, reply deadline), so a dead
  * Redis costs at most one timeout before the fallback is used, and then nothing for `retryAfterMs`. Entering and
  * leaving degraded mode is logged once each and exported as a gauge. Upstream 429s (penalty) still protect the token
  * in degraded mode.
