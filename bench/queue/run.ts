@@ -8,13 +8,11 @@
  * Writes bench/results/queue.json and bench/results/queue.md. Needs Redis (REDIS_URL or 127.0.0.1:6379); keys use a
  * unique prefix and are deleted afterwards.
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { once } from 'node:events'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRedisClient } from '../../src/plugins/redis.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
-import type { ReplicaPlan, ReplicaResult } from './replica.ts'
+import { forkReplicas, startReplicas } from './replicas.ts'
 
 interface Phase {
   name: string
@@ -88,45 +86,17 @@ async function runPhase(phase: Phase) {
   })
   const url = await simulator.listen({ port: 0, host: '127.0.0.1' })
   const keyPrefix = `bench:queue:${runId}:${phase.name}`
-  const children: ChildProcess[] = []
-  const results: Promise<ReplicaResult>[] = []
-  for (let index = 0; index < phase.replicas; index++) {
-    const child = fork(new URL('./replica.ts', import.meta.url).pathname, [], {
-      env: {
-        ...process.env,
-        BENCH_REPLICA: `r${index + 1}`,
-        SIM_URL: url,
-        SIM_TOKEN: TOKEN,
-        REDIS_URL: redisUrl,
-        KEY_PREFIX: keyPrefix,
-        BUCKET_SIZE: String(phase.bucketSize),
-        LEAK_RATE: String(phase.leakRate),
-      },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    children.push(child)
-    const ready = once(child, 'message')
-    results.push(
-      new Promise((resolve, reject) => {
-        child.on('message', (message: { type: string; result?: ReplicaResult }) => {
-          if (message.type === 'result' && message.result) resolve(message.result)
-        })
-        child.on('exit', (code) => reject(new Error(`replica ${index + 1} exited with ${code}`)))
-      }),
-    )
-    await ready
-  }
-  const startAt = Date.now() + 500
-  const durationMs = phase.durationS * 1000
-  for (const child of children) {
-    const plan: ReplicaPlan = {
-      startAt,
-      durationMs,
-      interactivePerSecond: phase.interactivePerReplica,
-      backgroundWorkers: phase.backgroundWorkers,
-    }
-    child.send({ type: 'start', plan })
-  }
+  const { children, results } = await forkReplicas({
+    count: phase.replicas,
+    simUrl: url,
+    simToken: TOKEN,
+    redisUrl,
+    keyPrefix,
+    bucketSize: phase.bucketSize,
+    leakRate: phase.leakRate,
+    baseEnv: process.env,
+  })
+  const { startAt, durationMs } = startReplicas(children, phase)
   process.stdout.write(`${phase.name}: running ${phase.durationS} s …\n`)
   const replicas = await Promise.all(results)
 

@@ -4,15 +4,14 @@
  * Redis, against a simulator process with Recharge's exact leaky bucket. The phases are those of bench/queue/run.ts
  * (whose published figures are the full-length ones); the quick profile runs them shortened and says so.
  */
-import { type ChildProcess, fork } from 'node:child_process'
-import { once } from 'node:events'
+import type { ChildProcess } from 'node:child_process'
 import { startBridge } from '../harness/bridge.ts'
 import { percentile } from '../harness/load.ts'
 import { openLoop } from '../harness/open-loop.ts'
-import { repoRoot, stop } from '../harness/processes.ts'
+import { stop } from '../harness/processes.ts'
 import { startSimulator } from '../harness/simulator.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
-import type { ReplicaPlan, ReplicaResult } from '../queue/replica.ts'
+import { forkReplicas, startReplicas } from '../queue/replicas.ts'
 
 interface Phase {
   name: string
@@ -115,46 +114,21 @@ function phasesFor(run: RunContext): Phase[] {
 async function runPhase(run: RunContext, phase: Phase): Promise<QueuePhaseResult> {
   const simulator = await startSimulator({ bucketSize: phase.bucketSize, leakRate: phase.leakRate })
   const keyPrefix = `bench:queue:${Date.now().toString(36)}:${phase.name}`
-  const children: ChildProcess[] = []
-  const results: Promise<ReplicaResult>[] = []
+  let children: ChildProcess[] = []
   try {
-    for (let index = 0; index < REPLICAS; index++) {
-      const child = fork(`${repoRoot}bench/queue/replica.ts`, [], {
-        env: {
-          PATH: process.env.PATH ?? '',
-          BENCH_REPLICA: `r${index + 1}`,
-          SIM_URL: simulator.url,
-          SIM_TOKEN: simulator.apiToken,
-          REDIS_URL: run.redis.url,
-          KEY_PREFIX: keyPrefix,
-          BUCKET_SIZE: String(phase.bucketSize),
-          LEAK_RATE: String(phase.leakRate),
-        },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      })
-      children.push(child)
-      const ready = once(child, 'message')
-      results.push(
-        new Promise((resolve, reject) => {
-          child.on('message', (message: { type: string; result?: ReplicaResult }) => {
-            if (message.type === 'result' && message.result) resolve(message.result)
-          })
-          child.on('exit', (code) => reject(new Error(`queue replica ${index + 1} exited with ${code}`)))
-        }),
-      )
-      await ready
-    }
-    const startAt = Date.now() + 500
-    const durationMs = phase.durationS * 1000
-    for (const child of children) {
-      const plan: ReplicaPlan = {
-        startAt,
-        durationMs,
-        interactivePerSecond: phase.interactivePerReplica,
-        backgroundWorkers: phase.backgroundWorkers,
-      }
-      child.send({ type: 'start', plan })
-    }
+    const forked = await forkReplicas({
+      count: REPLICAS,
+      simUrl: simulator.url,
+      simToken: simulator.apiToken,
+      redisUrl: run.redis.url,
+      keyPrefix,
+      bucketSize: phase.bucketSize,
+      leakRate: phase.leakRate,
+      baseEnv: { PATH: process.env.PATH ?? '' },
+    })
+    children = forked.children
+    const results = forked.results
+    const { startAt, durationMs } = startReplicas(children, phase)
     const replicas = await Promise.all(results)
     const ledger = await simulator.ledger()
     const windowEnd = startAt + durationMs
