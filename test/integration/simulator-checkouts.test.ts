@@ -15,14 +15,8 @@ beforeEach(async () => {
   await sim.reset()
 })
 
-async function api(method: string, path: string, body?: unknown, target: TestSimulator = sim) {
-  const response = await fetch(`${target.url}${path}`, {
-    method,
-    headers: { ...target.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
+function api(method: string, path: string, body?: unknown, target: TestSimulator = sim) {
+  return target.api(method, path, body)
 }
 
 const SHIPPING = {

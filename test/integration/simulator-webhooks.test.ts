@@ -57,14 +57,8 @@ function verifyTimestamped(secret: string, body: string, header: string | undefi
 let sim: TestSimulator
 let receiver: Awaited<ReturnType<typeof startReceiver>>
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { ...sim.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : null }
+function api(method: string, path: string, body?: unknown) {
+  return sim.api(method, path, body)
 }
 
 async function firstActiveSubscriptionId(): Promise<number> {

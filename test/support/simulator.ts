@@ -22,6 +22,9 @@ export interface TestSimulator {
   storeSubdomain: string
   /** Headers for calling the simulator directly (access token + version). */
   headers: Record<string, string>
+  /** Call the Recharge API of the simulator as a client would (with the token); the body parsed, or null. */
+  // biome-ignore lint/suspicious/noExplicitAny: any Recharge body; each test asserts the shape it expects
+  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
   ledger(filter?: LedgerFilter): Promise<LedgerEntry[]>
   state(): Promise<SimSnapshot>
   reset(): Promise<void>
@@ -57,6 +60,7 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   const { apiTokens, clientSecret, storeSubdomain } = app.sim.options
   const apiToken = apiTokens[0] as string
+  const headers = { 'x-recharge-access-token': apiToken, 'x-recharge-version': '2021-11' }
 
   const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${url}${path}`, {
@@ -74,7 +78,16 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     apiToken,
     clientSecret,
     storeSubdomain,
-    headers: { 'x-recharge-access-token': apiToken, 'x-recharge-version': '2021-11' },
+    headers,
+    async api(method, path, body) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      const text = await response.text()
+      return { status: response.status, body: text ? JSON.parse(text) : null }
+    },
     async ledger(filter = {}) {
       const query = new URLSearchParams()
       if (filter.method) query.set('method', filter.method)
