@@ -14,7 +14,7 @@ import type { PlanStrategy, SyncProgress } from '../catalog/sync/types.ts'
 import { loadConfig } from '../config.ts'
 import { Metrics } from '../plugins/metrics.ts'
 import { createRedisClient, type RedisClient } from '../plugins/redis.ts'
-import { createRecharge } from '../recharge/create.ts'
+import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { tokenFingerprint } from '../recharge/fingerprint.ts'
 
 const quietLog = { debug() {}, info() {}, warn() {}, error() {} }
@@ -54,16 +54,7 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
     redis.on('error', () => {})
     await redis.connect()
   }
-  const stack = createRecharge({
-    baseUrl: config.RECHARGE_API_URL,
-    token,
-    apiVersion: config.RECHARGE_API_VERSION,
-    bucketSize: config.RECHARGE_BUCKET_SIZE,
-    leakRate: config.RECHARGE_LEAK_RATE,
-    expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
-    keyPrefix: config.REDIS_KEY_PREFIX,
-    redis,
-  })
+  const stack = createRecharge({ ...rechargeOptionsFrom(config, token), redis })
   const state = redis
     ? new RedisSyncStateStore(redis, `${config.REDIS_KEY_PREFIX}:{${tokenFingerprint(token)}}`)
     : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { RechargeClient } from '../recharge/client.ts'
-import { createRecharge } from '../recharge/create.ts'
+import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { prometheusRechargeMetrics } from '../recharge/observability.ts'
 import { FailoverGcra } from '../recharge/queue/failover-gcra.ts'
 
@@ -26,13 +26,7 @@ export default fp(
     }
     const log = app.log.child({ component: 'recharge' })
     const stack = createRecharge({
-      baseUrl: config.RECHARGE_API_URL,
-      token,
-      apiVersion: config.RECHARGE_API_VERSION,
-      bucketSize: config.RECHARGE_BUCKET_SIZE,
-      leakRate: config.RECHARGE_LEAK_RATE,
-      expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
-      keyPrefix: config.REDIS_KEY_PREFIX,
+      ...rechargeOptionsFrom(config, token),
       redis: app.redis,
       dispatcher: app.deps.rechargeDispatcher,
       log,

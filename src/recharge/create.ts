@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import type { Config } from '../config.ts'
 import type { RedisClient } from '../plugins/redis.ts'
 import { createRechargeClient, type RechargeClient } from './client.ts'
 import { createRechargeDispatcher } from './dispatcher.ts'
@@ -32,6 +33,30 @@ export interface RechargeOptions {
   metrics?: RechargeMetrics
   /** Override of the safety margin (calls kept free below the top of the bucket). */
   safety?: number
+}
+
+/** The options a deployment's configuration decides: the same for the server and the CLI, so both share one budget. */
+export function rechargeOptionsFrom(
+  config: Pick<
+    Config,
+    | 'RECHARGE_API_URL'
+    | 'RECHARGE_API_VERSION'
+    | 'RECHARGE_BUCKET_SIZE'
+    | 'RECHARGE_LEAK_RATE'
+    | 'RECHARGE_EXPECTED_REPLICAS'
+    | 'REDIS_KEY_PREFIX'
+  >,
+  token: string,
+): RechargeOptions {
+  return {
+    baseUrl: config.RECHARGE_API_URL,
+    token,
+    apiVersion: config.RECHARGE_API_VERSION,
+    bucketSize: config.RECHARGE_BUCKET_SIZE,
+    leakRate: config.RECHARGE_LEAK_RATE,
+    expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+  }
 }
 
 export interface RechargeStack {

@@ -2,21 +2,13 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
+import { problemSchema } from '../schemas/problem.ts'
 import { planRegistration, reconcileWebhooks, webhookAddress } from '../webhooks/registration.ts'
 
 /** Recharge payloads grow with included_objects; the JSON routes' 64 KiB limit is too small here. */
 const WEBHOOK_BODY_LIMIT = 1024 * 1024
 
-const problem = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string().optional(),
-    code: z.string(),
-    requestId: z.string(),
-  })
-  .describe('RFC 9457 problem document')
+const problem = problemSchema
 
 const acknowledged = z.object({ received: z.literal(true), topic: z.string(), resource: z.string() })
 

@@ -10,16 +10,7 @@ import { shopperActions } from './policy.ts'
 const money = z.string().describe('Decimal amount in the store currency, e.g. "19.99"')
 const idString = z.string().describe('Recharge id')
 
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number(),
-    detail: z.string().optional(),
-    code: z.string(),
-    requestId: z.string(),
-  })
-  .describe('RFC 9457 problem document')
+export { problemSchema } from '../schemas/problem.ts'
 
 export const customerSchema = z
   .object({

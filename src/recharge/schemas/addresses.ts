@@ -1,21 +1,12 @@
 import { z } from 'zod'
-import { discountRef, nameValueList, shippingLine, text } from './common.ts'
+import { discountRef, nameValueList, postalAddress, shippingLine, text } from './common.ts'
 import { id, listOf, nullish, timestamp } from './lenient.ts'
 
 export const addressSchema = z.object({
   id,
   customer_id: nullish(id),
   payment_method_id: nullish(id),
-  address1: nullish(text),
-  address2: nullish(text),
-  city: nullish(text),
-  company: nullish(text),
-  country_code: nullish(text),
-  first_name: nullish(text),
-  last_name: nullish(text),
-  phone: nullish(text),
-  province: nullish(text),
-  zip: nullish(text),
+  ...postalAddress.shape,
   order_note: nullish(text),
   order_attributes: nameValueList,
   presentment_currency: nullish(z.string()),
