@@ -13,7 +13,7 @@ import { DEFAULT_STATE_FILE, FileSyncStateStore, RedisSyncStateStore } from '../
 import type { PlanStrategy, SyncProgress } from '../catalog/sync/types.ts'
 import { loadConfig } from '../config.ts'
 import { Metrics } from '../plugins/metrics.ts'
-import { createRedisClient, type RedisClient } from '../plugins/redis.ts'
+import { createRedisClient, type RedisClient, withReplyDeadline } from '../plugins/redis.ts'
 import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { tokenFingerprint } from '../recharge/fingerprint.ts'
 
@@ -50,9 +50,11 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
 
   let redis: RedisClient | null = null
   if (config.REDIS_URL) {
-    redis = createRedisClient(config.REDIS_URL, 'recharge-bridge-cli')
-    redis.on('error', () => {})
-    await redis.connect()
+    const client = createRedisClient(config.REDIS_URL, 'recharge-bridge-cli')
+    client.on('error', () => {})
+    await client.connect()
+    // The same per-command deadline as the servers: the limiter and the sync state fall back instead of hanging.
+    redis = withReplyDeadline(client)
   }
   const stack = createRecharge({ ...rechargeOptionsFrom(config, token), redis })
   const state = redis

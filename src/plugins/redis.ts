@@ -18,16 +18,15 @@ export interface RedisPluginOptions {
 }
 
 /**
- * Every Redis call on a request path must have a deadline: Redis down degrades, it never hangs a request. This bound
- * covers a command waiting to be written (a disconnected client fails at once: no offline queue). It is not tighter
- * because on a CPU-starved host (2 cores, a busy event loop) a healthy command can wait tens of ms to be written.
- */
-export const REDIS_COMMAND_TIMEOUT_MS = 250
-
-/**
- * How long a caller waits for the reply of a command already written. node-redis's command timeout only covers the
- * wait before a command is written; a connection that stopped answering (black-holed network, a frozen server) would
- * hold written commands until the socket dies.
+ * Every Redis call on a request path must have a deadline: Redis down degrades, it never hangs a request. The
+ * deadline runs from the call to its reply, so it covers a command waiting to be written as well as a connection that
+ * stopped answering (black-holed network, a frozen server), which would otherwise hold written commands until the
+ * socket dies. A disconnected client fails at once (no offline queue). It is not tighter because on a CPU-starved
+ * host (2 cores, a busy event loop) a healthy command can wait tens of ms to be written.
+ *
+ * node-redis's own `commandOptions.timeout` is turned off: it only covers the wait before a command is written, and it
+ * arms an `AbortSignal.timeout` per command that cannot be cancelled, so every command built a DOMException when its
+ * timer fired long after the reply (about 4 % of the bridge's CPU on the uncached route).
  */
 export const REDIS_REPLY_DEADLINE_MS = 300
 
@@ -64,7 +63,7 @@ const unbounded = new Set([
 ])
 
 /**
- * The client the app hands to its components: every command's reply is awaited at most `ms`, after which the caller
+ * The client the app hands to its components: every command is awaited at most `ms` from the call, after which the caller
  * gets a RedisDeadlineError and takes its degraded path (each component has one). The abandoned command is left to
  * the connection, which the supervisor replaces if it has stopped answering.
  */
@@ -79,12 +78,19 @@ export function withReplyDeadline(client: RedisClient, ms = REDIS_REPLY_DEADLINE
         bounded = (...args: unknown[]) => {
           const result = (value as (...a: unknown[]) => unknown).apply(target, args)
           if (!(result instanceof Promise)) return result
-          result.catch(() => {})
-          let timer: NodeJS.Timeout | undefined
-          const deadline = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new RedisDeadlineError(property, ms)), ms)
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new RedisDeadlineError(property, ms)), ms)
+            result.then(
+              (reply: unknown) => {
+                clearTimeout(timer)
+                resolve(reply)
+              },
+              (error: unknown) => {
+                clearTimeout(timer)
+                reject(error)
+              },
+            )
           })
-          return Promise.race([result, deadline]).finally(() => clearTimeout(timer))
         }
         wrapped.set(property, bounded)
       }
@@ -99,7 +105,9 @@ export function createRedisClient(url: string, name = 'recharge-bridge'): RedisC
     name,
     // A command issued while disconnected fails at once instead of waiting in an unbounded offline queue.
     disableOfflineQueue: true,
-    commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
+    // 0 turns node-redis's default per-command timeout (5 s, an AbortSignal.timeout each) off; the deadline is
+    // withReplyDeadline's (the app wraps every client it hands out).
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: 2_000,
       reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100),
@@ -108,8 +116,8 @@ export function createRedisClient(url: string, name = 'recharge-bridge'): RedisC
 }
 
 /**
- * A client for blocking or long commands (stream reads, lease waits): same connection settings, no per-command
- * timeout, because the caller passes its own.
+ * A client for blocking or long commands (stream reads, lease waits): same connection settings, and only node-redis's
+ * default 5 s command timeout as a backstop, because each caller bounds its own blocking time.
  */
 export function createBlockingRedisClient(url: string, name = 'recharge-bridge-blocking'): RedisClient {
   return createClient({

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { ZodType } from 'zod'
+import { deadlineSignal } from './deadline-signal.ts'
 import { MAX_RESPONSE_BYTES } from './dispatcher.ts'
 import { errorFromResponse, parseLimitHeader, parseRetryAfter } from './error-normaliser.ts'
 import {
@@ -208,8 +209,7 @@ export class Transport implements RechargeTransport {
     const operation = `${method} ${context.template}`
     const started = Date.now()
     const remaining = Math.max(1, context.deadlineAt - started)
-    const timeout = AbortSignal.timeout(remaining)
-    const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout
+    const deadline = deadlineSignal(remaining, context.signal)
     const logFields = (status: number | string) => ({
       upstream: { method, pathTemplate: context.template, status, ms: Date.now() - started, attempt: context.attempt },
       ...(context.requestId ? { reqId: context.requestId } : {}),
@@ -224,7 +224,7 @@ export class Transport implements RechargeTransport {
         method,
         headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
         body: request.body === undefined ? null : JSON.stringify(request.body),
-        signal,
+        signal: deadline.signal,
         // The call's deadline, but never longer than the pool's own limits (a 60 s background deadline is no reason
         // to wait 60 s on a silent upstream).
         headersTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
@@ -234,10 +234,12 @@ export class Transport implements RechargeTransport {
       headers = response.headers
       text = await readBounded(response.body)
     } catch (error) {
-      const failure = this.classify(error, operation, context.signal, timeout)
+      const failure = this.classify(error, operation, context.signal, deadline.timedOut)
       this.metrics.upstreamResponse(operation, 'error')
       this.log.warn({ ...logFields('error'), err: { code: (error as { code?: string }).code } }, 'Recharge call failed')
       throw failure
+    } finally {
+      deadline.dispose()
     }
     this.metrics.upstreamResponse(operation, String(status))
     const single = (name: string) => {
@@ -270,12 +272,12 @@ export class Transport implements RechargeTransport {
     error: unknown,
     operation: string,
     callerSignal: AbortSignal | undefined,
-    timeout: AbortSignal,
+    timedOut: boolean,
   ): unknown {
     if (error instanceof TransientFailure || error instanceof RechargeBadResponseError) return error
     if (callerSignal?.aborted) return new RechargeAbortedError('Cancelled while Recharge was answering', { operation })
     const code = (error as { code?: string } | null)?.code
-    if (timeout.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
       return new RechargeTimeoutError(`Recharge did not answer in time (${operation})`, { operation })
     }
     if (refusedBeforeSending(error)) {

@@ -83,7 +83,7 @@ describe('RechargeQueue over the in-process book', () => {
     expect(await store.reserve({ lane: 'background', ticket: 'late', maxWaitMs: 60_000 })).toMatchObject({
       kind: 'queued',
     })
-    expect(await store.reserve({ lane: 'interactive', ticket: 'i', maxWaitMs: 0 })).toEqual({
+    expect(await store.reserve({ lane: 'interactive', ticket: 'i', maxWaitMs: 0 })).toMatchObject({
       kind: 'booked',
       waitMs: 0,
     })
@@ -127,5 +127,29 @@ describe('RechargeQueue over the in-process book', () => {
         value: 1,
       })),
     ).rejects.toBeInstanceOf(RechargeUnavailableError)
+  })
+
+  it('writes an upstream bucket level back to the book only when upstream is fuller than the book', async () => {
+    const { store, queue } = queueWith(40, 2)
+    const written: number[] = []
+    const reconcile = store.reconcile.bind(store)
+    store.reconcile = async (used) => {
+      written.push(used)
+      await reconcile(used)
+    }
+    for (let i = 0; i < 5; i++) {
+      await queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, async () => ({
+        kind: 'done',
+        value: null,
+      }))
+    }
+    // Recharge counts our own five calls: the book already holds them.
+    await queue.observeLimit(5)
+    await queue.observeLimit(4)
+    expect(written).toEqual([])
+    // Another consumer filled the bucket: the book must learn it, and the next call waits for it.
+    await queue.observeLimit(39)
+    expect(written).toEqual([39])
+    expect(await store.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })).toMatchObject({ kind: 'rejected' })
   })
 })

@@ -1,5 +1,5 @@
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from '../observability.ts'
-import type { GcraStore, LocalGcra, Reservation, ReserveRequest } from './gcra.ts'
+import type { GcraParams, GcraStore, LocalGcra, Reservation, ReserveRequest } from './gcra.ts'
 import type { RedisGcra } from './redis-gcra.ts'
 
 /**
@@ -31,6 +31,10 @@ export class FailoverGcra implements GcraStore {
     this.metrics = options.metrics ?? noopMetrics
     this.retryAfterMs = options.retryAfterMs ?? 1_000
     this.metrics.degraded(false)
+  }
+
+  get params(): GcraParams {
+    return this.shared.params
   }
 
   get degraded(): boolean {

@@ -71,8 +71,11 @@ export function lateTolerance(params: GcraParams): number {
 }
 
 export type Reservation =
-  /** The slot is booked: send after `waitMs`. */
-  | { kind: 'booked'; waitMs: number }
+  /**
+   * The slot is booked: send after `waitMs`. `levelMs` is the book's level right after booking (TAT - now): what the
+   * queue compares with the level Recharge reports, so it only writes a reconciliation when upstream is fuller.
+   */
+  | { kind: 'booked'; waitMs: number; levelMs: number }
   /** No slot within the caller's deadline; nothing was booked. A retry has a chance after `retryAfterMs`. */
   | { kind: 'rejected'; retryAfterMs: number }
   /** Background line: the ticket keeps its place; poll again after `pollInMs` (also refreshes its liveness). */
@@ -88,6 +91,7 @@ export interface ReserveRequest {
 
 /** What the queue needs from a reservation book, Redis-backed or in-process. */
 export interface GcraStore {
+  readonly params: GcraParams
   reserve(request: ReserveRequest): Promise<Reservation>
   /** A background waiter gives up its place (deadline, abort). */
   leave(ticket: string): Promise<void>
@@ -125,7 +129,7 @@ export class LocalGcra implements GcraStore {
       const wait = Math.max(0, tat - p.interactiveTauMs - now)
       if (wait > maxWaitMs) return { kind: 'rejected', retryAfterMs: wait }
       this.tat = tat + p.intervalMs
-      return { kind: 'booked', waitMs: wait }
+      return { kind: 'booked', waitMs: wait, levelMs: this.tat - now }
     }
     this.seen.set(ticket, now)
     if (!this.line.includes(ticket)) this.line.push(ticket)
@@ -141,7 +145,7 @@ export class LocalGcra implements GcraStore {
     if (rank === 0 && wait <= p.horizonMs) {
       this.tat = tat + p.intervalMs
       this.removeTicket(ticket)
-      return { kind: 'booked', waitMs: wait }
+      return { kind: 'booked', waitMs: wait, levelMs: this.tat - now }
     }
     const estimate = Math.max(0, wait - p.horizonMs) + rank * p.intervalMs
     if (estimate > maxWaitMs) {

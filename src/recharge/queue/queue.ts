@@ -55,6 +55,8 @@ export class RechargeQueue {
   private readonly lateToleranceMs: number
   private readonly capacity: number | undefined
   private sizeMismatchLogged = false
+  /** The book's level after this replica's latest booking, and when it was asked (local clock). */
+  private lastBooking = { levelMs: 0, at: 0 }
   private readonly inFlight = new Set<Promise<unknown>>()
   private closing = false
 
@@ -96,6 +98,13 @@ export class RechargeQueue {
         'Recharge reports a bucket size different from RECHARGE_BUCKET_SIZE; set it to the reported size',
       )
     }
+    // Recharge's count includes our own calls, which the book already holds: writing it back on every answer would
+    // cost a Redis round trip per call for nothing. Only a fuller upstream (another consumer of the token) is written.
+    // The book's level can only be higher than what this replica last saw decay to, so the skip is never wrong by
+    // more than one interval.
+    const { intervalMs } = this.store.params
+    const knownLevelMs = Math.max(0, this.lastBooking.levelMs - (Date.now() - this.lastBooking.at))
+    if (used * intervalMs <= knownLevelMs + intervalMs) return
     await this.store.reconcile(used)
   }
 
@@ -177,6 +186,7 @@ export class RechargeQueue {
         })
       }
       if (reservation.kind === 'booked') {
+        this.lastBooking = { levelMs: reservation.levelMs, at: askedAt }
         // Released too late (the process stalled): sending now would bunch with later slots. Let it lapse, book again.
         const late = Date.now() - (askedAt + reservation.waitMs)
         if (late > this.lateToleranceMs && lateRebooks < MAX_LATE_REBOOKS) {

@@ -6,7 +6,8 @@ import { type GcraParams, type GcraStore, pollDelay, type Reservation, type Rese
  * The shared reservation book: one Lua script per operation, atomic in Redis, with Redis `TIME` as the only clock
  * (replica clocks never matter). Keys share the `{<token fingerprint>}` hash tag so the script runs unchanged on
  * Redis Cluster. Semantics are those of LocalGcra (gcra.ts); the script returns [status, ms]:
- *   reserve: [1, wait] booked · [0, retryAfter] rejected · [2, headWait-or-estimate, rank] queued (background line)
+ *   reserve: [1, wait, 0, level] booked · [0, retryAfter] rejected · [2, headWait-or-estimate, rank] queued
+ *   (background line); `level` is TAT - now after the booking, in ms
  */
 export const GCRA_SCRIPT = `
 local t = redis.call('TIME')
@@ -42,7 +43,7 @@ if wait < 0 then wait = 0 end
 if lane == 'interactive' then
   if wait > maxWait then return {0, math.ceil(wait)} end
   store(tat + interval)
-  return {1, math.ceil(wait)}
+  return {1, math.ceil(wait), 0, math.ceil(tat + interval - now)}
 end
 
 local ticket = ARGV[7]
@@ -63,7 +64,7 @@ local rank = redis.call('ZRANK', KEYS[2], ticket)
 if rank == 0 and wait <= horizon then
   forget(ticket)
   store(tat + interval)
-  return {1, math.ceil(wait)}
+  return {1, math.ceil(wait), 0, math.ceil(tat + interval - now)}
 end
 local estimate = wait - horizon
 if estimate < 0 then estimate = 0 end
@@ -110,7 +111,7 @@ export class RedisGcra implements GcraStore {
   async reserve({ lane, ticket, maxWaitMs }: ReserveRequest): Promise<Reservation> {
     const p = this.params
     const tau = lane === 'interactive' ? p.interactiveTauMs : p.backgroundTauMs
-    const [status = 0, ms = 0, rank = 0] = await this.run([
+    const [status = 0, ms = 0, rank = 0, level = 0] = await this.run([
       'reserve',
       p.intervalMs,
       KEY_TTL_MS,
@@ -121,7 +122,7 @@ export class RedisGcra implements GcraStore {
       p.horizonMs,
       p.staleMs,
     ])
-    if (status === 1) return { kind: 'booked', waitMs: ms }
+    if (status === 1) return { kind: 'booked', waitMs: ms, levelMs: level }
     if (status === 0) return { kind: 'rejected', retryAfterMs: ms }
     return { kind: 'queued', pollInMs: pollDelay(rank, ms, p.intervalMs) }
   }
