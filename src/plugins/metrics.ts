@@ -1,5 +1,9 @@
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { RequestDurationHistogram } from './request-duration-histogram.ts'
+
+/** Seconds: from a cache hit (milliseconds) to a call at its deadline. */
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -26,9 +30,12 @@ export class Metrics {
     name: string,
     help: string,
     labelNames: readonly L[] = [],
-    buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: readonly number[] = DEFAULT_BUCKETS,
   ): Histogram<L> {
-    return this.existing(name) ?? new Histogram({ name, help, labelNames, buckets, registers: [this.registry] })
+    return (
+      this.existing(name) ??
+      new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] })
+    )
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: prom-client's metric classes share no useful common type
@@ -43,24 +50,23 @@ export default fp(
     collectDefaultMetrics({ register: metrics.registry })
     app.decorate('metrics', metrics)
 
-    const duration = metrics.histogram('http_request_duration_seconds', 'HTTP request duration by route', [
-      'method',
-      'route',
-      'status_code',
-    ])
-    // One labelled child per (method, route, status), looked up by a string key: prom-client's label hashing per
-    // observation is the costly part of this hook.
-    const children = new Map<string, ReturnType<typeof duration.labels>>()
+    const duration = new RequestDurationHistogram(
+      'http_request_duration_seconds',
+      'HTTP request duration by route',
+      DEFAULT_BUCKETS,
+    )
+    metrics.registry.registerMetric(duration.asMetric())
+    // Series looked up by a string key, created once per (method, route, status).
     app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: ids and tokens stay out of label values.
       const route = request.routeOptions.url ?? 'unmatched'
-      const key = `${request.method} ${route} ${reply.statusCode}`
-      let child = children.get(key)
-      if (!child) {
-        child = duration.labels({ method: request.method, route, status_code: String(reply.statusCode) })
-        children.set(key, child)
-      }
-      child.observe(reply.elapsedTime / 1000)
+      const status = reply.statusCode
+      const series = duration.seriesFor(`${request.method} ${route} ${status}`, () => ({
+        method: request.method,
+        route,
+        status_code: String(status),
+      }))
+      duration.observe(series, reply.elapsedTime / 1000)
       done()
     })
 

@@ -27,6 +27,8 @@ function helmetOptions(publicUrl: string): HelmetOptions {
       },
     },
     crossOriginResourcePolicy: { policy: 'same-site' },
+    // RFC 6797 §7.2: an HSTS host must not send the header over plain http (browsers ignore it there anyway).
+    strictTransportSecurity: publicUrl.startsWith('https:') ? {} : false,
   }
 }
 

@@ -18,7 +18,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
   const services = app.shopperServices
 
   async function portalUrlFor(customerId: string, requestId: string): Promise<string> {
-    const customer = await services.upstream().customers.get(customerId, { requestId })
+    const customer = await services.upstream().customers.portalReference(customerId, { requestId })
     if (!customer.hash) {
       throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no customer portal reference' })
     }

@@ -60,10 +60,21 @@ export function subjectTag(subject: CustomerSubject): string {
   return `customer-subject:${subjectKey(subject)}`
 }
 
+/**
+ * Keys already computed, by subject object: verified tokens are remembered (customer-token.ts), so each request with
+ * the same token brings the same subject object, and the hash is computed once per token instead of per request.
+ */
+const subjectKeys = new WeakMap<CustomerSubject, string>()
+
 function subjectKey(subject: CustomerSubject): string {
-  // Hashed: emails are personal data and stay out of Redis key names.
-  const value = subject.kind === 'email' ? `email:${subject.email}` : `external:${subject.externalCustomerId}`
-  return createHash('sha256').update(value).digest('base64url')
+  let key = subjectKeys.get(subject)
+  if (key === undefined) {
+    // Hashed: emails are personal data and stay out of Redis key names.
+    const value = subject.kind === 'email' ? `email:${subject.email}` : `external:${subject.externalCustomerId}`
+    key = createHash('sha256').update(value).digest('base64url')
+    subjectKeys.set(subject, key)
+  }
+  return key
 }
 
 export function toIdentity(customer: Customer): CustomerIdentity {

@@ -48,6 +48,38 @@ describe('shared GCRA book in Redis', () => {
     if (later.kind === 'booked') expect(later.waitMs).toBeGreaterThan(500)
   })
 
+  it('concurrent interactive reservations share script calls and book exactly as if they came one by one', async () => {
+    const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
+    let scriptCalls = 0
+    const counting = new Proxy(redis, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver)
+        if (property !== 'evalSha' || typeof value !== 'function') return value
+        return (...args: unknown[]) => {
+          scriptCalls++
+          return value.apply(target, args)
+        }
+      },
+    })
+    const book = new RedisGcra({ redis: counting, keyPrefix: prefixFor('coalesced'), params })
+    const reservations = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        book.reserve({ lane: 'interactive', ticket: `c${i}`, maxWaitMs: i % 2 === 0 ? 0 : 3_500 }),
+      ),
+    )
+    // Even callers accept no wait: the burst (capacity - safety + 1 = 9) goes to the first ones in arrival order.
+    // Odd callers accept 3.5 s: after the burst they get the slots 1, 2 and 3 s ahead, as one by one.
+    const booked = reservations.map((r, i) => (r.kind === 'booked' ? i : -1)).filter((i) => i >= 0)
+    expect(booked.filter((i) => i % 2 === 0)).toEqual([0, 2, 4, 6, 8])
+    expect(booked.filter((i) => i % 2 === 1)).toEqual([1, 3, 5, 7, 9, 11, 13])
+    const waits = reservations.flatMap((r) => (r.kind === 'booked' ? [r.waitMs] : []))
+    expect(waits.slice(0, 9)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0])
+    expect(waits.slice(9).map((wait) => Math.round(wait / 100) * 100)).toEqual([1000, 2000, 3000])
+    for (const r of reservations) if (r.kind === 'rejected') expect(r.retryAfterMs).toBeGreaterThan(0)
+    // The first call went alone (nothing was out); the other 99 waited for it and went in batches of at most 64.
+    expect(scriptCalls).toBe(3)
+  })
+
   it('keys carry the token fingerprint as a hash tag, never the token', async () => {
     const keys: string[] = []
     for await (const batch of redis.scanIterator({ MATCH: `${prefixFor('shared')}*` })) keys.push(...batch)

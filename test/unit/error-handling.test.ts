@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { buildApp } from '../../src/app.ts'
 import { AppError } from '../../src/errors.ts'
+import { apiSecurityHeaders, securityHeaders } from '../../src/plugins/security.ts'
 import { testConfig } from '../support/config.ts'
 
 /** The error contract every route shares: problem+json with a stable code and the request id, never a stack. */
@@ -118,6 +119,15 @@ describe('errors as problem+json', () => {
     expect(allowed.headers['x-content-type-options']).toBe('nosniff')
     const foreign = await app.inject({ url: '/healthz', headers: { origin: 'https://evil.example' } })
     expect(foreign.headers['access-control-allow-origin']).toBeUndefined()
+  })
+
+  it('sends HSTS only when the public URL is https (RFC 6797: never over plain http)', () => {
+    const secure = securityHeaders('https://bridge.example')
+    expect(secure['strict-transport-security']).toMatch(/^max-age=\d+/)
+    expect(apiSecurityHeaders(secure)['strict-transport-security']).toBe(secure['strict-transport-security'])
+    const plain = securityHeaders('http://192.168.1.20:3000')
+    expect(plain['strict-transport-security']).toBeUndefined()
+    expect(apiSecurityHeaders(plain)['strict-transport-security']).toBeUndefined()
   })
 
   it('gives JSON routes a lean header set and pages the full document policy', async () => {

@@ -100,11 +100,11 @@ export class RechargeQueue {
     }
     // Recharge's count includes our own calls, which the book already holds: writing it back on every answer would
     // cost a Redis round trip per call for nothing. Only a fuller upstream (another consumer of the token) is written.
-    // The book's level can only be higher than what this replica last saw decay to, so the skip is never wrong by
-    // more than one interval.
-    const { intervalMs } = this.store.params
+    // The book's level can only be higher than what this replica last saw decay to, so a skipped write leaves the
+    // book at most `safety - 1` calls low: the margin it keeps free below the top for exactly such jitter.
+    const { intervalMs, safety } = this.store.params
     const knownLevelMs = Math.max(0, this.lastBooking.levelMs - (Date.now() - this.lastBooking.at))
-    if (used * intervalMs <= knownLevelMs + intervalMs) return
+    if (used * intervalMs <= knownLevelMs + Math.max(1, safety - 1) * intervalMs) return
     await this.store.reconcile(used)
   }
 

@@ -6,8 +6,9 @@ import { type GcraParams, type GcraStore, pollDelay, type Reservation, type Rese
  * The shared reservation book: one Lua script per operation, atomic in Redis, with Redis `TIME` as the only clock
  * (replica clocks never matter). Keys share the `{<token fingerprint>}` hash tag so the script runs unchanged on
  * Redis Cluster. Semantics are those of LocalGcra (gcra.ts); the script returns [status, ms]:
- *   reserve: [1, wait, 0, level] booked · [0, retryAfter] rejected · [2, headWait-or-estimate, rank] queued
- *   (background line); `level` is TAT - now after the booking, in ms
+ *   interactive: one [status, ms, level] triple per caller, in the order given (as that many callers arriving in that
+ *   order): [1, wait, level] booked · [0, retryAfter, 0] rejected; `level` is TAT - now after the booking, in ms
+ *   background: [1, wait, 0, level] booked · [0, retryAfter] rejected · [2, headWait-or-estimate, rank] queued
  */
 export const GCRA_SCRIPT = `
 local t = redis.call('TIME')
@@ -34,21 +35,37 @@ if op == 'leave' then
   forget(ARGV[4])
   return {1, 0}
 end
-
-local lane = ARGV[4]
-local tau = tonumber(ARGV[5])
-local maxWait = tonumber(ARGV[6])
-local wait = tat - tau - now
-if wait < 0 then wait = 0 end
-if lane == 'interactive' then
-  if wait > maxWait then return {0, math.ceil(wait)} end
-  store(tat + interval)
-  return {1, math.ceil(wait), 0, math.ceil(tat + interval - now)}
+if op == 'interactive' then
+  -- ARGV[4]: tau; ARGV[5..]: each caller's longest acceptable wait, in arrival order.
+  local tau = tonumber(ARGV[4])
+  local out = {}
+  for i = 5, #ARGV do
+    local wait = tat - tau - now
+    if wait < 0 then wait = 0 end
+    local n = #out
+    if wait > tonumber(ARGV[i]) then
+      out[n + 1] = 0
+      out[n + 2] = math.ceil(wait)
+      out[n + 3] = 0
+    else
+      tat = tat + interval
+      out[n + 1] = 1
+      out[n + 2] = math.ceil(wait)
+      out[n + 3] = math.ceil(tat - now)
+    end
+  end
+  store(tat)
+  return out
 end
 
-local ticket = ARGV[7]
-local horizon = tonumber(ARGV[8])
-local stale = tonumber(ARGV[9])
+-- background: ARGV[4] tau, [5] max wait, [6] ticket, [7] horizon, [8] stale after.
+local tau = tonumber(ARGV[4])
+local maxWait = tonumber(ARGV[5])
+local ticket = ARGV[6]
+local horizon = tonumber(ARGV[7])
+local stale = tonumber(ARGV[8])
+local wait = tat - tau - now
+if wait < 0 then wait = 0 end
 redis.call('HSET', KEYS[3], ticket, now)
 if not redis.call('ZSCORE', KEYS[2], ticket) then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ticket)
@@ -91,10 +108,26 @@ export interface RedisGcraOptions {
   params: GcraParams
 }
 
+/** Interactive reservations sent in one script call at most (the rest wait for the next). */
+const MAX_BATCH = 64
+
+interface PendingReservation {
+  maxWaitMs: number
+  resolve: (reservation: Reservation) => void
+  reject: (error: unknown) => void
+}
+
 export class RedisGcra implements GcraStore {
   readonly params: GcraParams
   private readonly redis: RedisClient
   private readonly keys: string[]
+  /**
+   * Interactive reservations asked for while one script call is out: they go together in the next one. Under load
+   * this turns one Redis round trip per upstream call into one per batch (Redis time, and the bridge's work to send
+   * and read each command); an idle replica sends at once, as before.
+   */
+  private readonly waiting: PendingReservation[] = []
+  private sending = false
 
   constructor(options: RedisGcraOptions) {
     this.redis = options.redis
@@ -109,14 +142,18 @@ export class RedisGcra implements GcraStore {
   }
 
   async reserve({ lane, ticket, maxWaitMs }: ReserveRequest): Promise<Reservation> {
+    if (lane === 'interactive') {
+      return new Promise((resolve, reject) => {
+        this.waiting.push({ maxWaitMs, resolve, reject })
+        if (!this.sending) this.sendWaiting()
+      })
+    }
     const p = this.params
-    const tau = lane === 'interactive' ? p.interactiveTauMs : p.backgroundTauMs
     const [status = 0, ms = 0, rank = 0, level = 0] = await this.run([
-      'reserve',
+      'background',
       p.intervalMs,
       KEY_TTL_MS,
-      lane,
-      tau,
+      p.backgroundTauMs,
       Math.floor(Math.max(0, maxWaitMs)),
       ticket,
       p.horizonMs,
@@ -125,6 +162,33 @@ export class RedisGcra implements GcraStore {
     if (status === 1) return { kind: 'booked', waitMs: ms, levelMs: level }
     if (status === 0) return { kind: 'rejected', retryAfterMs: ms }
     return { kind: 'queued', pollInMs: pollDelay(rank, ms, p.intervalMs) }
+  }
+
+  /** One script call for the interactive reservations waiting now; when it answers, the next batch goes. */
+  private sendWaiting(): void {
+    const batch = this.waiting.splice(0, MAX_BATCH)
+    if (batch.length === 0) {
+      this.sending = false
+      return
+    }
+    this.sending = true
+    const p = this.params
+    const maxWaits = batch.map((entry) => Math.floor(Math.max(0, entry.maxWaitMs)))
+    this.run(['interactive', p.intervalMs, KEY_TTL_MS, p.interactiveTauMs, ...maxWaits])
+      .then(
+        (reply) => {
+          batch.forEach((entry, i) => {
+            const [status = 0, ms = 0, level = 0] = reply.slice(i * 3, i * 3 + 3)
+            entry.resolve(
+              status === 1 ? { kind: 'booked', waitMs: ms, levelMs: level } : { kind: 'rejected', retryAfterMs: ms },
+            )
+          })
+        },
+        (error: unknown) => {
+          for (const entry of batch) entry.reject(error)
+        },
+      )
+      .finally(() => this.sendWaiting())
   }
 
   async leave(ticket: string): Promise<void> {

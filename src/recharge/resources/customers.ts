@@ -1,5 +1,10 @@
 import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
-import { customerEnvelope, customerSchema, deliveryScheduleSchema } from '../schemas/customers.ts'
+import {
+  customerEnvelope,
+  customerPortalEnvelope,
+  customerSchema,
+  deliveryScheduleSchema,
+} from '../schemas/customers.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
 const customerPage = pageSchema('customers', customerSchema)
@@ -41,6 +46,13 @@ export function customersResource(transport: RechargeTransport) {
     get(id: string, options?: CallOptions) {
       return transport.send(
         { method: 'GET', path: `/customers/${encodeURIComponent(id)}`, schema: customerEnvelope },
+        options,
+      )
+    },
+    /** The customer's id and hosted-portal hash only (GET /customers/:id, the rest of the record left unparsed). */
+    portalReference(id: string, options?: CallOptions) {
+      return transport.send(
+        { method: 'GET', path: `/customers/${encodeURIComponent(id)}`, schema: customerPortalEnvelope },
         options,
       )
     },
