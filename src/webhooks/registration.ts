@@ -77,10 +77,10 @@ export async function reconcileWebhooks(
   publicUrl: string,
   options: { prune?: boolean; topics?: readonly string[]; signal?: AbortSignal } = {},
 ): Promise<RegistrationResult> {
-  const existing = await webhooks.list(options.signal ? { signal: options.signal } : undefined)
-  const plan = planRegistration(existing, publicUrl, options.topics)
+  const callOptions = options.signal ? { signal: options.signal } : undefined
+  const plan = planRegistration(await webhooks.list(callOptions), publicUrl, options.topics)
   const created: string[] = []
-  const failed: { topic: string; error: string }[] = []
+  let failed: { topic: string; error: string }[] = []
   for (const topic of plan.missing) {
     if (options.signal?.aborted) break
     try {
@@ -89,6 +89,17 @@ export async function reconcileWebhooks(
     } catch (error) {
       // A token without the topic family's read scope is refused per topic; the others still register.
       failed.push({ topic, error: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  if (failed.length > 0 && !options.signal?.aborted) {
+    // Someone registering at the same moment (another replica's first start, the CLI) wins the race for a topic, and
+    // Recharge refuses our duplicate with a 422: a topic that is there now is registered, whoever created it.
+    const now = await webhooks.list(callOptions).catch(() => null)
+    if (now) {
+      const registered = planRegistration(now, publicUrl, options.topics).kept
+      const present = new Set(registered.map((webhook) => webhook.topic))
+      failed = failed.filter((failure) => !present.has(failure.topic))
+      plan.kept = registered.filter((webhook) => !created.includes(webhook.topic))
     }
   }
   const pruned: string[] = []

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
+import { createRecharge } from '../../src/recharge/create.ts'
 import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
+import { reconcileWebhooks } from '../../src/webhooks/registration.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
@@ -77,6 +79,48 @@ describe('registration watchdog with several replicas', () => {
     expect(creates.filter((entry) => entry.status === 201)).toHaveLength(supported.length)
     for (const app of replicas) {
       expect(app.webhooks.watchdog?.state.missing.length).toBe(NEEDED_TOPICS.length - supported.length)
+    }
+  })
+})
+
+describe('registration racing another registrant', () => {
+  it('counts a topic another registrant created a moment earlier as registered, not failed', async () => {
+    const stack = () =>
+      createRecharge({
+        baseUrl: simulator.url,
+        token: simulator.apiToken,
+        apiVersion: '2021-11',
+        bucketSize: 400,
+        leakRate: 200,
+      })
+    const [one, two] = [stack(), stack()]
+    const publicUrl = 'https://race.example'
+    try {
+      // The late registrant listed before the first one created anything, so it tries every topic again.
+      const staleList = await two.client.webhooks.list()
+      const first = await reconcileWebhooks(one.client.webhooks, publicUrl)
+      const supported = NEEDED_TOPICS.filter((topic) => REGISTRABLE_TOPICS.includes(topic))
+      expect(first.created.sort()).toEqual([...supported].sort())
+      let lists = 0
+      const late = {
+        ...two.client.webhooks,
+        list: (options?: Parameters<typeof two.client.webhooks.list>[0]) =>
+          lists++ === 0 ? Promise.resolve(staleList) : two.client.webhooks.list(options),
+      }
+      const before = (await simulator.ledger({ method: 'POST', path: '/webhooks' })).length
+      const result = await reconcileWebhooks(late, publicUrl)
+      const posts = (await simulator.ledger({ method: 'POST', path: '/webhooks' })).slice(before)
+      // Every create was refused (the duplicates with 422), yet only the topics Recharge cannot register failed.
+      expect(posts.map((entry) => entry.status).filter((status) => status === 201)).toEqual([])
+      expect(result.created).toEqual([])
+      expect(result.failed.map((failure) => failure.topic).sort()).toEqual(
+        NEEDED_TOPICS.filter((topic) => !supported.includes(topic)).sort(),
+      )
+      expect(result.plan.kept.map((webhook) => webhook.topic).sort()).toEqual([...supported].sort())
+      const ours = (await simulator.state()).webhooks.filter((webhook) => webhook.address.startsWith(publicUrl))
+      expect(ours).toHaveLength(supported.length)
+    } finally {
+      await Promise.all([one.close(), two.close()])
     }
   })
 })
