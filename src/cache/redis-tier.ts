@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { withDeadline } from '../deadline.ts'
 import type { RedisClient } from '../plugins/redis.ts'
 import type { CircuitBreaker } from './breaker.ts'
 import { decodeEnvelope, type Entry, encodeEnvelope } from './entry.ts'
@@ -178,7 +179,7 @@ export class RedisTier {
       return UNAVAILABLE
     }
     try {
-      const result = await this.withDeadline(call())
+      const result = await withDeadline(call(), this.callTimeoutMs, () => new RedisCallTimeout(this.callTimeoutMs))
       this.breaker.success()
       return result
     } catch (error) {
@@ -186,23 +187,6 @@ export class RedisTier {
       this.onError(operation, error)
       return UNAVAILABLE
     }
-  }
-
-  private withDeadline<T>(pending: Promise<T>): Promise<T> {
-    const ms = this.callTimeoutMs
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisCallTimeout(ms)), ms)
-      pending.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
   }
 
   /** EVALSHA with a one-time EVAL fallback when the server does not know the script yet. */

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import { createClient, type RedisClientType } from 'redis'
+import { withDeadline } from '../deadline.ts'
 
 export type RedisClient = RedisClientType
 
@@ -78,19 +79,7 @@ export function withReplyDeadline(client: RedisClient, ms = REDIS_REPLY_DEADLINE
         bounded = (...args: unknown[]) => {
           const result = (value as (...a: unknown[]) => unknown).apply(target, args)
           if (!(result instanceof Promise)) return result
-          return new Promise((resolve, reject) => {
-            const timer = setTimeout(() => reject(new RedisDeadlineError(property, ms)), ms)
-            result.then(
-              (reply: unknown) => {
-                clearTimeout(timer)
-                resolve(reply)
-              },
-              (error: unknown) => {
-                clearTimeout(timer)
-                reject(error)
-              },
-            )
-          })
+          return withDeadline(result, ms, () => new RedisDeadlineError(property, ms))
         }
         wrapped.set(property, bounded)
       }

@@ -17,10 +17,17 @@ export interface DeadlineSignal {
 export function deadlineSignal(ms: number, caller?: AbortSignal): DeadlineSignal {
   const controller = new AbortController()
   let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort()
-  }, ms)
+  let disposed = false
+  // Fired after a stall, the deadline first lets the poll phase deliver an answer that already arrived (deadline.ts).
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (disposed) return
+        timedOut = true
+        controller.abort()
+      }),
+    ms,
+  )
   const onCallerAbort = () => controller.abort(caller?.reason)
   if (caller?.aborted) onCallerAbort()
   else caller?.addEventListener('abort', onCallerAbort, { once: true })
@@ -30,6 +37,7 @@ export function deadlineSignal(ms: number, caller?: AbortSignal): DeadlineSignal
       return timedOut
     },
     dispose() {
+      disposed = true
       clearTimeout(timer)
       caller?.removeEventListener('abort', onCallerAbort)
     },
