@@ -47,12 +47,12 @@ export function ensureBuilt(log: (line: string) => void, force: boolean): void {
   }
 }
 
-async function startBaseline(mode: string, env: Record<string, string>): Promise<string> {
+async function startBaseline(mode: string, env: Record<string, string>): Promise<{ url: string; pid: number }> {
   const port = await freePort()
   const process_ = spawnNode(`${repoRoot}bench/harness/baseline-server.ts`, [mode], { PORT: String(port), ...env })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`, process_, `baseline ${mode}`)
-  return url
+  return { url, pid: process_.child.pid ?? 0 }
 }
 
 export async function setUp(profile: Profile, log: (line: string) => void): Promise<RunContext> {
@@ -117,7 +117,15 @@ async function startServers(
     simulator,
     redis,
     bridges: { a, b, c },
-    baselines: { hello, proxy, hook },
+    baselines: { hello: hello.url, proxy: proxy.url, hook: hook.url },
+    pids: {
+      hello: hello.pid,
+      proxy: proxy.pid,
+      simulator: simulator.process.child.pid ?? 0,
+      redis: redis.pid ?? 0,
+      a: a.process.child.pid ?? 0,
+      b: b.process.child.pid ?? 0,
+    },
     productId,
     productBody,
     spareProductIds,

@@ -61,6 +61,8 @@ export interface RunContext {
   /** A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites). */
   bridges: { a: BridgeProcess; b: BridgeProcess; c: BridgeProcess }
   baselines: { hello: string; proxy: string; hook: string }
+  /** Process ids whose CPU time the throughput suite reads (bridges A and B, the baselines, Redis, the simulator). */
+  pids: { hello: number; proxy: number; simulator: number; redis: number; a: number; b: number }
   /** The product measured by the throughput suite, its catalog document, and spare products for cache suites. */
   productId: string
   productBody: string

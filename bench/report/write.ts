@@ -107,17 +107,30 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
     '',
     `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
     '',
-    '| mode | what | req/s | p50 / p99 ms | ratio (per-round median) | non-2xx / mismatches / errors |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| mode | what | req/s | p50 / p99 ms | ratio (per-round median) | CPU µs / request | requests per CPU-second vs baseline | non-2xx / mismatches / errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...result.modes.map((mode) => {
       const key = ratioKey(mode.name)
-      const ratio = baselineOf[mode.name] ? `${fmt(result.ratios[key], 3)} × ${baselineOf[mode.name]}` : 'baseline'
-      return `| ${mode.name} | ${mode.what} | ${mode.rps} | ${mode.p50} / ${mode.p99} | ${ratio} | ${mode.non2xx} / ${mode.mismatches} / ${mode.errors} |`
+      const base = baselineOf[mode.name]
+      const ratio = base ? `${fmt(result.ratios[key], 3)} × ${base}` : 'baseline'
+      const cost = result.costRatios?.[key]
+      const costCell = base ? (cost === undefined ? '—' : `${fmt(cost, 3)} × ${base}`) : 'baseline'
+      return `| ${mode.name} | ${mode.what} | ${mode.rps} | ${mode.p50} / ${mode.p99} | ${ratio} | ${mode.cpuUsPerRequest ?? '—'} | ${costCell} | ${mode.non2xx} / ${mode.mismatches} / ${mode.errors} |`
     }),
     '',
     `Per-round ratios: ${Object.entries(result.ratioSamples)
       .map(([name, values]) => `${name} [${values.map((v) => fmt(v, 3)).join(', ')}]`)
       .join('; ')}.`,
+    '',
+    "CPU per request is the user + system time of the mode's own processes (/proc) during the measured seconds, divided by the requests answered: the bridge (plus Redis where the mode uses it: the Redis hit and the uncached route), the baseline server, or the proxy. The upstream's work is the same on both sides of a comparison and is left out. Requests per CPU-second against the baseline is the throughput ratio the two would have with a core each; it barely moves when neighbours steal CPU, while req/s of one sample does.",
+    ...(result.costRatioSamples
+      ? [
+          '',
+          `Per-round requests per CPU-second: ${Object.entries(result.costRatioSamples)
+            .map(([name, values]) => `${name} [${values.map((v) => fmt(v, 3)).join(', ')}]`)
+            .join('; ')}.`,
+        ]
+      : []),
     '',
     `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (simulator ledger ÷ requests): ${result.upstreamCallsPerUncachedRequest} (slightly above 1: requests still in flight when a run stops reach the upstream but are not counted by autocannon).`,
     '',

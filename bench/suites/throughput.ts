@@ -11,6 +11,7 @@
  * upstream call (GET /customers/:id) with the token added: same upstream work, none of the rest.
  */
 
+import { cpuMicrosOf } from '../harness/cpu.ts'
 import { type LoadSample, type LoadTarget, median, runLoad } from '../harness/load.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
 
@@ -18,6 +19,8 @@ interface Mode {
   name: string
   what: string
   target: LoadTarget
+  /** The processes doing this mode's own work, whose CPU time is its cost (the upstream's is the same for both sides). */
+  servers: number[]
 }
 
 export interface ModeSummary {
@@ -29,6 +32,8 @@ export interface ModeSummary {
   non2xx: number
   mismatches: number
   errors: number
+  /** Median CPU µs per request of the mode's own processes (null where /proc cannot be read). */
+  cpuUsPerRequest: number | null
 }
 
 export interface ThroughputResult {
@@ -36,6 +41,9 @@ export interface ThroughputResult {
   ratios: Record<string, number>
   /** Per-round ratios, so the spread is published with the median. */
   ratioSamples: Record<string, number[]>
+  /** Baseline CPU per request ÷ the mode's, per round then median: the throughput ratio if both had a core each. */
+  costRatios: Record<string, number>
+  costRatioSamples: Record<string, number[]>
   l1P99MinusHello: number
   l2P99MinusHello: number
   upstreamCallsPerUncachedRequest: number
@@ -61,7 +69,7 @@ async function cacheLookups(bridgeUrl: string, outcome: string): Promise<number>
 }
 
 export async function throughputSuite(run: RunContext): Promise<ThroughputResult> {
-  const { simulator, bridges, baselines, profile, productId, productBody, customer } = run
+  const { simulator, bridges, baselines, pids, profile, productId, productBody, customer } = run
   const product = encodeURIComponent(productId)
   const direct = await text(`${simulator.url}/products/${product}`, simulator.headers)
   const customerDirect = await text(`${simulator.url}/customers/${customer.id}`, simulator.headers)
@@ -79,45 +87,54 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       name: 'hello',
       what: 'bare Fastify, the catalog product JSON from memory',
       target: { url: `${baselines.hello}/products/${product}`, expectBody: productBody },
+      servers: [pids.hello],
     },
     {
       name: 'simulator',
       what: 'simulator GET /products/:id direct',
       target: { url: `${simulator.url}/products/${product}`, headers: simulator.headers, expectBody: direct.body },
+      servers: [pids.simulator],
     },
     {
       name: 'reply-from',
       what: 'reply-from proxy → simulator GET /products/:id',
       target: { url: `${baselines.proxy}/products/${product}`, expectBody: direct.body },
+      servers: [pids.proxy],
     },
     {
       name: 'bridge-floor',
       what: 'bridge GET /healthz (its plugin stack: security headers, CORS, request ids, metrics)',
       target: { url: `${bridges.a.url}/healthz`, expectBody: '{"status":"ok"}' },
+      servers: [pids.a],
     },
     {
       name: 'l1-hit',
       what: 'bridge GET /v1/catalog/products/:id, L1 hit',
       target: { url: `${bridges.a.url}/v1/catalog/products/${product}`, expectBody: productBody },
+      servers: [pids.a],
     },
     {
       name: 'l2-hit',
       what: 'bridge (L1 off) GET /v1/catalog/products/:id, Redis hit',
       target: { url: `${bridges.b.url}/v1/catalog/products/${product}`, expectBody: productBody },
+      servers: [pids.b, pids.redis],
     },
     {
       name: 'reply-from-customer',
       what: 'reply-from proxy → simulator GET /customers/:id',
       target: { url: `${baselines.proxy}/customers/${customer.id}`, expectBody: customerDirect.body },
+      servers: [pids.proxy],
     },
     {
       name: 'uncached',
       what: 'bridge GET /v1/portal/url (auth + queue + upstream GET /customers/:id)',
       target: { url: `${bridges.a.url}/v1/portal/url`, headers: auth, expectBody: portal.body },
+      servers: [pids.a, pids.redis],
     },
   ]
 
   const samples: Record<string, LoadSample[]> = Object.fromEntries(modes.map((mode) => [mode.name, []]))
+  const cpuSamples: Record<string, (number | null)[]> = Object.fromEntries(modes.map((mode) => [mode.name, []]))
   const load = { connections: profile.connections }
   const before = { l1: await cacheLookups(bridges.a.url, 'hit_l1'), l2: await cacheLookups(bridges.b.url, 'hit_l2') }
   let uncachedRequests = 0
@@ -130,14 +147,19 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       // Counted by time, not by length: the simulator's ledger keeps its newest 50,000 entries only.
       const modeStart = Date.now()
       const warm = await runLoad(mode.target, { ...load, durationS: profile.warmupS })
+      const cpuBefore = cpuMicrosOf(mode.servers)
       const sample = await runLoad(mode.target, { ...load, durationS: profile.measureS })
+      const cpuAfter = cpuMicrosOf(mode.servers)
+      const cpuPerRequest =
+        cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, sample.requests)
+      cpuSamples[mode.name]?.push(cpuPerRequest)
       if (mode.name === 'uncached') {
         uncachedRequests += warm.requests + sample.requests
         uncachedUpstream += (await simulator.ledger(customerPath)).filter((e) => Date.parse(e.at) >= modeStart).length
       }
       samples[mode.name]?.push(sample)
       run.log(
-        `  round ${round} ${mode.name.padEnd(20)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50} p99 ${sample.p99} ms  non2xx ${sample.non2xx} mismatches ${sample.mismatches} errors ${sample.errors + sample.timeouts}`,
+        `  round ${round} ${mode.name.padEnd(20)} ${Math.round(sample.rps).toString().padStart(6)} req/s  p50 ${sample.p50} p99 ${sample.p99} ms  cpu ${cpuPerRequest === null ? '—' : `${Math.round(cpuPerRequest)} µs`}/req  non2xx ${sample.non2xx} mismatches ${sample.mismatches} errors ${sample.errors + sample.timeouts}`,
       )
     }
   }
@@ -163,6 +185,25 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
   const ratios = Object.fromEntries(
     Object.entries(ratioSamples).map(([name, values]) => [name, round3(median(values))]),
   )
+  const cpuOf = (name: string) => cpuSamples[name] ?? []
+  const costRatio = (name: string, base: string) =>
+    cpuOf(name).flatMap((cpu, i) => {
+      const baseline = cpuOf(base)[i]
+      return cpu === null || baseline === null || baseline === undefined || cpu <= 0 ? [] : [baseline / cpu]
+    })
+  const costRatioSamples: Record<string, number[]> = {
+    'l1-hit ÷ hello': costRatio('l1-hit', 'hello'),
+    'l2-hit ÷ hello': costRatio('l2-hit', 'hello'),
+    'uncached ÷ reply-from-customer': costRatio('uncached', 'reply-from-customer'),
+    'bridge-floor ÷ hello': costRatio('bridge-floor', 'hello'),
+  }
+  const costRatios = Object.fromEntries(
+    Object.entries(costRatioSamples)
+      .filter(([, values]) => values.length > 0)
+      .map(([name, values]) => [name, round3(median(values))]),
+  )
+  const costNote = (key: string) =>
+    costRatios[key] === undefined ? undefined : `requests per CPU-second: ${costRatios[key]} × the baseline's`
   const l1P99MinusHello = p99Minus('l1-hit', 'hello')
   const l2P99MinusHello = p99Minus('l2-hit', 'hello')
   const summaries: ModeSummary[] = modes.map((mode) => {
@@ -176,6 +217,7 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       non2xx: sum(list.map((s) => s.non2xx)),
       mismatches: sum(list.map((s) => s.mismatches)),
       errors: sum(list.map((s) => s.errors + s.timeouts)),
+      cpuUsPerRequest: medianOrNull(cpuOf(mode.name)),
     }
   })
   const clean = (name: string) => {
@@ -192,6 +234,7 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       target: 0.75,
       comparison: '>=',
       pass: (ratios['l1-hit ÷ hello'] ?? 0) >= 0.75 && clean('l1-hit'),
+      ...withNote(costNote('l1-hit ÷ hello')),
     },
     {
       id: 'P2',
@@ -201,6 +244,7 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       target: 0.4,
       comparison: '>=',
       pass: (ratios['l2-hit ÷ hello'] ?? 0) >= 0.4 && clean('l2-hit'),
+      ...withNote(costNote('l2-hit ÷ hello')),
     },
     {
       id: 'P3',
@@ -228,13 +272,20 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       target: 1,
       comparison: '>=',
       pass: (ratios['uncached ÷ reply-from-customer'] ?? 0) >= 1 && clean('uncached'),
-      note: `upstream calls per uncached request: ${upstreamCallsPerUncachedRequest} (1.0 = nothing cached)`,
+      note: [
+        `upstream calls per uncached request: ${upstreamCallsPerUncachedRequest} (1.0 = nothing cached)`,
+        costNote('uncached ÷ reply-from-customer'),
+      ]
+        .filter(Boolean)
+        .join('; '),
     },
   ]
   return {
     modes: summaries,
     ratios,
     ratioSamples,
+    costRatios,
+    costRatioSamples,
     l1P99MinusHello,
     l2P99MinusHello,
     upstreamCallsPerUncachedRequest,
@@ -242,6 +293,15 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
     samples,
     goals,
   }
+}
+
+function medianOrNull(values: (number | null)[]): number | null {
+  const known = values.filter((value): value is number => value !== null)
+  return known.length === 0 ? null : Math.round(median(known))
+}
+
+function withNote(note: string | undefined): { note?: string } {
+  return note === undefined ? {} : { note }
 }
 
 function sum(values: number[]): number {

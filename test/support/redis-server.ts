@@ -25,6 +25,11 @@ export class DisposableRedis {
     return `redis://127.0.0.1:${this.port}`
   }
 
+  /** The running server's process id (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
   async stop(): Promise<void> {
     const child = this.child
     if (!child || child.exitCode !== null) return
