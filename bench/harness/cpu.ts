@@ -20,7 +20,7 @@ function clockTicks(): number {
 }
 
 /** User + system CPU time of `pid` so far, in µs; null where /proc is not available. */
-export function processCpuMicros(pid: number): number | null {
+function processCpuMicros(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // Fields after the command name (which may contain spaces): state is field 3, utime 14 and stime 15.

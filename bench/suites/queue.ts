@@ -25,7 +25,8 @@ interface Phase {
   backgroundWorkers: number
 }
 
-export interface QueuePhaseResult {
+/** What every queue phase measures of the shared budget, whether the load comes from replica processes or servers. */
+interface BudgetOutcome {
   phase: string
   what: string
   durationS: number
@@ -35,26 +36,20 @@ export interface QueuePhaseResult {
   budgetUse: number
   sharePerReplica: number[]
   maxShareDeviation: number
+}
+
+export interface QueuePhaseResult extends BudgetOutcome {
   interactiveWaitMs: { p50: number; p95: number; p99: number }
   rejectedAtAdmission: { interactive: number; background: number }
   errors: Record<string, number>
 }
 
 /** The same promise end to end: 3 production bridge servers, load over HTTP on an uncached route. */
-export interface BridgesPhaseResult {
-  phase: string
-  what: string
-  durationS: number
+export interface BridgesPhaseResult extends BudgetOutcome {
   offeredPerS: number
   clientStatuses: Record<string, number>
   /** The first body of each non-200 status, to show what clients are told. */
   refusalSamples: Record<string, string>
-  upstream429: number
-  upstreamOkInWindow: number
-  budgetCap: number
-  budgetUse: number
-  sharePerReplica: number[]
-  maxShareDeviation: number
   /** Requests sent to each replica (its own Poisson arrival process). */
   answersPerReplica: number[]
   /** Slots let lapse because the process woke up late (CPU stall) and booked again, per replica. */
