@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Dispatcher } from 'undici'
 import { cacheKeyPrefix } from './cache/keys.ts'
 import type { Config } from './config.ts'
+import { FastReads } from './fast-reads.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
 import cachePlugin from './plugins/cache.ts'
@@ -37,6 +38,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     config: Config
     deps: AppDeps
+    /** Reads answered from memory before routing (cached catalog products); see src/fast-reads.ts. */
+    fastReads: FastReads
   }
 }
 
@@ -51,7 +54,9 @@ function trustProxySetting(value: string | undefined): boolean | string[] {
 
 /** Build the application. Never listens: server.ts, the CLI and tests decide what to do with it. */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const fastReads = new FastReads()
   const app = Fastify({
+    serverFactory: fastReads.serverFactory,
     logger: loggerOptions(config, deps.logStream),
     bodyLimit: JSON_BODY_LIMIT,
     connectionTimeout: 60_000,
@@ -73,6 +78,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.setSerializerCompiler(serializerCompiler)
   app.decorate('config', config)
   app.decorate('deps', deps)
+  app.decorate('fastReads', fastReads)
+  app.addHook('preClose', async () => fastReads.close())
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     done()

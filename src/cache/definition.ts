@@ -56,7 +56,7 @@ export class Definition<A, T> {
   /** The callable handed to feature code. */
   toFunction(): CachedFunction<A, T> {
     const call = (args: A, options?: CallOptions) => this.get(args, options)
-    return Object.assign(call, { invalidate: (args: A) => this.invalidate(args) })
+    return Object.assign(call, { invalidate: (args: A) => this.invalidate(args), peek: (args: A) => this.peek(args) })
   }
 
   keyOf(args: A): string {
@@ -68,14 +68,28 @@ export class Definition<A, T> {
     const key = this.keyOf(args)
     const local = this.core.l1?.get(key)
     // Hot path: a fresh L1 entry this replica may trust without asking Redis. No await, no parse.
-    if (
-      local !== undefined &&
-      now < local.freshUntil &&
-      (this.core.l2 === null || (local.epoch === this.core.epoch && now < local.checkAt))
-    ) {
-      return this.answer(local, 'HIT', 'hit_l1', now)
-    }
+    if (local !== undefined && this.trusted(local, now)) return this.answer(local, 'HIT', 'hit_l1', now)
     return this.lookup(key, args, local, now, options)
+  }
+
+  /**
+   * The answer `get` would give at once from L1 (a fresh entry this replica may trust without asking Redis), counted
+   * as that hit; undefined for anything else (a miss, stale, a cached NotFound, an entry due for its L2 re-check), which
+   * only `get` may answer.
+   */
+  peek(args: A): CacheResult<T> | undefined {
+    const local = this.core.l1?.get(this.keyOf(args))
+    if (local === undefined || local.negative) return undefined
+    const now = this.core.now()
+    if (!this.trusted(local, now)) return undefined
+    this.outcomes.hit_l1.inc()
+    const memo = this.shareValue ? local.memo : undefined
+    return new CachedResult<T>(local.json, 'HIT', Math.max(0, now - local.storedAt), memo)
+  }
+
+  /** Fresh, and (with Redis) stored in this replica's current epoch and not yet due for its L2 re-check. */
+  private trusted(local: LocalEntry, now: number): boolean {
+    return now < local.freshUntil && (this.core.l2 === null || (local.epoch === this.core.epoch && now < local.checkAt))
   }
 
   async invalidate(args: A): Promise<void> {

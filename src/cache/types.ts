@@ -44,6 +44,11 @@ export interface CachedFunction<A, T> {
   (args: A, options?: { deadlineMs?: number; signal?: AbortSignal }): Promise<CacheResult<T>>
   /** Drop the entry for these args on every replica. */
   invalidate(args: A): Promise<void>
+  /**
+   * Synchronously, the fresh L1 hit the call would answer at once, or undefined when the call has anything else to do
+   * (ask Redis, fetch, serve stale, throw a cached NotFound). For answering hits without an await.
+   */
+  peek(args: A): CacheResult<T> | undefined
 }
 
 export interface CacheDefinition<A, T> extends CachePolicy<A, T> {

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { CatalogDocument } from './types.ts'
 
+/**
+ * Browsers may reuse a catalog response for 60 s; shared caches (CDNs) may serve it stale for 5 more minutes while
+ * they revalidate. Our own cache is invalidated by webhooks (tags `product:<id>`, `catalog`, `store`) within about a
+ * second.
+ */
+export const CATALOG_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=300'
+
 /** Serialise once and hash once: the pair is what the cache keeps and what a route sends. */
 export function toDocument(value: unknown): CatalogDocument {
   const body = JSON.stringify(value)

@@ -234,6 +234,13 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       const { document: _document, ...result } = found
       return result
     },
+    freshProductDocument(externalProductId) {
+      const result = product.peek(externalProductId)
+      if (result === undefined) return undefined
+      const document = result.value
+      if (isMissing(document)) return undefined
+      return { etag: document.etag, body: document.body, state: result.state, ageMs: result.ageMs }
+    },
     pageDocument,
     async settingsDocument() {
       return withState(await settings(null))

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { RequestDurationHistogram } from './request-duration-histogram.ts'
+import { type DurationSeries, RequestDurationHistogram } from './request-duration-histogram.ts'
 
 /** Seconds: from a cache hit (milliseconds) to a call at its deadline. */
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
@@ -17,6 +17,25 @@ declare module 'fastify' {
  */
 export class Metrics {
   readonly registry = new Registry()
+  /** Observed once per response: by the onResponse hook below, and by fast reads (src/fast-reads.ts) themselves. */
+  readonly requestDuration = new RequestDurationHistogram(
+    'http_request_duration_seconds',
+    'HTTP request duration by route',
+    DEFAULT_BUCKETS,
+  )
+
+  constructor() {
+    this.registry.registerMetric(this.requestDuration.asMetric())
+  }
+
+  /** The request-duration series of one (method, route pattern, status); keep it to observe without a lookup. */
+  requestSeries(method: string, route: string, status: number): DurationSeries {
+    return this.requestDuration.seriesFor(`${method} ${route} ${status}`, () => ({
+      method,
+      route,
+      status_code: String(status),
+    }))
+  }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
     return this.existing(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] })
@@ -50,22 +69,11 @@ export default fp(
     collectDefaultMetrics({ register: metrics.registry })
     app.decorate('metrics', metrics)
 
-    const duration = new RequestDurationHistogram(
-      'http_request_duration_seconds',
-      'HTTP request duration by route',
-      DEFAULT_BUCKETS,
-    )
-    metrics.registry.registerMetric(duration.asMetric())
+    const duration = metrics.requestDuration
     // Series looked up by a string key, created once per (method, route, status).
     app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: ids and tokens stay out of label values.
-      const route = request.routeOptions.url ?? 'unmatched'
-      const status = reply.statusCode
-      const series = duration.seriesFor(`${request.method} ${route} ${status}`, () => ({
-        method: request.method,
-        route,
-        status_code: String(status),
-      }))
+      const series = metrics.requestSeries(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
       duration.observe(series, reply.elapsedTime / 1000)
       done()
     })

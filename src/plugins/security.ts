@@ -73,6 +73,25 @@ export function isApiPath(url: string): boolean {
   return /^\/(healthz|readyz|metrics|openapi\.json)(\?|$)/.test(url)
 }
 
+/** Response headers a browser may read cross-origin. */
+const EXPOSED_HEADERS = ['x-request-id', 'x-cache', 'retry-after', 'etag', 'idempotent-replayed'] as const
+
+/** What every JSON response carries, for code that answers without Fastify's hooks (src/fast-reads.ts). */
+export interface ApiResponsePolicy {
+  /** The security headers of a JSON response. */
+  readonly securityHeaders: Readonly<Record<string, string>>
+  /** True when `origin` is an allowed storefront: its simple requests get Access-Control-Allow-Origin. */
+  allowsOrigin(origin: string): boolean
+  /** Access-Control-Expose-Headers of an allowed origin's response. */
+  readonly exposedHeaders: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiResponsePolicy: ApiResponsePolicy
+  }
+}
+
 /**
  * Security headers on every response, and CORS as an allow-list of storefront origins: never `*`, and credentials
  * are bearer tokens in headers, never cookies.
@@ -86,6 +105,11 @@ export default fp<SecurityOptions>(
       done()
     })
     const allowed = new Set(options.corsOrigins)
+    app.decorate('apiResponsePolicy', {
+      securityHeaders: apiHeaders,
+      allowsOrigin: (origin: string) => allowed.has(origin),
+      exposedHeaders: EXPOSED_HEADERS.join(', '),
+    })
     await app.register(cors, {
       origin: (origin, callback) => callback(null, origin === undefined ? false : allowed.has(origin)),
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
@@ -97,7 +121,7 @@ export default fp<SecurityOptions>(
         'if-none-match',
         'x-checkout-secret',
       ],
-      exposedHeaders: ['x-request-id', 'x-cache', 'retry-after', 'etag', 'idempotent-replayed'],
+      exposedHeaders: [...EXPOSED_HEADERS],
       maxAge: 600,
     })
   },

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
-import { matchesIfNoneMatch } from '../catalog/document.ts'
+import { CATALOG_CACHE_CONTROL, matchesIfNoneMatch } from '../catalog/document.ts'
 import { validateFeed } from '../catalog/feed.ts'
 import { fetchFeed, MAX_FEED_BYTES } from '../catalog/feed-source.ts'
 import {
@@ -16,12 +16,7 @@ import {
 import { FeedInvalidError } from '../catalog/sync/engine.ts'
 import type { CatalogDocumentResult } from '../catalog/types.ts'
 import { AppError } from '../errors.ts'
-
-/**
- * Browsers may reuse a response for 60 s; shared caches (CDNs) may serve it stale for 5 more minutes while they
- * revalidate. Our own cache is invalidated by webhooks (tags `product:<id>`, `catalog`, `store`) within about a second.
- */
-export const CATALOG_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=300'
+import { catalogProductFastRead } from './catalog-fast-read.ts'
 
 /** The sync feed route takes catalogs far larger than the 64 KiB JSON default. */
 const SYNC_BODY_LIMIT = MAX_FEED_BYTES
@@ -46,6 +41,18 @@ function sendDocument(request: FastifyRequest, reply: FastifyReply, document: Ca
 
 export default async function catalogRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<ZodTypeProvider>()
+
+  // Fresh L1 hits of the product route are answered before routing, with the same response (src/fast-reads.ts).
+  app.fastReads.add(
+    catalogProductFastRead({
+      pathPrefix: `${app.prefix}/catalog/products/`,
+      routePattern: `${app.prefix}/catalog/products/:externalProductId`,
+      catalog: app.catalog,
+      policy: app.apiResponsePolicy,
+      metrics: app.metrics,
+      log: app.log,
+    }),
+  )
 
   app.get(
     '/catalog/products',

@@ -302,6 +302,42 @@ describe('two-tier cache without Redis', () => {
     expect((await copies({ id: '1' })).value.tags).toEqual(['a'])
   })
 
+  it('peek answers only what a call would answer at once from L1: fresh hits, counted; never misses, stale or NotFound', async () => {
+    const { cache, clock, metrics } = setup()
+    const { calls, fetch } = origin((id) => {
+      if (id === 'gone') throw new NotFound('no such product')
+      return { id }
+    })
+    const product = cache.define('products.get', {
+      key: (a: { id: string }) => a.id,
+      fetch,
+      ttlMs: 60_000,
+      staleWhileRevalidateMs: 60_000,
+      negativeTtlMs: 30_000,
+    })
+
+    expect(product.peek({ id: '1' })).toBeUndefined()
+    await product({ id: '1' })
+    clock.now += 2_000
+    const hit = product.peek({ id: '1' })
+    expect(hit?.state).toBe('HIT')
+    expect(hit?.json).toBe('{"id":"1"}')
+    expect(hit?.ageMs).toBe(2_000)
+    expect(await counter(metrics, 'hit_l1')).toBe(1)
+
+    await expect(product({ id: 'gone' })).rejects.toBeInstanceOf(NotFound)
+    expect(product.peek({ id: 'gone' })).toBeUndefined()
+
+    // Past fresh the call serves stale and refreshes: that is not peek's to do.
+    clock.now += 60_000
+    expect(product.peek({ id: '1' })).toBeUndefined()
+    expect(calls).toHaveLength(2)
+
+    await product.invalidate({ id: '1' })
+    expect(product.peek({ id: '1' })).toBeUndefined()
+    expect(await counter(metrics, 'hit_l1')).toBe(1)
+  })
+
   it('refuses two definitions with one name', () => {
     const { cache } = setup()
     cache.define('a', { key: () => '', fetch: async () => 1, ttlMs: 1 })
