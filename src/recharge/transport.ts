@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Dispatcher } from 'undici'
 import type { ZodType } from 'zod'
-import { deadlineSignal } from './deadline-signal.ts'
 import { MAX_RESPONSE_BYTES } from './dispatcher.ts'
 import { errorFromResponse, parseLimitHeader, parseRetryAfter } from './error-normaliser.ts'
 import {
@@ -11,6 +10,7 @@ import {
   RechargeTimeoutError,
   RechargeUnavailableError,
 } from './errors.ts'
+import { ExchangeDeadlineError, ExchangeTooLargeError, exchange } from './exchange.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
 import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
 import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest } from './types.ts'
@@ -209,7 +209,6 @@ export class Transport implements RechargeTransport {
     const operation = `${method} ${context.template}`
     const started = Date.now()
     const remaining = Math.max(1, context.deadlineAt - started)
-    const deadline = deadlineSignal(remaining, context.signal)
     const logFields = (status: number | string) => ({
       upstream: { method, pathTemplate: context.template, status, ms: Date.now() - started, attempt: context.attempt },
       ...(context.requestId ? { reqId: context.requestId } : {}),
@@ -218,28 +217,30 @@ export class Transport implements RechargeTransport {
     let headers: Record<string, string | string[] | undefined>
     let text: string
     try {
-      const response = await this.dispatcher.request({
-        origin: this.origin,
-        path: `${this.basePath}${request.path}${encodeQuery(request.query)}`,
-        method,
-        headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
-        body: request.body === undefined ? null : JSON.stringify(request.body),
-        signal: deadline.signal,
-        // The call's deadline, but never longer than the pool's own limits (a 60 s background deadline is no reason
-        // to wait 60 s on a silent upstream).
-        headersTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
-        bodyTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
-      })
-      status = response.statusCode
-      headers = response.headers
-      text = await readBounded(response.body)
+      const answer = await exchange(
+        this.dispatcher,
+        {
+          origin: this.origin,
+          path: `${this.basePath}${request.path}${encodeQuery(request.query)}`,
+          method,
+          headers: request.body === undefined ? {} : { 'content-type': 'application/json' },
+          body: request.body === undefined ? null : JSON.stringify(request.body),
+          // The call's deadline, but never longer than the pool's own limits (a 60 s background deadline is no reason
+          // to wait 60 s on a silent upstream).
+          headersTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
+          bodyTimeout: Math.min(remaining, UPSTREAM_TIMEOUT_MS),
+        },
+        // The cap holds also when an injected dispatcher has none of its own.
+        { deadlineMs: remaining, signal: context.signal, maxBytes: MAX_RESPONSE_BYTES },
+      )
+      status = answer.status
+      headers = answer.headers
+      text = answer.text
     } catch (error) {
-      const failure = this.classify(error, operation, context.signal, deadline.timedOut)
+      const failure = this.classify(error, operation, context.signal)
       this.metrics.upstreamResponse(operation, 'error')
       this.log.warn({ ...logFields('error'), err: { code: (error as { code?: string }).code } }, 'Recharge call failed')
       throw failure
-    } finally {
-      deadline.dispose()
     }
     this.metrics.upstreamResponse(operation, String(status))
     const single = (name: string) => {
@@ -268,16 +269,18 @@ export class Transport implements RechargeTransport {
     throw error
   }
 
-  private classify(
-    error: unknown,
-    operation: string,
-    callerSignal: AbortSignal | undefined,
-    timedOut: boolean,
-  ): unknown {
+  private classify(error: unknown, operation: string, callerSignal: AbortSignal | undefined): unknown {
     if (error instanceof TransientFailure || error instanceof RechargeBadResponseError) return error
     if (callerSignal?.aborted) return new RechargeAbortedError('Cancelled while Recharge was answering', { operation })
+    if (error instanceof ExchangeTooLargeError) {
+      return new RechargeBadResponseError(`Recharge sent a body over the size limit (${operation})`, { operation })
+    }
     const code = (error as { code?: string } | null)?.code
-    if (timedOut || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    if (
+      error instanceof ExchangeDeadlineError ||
+      code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      code === 'UND_ERR_BODY_TIMEOUT'
+    ) {
       return new RechargeTimeoutError(`Recharge did not answer in time (${operation})`, { operation })
     }
     if (refusedBeforeSending(error)) {
@@ -295,19 +298,4 @@ export class Transport implements RechargeTransport {
       false,
     )
   }
-}
-
-/** Read a body as text, refusing more than MAX_RESPONSE_BYTES (also when an injected dispatcher has no cap). */
-async function readBounded(body: AsyncIterable<Buffer> & { destroy?: (error?: Error) => void }): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += chunk.length
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy?.()
-      throw new RechargeBadResponseError('Recharge sent a body over the size limit')
-    }
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks).toString('utf8')
 }

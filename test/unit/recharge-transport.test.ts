@@ -283,6 +283,25 @@ describe('Recharge transport over an injected dispatcher', () => {
     expect(error.toAppError()).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' })
   })
 
+  it('stops waiting when the caller aborts while Recharge is answering', async () => {
+    // Were the abort not to reach the exchange, the call would end at its deadline with a timeout instead.
+    agent.get(ORIGIN).intercept({ path: '/store', method: 'GET' }).reply(200, { store: {} }).delay(10_000)
+    const client = build()
+    const controller = new AbortController()
+    const pending = client.store.get({ signal: controller.signal, deadlineMs: 5_000 }).catch((e) => e)
+    setTimeout(() => controller.abort(), 50)
+    expect(await pending).toBeInstanceOf(RechargeAbortedError)
+  })
+
+  it('refuses a body over the size limit as a BadResponse, whatever the injected dispatcher allows', async () => {
+    const huge = JSON.stringify({ store: { name: 'x'.repeat(9 * 1024 * 1024) } })
+    agent.get(ORIGIN).intercept({ path: '/store', method: 'GET' }).reply(200, huge).persist()
+    const client = build()
+    const error = await client.store.get().catch((e) => e)
+    expect(error).toBeInstanceOf(RechargeBadResponseError)
+    expect(error.message).toMatch(/size limit/)
+  })
+
   it('reconciles with X-Recharge-Limit: a fuller upstream bucket makes the next call wait', async () => {
     const pool = agent.get(ORIGIN)
     pool
