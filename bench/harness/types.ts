@@ -9,6 +9,8 @@ export interface Profile {
   name: ProfileName
   rounds: number
   warmupS: number
+  /** Load on every mode before round 1, so each process's optimising compiler has finished with its hot paths. */
+  jitWarmupS: number
   measureS: number
   connections: number
   queuePhaseS: { compressed: number; background: number; real: number | null }
@@ -22,6 +24,7 @@ export const profiles: Record<ProfileName, Profile> = {
     name: 'smoke',
     rounds: 1,
     warmupS: 1,
+    jitWarmupS: 1,
     measureS: 1,
     connections: 50,
     queuePhaseS: { compressed: 3, background: 3, real: null },
@@ -33,6 +36,7 @@ export const profiles: Record<ProfileName, Profile> = {
     name: 'quick',
     rounds: 3,
     warmupS: 1,
+    jitWarmupS: 4,
     measureS: 3,
     connections: 50,
     queuePhaseS: { compressed: 20, background: 10, real: null },
@@ -44,6 +48,7 @@ export const profiles: Record<ProfileName, Profile> = {
     name: 'full',
     rounds: 5,
     warmupS: 2,
+    jitWarmupS: 8,
     measureS: 5,
     connections: 50,
     queuePhaseS: { compressed: 60, background: 30, real: 60 },

@@ -105,7 +105,7 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
   return [
     '## Throughput and latency',
     '',
-    `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
+    `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.jitWarmupS} s of load on every mode before round 1, then ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
     '',
     '| mode | what | req/s | p50 / p99 ms | ratio (per-round median) | CPU µs / request | requests per CPU-second vs baseline | non-2xx / mismatches / errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
