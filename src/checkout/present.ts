@@ -1,3 +1,5 @@
+import type { Config } from '../config.ts'
+import { hostedPagesThroughBridge } from '../demo/mode.ts'
 import type { UpstreamAddress, UpstreamCheckout, UpstreamShippingRate } from '../recharge/schemas/checkouts.ts'
 import type { CheckoutResponse, ShippingRatesResponse } from './schemas.ts'
 
@@ -7,11 +9,14 @@ import type { CheckoutResponse, ShippingRatesResponse } from './schemas.ts'
  */
 
 /**
- * Recharge's hosted checkout for this token (merchants who hand payment off to Recharge). In demo mode the bridge
- * talks to the embedded simulator, so the link points at the simulator's host.
+ * Recharge's hosted checkout for this token (merchants who hand payment off to Recharge). Against a simulator (demo
+ * storefront on) the same path under the bridge's PUBLIC_URL, which forwards it to the simulator's stand-in.
  */
-export function hostedCheckoutUrl(token: string, options: { demoMode: boolean; rechargeApiUrl: string }): string {
-  const base = options.demoMode ? options.rechargeApiUrl.replace(/\/$/, '') : 'https://checkout.rechargeapps.com'
+export function hostedCheckoutUrl(
+  token: string,
+  config: Pick<Config, 'demoMode' | 'DEMO_STOREFRONT' | 'NODE_ENV' | 'RECHARGE_API_URL' | 'PUBLIC_URL'>,
+): string {
+  const base = hostedPagesThroughBridge(config) ?? 'https://checkout.rechargeapps.com'
   return `${base}/r/checkout/${encodeURIComponent(token)}`
 }
 

@@ -75,8 +75,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       onDegraded: (error) =>
         app.log.warn({ err: { message: (error as Error).message } }, 'checkout charge lock: redis unavailable'),
     }),
-    checkoutUrl: (token) =>
-      hostedCheckoutUrl(token, { demoMode: config.demoMode, rechargeApiUrl: config.RECHARGE_API_URL }),
+    checkoutUrl: (token) => hostedCheckoutUrl(token, config),
     invalidateBuyer: async (buyer) => {
       const tags = buyerTags(buyer)
       if (tags.length === 0) return

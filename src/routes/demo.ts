@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import fastifyStatic from '@fastify/static'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { type Dispatcher, request } from 'undici'
 import { z } from 'zod'
-import type { Config } from '../config.ts'
+import { demoStorefrontEnabled } from '../demo/mode.ts'
 import { AppError } from '../errors.ts'
 
 /**
@@ -15,14 +16,34 @@ import { AppError } from '../errors.ts'
 const assetsDir = new URL('../../dist/demo/public/', import.meta.url)
 const pages = { shop: 'shop.html', account: 'account.html' } as const
 
-export function demoStorefrontEnabled(config: Config): boolean {
-  if (config.demoMode) return true
-  return config.DEMO_STOREFRONT === true && config.NODE_ENV !== 'production' && !talksToRecharge(config)
-}
+/** A portal hash or checkout token as the simulator mints them. */
+const standInId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/)
 
-function talksToRecharge(config: Config): boolean {
-  const host = new URL(config.RECHARGE_API_URL).hostname
-  return host === 'rechargeapps.com' || host.endsWith('.rechargeapps.com')
+/** The stand-in page's own headers: it is a document carrying a credential in its URL (no caching, no referrer). */
+const STAND_IN_HEADERS = [
+  'content-type',
+  'content-security-policy',
+  'cache-control',
+  'referrer-policy',
+  'x-content-type-options',
+] as const
+
+/** GET a stand-in page from the simulator and answer it as is (status, body and its own headers). */
+async function forwardStandIn(simulatorUrl: string, path: string, reply: FastifyReply): Promise<FastifyReply> {
+  let upstream: Dispatcher.ResponseData
+  let body: string
+  try {
+    upstream = await request(new URL(path, simulatorUrl), { method: 'GET', headersTimeout: 5_000, bodyTimeout: 5_000 })
+    body = await upstream.body.text()
+  } catch {
+    throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'The simulator did not answer for its hosted page.' })
+  }
+  reply.code(upstream.statusCode)
+  for (const name of STAND_IN_HEADERS) {
+    const value = upstream.headers[name]
+    if (typeof value === 'string') reply.header(name, value)
+  }
+  return reply.send(body)
 }
 
 const loginBody = z.strictObject({ email: z.email().max(254) })
@@ -63,6 +84,24 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
       .send(await readPage('account')),
+  )
+
+  // Recharge's hosted pages, as the simulator stands them in, under the bridge's own origin (src/demo/mode.ts).
+  routes.get(
+    '/portal/:hash/subscriptions',
+    { schema: { hide: true, params: z.object({ hash: standInId }) } },
+    async (request, reply) =>
+      forwardStandIn(
+        app.config.RECHARGE_API_URL,
+        `/portal/${encodeURIComponent(request.params.hash)}/subscriptions`,
+        reply,
+      ),
+  )
+  routes.get(
+    '/r/checkout/:token',
+    { schema: { hide: true, params: z.object({ token: standInId }) } },
+    async (request, reply) =>
+      forwardStandIn(app.config.RECHARGE_API_URL, `/r/checkout/${encodeURIComponent(request.params.token)}`, reply),
   )
 
   // Demo-only sign-in: stands in for the merchant backend, which would mint the token after its own login.

@@ -344,9 +344,10 @@ describe('hosted checkout stand-in (/r/checkout/{token})', () => {
 
   it('shows the lines, totals and status of the checkout the bridge links to in demo mode, without an API token', async () => {
     const token = await readyCheckout('<b>grace</b>@example.com')
-    // The URL the bridge hands out as checkout_url when RECHARGE_API_URL is the (embedded) simulator.
-    const url = hostedCheckoutUrl(token, { demoMode: true, rechargeApiUrl: `${sim.url}/` })
-    expect(url).toBe(`${sim.url}/r/checkout/${token}`)
+    // The URL the bridge hands out as checkout_url in demo mode: its own, forwarding the path to the simulator.
+    const demo = { demoMode: true, DEMO_STOREFRONT: false, NODE_ENV: 'test' as const, RECHARGE_API_URL: sim.url }
+    const url = hostedCheckoutUrl(token, { ...demo, PUBLIC_URL: 'http://localhost:3000/' })
+    expect(url).toBe(`http://localhost:3000/r/checkout/${token}`)
     const open = await page(new URL(url).pathname)
     expect(open.status).toBe(200)
     expect(open.headers.get('content-type')).toContain('text/html')

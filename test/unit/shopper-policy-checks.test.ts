@@ -81,14 +81,23 @@ describe('input bounds', () => {
 })
 
 describe('hosted portal URL', () => {
-  const base = { RECHARGE_API_URL: 'http://127.0.0.1:4010', RECHARGE_STORE_SUBDOMAIN: 'my-store' }
+  const base = {
+    RECHARGE_API_URL: 'http://127.0.0.1:4010',
+    RECHARGE_STORE_SUBDOMAIN: 'my-store',
+    DEMO_STOREFRONT: false,
+    NODE_ENV: 'test' as const,
+    PUBLIC_URL: 'http://localhost:3000',
+  }
 
-  it('points at the store subdomain, or at the simulator in demo mode', () => {
+  it('points at the store subdomain, or (demo storefront on) at the bridge, which forwards to the simulator', () => {
     expect(hostedPortalUrl({ ...base, demoMode: false }, 'abc123def')).toBe(
       'https://my-store.admin.rechargeapps.com/portal/abc123def/subscriptions',
     )
     expect(hostedPortalUrl({ ...base, demoMode: true }, 'abc123def')).toBe(
-      'http://127.0.0.1:4010/portal/abc123def/subscriptions',
+      'http://localhost:3000/portal/abc123def/subscriptions',
+    )
+    expect(hostedPortalUrl({ ...base, demoMode: false, DEMO_STOREFRONT: true }, 'abc123def')).toBe(
+      'http://localhost:3000/portal/abc123def/subscriptions',
     )
   })
 
