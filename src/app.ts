@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
 import { cacheKeyPrefix } from './cache/keys.ts'
-import type { Config } from './config.ts'
+import { type Config, trustProxySetting } from './config.ts'
 import { FastReads } from './fast-reads.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
@@ -45,12 +45,6 @@ declare module 'fastify' {
 
 /** JSON routes take small bodies; the catalog sync feed route raises its own limit. */
 export const JSON_BODY_LIMIT = 64 * 1024
-
-function trustProxySetting(value: string | undefined): boolean | string[] {
-  if (!value || value === 'false') return false
-  if (value === 'true') return true
-  return value.split(',').map((entry) => entry.trim())
-}
 
 /** Build the application. Never listens: server.ts, the CLI and tests decide what to do with it. */
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {

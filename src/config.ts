@@ -194,5 +194,12 @@ function describe(key: keyof typeof envSchema.shape): string {
   return envSchema.shape[key].description ?? ''
 }
 
+/** TRUST_PROXY as Fastify's `trustProxy` option: off, every hop, or the listed addresses and subnets. */
+export function trustProxySetting(value: string | undefined): boolean | string[] {
+  if (!value || value === 'false') return false
+  if (value === 'true') return true
+  return value.split(',').map((entry) => entry.trim())
+}
+
 /** Keys of the env contract, for the `.env.example` parity test and docs. */
 export const envKeys = Object.keys(envSchema.shape) as (keyof Env)[]

@@ -21,8 +21,7 @@ interface ServerSettings {
  * read; its answer is a stored string and a dozen fixed headers, yet running it through routing, request and reply
  * objects, three onRequest hooks and an onResponse hook cost more than the answer itself (half the throughput of a
  * bare server on these machines). Only complete, fresh in-memory answers are taken here; everything else — misses,
- * stale entries, conditional requests, HEAD, query strings, odd paths, request logging at info, a closing server —
- * goes to Fastify unchanged.
+ * stale entries, conditional requests, HEAD, query strings, odd paths, a closing server — goes to Fastify unchanged.
  */
 export class FastReads {
   private readonly reads: FastRead[] = []

@@ -16,6 +16,8 @@ export interface CatalogFastReadOptions {
   policy: ApiResponsePolicy
   metrics: Metrics
   log: FastifyBaseLogger
+  /** TRUST_PROXY is set: the client address in request logs comes from X-Forwarded-For, which is Fastify's to read. */
+  behindProxy: boolean
 }
 
 /** Levels at which Fastify writes a log line per request ("incoming request", "request completed"). */
@@ -30,17 +32,16 @@ const PLAIN_ID = /^[A-Za-z0-9._~-]{1,200}$/
 /**
  * GET /v1/catalog/products/:externalProductId answered from a fresh L1 entry, with the response the route sends for
  * that hit: the security and CORS headers of every JSON response, the request id, ETag, Cache-Control, X-Cache and
- * Age, the stored body as is, and the request-duration and cache-hit metrics. Requests it does not take: conditional
- * ones (If-None-Match: the route answers 304), any with a query string or a body, ids needing percent-decoding, and
- * every request while info logs are on (the route's request log lines are Fastify's).
+ * Age, the stored body as is, the request-duration and cache-hit metrics, and (at info and below) Fastify's two
+ * request log lines. Requests it does not take: conditional ones (If-None-Match: the route answers 304), any with a
+ * query string or a body, ids needing percent-decoding, and, while request logs are on behind a trusted proxy, all
+ * of them (the logged client address is then Fastify's to work out).
  */
 export function catalogProductFastRead(options: CatalogFastReadOptions): FastRead {
-  const { pathPrefix, catalog, policy, log } = options
+  const { pathPrefix, catalog, policy, log, behindProxy } = options
   const duration = options.metrics.requestDuration
   const series = options.metrics.requestSeries('GET', options.routePattern, 200)
   const securityHeaders = Object.entries(policy.securityHeaders).flat()
-  // Read per request: the level of a running app may be changed.
-  const requestLogs = () => LEVELS_LOGGING_REQUESTS.has(log.level)
 
   return function catalogProduct(request: IncomingMessage, response: ServerResponse): boolean {
     const url = request.url
@@ -51,14 +52,24 @@ export function catalogProductFastRead(options: CatalogFastReadOptions): FastRea
     if (
       headers['if-none-match'] !== undefined ||
       headers['content-length'] !== undefined ||
-      headers['transfer-encoding'] !== undefined ||
-      requestLogs()
+      headers['transfer-encoding'] !== undefined
     ) {
       return false
     }
+    // Read per request: the level of a running app may be changed.
+    const logging = LEVELS_LOGGING_REQUESTS.has(log.level)
+    if (logging && behindProxy) return false
     const startedAt = performance.now()
     const document = catalog.freshProductDocument(id)
     if (document === undefined) return false
+
+    const requestId = requestIdFrom(headers['x-request-id'])
+    // Fastify's child logger and lines, so the app's serialisers and redaction shape them the same way.
+    const requestLog = logging ? log.child({ reqId: requestId }) : undefined
+    requestLog?.info(
+      { req: { method: 'GET', url, id: requestId, ip: request.socket.remoteAddress } },
+      'incoming request',
+    )
 
     const origin = headers.origin
     const cors =
@@ -67,7 +78,7 @@ export function catalogProductFastRead(options: CatalogFastReadOptions): FastRea
         : []
     response.writeHead(200, [
       'x-request-id',
-      requestIdFrom(headers['x-request-id']),
+      requestId,
       ...securityHeaders,
       'vary',
       'Origin',
@@ -87,7 +98,9 @@ export function catalogProductFastRead(options: CatalogFastReadOptions): FastRea
     ])
     response.end(document.body)
     // Observed once the body is handed to the socket (Fastify observes at 'finish'; the difference is the flush).
-    duration.observe(series, (performance.now() - startedAt) / 1000)
+    const elapsedMs = performance.now() - startedAt
+    duration.observe(series, elapsedMs / 1000)
+    requestLog?.info({ res: { statusCode: 200 }, responseTime: elapsedMs }, 'request completed')
     return true
   }
 }

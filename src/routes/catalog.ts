@@ -15,6 +15,7 @@ import {
 } from '../catalog/http-schemas.ts'
 import { FeedInvalidError } from '../catalog/sync/engine.ts'
 import type { CatalogDocumentResult } from '../catalog/types.ts'
+import { trustProxySetting } from '../config.ts'
 import { AppError } from '../errors.ts'
 import { catalogProductFastRead } from './catalog-fast-read.ts'
 
@@ -51,6 +52,7 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
       policy: app.apiResponsePolicy,
       metrics: app.metrics,
       log: app.log,
+      behindProxy: trustProxySetting(app.config.TRUST_PROXY) !== false,
     }),
   )
 

@@ -18,15 +18,20 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
  */
 const namespace = `catalog-fast-read-${randomBytes(4).toString('hex')}`
 
-/** Where the request logs of the info-level case go. */
-const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() })
-
 let sim: TestSimulator
 let redis: RedisClient
 const apps: { app: FastifyInstance; url: string; routed: () => number }[] = []
 let productId: string
 
-async function start(fastReadsOpen: boolean) {
+async function start(fastReadsOpen: boolean, overrides: Record<string, string> = {}) {
+  // Log lines, one JSON object each (the info-level cases compare them).
+  const logs: string[] = []
+  const logStream = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(...String(chunk).split('\n').filter(Boolean))
+      callback()
+    },
+  })
   const app = await buildApp(
     testConfig({
       RECHARGE_API_URL: sim.url,
@@ -34,8 +39,9 @@ async function start(fastReadsOpen: boolean) {
       RECHARGE_BUCKET_SIZE: '1000',
       RECHARGE_LEAK_RATE: '1000',
       REDIS_URL: redisUrl(),
+      ...overrides,
     }),
-    { redis, backgroundWorkers: false, catalog: { namespace }, logStream: discard },
+    { redis, backgroundWorkers: false, catalog: { namespace }, logStream },
   )
   let routed = 0
   app.addHook('onRequest', (_request, _reply, done) => {
@@ -45,7 +51,7 @@ async function start(fastReadsOpen: boolean) {
   await app.ready()
   if (!fastReadsOpen) app.fastReads.close()
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  const started = { app, url, routed: () => routed }
+  const started = { app, url, routed: () => routed, logs }
   apps.push(started)
   return started
 }
@@ -148,19 +154,40 @@ describe('catalog product fast read', () => {
     }
   })
 
-  it('leaves every request to the route while request logs are on', async () => {
-    const url = `${fast.url}/v1/catalog/products/${productId}`
-    fast.app.log.level = 'info'
+  it("writes the route's two request log lines at info level", async () => {
+    const path = `/v1/catalog/products/${productId}`
+    const headers = { 'x-request-id': 'trace-logs-0123456789' }
+    for (const started of [fast, routed]) {
+      started.app.log.level = 'info'
+      started.logs.length = 0
+    }
     try {
       const before = fast.routed()
-      expect((await get(url)).status).toBe(200)
-      expect(fast.routed() - before).toBe(1)
+      await get(`${fast.url}${path}`, headers)
+      await get(`${routed.url}${path}`, headers)
+      expect(fast.routed() - before).toBe(0)
     } finally {
-      fast.app.log.level = 'silent'
+      for (const started of [fast, routed]) started.app.log.level = 'silent'
     }
-    const before = fast.routed()
-    await get(url)
-    expect(fast.routed() - before).toBe(0)
+    const lines = (logs: string[]): Record<string, unknown>[] =>
+      logs.map((line) => {
+        const { time: _time, responseTime, ...rest } = JSON.parse(line) as Record<string, unknown>
+        return { ...rest, responseTime: typeof responseTime }
+      })
+    expect(lines(fast.logs).map((line) => line.msg)).toEqual(['incoming request', 'request completed'])
+    expect(lines(fast.logs)).toEqual(lines(routed.logs))
+  })
+
+  it('leaves requests to the route while request logs are on behind a trusted proxy (the client address is its to read)', async () => {
+    const proxied = await start(true, { TRUST_PROXY: 'true', LOG_LEVEL: 'info' })
+    const url = `${proxied.url}/v1/catalog/products/${productId}`
+    await get(url) // fills this app's L1
+    const before = proxied.routed()
+    const again = await get(url, { 'x-forwarded-for': '203.0.113.7' })
+    expect(again.headers['x-cache']).toBe('HIT')
+    expect(proxied.routed() - before).toBe(1)
+    const completed = proxied.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'incoming request')
+    expect(completed.at(-1)?.req.ip).toBe('203.0.113.7')
   })
 
   it('after a tag invalidation, answers from the route (a fresh fetch), then fast again', async () => {
