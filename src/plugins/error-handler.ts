@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { AppError, type FieldError, isAppError, toProblem } from '../errors.ts'
+import { isOutcomeUnknown } from '../recharge/errors.ts'
 
 /**
  * One renderer for every error: RFC 9457 problem+json with a stable code and the request id. Whatever reaches here
@@ -77,10 +78,6 @@ declare module 'fastify' {
   }
 }
 
-function outcomeUnknown(error: unknown): boolean {
-  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true
-}
-
 /** Tell the client plainly that a retry may repeat a change, and how to find out. */
 function withUnknownOutcome(error: AppError): AppError {
   return new AppError(error.code, {
@@ -98,7 +95,7 @@ export default fp(
     app.decorateRequest('upstreamOutcomeUnknown', false)
     app.setErrorHandler((error, request, reply) => {
       let appError = toAppError(error)
-      if (outcomeUnknown(error)) {
+      if (isOutcomeUnknown(error)) {
         request.upstreamOutcomeUnknown = true
         appError = withUnknownOutcome(appError)
       }

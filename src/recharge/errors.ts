@@ -21,6 +21,11 @@ export interface RechargeErrorInit {
   cause?: unknown
 }
 
+/** A write that was sent but whose answer was lost (see RechargeError.outcomeUnknown). */
+export function isOutcomeUnknown(error: unknown): boolean {
+  return (error as { outcomeUnknown?: unknown } | null)?.outcomeUnknown === true
+}
+
 export abstract class RechargeError extends Error {
   readonly status: number | undefined
   readonly upstreamRequestId: string | undefined

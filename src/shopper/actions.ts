@@ -1,5 +1,6 @@
 import type { CatalogPlan, CatalogProduct, CatalogService } from '../catalog/types.ts'
 import type { Shopper } from '../plugins/auth-types.ts'
+import { isOutcomeUnknown } from '../recharge/errors.ts'
 import type { AddressUpdate } from '../recharge/resources/addresses.ts'
 import type { SubscriptionUpdate } from '../recharge/resources/subscriptions.ts'
 import type { Address } from '../recharge/schemas/addresses.ts'
@@ -16,7 +17,11 @@ import {
 } from './policy-checks.ts'
 import type { ShopperRecords } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
+import { showsAddressUpdate, showsSubscriptionUpdate } from './write-confirmation.ts'
 import type { ShopperWriteLimit } from './write-limit.ts'
+
+/** How long the read confirming a write whose answer was lost may take. */
+const CONFIRMING_READ_DEADLINE_MS = 2_000
 
 /**
  * The self-serve actions. Each one: policy first (403 ACTION_NOT_ALLOWED), then ownership through the shopper's own
@@ -107,12 +112,19 @@ export class ShopperActions {
         )
       }
     }
-    const updated = await this.writing(context, [`subscription:${subscription.id}`], () =>
-      this.upstream().subscriptions.cancel(
-        subscription.id,
-        { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
-        this.writeOptions(context, subscription.address_id),
-      ),
+    const updated = await this.writing(
+      context,
+      [`subscription:${subscription.id}`],
+      () =>
+        this.upstream().subscriptions.cancel(
+          subscription.id,
+          { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
+          this.writeOptions(context, subscription.address_id),
+        ),
+      async () => {
+        const current = await this.confirmingRead(context, subscription.id)
+        return current.status === 'cancelled' ? current : undefined
+      },
     )
     return updated
   }
@@ -122,8 +134,15 @@ export class ShopperActions {
     await this.countWrite(context)
     const subscription = await this.records.ownSubscription(context.shopper.customerId, subscriptionId)
     if (subscription.status !== 'cancelled') throw unprocessable('Only a cancelled subscription can be reactivated.')
-    const updated = await this.writing(context, [`subscription:${subscription.id}`], () =>
-      this.upstream().subscriptions.activate(subscription.id, this.writeOptions(context, subscription.address_id)),
+    const updated = await this.writing(
+      context,
+      [`subscription:${subscription.id}`],
+      () =>
+        this.upstream().subscriptions.activate(subscription.id, this.writeOptions(context, subscription.address_id)),
+      async () => {
+        const current = await this.confirmingRead(context, subscription.id)
+        return current.status === 'active' ? current : undefined
+      },
     )
     return updated
   }
@@ -153,28 +172,42 @@ export class ShopperActions {
     }
 
     const options = this.writeOptions(context, subscription.address_id)
-    return this.writing(context, [`subscription:${subscription.id}`], async () => {
-      let updated = subscription
-      if (Object.keys(fields).length > 0) {
-        updated = await this.upstream().subscriptions.update(subscription.id, fields, options)
-      }
-      if (patch.next_charge_date !== undefined && patch.next_charge_date !== updated.next_charge_scheduled_at) {
-        updated = await this.upstream().subscriptions.setNextChargeDate(
-          subscription.id,
-          patch.next_charge_date,
-          options,
-        )
-      }
-      return updated
-    })
+    return this.writing(
+      context,
+      [`subscription:${subscription.id}`],
+      async () => {
+        let updated = subscription
+        if (Object.keys(fields).length > 0) {
+          updated = await this.upstream().subscriptions.update(subscription.id, fields, options)
+        }
+        if (patch.next_charge_date !== undefined && patch.next_charge_date !== updated.next_charge_scheduled_at) {
+          updated = await this.upstream().subscriptions.setNextChargeDate(
+            subscription.id,
+            patch.next_charge_date,
+            options,
+          )
+        }
+        return updated
+      },
+      async () => {
+        const current = await this.confirmingRead(context, subscription.id)
+        return showsSubscriptionUpdate(current, fields, patch.next_charge_date) ? current : undefined
+      },
+    )
   }
 
   async updateAddress(context: ActionContext, addressId: string, patch: AddressUpdate): Promise<Address> {
     requireAllowed(this.policy, 'update_address')
     await this.countWrite(context)
     const address = await this.records.ownAddress(context.shopper.customerId, addressId)
-    return this.writing(context, [`address:${address.id}`], () =>
-      this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id)),
+    return this.writing(
+      context,
+      [`address:${address.id}`],
+      () => this.upstream().addresses.update(address.id, patch, this.writeOptions(context, address.id)),
+      async () => {
+        const current = await this.upstream().addresses.get(address.id, this.confirmingReadOptions(context))
+        return showsAddressUpdate(current, patch) ? current : undefined
+      },
     )
   }
 
@@ -322,13 +355,37 @@ export class ShopperActions {
    * Run an action's upstream writes, then drop the shopper's cached records on every replica — also when the writes
    * failed: one may have been applied before a later one failed, or its outcome may be unknown (an answer lost after
    * Recharge processed it). A needless invalidation costs one re-read; a missed one shows the shopper stale state.
+   *
+   * When the outcome is unknown, `confirm` reads the record back: if it shows the change, the action is answered as
+   * done with what was read, instead of leaving the shopper to find out. If it does not (or the read fails), the
+   * outcome stays unknown: Recharge may still apply a write it received (src/shopper/write-confirmation.ts).
    */
-  private async writing<T>(context: ActionContext, tags: readonly string[], writes: () => Promise<T>): Promise<T> {
+  private async writing<T>(
+    context: ActionContext,
+    tags: readonly string[],
+    writes: () => Promise<T>,
+    confirm?: () => Promise<T | undefined>,
+  ): Promise<T> {
     try {
       return await writes()
+    } catch (error) {
+      if (confirm === undefined || !isOutcomeUnknown(error)) throw error
+      const confirmed = await confirm().catch(() => undefined)
+      if (confirmed === undefined) throw error
+      return confirmed
     } finally {
       await this.records.changed(context.shopper.customerId, tags)
     }
+  }
+
+  /** A fresh read (never the cache) to confirm a write whose answer was lost. */
+  private confirmingRead(context: ActionContext, subscriptionId: string): Promise<Subscription> {
+    return this.upstream().subscriptions.get(subscriptionId, this.confirmingReadOptions(context))
+  }
+
+  /** Its own deadline: the lost answer may have used up the request's (a timeout is the usual cause). */
+  private confirmingReadOptions(context: ActionContext) {
+    return { ...this.readOptions(context), deadlineMs: CONFIRMING_READ_DEADLINE_MS }
   }
 
   private writeOptions(context: ActionContext, addressId: string | null) {

@@ -34,12 +34,19 @@ interface Answer {
   cache: string | undefined
 }
 
-async function call(method: 'GET' | 'POST', path: string, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  method: 'GET' | 'POST' | 'PATCH',
+  path: string,
+  headers: Record<string, string> = {},
+  body: object = {},
+): Promise<Answer> {
   const response = await request(`${base}${path}`, {
     method,
     headers,
     signal: AbortSignal.timeout(PATIENCE_MS),
-    ...(method === 'POST' ? { body: '{}', headers: { ...headers, 'content-type': 'application/json' } } : {}),
+    ...(method === 'GET'
+      ? {}
+      : { body: JSON.stringify(body), headers: { ...headers, 'content-type': 'application/json' } }),
   })
   const text = await response.body.text()
   return {
@@ -212,6 +219,54 @@ describe('faults between the bridge and Recharge', () => {
       'idempotency-key': randomUUID(),
     })
     expect(again.status).toBe(200)
+  })
+})
+
+describe('writes whose answer was lost, read back', () => {
+  const writes = async (method: string, path: string) =>
+    (await sim.ledger({ method })).filter((entry) => entry.path.startsWith(path))
+
+  it('answers a change Recharge applied as done, from the record read back, without sending it again', async () => {
+    const path = `/v1/subscriptions/${subscriptionId}`
+    const before = await call('GET', path, shopper())
+    const quantity = Number(before.body.quantity) + 1
+    const sent = (await writes('PUT', `/subscriptions/${subscriptionId}`)).length
+    // The simulator applies the write, then the answer is cut.
+    await sim.setFaults([{ match: { method: 'PUT', path: '/subscriptions' }, truncate: true, count: 1 }])
+    const changed = await call('PATCH', path, { ...shopper(), 'idempotency-key': randomUUID() }, { quantity })
+    expect(changed.status).toBe(200)
+    expect(changed.body.quantity).toBe(quantity)
+    expect(await writes('PUT', `/subscriptions/${subscriptionId}`)).toHaveLength(sent + 1)
+  })
+
+  it('answers a cancel and a reactivation Recharge applied as done', async () => {
+    const path = `/v1/subscriptions/${subscriptionId}`
+    await sim.setFaults([{ match: { method: 'POST', path: '/subscriptions' }, truncate: true, count: 1 }])
+    const cancelled = await call(
+      'POST',
+      `${path}/cancel`,
+      { ...shopper(), 'idempotency-key': randomUUID() },
+      { reason: 'Other' },
+    )
+    expect(cancelled.status).toBe(200)
+    expect(cancelled.body.status).toBe('cancelled')
+
+    await sim.setFaults([{ match: { method: 'POST', path: '/subscriptions' }, truncate: true, count: 1 }])
+    const active = await call('POST', `${path}/activate`, { ...shopper(), 'idempotency-key': randomUUID() })
+    expect(active.status).toBe(200)
+    expect(active.body.status).toBe('active')
+  })
+
+  it('still says "unknown" when the record does not show the change (Recharge may yet apply it)', async () => {
+    const path = `/v1/subscriptions/${subscriptionId}`
+    const before = await call('GET', path, shopper())
+    // A 5xx to a write: not retried, and the bridge cannot know whether it was processed. Here it was not.
+    await sim.setFaults([{ match: { method: 'PUT', path: '/subscriptions' }, status: 500, count: 1 }])
+    const quantity = Number(before.body.quantity) + 1
+    const failed = await call('PATCH', path, { ...shopper(), 'idempotency-key': randomUUID() }, { quantity })
+    expectProblem(failed, [502, 503])
+    expect(failed.body.outcome).toBe('unknown')
+    expect((await call('GET', path, shopper())).body.quantity).toBe(before.body.quantity)
   })
 })
 
