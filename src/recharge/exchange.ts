@@ -61,9 +61,10 @@ export function exchange(
     }
     const abort = (reason: Error) => {
       if (settled) return
+      // Settled first: whatever the dispatcher reports for the abort it is told of, this reason is the answer.
+      settle(reason)
       if (controller === undefined) pendingAbort = reason
       else controller.abort(reason)
-      settle(reason)
     }
     const onCallerAbort = () => abort(toError(signal?.reason))
     // Fired after a stall, the deadline first lets the poll phase deliver an answer that already arrived (deadline.ts).
