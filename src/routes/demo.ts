@@ -11,7 +11,8 @@ import { AppError } from '../errors.ts'
  * The demo storefront at /demo: two plain HTML pages (shop, account) with scripts bundled from src/demo/app by
  * `npm run build` into dist/demo/public. Registered only in demo mode, or with DEMO_STOREFRONT=true outside
  * production. Its sign-in route mints a customer token for any email without a password, which is only acceptable
- * against the simulator, so it never exists when the bridge talks to Recharge itself.
+ * against the simulator, so it never exists when the bridge talks to Recharge itself. With it come the simulator's
+ * stand-ins for Recharge's hosted pages (`/portal/…`, `/r/checkout/…`), answered under the bridge's own origin.
  */
 const assetsDir = new URL('../../dist/demo/public/', import.meta.url)
 const pages = { shop: 'shop.html', account: 'account.html' } as const
@@ -33,7 +34,11 @@ async function forwardStandIn(simulatorUrl: string, path: string, reply: Fastify
   let upstream: Dispatcher.ResponseData
   let body: string
   try {
-    upstream = await request(new URL(path, simulatorUrl), { method: 'GET', headersTimeout: 5_000, bodyTimeout: 5_000 })
+    upstream = await request(`${simulatorUrl.replace(/\/$/, '')}${path}`, {
+      method: 'GET',
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    })
     body = await upstream.body.text()
   } catch {
     throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'The simulator did not answer for its hosted page.' })
