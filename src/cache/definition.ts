@@ -82,9 +82,7 @@ export class Definition<A, T> {
     if (local === undefined || local.negative) return undefined
     const now = this.core.now()
     if (!this.trusted(local, now)) return undefined
-    this.outcomes.hit_l1.inc()
-    const memo = this.shareValue ? local.memo : undefined
-    return new CachedResult<T>(local.json, 'HIT', Math.max(0, now - local.storedAt), memo)
+    return this.counted(local, 'HIT', 'hit_l1', now)
   }
 
   /** Fresh, and (with Redis) stored in this replica's current epoch and not yet due for its L2 re-check. */
@@ -111,9 +109,14 @@ export class Definition<A, T> {
       this.outcomes.negative_hit.inc()
       return Promise.reject(new CachedNotFoundError())
     }
+    return Promise.resolve(this.counted(entry, state, outcome, now))
+  }
+
+  /** The result of a positive entry, counted under `outcome`. */
+  private counted(entry: Entry, state: CacheState, outcome: LookupOutcome, now: number): CachedResult<T> {
     this.outcomes[outcome].inc()
     const memo = this.shareValue ? (entry as Partial<LocalEntry>).memo : undefined
-    return Promise.resolve(new CachedResult<T>(entry.json, state, Math.max(0, now - entry.storedAt), memo))
+    return new CachedResult<T>(entry.json, state, Math.max(0, now - entry.storedAt), memo)
   }
 
   private async lookup(

@@ -105,13 +105,14 @@ export default fp<SecurityOptions>(
       done()
     })
     const allowed = new Set(options.corsOrigins)
-    app.decorate('apiResponsePolicy', {
+    const policy: ApiResponsePolicy = {
       securityHeaders: apiHeaders,
-      allowsOrigin: (origin: string) => allowed.has(origin),
+      allowsOrigin: (origin) => allowed.has(origin),
       exposedHeaders: EXPOSED_HEADERS.join(', '),
-    })
+    }
+    app.decorate('apiResponsePolicy', policy)
     await app.register(cors, {
-      origin: (origin, callback) => callback(null, origin === undefined ? false : allowed.has(origin)),
+      origin: (origin, callback) => callback(null, origin === undefined ? false : policy.allowsOrigin(origin)),
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
       allowedHeaders: [
         'authorization',

@@ -121,10 +121,7 @@ export class ShopperActions {
           { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
           this.writeOptions(context, subscription.address_id),
         ),
-      async () => {
-        const current = await this.confirmingRead(context, subscription.id)
-        return current.status === 'cancelled' ? current : undefined
-      },
+      () => this.confirmStatus(context, subscription.id, 'cancelled'),
     )
     return updated
   }
@@ -139,10 +136,7 @@ export class ShopperActions {
       [`subscription:${subscription.id}`],
       () =>
         this.upstream().subscriptions.activate(subscription.id, this.writeOptions(context, subscription.address_id)),
-      async () => {
-        const current = await this.confirmingRead(context, subscription.id)
-        return current.status === 'active' ? current : undefined
-      },
+      () => this.confirmStatus(context, subscription.id, 'active'),
     )
     return updated
   }
@@ -376,6 +370,12 @@ export class ShopperActions {
     } finally {
       await this.records.changed(context.shopper.customerId, tags)
     }
+  }
+
+  /** The subscription read back, when it has `status`. */
+  private async confirmStatus(context: ActionContext, subscriptionId: string, status: string) {
+    const current = await this.confirmingRead(context, subscriptionId)
+    return current.status === status ? current : undefined
   }
 
   /** A fresh read (never the cache) to confirm a write whose answer was lost. */
