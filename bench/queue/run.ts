@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRedisClient } from '../../src/plugins/redis.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
+import { maxShareDeviation } from './fairness.ts'
 import { forkReplicas, startReplicas } from './replicas.ts'
 
 interface Phase {
@@ -111,7 +112,6 @@ async function runPhase(phase: Phase) {
   const cap = phase.bucketSize + phase.leakRate * phase.durationS
   const okPerReplica = replicas.map((replica) => replica.interactive.ok + replica.background.ok)
   const totalOk = sum(okPerReplica)
-  const equal = totalOk / phase.replicas
   const interactiveWaits = replicas.flatMap((replica) => replica.interactive.waitsMs)
   const backgroundWaits = replicas.flatMap((replica) => replica.background.waitsMs)
   const errors: Record<string, number> = {}
@@ -143,7 +143,10 @@ async function runPhase(phase: Phase) {
     rateLimitedToCaller: sum(replicas.map((r) => r.interactive.rateLimitedUpstream + r.background.rateLimitedUpstream)),
     errors,
     sharePerReplica: okPerReplica.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
-    maxShareDeviation: totalOk === 0 ? 0 : Math.max(...okPerReplica.map((ok) => Math.abs(ok - equal) / equal)),
+    maxShareDeviation: maxShareDeviation(
+      okPerReplica,
+      replicas.map((r) => r.interactive.offered + r.background.offered),
+    ),
     interactiveWaitMs: {
       p50: percentile(interactiveWaits, 50),
       p95: percentile(interactiveWaits, 95),

@@ -10,7 +10,7 @@ import { repoRoot } from '../harness/processes.ts'
 import type { GoalResult, Profile } from '../harness/types.ts'
 import type { CacheResult } from '../suites/cache.ts'
 import type { QueueResult } from '../suites/queue.ts'
-import type { ThroughputResult } from '../suites/throughput.ts'
+import type { FixedRateResult, ThroughputResult } from '../suites/throughput.ts'
 import type { WebhooksResult } from '../suites/webhooks.ts'
 import { type Bar, barChart } from './svg.ts'
 
@@ -132,7 +132,23 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
         ]
       : []),
     '',
+    ...(result.fixedRate ? fixedRateLines(result.fixedRate) : []),
     `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (simulator ledger ÷ requests): ${result.upstreamCallsPerUncachedRequest} (slightly above 1: requests still in flight when a run stops reach the upstream but are not counted by autocannon).`,
+    '',
+  ]
+}
+
+/** Older result files have no fixed-rate comparison; --render still renders them. */
+function fixedRateLines(result: FixedRateResult): string[] {
+  return [
+    `Added latency of the uncached route: reply-from and the bridge at a fixed ${result.rate} req/s (coordinated-omission corrected, c=50), interleaved the same way; medians over rounds.`,
+    '',
+    '| server at a fixed rate | p50 ms | p90 ms | p99 ms |',
+    '| --- | --- | --- | --- |',
+    `| reply-from → simulator GET /customers/:id | ${result.proxy.p50} | ${result.proxy.p90} | ${result.proxy.p99} |`,
+    `| bridge GET /v1/portal/url (auth + queue + the same upstream call) | ${result.uncached.p50} | ${result.uncached.p90} | ${result.uncached.p99} |`,
+    '',
+    `Bridge p50 − reply-from p50 per round: ${result.addedP50Samples.map((v) => fmt(v)).join(', ')} ms; ${result.failures} requests without the expected answer.`,
     '',
   ]
 }
@@ -159,7 +175,7 @@ function queueSection(result: QueueResult, profile: Profile): string[] {
     '',
     `${result.replicas} replica processes (bench/queue/replica.ts: the real client and queue) share one budget through Redis against the simulator's exact leaky bucket.${profile.name === 'quick' ? ' **Quick profile: phases shortened** (the full-length figures, 60 s + 30 s + 60 s at the real 2/s, come from `npm run bench -- --full` or `node bench/queue/run.ts`).' : ''}`,
     '',
-    '| phase | duration | upstream 429s | 2xx in window / (bucket + rate×T) | budget use | shares r1/r2/r3 | max share deviation | interactive wait p50 / p95 / p99 ms | rejected at admission (interactive / background) |',
+    '| phase | duration | upstream 429s | 2xx in window / (bucket + rate×T) | budget use | shares r1/r2/r3 | max share deviation (÷ offered share) | interactive wait p50 / p95 / p99 ms | rejected at admission (interactive / background) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...result.phases.map(
       (p) =>
@@ -167,6 +183,8 @@ function queueSection(result: QueueResult, profile: Profile): string[] {
     ),
     '',
     ...result.phases.map((p) => `- **${p.phase}**: ${p.what}`),
+    '',
+    "Max share deviation: the worst replica's share of the admitted calls against its share of the calls offered to it (every replica is offered the same rate by its own Poisson process, whose counts differ by a few per cent). Q3 takes the open-loop phases; in the background-saturating phase the background load is closed-loop, so its figure is shown but not judged.",
     '',
     ...(result.bridges ? bridgesRows(result.bridges) : []),
     'Under 10× oversubscription the interactive waits sit near the admission bound by design: the excess is refused at admission (the "rejected" column; a client of the bridge gets 503 UPSTREAM_BUSY with Retry-After), never sent upstream.',
@@ -178,7 +196,7 @@ function bridgesRows(b: NonNullable<QueueResult['bridges']>): string[] {
   return [
     `End to end through the shipped server — ${b.what}, ${b.durationS} s:`,
     '',
-    '| upstream 429s | 2xx upstream in window / (bucket + rate×T) | budget use | client answers | share of 200s per replica | requests per replica | slots re-booked after a stall, per replica | max share deviation | latency p50 / p99 ms (worst replica) | socket errors / wrong bodies |',
+    '| upstream 429s | 2xx upstream in window / (bucket + rate×T) | budget use | client answers | share of 200s per replica | requests per replica | slots re-booked after a stall, per replica | max share deviation (÷ offered share) | latency p50 / p99 ms (worst replica) | socket errors / wrong bodies |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     `| ${b.upstream429} | ${b.upstreamOkInWindow} / ${b.budgetCap} | ${pct(b.budgetUse)} | ${Object.entries(
       b.clientStatuses,

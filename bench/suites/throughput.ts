@@ -9,6 +9,11 @@
  * (HS256), the identity mapping (cached), a reservation in the shared queue (Redis GCRA), one upstream
  * GET /customers/:id, lenient parsing and response-schema validation. Its baseline is reply-from forwarding the same
  * upstream call (GET /customers/:id) with the token added: same upstream work, none of the rest.
+ *
+ * Added latency of the uncached route: the same two modes at a fixed offered rate well inside both servers' capacity
+ * (autocannon corrects for coordinated omission), interleaved the same way. At saturation a closed loop measures
+ * queueing inside the slower server, not what one call costs a shopper; at a steady rate the difference of the
+ * medians is the time the bridge adds to an uncached call.
  */
 
 import { cpuMicrosOf } from '../harness/cpu.ts'
@@ -46,11 +51,27 @@ export interface ThroughputResult {
   costRatioSamples: Record<string, number[]>
   l1P99MinusHello: number
   l2P99MinusHello: number
+  /** The uncached route and reply-from at FIXED_RATE: medians over rounds, and the per-round p50 difference. */
+  fixedRate: FixedRateResult
   upstreamCallsPerUncachedRequest: number
   tierCheck: { l1Hits: number; l2Hits: number }
   samples: Record<string, LoadSample[]>
   goals: GoalResult[]
 }
+
+export interface FixedRateResult {
+  rate: number
+  proxy: { p50: number; p90: number; p99: number }
+  uncached: { p50: number; p90: number; p99: number }
+  /** uncached p50 − reply-from p50, per round (ms). */
+  addedP50Samples: number[]
+  addedP50: number
+  /** Requests that did not get the expected 2xx body, both modes together. */
+  failures: number
+}
+
+/** Offered rate of the added-latency comparison: about a tenth of what either server sustains on these machines. */
+const FIXED_RATE = 1_000
 
 async function text(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers })
@@ -164,6 +185,7 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
       )
     }
   }
+  const fixedRate = await fixedRateComparison(run, byName(modes, 'reply-from-customer'), byName(modes, 'uncached'))
   const tierCheck = {
     l1Hits: (await cacheLookups(bridges.a.url, 'hit_l1')) - before.l1,
     l2Hits: (await cacheLookups(bridges.b.url, 'hit_l2')) - before.l2,
@@ -280,6 +302,16 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
         .filter(Boolean)
         .join('; '),
     },
+    {
+      id: 'P5b',
+      goal: `uncached route adds ≤ 1 ms to the median of reply-from's same upstream call at a steady ${FIXED_RATE} req/s`,
+      value: fixedRate.addedP50,
+      unit: 'ms',
+      target: 1,
+      comparison: '<=',
+      pass: fixedRate.addedP50 <= 1 && fixedRate.failures === 0,
+      note: `p50 / p99: bridge ${fixedRate.uncached.p50} / ${fixedRate.uncached.p99} ms, reply-from ${fixedRate.proxy.p50} / ${fixedRate.proxy.p99} ms`,
+    },
   ]
   return {
     modes: summaries,
@@ -289,10 +321,51 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
     costRatioSamples,
     l1P99MinusHello,
     l2P99MinusHello,
+    fixedRate,
     upstreamCallsPerUncachedRequest,
     tierCheck,
     samples,
     goals,
+  }
+}
+
+function byName(modes: Mode[], name: string): Mode {
+  const mode = modes.find((candidate) => candidate.name === name)
+  if (!mode) throw new Error(`no mode ${name}`)
+  return mode
+}
+
+/** reply-from and the uncached route at FIXED_RATE, interleaved over the profile's rounds. */
+async function fixedRateComparison(run: RunContext, proxy: Mode, uncached: Mode): Promise<FixedRateResult> {
+  const { profile } = run
+  const load = { connections: profile.connections, overallRate: FIXED_RATE }
+  const samples: { proxy: LoadSample[]; uncached: LoadSample[] } = { proxy: [], uncached: [] }
+  for (let round = 1; round <= profile.rounds; round++) {
+    for (const [side, mode] of [
+      ['proxy', proxy],
+      ['uncached', uncached],
+    ] as const) {
+      await runLoad(mode.target, { ...load, durationS: profile.warmupS })
+      const sample = await runLoad(mode.target, { ...load, durationS: profile.measureS })
+      samples[side].push(sample)
+      run.log(
+        `  round ${round} ${`${mode.name} @${FIXED_RATE}/s`.padEnd(28)} p50 ${sample.p50} p90 ${sample.p90} p99 ${sample.p99} ms  non2xx ${sample.non2xx} mismatches ${sample.mismatches} errors ${sample.errors + sample.timeouts}`,
+      )
+    }
+  }
+  const percentiles = (list: LoadSample[]) => ({
+    p50: median(list.map((s) => s.p50)),
+    p90: median(list.map((s) => s.p90)),
+    p99: median(list.map((s) => s.p99)),
+  })
+  const addedP50Samples = samples.uncached.map((sample, i) => sample.p50 - (samples.proxy[i]?.p50 ?? NaN))
+  return {
+    rate: FIXED_RATE,
+    proxy: percentiles(samples.proxy),
+    uncached: percentiles(samples.uncached),
+    addedP50Samples,
+    addedP50: median(addedP50Samples),
+    failures: sum([...samples.proxy, ...samples.uncached].map((s) => s.non2xx + s.mismatches + s.errors + s.timeouts)),
   }
 }
 

@@ -122,8 +122,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** `X-Recharge-Limit: 39/40` → {used: 39, size: 40}. */
+const LIMIT_HEADER = /^\s*(\d+)\s*\/\s*(\d+)\s*$/
+
 export function parseLimitHeader(value: string | undefined): { used: number; size: number } | undefined {
-  const match = value ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value) : null
+  const match = value ? LIMIT_HEADER.exec(value) : null
   if (!match) return undefined
   const used = Number(match[1])
   const size = Number(match[2])

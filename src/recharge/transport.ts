@@ -28,6 +28,7 @@ import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest 
 
 export const DEFAULT_DEADLINE_MS: Record<Lane, number> = { interactive: 3_000, background: 60_000 }
 const MAX_ATTEMPTS = 4
+const NOT_BLANK = /\S/
 /** Longest wait for response headers, and between body chunks, whatever the deadline. */
 const UPSTREAM_TIMEOUT_MS = 20_000
 
@@ -47,13 +48,29 @@ interface RawAnswer {
   retryAfterSeconds: number | undefined
 }
 
-/** `/subscriptions/123/cancel` → `/subscriptions/:id/cancel` (label-safe: ids and checkout tokens removed). */
+/**
+ * `/subscriptions/123/cancel` → `/subscriptions/:id/cancel` (label-safe: ids and checkout tokens removed). Runs on
+ * every upstream call, hence a scan rather than split/map/join: a segment with a digit or over 40 characters is an id.
+ */
 export function pathTemplate(path: string): string {
-  return path
-    .split('?')[0]
-    ?.split('/')
-    .map((segment) => (/\d/.test(segment) || segment.length > 40 ? ':id' : segment))
-    .join('/') as string
+  const query = path.indexOf('?')
+  const end = query === -1 ? path.length : query
+  let template = ''
+  let start = 0
+  while (start < end) {
+    let stop = path.indexOf('/', start + 1)
+    if (stop === -1 || stop > end) stop = end
+    // [start, stop) is a slash (except at a relative path's start) and the segment after it.
+    const from = path.charCodeAt(start) === 47 ? start + 1 : start
+    let isId = stop - from > 40
+    for (let i = from; !isId && i < stop; i++) {
+      const code = path.charCodeAt(i)
+      isId = code >= 48 && code <= 57
+    }
+    template += isId ? `${path.slice(start, from)}:id` : path.slice(start, stop)
+    start = stop
+  }
+  return template
 }
 
 export function encodeQuery(query: Record<string, QueryValue> | undefined): string {
@@ -162,7 +179,7 @@ export class Transport implements RechargeTransport {
 
   private parse<T>(schema: ZodType<T>, answer: RawAnswer, operation: string, isRead: boolean): T {
     let body: unknown = null
-    if (answer.text.trim() !== '') {
+    if (NOT_BLANK.test(answer.text)) {
       try {
         body = JSON.parse(answer.text)
       } catch {

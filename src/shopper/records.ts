@@ -117,6 +117,8 @@ export class ShopperRecords {
       staleWhileRevalidateMs: IDENTITY_TTL_MS,
       staleIfErrorMs: 60 * 60_000,
       negativeTtlMs: IDENTITY_NEGATIVE_TTL_MS,
+      // Read on every authenticated request and never changed by a caller: parse an entry once, not per request.
+      shareValue: true,
       // `customer-subject:` also tags "no such customer" entries, so a processed checkout (src/checkout) can drop
       // the negative lookup of a first-time buyer's email at once.
       tags: (subject, identity) => [subjectTag(subject), ...(identity ? [`customer:${identity.customerId}`] : [])],

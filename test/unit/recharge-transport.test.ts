@@ -11,6 +11,7 @@ import {
   RechargeUnavailableError,
   RechargeValidationError,
 } from '../../src/recharge/errors.ts'
+import { pathTemplate } from '../../src/recharge/transport.ts'
 
 const TOKEN = 'sk_test_transport_secret_token'
 const ORIGIN = 'http://recharge.test'
@@ -339,5 +340,20 @@ describe('Recharge transport over an injected dispatcher', () => {
     await stack.client.store.get()
     expect(warnings).toEqual([{ queue: { reportedSize: 80, configuredSize: 40 } }])
     expect(JSON.stringify(warnings)).not.toContain(TOKEN)
+  })
+})
+
+describe('pathTemplate (the operation label of metrics and logs)', () => {
+  it('replaces ids and long tokens so no customer value becomes a label', () => {
+    expect(pathTemplate('/subscriptions/123/cancel')).toBe('/subscriptions/:id/cancel')
+    expect(pathTemplate('/customers/82940705?include=addresses')).toBe('/customers/:id')
+    expect(pathTemplate(`/checkouts/${'a'.repeat(41)}/charge`)).toBe('/checkouts/:id/charge')
+    expect(pathTemplate('/checkouts/abc2def/charge')).toBe('/checkouts/:id/charge')
+    expect(pathTemplate('/products')).toBe('/products')
+    expect(pathTemplate('/')).toBe('/')
+    expect(pathTemplate('')).toBe('')
+    expect(pathTemplate('/addresses/7/')).toBe('/addresses/:id/')
+    expect(pathTemplate('/a//b/9?x=1/2')).toBe('/a//b/:id')
+    expect(pathTemplate('customers/5')).toBe('customers/:id')
   })
 })

@@ -153,12 +153,13 @@ export class RechargeQueue {
 
   /** Book a slot and sleep until it; throws at once when the slot would be past the deadline. */
   private async admit(call: QueueCall): Promise<void> {
-    const ticket = randomUUID()
+    // Only background calls wait in a line, where the ticket is their place; interactive calls book directly.
+    const ticket = call.lane === 'background' ? randomUUID() : ''
     const started = Date.now()
     let lateRebooks = 0
     for (;;) {
       if (call.signal?.aborted) {
-        await this.store.leave(ticket)
+        if (call.lane === 'background') await this.store.leave(ticket)
         throw new RechargeAbortedError('Cancelled before its Recharge slot; nothing was sent', {
           operation: call.operation,
         })
