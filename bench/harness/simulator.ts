@@ -15,6 +15,8 @@ export interface SimulatorProcess {
   headers: Record<string, string>
   process: Spawned
   ledger(path?: string): Promise<LedgerEntry[]>
+  /** Requests the simulator has received since its last reset, however many the ledger list still keeps. */
+  recorded(): Promise<number>
   setFaults(rules: FaultRule[]): Promise<void>
   clearFaults(): Promise<void>
 }
@@ -65,6 +67,10 @@ export async function startSimulator(settings: SimulatorSettings): Promise<Simul
     async ledger(path) {
       const query = path ? `?path=${encodeURIComponent(path)}` : ''
       return (await control<{ requests: LedgerEntry[] }>('GET', `/__sim/requests${query}`)).requests
+    },
+    async recorded() {
+      // A path that matches nothing: only the count is wanted, not the list.
+      return (await control<{ recorded: number }>('GET', '/__sim/requests?path=%2F__none')).recorded
     },
     async setFaults(rules) {
       await control('POST', '/__sim/faults', { rules })

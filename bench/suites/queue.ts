@@ -36,6 +36,9 @@ interface BudgetOutcome {
   budgetCap: number
   budgetUse: number
   sharePerReplica: number[]
+  /** Calls admitted (answered 2xx) and offered, per replica: what the fairness figures are computed from. */
+  admittedPerReplica: number[]
+  offeredPerReplica: number[]
   /** See bench/queue/fairness.ts. */
   maxShareDeviation: number
 }
@@ -135,6 +138,7 @@ async function runPhase(run: RunContext, phase: Phase): Promise<QueuePhaseResult
     ).length
     const budgetCap = phase.bucketSize + phase.leakRate * phase.durationS
     const okPerReplica = replicas.map((replica) => replica.interactive.ok + replica.background.ok)
+    const offeredPerReplica = replicas.map((replica) => replica.interactive.offered + replica.background.offered)
     const totalOk = okPerReplica.reduce((a, b) => a + b, 0)
     const waits = replicas.flatMap((replica) => replica.interactive.waitsMs)
     const errors: Record<string, number> = {}
@@ -152,10 +156,9 @@ async function runPhase(run: RunContext, phase: Phase): Promise<QueuePhaseResult
       budgetCap,
       budgetUse: okInWindow / budgetCap,
       sharePerReplica: okPerReplica.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
-      maxShareDeviation: maxShareDeviation(
-        okPerReplica,
-        replicas.map((replica) => replica.interactive.offered + replica.background.offered),
-      ),
+      admittedPerReplica: okPerReplica,
+      offeredPerReplica,
+      maxShareDeviation: maxShareDeviation(okPerReplica, offeredPerReplica),
       interactiveWaitMs: { p50: percentile(waits, 50), p95: percentile(waits, 95), p99: percentile(waits, 99) },
       rejectedAtAdmission: {
         interactive: replicas.reduce((n, r) => n + r.interactive.rejected, 0),
@@ -248,6 +251,8 @@ async function runBridgesPhase(run: RunContext, durationS: number): Promise<Brid
       budgetCap,
       budgetUse: upstreamOkInWindow / budgetCap,
       sharePerReplica: okPerBridge.map((ok) => (totalOk === 0 ? 0 : ok / totalOk)),
+      admittedPerReplica: okPerBridge,
+      offeredPerReplica: answersPerBridge,
       maxShareDeviation: maxShareDeviation(okPerBridge, answersPerBridge),
       answersPerReplica: answersPerBridge,
       lateRebooksPerReplica: lateRebooks,
@@ -276,7 +281,19 @@ export async function queueSuite(run: RunContext): Promise<QueueResult> {
   const saturating = phases.find((phase) => phase.phase === 'compressed-background-saturating')
   const max429 = Math.max(bridges.upstream429, ...phases.map((phase) => phase.upstream429))
   const minUse = Math.min(bridges.budgetUse, ...oversubscribed.map((phase) => phase.budgetUse))
-  const maxDeviation = Math.max(bridges.maxShareDeviation, ...oversubscribed.map((phase) => phase.maxShareDeviation))
+  // A fair queue hands each freed slot to whichever replica's call comes first: the shares of a phase are a
+  // multinomial draw whose relative spread is √(2/n) for n admitted calls over 3 replicas: 11 % for the 160 calls of
+  // the real 2/s minute, so ±15 % cannot tell fair from unfair there. Q3 pools the open-loop oversubscribed phases;
+  // each phase's own figure is in the table.
+  const judged = [...oversubscribed, bridges]
+  const pooled = (of: (phase: BudgetOutcome) => number[]) =>
+    Array.from({ length: REPLICAS }, (_, i) => judged.reduce((n, phase) => n + (of(phase)[i] ?? 0), 0))
+  const pooledAdmitted = pooled((phase) => phase.admittedPerReplica)
+  const maxDeviation = maxShareDeviation(
+    pooledAdmitted,
+    pooled((phase) => phase.offeredPerReplica),
+  )
+  const admittedTotal = pooledAdmitted.reduce((a, b) => a + b, 0)
   const goals: GoalResult[] = [
     {
       id: 'Q1',
@@ -299,12 +316,13 @@ export async function queueSuite(run: RunContext): Promise<QueueResult> {
     },
     {
       id: 'Q3',
-      goal: "each replica's share of the admitted calls within ±15 % of its share of the offered calls (equal rates)",
+      goal: "each replica's share of the admitted calls within ±15 % of its share of the offered calls (equal rates; oversubscribed phases pooled)",
       value: round3(maxDeviation),
       unit: 'max deviation',
       target: 0.15,
       comparison: '<=',
       pass: maxDeviation <= 0.15,
+      note: `${admittedTotal} admitted calls pooled over ${judged.map((phase) => phase.phase).join(', ')} (a fair draw varies by ±${Math.round(Math.sqrt(2 / Math.max(1, admittedTotal)) * 1000) / 10} %, 1σ); per phase: ${judged.map((phase) => `${phase.phase} ${Math.round(phase.maxShareDeviation * 1000) / 10} %`).join(', ')}`,
     },
     {
       id: 'Q4',

@@ -16,15 +16,23 @@ export interface LedgerFilter {
   status?: number
 }
 
-const MAX_ENTRIES = 50_000
+/** The list keeps the newest entries only (a long load test would otherwise grow it without bound). */
+export const MAX_LEDGER_ENTRIES = 50_000
 
 export class Ledger {
   #entries: LedgerEntry[] = []
+  #recorded = 0
 
   record(entry: LedgerEntry): LedgerEntry {
-    if (this.#entries.length >= MAX_ENTRIES) this.#entries.splice(0, MAX_ENTRIES / 10)
+    if (this.#entries.length >= MAX_LEDGER_ENTRIES) this.#entries.splice(0, MAX_LEDGER_ENTRIES / 10)
     this.#entries.push(entry)
+    this.#recorded++
     return entry
+  }
+
+  /** Requests recorded since the last clear, including those the list no longer keeps (load tests count with it). */
+  get recorded(): number {
+    return this.#recorded
   }
 
   list(filter: LedgerFilter = {}): LedgerEntry[] {
@@ -33,6 +41,7 @@ export class Ledger {
 
   clear(): void {
     this.#entries = []
+    this.#recorded = 0
   }
 }
 

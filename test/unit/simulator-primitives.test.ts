@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { LeakyBuckets } from '../../src/simulator/bucket.ts'
 import { addInterval } from '../../src/simulator/dates.ts'
+import { Ledger, MAX_LEDGER_ENTRIES } from '../../src/simulator/ledger.ts'
 import { formatMoney, parseMoney } from '../../src/simulator/money.ts'
 import { paginate, parseListQuery } from '../../src/simulator/pagination.ts'
 import { SeededRandom } from '../../src/simulator/random.ts'
@@ -148,5 +149,22 @@ describe('simulator options from the environment', () => {
       seed: 'recharge-bridge',
     })
     expect(() => simulatorOptionsFromEnv({ SIM_LEAK_RATE: 'fast' })).toThrow(/SIM_LEAK_RATE/)
+  })
+})
+
+describe('Ledger', () => {
+  it('keeps the newest entries only, and counts every request it recorded until cleared', () => {
+    const ledger = new Ledger()
+    const total = MAX_LEDGER_ENTRIES + 10
+    for (let i = 0; i < total; i++) {
+      ledger.record({ method: 'GET', path: `/customers/${i}`, query: {}, status: 200, at: new Date(0).toISOString() })
+    }
+    const kept = ledger.list()
+    expect(kept.length).toBeLessThanOrEqual(MAX_LEDGER_ENTRIES)
+    expect(kept.at(-1)?.path).toBe(`/customers/${total - 1}`)
+    expect(ledger.recorded).toBe(total)
+    ledger.clear()
+    expect(ledger.recorded).toBe(0)
+    expect(ledger.list()).toEqual([])
   })
 })

@@ -17,7 +17,10 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
   app.get('/__sim/requests', async (request) => {
     const query = request.query as Record<string, string | undefined>
     const status = query.status === undefined ? undefined : Number(query.status)
-    return { requests: sim.ledger.list({ method: query.method, path: query.path, status }) }
+    return {
+      requests: sim.ledger.list({ method: query.method, path: query.path, status }),
+      recorded: sim.ledger.recorded,
+    }
   })
 
   app.delete('/__sim/requests', async () => {
