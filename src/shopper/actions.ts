@@ -17,7 +17,7 @@ import {
 } from './policy-checks.ts'
 import type { ShopperRecords } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
-import { showsAddressUpdate, showsSubscriptionUpdate } from './write-confirmation.ts'
+import { showsAddressUpdate, showsSkipped, showsSubscriptionUpdate, showsUnskipped } from './write-confirmation.ts'
 import type { ShopperWriteLimit } from './write-limit.ts'
 
 /** How long the read confirming a write whose answer was lost may take. */
@@ -72,10 +72,16 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'queued')
     if (!charge) throw unprocessable('This subscription has no upcoming delivery to skip.')
-    await this.writing(context, [`subscription:${subscription.id}`, `charge:${charge.id}`], () =>
-      this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id)),
+    const confirmed = await this.writing<Subscription | null>(
+      context,
+      [`subscription:${subscription.id}`, `charge:${charge.id}`],
+      async () => {
+        await this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
+        return null
+      },
+      () => this.confirmShows(context, subscription.id, (current) => showsSkipped(current, charge.scheduled_at)),
     )
-    return this.reload(context, subscription.id)
+    return confirmed ?? this.reload(context, subscription.id)
   }
 
   async unskip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
@@ -85,10 +91,20 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'skipped')
     if (!charge) throw unprocessable('This subscription has no skipped delivery to restore.')
-    await this.writing(context, [`subscription:${subscription.id}`, `charge:${charge.id}`], () =>
-      this.upstream().charges.unskip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id)),
+    const confirmed = await this.writing<Subscription | null>(
+      context,
+      [`subscription:${subscription.id}`, `charge:${charge.id}`],
+      async () => {
+        await this.upstream().charges.unskip(
+          charge.id,
+          [subscription.id],
+          this.writeOptions(context, charge.address_id),
+        )
+        return null
+      },
+      () => this.confirmShows(context, subscription.id, (current) => showsUnskipped(current, charge.scheduled_at)),
     )
-    return this.reload(context, subscription.id)
+    return confirmed ?? this.reload(context, subscription.id)
   }
 
   async cancel(
@@ -121,7 +137,7 @@ export class ShopperActions {
           { cancellation_reason: body.reason, ...(comment ? { cancellation_reason_comments: comment } : {}) },
           this.writeOptions(context, subscription.address_id),
         ),
-      () => this.confirmStatus(context, subscription.id, 'cancelled'),
+      () => this.confirmShows(context, subscription.id, (current) => current.status === 'cancelled'),
     )
     return updated
   }
@@ -136,7 +152,7 @@ export class ShopperActions {
       [`subscription:${subscription.id}`],
       () =>
         this.upstream().subscriptions.activate(subscription.id, this.writeOptions(context, subscription.address_id)),
-      () => this.confirmStatus(context, subscription.id, 'active'),
+      () => this.confirmShows(context, subscription.id, (current) => current.status === 'active'),
     )
     return updated
   }
@@ -183,10 +199,10 @@ export class ShopperActions {
         }
         return updated
       },
-      async () => {
-        const current = await this.confirmingRead(context, subscription.id)
-        return showsSubscriptionUpdate(current, fields, patch.next_charge_date) ? current : undefined
-      },
+      () =>
+        this.confirmShows(context, subscription.id, (current) =>
+          showsSubscriptionUpdate(current, fields, patch.next_charge_date),
+        ),
     )
   }
 
@@ -372,15 +388,15 @@ export class ShopperActions {
     }
   }
 
-  /** The subscription read back, when it has `status`. */
-  private async confirmStatus(context: ActionContext, subscriptionId: string, status: string) {
-    const current = await this.confirmingRead(context, subscriptionId)
-    return current.status === status ? current : undefined
-  }
-
-  /** A fresh read (never the cache) to confirm a write whose answer was lost. */
-  private confirmingRead(context: ActionContext, subscriptionId: string): Promise<Subscription> {
-    return this.upstream().subscriptions.get(subscriptionId, this.confirmingReadOptions(context))
+  /** The subscription read back fresh, when it `shows` the change; undefined otherwise (the outcome stays unknown). */
+  private async confirmShows(
+    context: ActionContext,
+    subscriptionId: string,
+    shows: (current: Subscription) => boolean,
+  ): Promise<Subscription | undefined> {
+    // A fresh read, never the cache.
+    const current = await this.upstream().subscriptions.get(subscriptionId, this.confirmingReadOptions(context))
+    return shows(current) ? current : undefined
   }
 
   /** Its own deadline: the lost answer may have used up the request's (a timeout is the usual cause). */

@@ -39,6 +39,20 @@ export function showsAddressUpdate(address: Address, update: AddressUpdate): boo
   return Object.entries(update).every(([field, sent]) => sent === undefined || sameValue(read[field], sent))
 }
 
+/**
+ * The subscription is off the delivery of `chargeDate`: a skip moves its next charge past that date (dates are
+ * normalised to YYYY-MM-DD by the lenient schemas, so they compare as text).
+ */
+export function showsSkipped(subscription: Subscription, chargeDate: string | null): boolean {
+  const next = subscription.next_charge_scheduled_at
+  return chargeDate !== null && next !== null && next > chargeDate
+}
+
+/** The subscription is back on the delivery of `chargeDate`: an unskip returns its next charge to that date. */
+export function showsUnskipped(subscription: Subscription, chargeDate: string | null): boolean {
+  return chargeDate !== null && subscription.next_charge_scheduled_at === chargeDate
+}
+
 function ecommerceOf(value: unknown): unknown {
   return typeof value === 'object' && value !== null ? (value as { ecommerce?: unknown }).ecommerce : value
 }

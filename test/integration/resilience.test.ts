@@ -109,6 +109,18 @@ afterAll(async () => {
   await sim?.close()
 })
 
+/** The scheduled dates of the subscription's skipped deliveries, as Recharge (the simulator) has them. */
+async function skippedChargeDates(): Promise<string[]> {
+  const state = await sim.state()
+  return state.charges
+    .filter(
+      (charge) =>
+        charge.status === 'skipped' &&
+        charge.line_items.some((item) => String(item.purchase_item_id) === subscriptionId),
+    )
+    .map((charge) => charge.scheduled_at.slice(0, 10))
+}
+
 /** After a fault is lifted the bridge must come back by itself: in-flight work that began under it may fail first. */
 async function recovered(probe: () => Promise<Answer>): Promise<Answer> {
   let last = await probe()
@@ -189,28 +201,31 @@ describe('faults between the bridge and Recharge', () => {
     expect((await sim.ledger({ method: 'POST' })).length).toBe(before + 1)
   })
 
-  it('does not re-send a write whose response was lost after Recharge processed it', async () => {
+  it('does not re-send a write whose response was lost after Recharge processed it, and reads it back', async () => {
     const skipped = await call('POST', `/v1/subscriptions/${subscriptionId}/skip`, {
       ...shopper(),
       'idempotency-key': randomUUID(),
     })
     expect(skipped.status).toBe(200)
     const before = (await sim.ledger({ method: 'POST' })).length
+    // Unskip restores the earliest skipped delivery (earlier tests may have left one before this test's).
+    const restoredDate = (await skippedChargeDates()).sort()[0]
     // The simulator processes the write, then the response is cut: an uncertain outcome.
     await sim.setFaults([{ match: { method: 'POST', path: '/charges' }, truncate: true, count: 1 }])
     const key = randomUUID()
     const unskipPath = `/v1/subscriptions/${subscriptionId}/unskip`
-    const uncertain = await call('POST', unskipPath, { ...shopper(), 'idempotency-key': key })
-    expectProblem(uncertain, [502, 504])
-    expect(uncertain.body.outcome).toBe('unknown')
+    const lost = await call('POST', unskipPath, { ...shopper(), 'idempotency-key': key })
+    // The subscription read back is on the skipped delivery's date again: the unskip is answered as done.
+    expect(lost.status).toBe(200)
+    expect(lost.body.next_charge_date).toBe(restoredDate)
     const unskips = async () =>
       (await sim.ledger({ method: 'POST' })).slice(before).filter((entry) => entry.path.includes('/unskip'))
     expect(await unskips()).toHaveLength(1)
 
     // The storefront retries with the same key: it gets the same answer, and Recharge is not asked again.
     const retried = await call('POST', unskipPath, { ...shopper(), 'idempotency-key': key })
-    expect(retried.status).toBe(uncertain.status)
-    expect(retried.body.outcome).toBe('unknown')
+    expect(retried.status).toBe(200)
+    expect(retried.body).toEqual(lost.body)
     expect(await unskips()).toHaveLength(1)
 
     // Recharge did apply it, and the bridge's cached view must not hide that: skipping again works at once.
@@ -255,6 +270,18 @@ describe('writes whose answer was lost, read back', () => {
     const active = await call('POST', `${path}/activate`, { ...shopper(), 'idempotency-key': randomUUID() })
     expect(active.status).toBe(200)
     expect(active.body.status).toBe('active')
+  })
+
+  it('answers a skip Recharge applied as done: the subscription read back is past the skipped date', async () => {
+    const path = `/v1/subscriptions/${subscriptionId}`
+    const before = await call('GET', path, shopper())
+    await sim.setFaults([{ match: { method: 'POST', path: '/charges' }, truncate: true, count: 1 }])
+    const skipped = await call('POST', `${path}/skip`, { ...shopper(), 'idempotency-key': randomUUID() })
+    expect(skipped.status).toBe(200)
+    expect(String(skipped.body.next_charge_date) > String(before.body.next_charge_date)).toBe(true)
+    expect(await skippedChargeDates()).toContain(before.body.next_charge_date)
+    // Put the delivery back for the tests after this one.
+    expect((await call('POST', `${path}/unskip`, { ...shopper(), 'idempotency-key': randomUUID() })).status).toBe(200)
   })
 
   it('still says "unknown" when the record does not show the change (Recharge may yet apply it)', async () => {

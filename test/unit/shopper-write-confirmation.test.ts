@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { addressSchema } from '../../src/recharge/schemas/addresses.ts'
 import { subscriptionSchema } from '../../src/recharge/schemas/subscriptions.ts'
-import { showsAddressUpdate, showsSubscriptionUpdate } from '../../src/shopper/write-confirmation.ts'
+import {
+  showsAddressUpdate,
+  showsSkipped,
+  showsSubscriptionUpdate,
+  showsUnskipped,
+} from '../../src/shopper/write-confirmation.ts'
 
 /**
  * After a write's answer is lost, the record read back decides whether it was applied. Values come back in the form
@@ -46,6 +51,23 @@ describe('reading a subscription change back', () => {
     expect(showsSubscriptionUpdate(subscription, { order_interval_unit: 'month' })).toBe(false)
     expect(showsSubscriptionUpdate(subscription, { quantity: 3 }, '2030-01-16')).toBe(false)
     expect(showsSubscriptionUpdate(subscription, { properties: [{ name: 'gift', value: 'yes' }] })).toBe(false)
+  })
+})
+
+describe('reading a skip or an unskip back', () => {
+  // `subscription` is next charged on 2030-01-15 (a timestamp on the wire, a date once parsed).
+  it('sees a skip once the next charge is past the skipped delivery, and only then', () => {
+    expect(showsSkipped(subscription, '2030-01-01')).toBe(true)
+    expect(showsSkipped(subscription, '2030-01-15')).toBe(false)
+    expect(showsSkipped(subscription, '2030-02-01')).toBe(false)
+    expect(showsSkipped(subscription, null)).toBe(false)
+    expect(showsSkipped({ ...subscription, next_charge_scheduled_at: null }, '2030-01-01')).toBe(false)
+  })
+
+  it('sees an unskip when the next charge is back on the restored delivery, and only then', () => {
+    expect(showsUnskipped(subscription, '2030-01-15')).toBe(true)
+    expect(showsUnskipped(subscription, '2030-01-01')).toBe(false)
+    expect(showsUnskipped(subscription, null)).toBe(false)
   })
 })
 
