@@ -121,9 +121,9 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, (at - now) / 1000)
 }
 
-/** `X-Recharge-Limit: 39/40` → {used: 39, size: 40}. */
 const LIMIT_HEADER = /^\s*(\d+)\s*\/\s*(\d+)\s*$/
 
+/** `X-Recharge-Limit: 39/40` → {used: 39, size: 40}. */
 export function parseLimitHeader(value: string | undefined): { used: number; size: number } | undefined {
   const match = value ? LIMIT_HEADER.exec(value) : null
   if (!match) return undefined
