@@ -4,6 +4,7 @@ import { isOutcomeUnknown } from '../recharge/errors.ts'
 import type { AddressUpdate } from '../recharge/resources/addresses.ts'
 import type { SubscriptionUpdate } from '../recharge/resources/subscriptions.ts'
 import type { Address } from '../recharge/schemas/addresses.ts'
+import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import type { Policy } from './policy.ts'
 import {
@@ -72,16 +73,7 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'queued')
     if (!charge) throw unprocessable('This subscription has no upcoming delivery to skip.')
-    const confirmed = await this.writing<Subscription | null>(
-      context,
-      [`subscription:${subscription.id}`, `charge:${charge.id}`],
-      async () => {
-        await this.upstream().charges.skip(charge.id, [subscription.id], this.writeOptions(context, charge.address_id))
-        return null
-      },
-      () => this.confirmShows(context, subscription.id, (current) => showsSkipped(current, charge.scheduled_at)),
-    )
-    return confirmed ?? this.reload(context, subscription.id)
+    return this.changeDelivery(context, subscription.id, charge, 'skip', showsSkipped)
   }
 
   async unskip(context: ActionContext, subscriptionId: string): Promise<Subscription> {
@@ -91,20 +83,7 @@ export class ShopperActions {
     const charges = (await this.records.upcomingCharges(context.shopper.customerId)).rows
     const charge = chargeFor(subscription.id, charges, 'skipped')
     if (!charge) throw unprocessable('This subscription has no skipped delivery to restore.')
-    const confirmed = await this.writing<Subscription | null>(
-      context,
-      [`subscription:${subscription.id}`, `charge:${charge.id}`],
-      async () => {
-        await this.upstream().charges.unskip(
-          charge.id,
-          [subscription.id],
-          this.writeOptions(context, charge.address_id),
-        )
-        return null
-      },
-      () => this.confirmShows(context, subscription.id, (current) => showsUnskipped(current, charge.scheduled_at)),
-    )
-    return confirmed ?? this.reload(context, subscription.id)
+    return this.changeDelivery(context, subscription.id, charge, 'unskip', showsUnskipped)
   }
 
   async cancel(
@@ -386,6 +365,30 @@ export class ShopperActions {
     } finally {
       await this.records.changed(context.shopper.customerId, tags)
     }
+  }
+
+  /**
+   * Skip or unskip the subscription's items on `charge`, then answer with the subscription as it is now. An answer
+   * lost on the way is confirmed from the subscription's next charge date against the charge's (`shows`).
+   */
+  private async changeDelivery(
+    context: ActionContext,
+    subscriptionId: string,
+    charge: Pick<Charge, 'id' | 'address_id' | 'scheduled_at'>,
+    change: 'skip' | 'unskip',
+    shows: (current: Subscription, chargeDate: string | null) => boolean,
+  ): Promise<Subscription> {
+    const confirmed = await this.writing<Subscription | null>(
+      context,
+      [`subscription:${subscriptionId}`, `charge:${charge.id}`],
+      async () => {
+        const options = this.writeOptions(context, charge.address_id)
+        await this.upstream().charges[change](charge.id, [subscriptionId], options)
+        return null // the write's answer is a charge; the subscription is read below
+      },
+      () => this.confirmShows(context, subscriptionId, (current) => shows(current, charge.scheduled_at)),
+    )
+    return confirmed ?? this.reload(context, subscriptionId)
   }
 
   /** The subscription read back fresh, when it `shows` the change; undefined otherwise (the outcome stays unknown). */
