@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { type DurationSeries, RequestDurationHistogram } from './request-duration-histogram.ts'
+import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts'
 
 /** Seconds: from a cache hit (milliseconds) to a call at its deadline. */
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
@@ -18,7 +18,7 @@ declare module 'fastify' {
 export class Metrics {
   readonly registry = new Registry()
   /** Observed once per response: by the onResponse hook below, and by fast reads (src/fast-reads.ts) themselves. */
-  readonly requestDuration = new RequestDurationHistogram(
+  readonly requestDuration = new SeriesHistogram(
     'http_request_duration_seconds',
     'HTTP request duration by route',
     DEFAULT_BUCKETS,
@@ -29,12 +29,21 @@ export class Metrics {
   }
 
   /** The request-duration series of one (method, route pattern, status); keep it to observe without a lookup. */
-  requestSeries(method: string, route: string, status: number): DurationSeries {
+  requestSeries(method: string, route: string, status: number): HistogramSeries {
     return this.requestDuration.seriesFor(`${method} ${route} ${status}`, () => ({
       method,
       route,
       status_code: String(status),
     }))
+  }
+
+  /** A histogram for hot paths: callers keep the series they observe into (see SeriesHistogram). */
+  seriesHistogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS): SeriesHistogram {
+    const existing = this.existing(name)
+    if (existing instanceof SeriesHistogram) return existing
+    const histogram = new SeriesHistogram(name, help, buckets)
+    this.registry.registerMetric(histogram.asMetric())
+    return histogram
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -30,10 +30,10 @@ export const noopMetrics: RechargeMetrics = {
 
 /** Bind the Recharge metrics to an app's Prometheus registry. */
 export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
-  const wait = metrics.histogram(
+  // Observed once per upstream call: a series histogram, one series per lane.
+  const wait = metrics.seriesHistogram(
     'recharge_queue_wait_seconds',
     'Time a Recharge call waited for its rate-limit slot, by lane',
-    ['lane'],
     [0, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60],
   )
   const rejected = metrics.counter(
@@ -52,12 +52,22 @@ export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
     'recharge_limiter_degraded',
     '1 while the shared (Redis) limiter is unavailable and an in-process share of the budget is used',
   )
+  let lastLevel: number | undefined
   return {
-    queueWait: (lane, seconds) => wait.observe({ lane }, seconds),
+    queueWait: (lane, seconds) =>
+      wait.observe(
+        wait.seriesFor(lane, () => ({ lane })),
+        seconds,
+      ),
     admissionRejected: (lane) => rejected.inc({ lane }),
     upstreamResponse: (operation, status) => responses.inc({ operation, status }),
     upstreamRateLimited: () => limited.inc(),
-    bucketLevel: (used) => level.set(used),
+    bucketLevel: (used) => {
+      // Reported on every answer and usually unchanged: setting a gauge costs a label-set hash each time.
+      if (used === lastLevel) return
+      lastLevel = used
+      level.set(used)
+    },
     degraded: (on) => degraded.set(on ? 1 : 0),
   }
 }

@@ -27,6 +27,27 @@ function prefixFor(name: string): string {
   return `${base}:${name}:{${tokenFingerprint(`token-${name}`)}}`
 }
 
+/** The shared client, counting the script calls (EVALSHA) made through it. */
+function countingScriptCalls(): { client: RedisClient; readonly calls: number } {
+  let calls = 0
+  const client = new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver)
+      if (property !== 'evalSha' || typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls++
+        return value.apply(target, args)
+      }
+    },
+  })
+  return {
+    client,
+    get calls() {
+      return calls
+    },
+  }
+}
+
 describe('shared GCRA book in Redis', () => {
   it('two replicas share one budget: once one fills the bucket the other is refused', async () => {
     const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
@@ -50,18 +71,8 @@ describe('shared GCRA book in Redis', () => {
 
   it('concurrent interactive reservations share script calls and book exactly as if they came one by one', async () => {
     const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
-    let scriptCalls = 0
-    const counting = new Proxy(redis, {
-      get(target, property, receiver) {
-        const value = Reflect.get(target, property, receiver)
-        if (property !== 'evalSha' || typeof value !== 'function') return value
-        return (...args: unknown[]) => {
-          scriptCalls++
-          return value.apply(target, args)
-        }
-      },
-    })
-    const book = new RedisGcra({ redis: counting, keyPrefix: prefixFor('coalesced'), params })
+    const scripts = countingScriptCalls()
+    const book = new RedisGcra({ redis: scripts.client, keyPrefix: prefixFor('coalesced'), params })
     const reservations = await Promise.all(
       Array.from({ length: 100 }, (_, i) =>
         book.reserve({ lane: 'interactive', ticket: `c${i}`, maxWaitMs: i % 2 === 0 ? 0 : 3_500 }),
@@ -77,7 +88,83 @@ describe('shared GCRA book in Redis', () => {
     expect(waits.slice(9).map((wait) => Math.round(wait / 100) * 100)).toEqual([1000, 2000, 3000])
     for (const r of reservations) if (r.kind === 'rejected') expect(r.retryAfterMs).toBeGreaterThan(0)
     // The first call went alone (nothing was out); the other 99 waited for it and went in batches of at most 64.
-    expect(scriptCalls).toBe(3)
+    expect(scripts.calls).toBe(3)
+  })
+
+  it('a busy replica books spare slots for its next callers: they book without Redis, and the book counts them', async () => {
+    const params = gcraParams({ capacity: 1000, ratePerSecond: 1 })
+    const scripts = countingScriptCalls()
+    const spare = { maxSlots: 8, validMs: 60_000 }
+    const a = new RedisGcra({ redis: scripts.client, keyPrefix: prefixFor('spare'), params, spare })
+    const b = new RedisGcra({ redis, keyPrefix: prefixFor('spare'), params })
+    const interactive = (i: number) => a.reserve({ lane: 'interactive', ticket: `s${i}`, maxWaitMs: 0 })
+    // The first caller goes alone and books no spare slot (nothing says more will come); the 9 that waited for it go
+    // together and book spare slots for 8 more.
+    const first = await Promise.all(Array.from({ length: 10 }, (_, i) => interactive(i)))
+    expect(first.every((r) => r.kind === 'booked' && r.waitMs === 0)).toBe(true)
+    expect(scripts.calls).toBe(2)
+    for (let i = 10; i < 18; i++) expect(await interactive(i)).toMatchObject({ kind: 'booked', waitMs: 0 })
+    expect(scripts.calls).toBe(2)
+    // Another replica sees the spare slots as booked calls (the bucket leaks 1 call/s while this runs).
+    const level = await b.level()
+    expect(level).toBeGreaterThan(16.5)
+    expect(level).toBeLessThanOrEqual(18)
+    await interactive(18)
+    expect(scripts.calls).toBe(3)
+  })
+
+  it('spare slots fill at most half the bucket, lapse when unused, and a 429 drops them', async () => {
+    const params = gcraParams({ capacity: 20, ratePerSecond: 1 })
+    const scripts = countingScriptCalls()
+    const a = new RedisGcra({
+      redis: scripts.client,
+      keyPrefix: prefixFor('spare-bounds'),
+      params,
+      spare: { maxSlots: 50, validMs: 300 },
+    })
+    const b = new RedisGcra({ redis, keyPrefix: prefixFor('spare-bounds'), params })
+    const interactive = () => a.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })
+    // 1 alone, then 6 together wanting 5 spare slots: interactive calls may fill 18 calls (20 - safety), spare slots
+    // only up to 9, so 2 are booked.
+    await Promise.all(Array.from({ length: 7 }, interactive))
+    expect(scripts.calls).toBe(2)
+    expect(await b.level()).toBeGreaterThan(8.5)
+    await interactive()
+    await interactive()
+    expect(scripts.calls).toBe(2)
+    await interactive()
+    expect(scripts.calls).toBe(3)
+    // Past half the bucket: no spare slot, each caller books in Redis.
+    await Promise.all(Array.from({ length: 3 }, interactive))
+    const calls = scripts.calls
+    await interactive()
+    expect(scripts.calls).toBe(calls + 1)
+
+    const c = new RedisGcra({
+      redis: scripts.client,
+      keyPrefix: prefixFor('spare-lapse'),
+      params,
+      spare: { maxSlots: 50, validMs: 300 },
+    })
+    const fromC = () => c.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })
+    await Promise.all(Array.from({ length: 4 }, fromC))
+    const before = scripts.calls
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    await fromC()
+    expect(scripts.calls).toBe(before + 1)
+
+    const d = new RedisGcra({
+      redis: scripts.client,
+      keyPrefix: prefixFor('spare-penalty'),
+      params,
+      spare: { maxSlots: 50, validMs: 60_000 },
+    })
+    await Promise.all(Array.from({ length: 4 }, () => d.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })))
+    await d.penalize()
+    // The spare slots are gone with the 429: the next caller books in Redis and finds the bucket full.
+    const penalized = scripts.calls
+    expect(await d.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })).toMatchObject({ kind: 'rejected' })
+    expect(scripts.calls).toBe(penalized + 1)
   })
 
   it('keys carry the token fingerprint as a hash tag, never the token', async () => {

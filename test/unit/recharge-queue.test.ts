@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
 import { gcraParams, LocalGcra, lateTolerance } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
+import { sparePolicy } from '../../src/recharge/queue/redis-gcra.ts'
 
 /** The queue over the in-process book (the Redis book runs the same arithmetic: test/integration/recharge-queue-redis). */
 function queueWith(capacity: number, ratePerSecond: number) {
@@ -151,5 +152,14 @@ describe('RechargeQueue over the in-process book', () => {
     await queue.observeLimit(39)
     expect(written).toEqual([39])
     expect(await store.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })).toMatchObject({ kind: 'rejected' })
+  })
+})
+
+describe('spare slots of the shared book', () => {
+  it('are off at Recharge budgets and only grow where a Redis round trip per call would show', () => {
+    expect(sparePolicy(gcraParams({ capacity: 40, ratePerSecond: 2 })).maxSlots).toBe(0)
+    // 20/s: a spare slot used 100 ms late is 2 calls of bunching, within the 3-call safety margin's 2.
+    expect(sparePolicy(gcraParams({ capacity: 400, ratePerSecond: 20 }))).toEqual({ maxSlots: 2, validMs: 100 })
+    expect(sparePolicy(gcraParams({ capacity: 1e9, ratePerSecond: 1e9 }))).toEqual({ maxSlots: 1024, validMs: 100 })
   })
 })

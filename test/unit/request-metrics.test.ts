@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { RequestDurationHistogram } from '../../src/plugins/request-duration-histogram.ts'
+import { SeriesHistogram } from '../../src/plugins/series-histogram.ts'
 import { testConfig } from '../support/config.ts'
 
 function sample(metrics: string, line: string): number {
@@ -38,7 +38,7 @@ describe('request duration metrics', () => {
   })
 
   it('buckets are cumulative with the usual le bounds', async () => {
-    const histogram = new RequestDurationHistogram('d', 'help', [0.005, 0.025, 10])
+    const histogram = new SeriesHistogram('d', 'help', [0.005, 0.025, 10])
     const series = histogram.seriesFor('k', () => ({ route: '/x' }))
     for (const seconds of [0.003, 0.005, 0.02, 20]) histogram.observe(series, seconds)
     const { values } = await histogram.get()

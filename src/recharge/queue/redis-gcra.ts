@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto'
 import type { RedisClient } from '../../plugins/redis.ts'
-import { type GcraParams, type GcraStore, pollDelay, type Reservation, type ReserveRequest } from './gcra.ts'
+import {
+  type GcraParams,
+  type GcraStore,
+  lateTolerance,
+  pollDelay,
+  type Reservation,
+  type ReserveRequest,
+} from './gcra.ts'
 
 /**
  * The shared reservation book: one Lua script per operation, atomic in Redis, with Redis `TIME` as the only clock
  * (replica clocks never matter). Keys share the `{<token fingerprint>}` hash tag so the script runs unchanged on
  * Redis Cluster. Semantics are those of LocalGcra (gcra.ts); the script returns [status, ms]:
  *   interactive: one [status, ms, level] triple per caller, in the order given (as that many callers arriving in that
- *   order): [1, wait, level] booked · [0, retryAfter, 0] rejected; `level` is TAT - now after the booking, in ms
+ *   order): [1, wait, level] booked · [0, retryAfter, 0] rejected; `level` is TAT - now after the booking, in ms;
+ *   then [spare, level]: how many spare slots it booked for the replica's next callers (see SparePolicy) and the level
  *   background: [1, wait, 0, level] booked · [0, retryAfter] rejected · [2, headWait-or-estimate, rank] queued
  */
 export const GCRA_SCRIPT = `
@@ -36,10 +44,13 @@ if op == 'leave' then
   return {1, 0}
 end
 if op == 'interactive' then
-  -- ARGV[4]: tau; ARGV[5..]: each caller's longest acceptable wait, in arrival order.
+  -- ARGV[4]: tau; [5]: spare slots wanted; [6]: level they may fill up to (ms);
+  -- ARGV[7..]: each caller's longest acceptable wait, in arrival order.
   local tau = tonumber(ARGV[4])
+  local spareWanted = tonumber(ARGV[5])
+  local spareCeiling = tonumber(ARGV[6])
   local out = {}
-  for i = 5, #ARGV do
+  for i = 7, #ARGV do
     local wait = tat - tau - now
     if wait < 0 then wait = 0 end
     local n = #out
@@ -54,7 +65,14 @@ if op == 'interactive' then
       out[n + 3] = math.ceil(tat - now)
     end
   end
+  -- Spare slots are sendable now (wait 0) and only fill the bucket up to the ceiling, far below its top.
+  local spare = math.floor((spareCeiling - (tat - now)) / interval)
+  if spare > spareWanted then spare = spareWanted end
+  if spare < 0 then spare = 0 end
+  tat = tat + spare * interval
   store(tat)
+  out[#out + 1] = spare
+  out[#out + 1] = math.ceil(tat - now)
   return out
 end
 
@@ -106,15 +124,55 @@ export interface RedisGcraOptions {
   /** `rb:{<token fingerprint>}`: every key of one budget shares this hash tag. */
   keyPrefix: string
   params: GcraParams
+  /** Default: `sparePolicy(params)`. */
+  spare?: SparePolicy
 }
 
 /** Interactive reservations sent in one script call at most (the rest wait for the next). */
 const MAX_BATCH = 64
 
+/**
+ * Spare slots: a script call that books for waiting callers may also book a few slots for the callers this replica
+ * will have next, which then book without a Redis round trip. A spare slot is booked as sent at once, so it is only
+ * taken while the bucket is at most half full, it is only handed out within `validMs` of its booking (after that it
+ * lapses: the book counted a call that never went, the safe direction), and one call books at most `maxSlots`.
+ */
+export interface SparePolicy {
+  /** Spare slots one script call may book (0 turns them off). */
+  maxSlots: number
+  /** How long after its booking a spare slot may still be used. */
+  validMs: number
+}
+
+/** Longest a spare slot stays usable, whatever the rate. */
+const MAX_SPARE_VALID_MS = 100
+/** Spare slots one script call books at most, whatever the rate (the demand rule below keeps it near use). */
+const MAX_SPARE_SLOTS = 1024
+
+/**
+ * A spare slot used `validMs` after its booking reaches Recharge that much later than the book assumed: the bucket
+ * holds up to `validMs / T` of a call more than the book says, per spare slot. Bounding the slots of one call by
+ * `validMs / T` keeps that within the `safety - 1` calls of send-time bunching the margin absorbs (gcra.ts
+ * `lateTolerance`). At Recharge's 2 calls/s that is no spare slot at all; they only matter where the budget is high
+ * enough for the Redis round trip per call to show.
+ */
+export function sparePolicy(params: GcraParams): SparePolicy {
+  const validMs = Math.min(MAX_SPARE_VALID_MS, lateTolerance(params))
+  return { maxSlots: Math.min(MAX_SPARE_SLOTS, Math.floor(validMs / params.intervalMs)), validMs }
+}
+
 interface PendingReservation {
   maxWaitMs: number
   resolve: (reservation: Reservation) => void
   reject: (error: unknown) => void
+}
+
+/** Spare slots of the latest script call not handed out yet. */
+interface SpareSlots {
+  left: number
+  /** The book's level after the call (ms) and when the call was sent (local clock). */
+  levelMs: number
+  bookedAt: number
 }
 
 export class RedisGcra implements GcraStore {
@@ -128,10 +186,15 @@ export class RedisGcra implements GcraStore {
    */
   private readonly waiting: PendingReservation[] = []
   private sending = false
+  private readonly spare: SparePolicy
+  private spareSlots: SpareSlots = { left: 0, levelMs: 0, bookedAt: 0 }
+  /** Spare slots handed out since the latest script call was sent: the demand the next call books for. */
+  private spareUsed = 0
 
   constructor(options: RedisGcraOptions) {
     this.redis = options.redis
     this.params = options.params
+    this.spare = options.spare ?? sparePolicy(options.params)
     const prefix = options.keyPrefix
     this.keys = [`${prefix}:gcra`, `${prefix}:gcra:line`, `${prefix}:gcra:seen`, `${prefix}:gcra:seq`]
   }
@@ -141,13 +204,31 @@ export class RedisGcra implements GcraStore {
     return this.redis.isReady
   }
 
-  async reserve({ lane, ticket, maxWaitMs }: ReserveRequest): Promise<Reservation> {
-    if (lane === 'interactive') {
-      return new Promise((resolve, reject) => {
-        this.waiting.push({ maxWaitMs, resolve, reject })
-        if (!this.sending) this.sendWaiting()
-      })
+  reserve(request: ReserveRequest): Promise<Reservation> {
+    if (request.lane !== 'interactive') return this.reserveBackground(request)
+    const spare = this.takeSpareSlot()
+    if (spare) return Promise.resolve(spare)
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ maxWaitMs: request.maxWaitMs, resolve, reject })
+      if (!this.sending) this.sendWaiting()
+    })
+  }
+
+  /** A spare slot still valid, booked as sendable now; undefined when none is left. */
+  private takeSpareSlot(): Reservation | undefined {
+    const slots = this.spareSlots
+    if (slots.left === 0) return undefined
+    const age = Date.now() - slots.bookedAt
+    if (age >= this.spare.validMs) {
+      slots.left = 0
+      return undefined
     }
+    slots.left--
+    this.spareUsed++
+    return { kind: 'booked', waitMs: 0, levelMs: Math.max(0, slots.levelMs - age) }
+  }
+
+  private async reserveBackground({ ticket, maxWaitMs }: ReserveRequest): Promise<Reservation> {
     const p = this.params
     const [status = 0, ms = 0, rank = 0, level = 0] = await this.run([
       'background',
@@ -164,8 +245,17 @@ export class RedisGcra implements GcraStore {
     return { kind: 'queued', pollInMs: pollDelay(rank, ms, p.intervalMs) }
   }
 
-  /** One script call for the interactive reservations waiting now; when it answers, the next batch goes. */
+  /**
+   * One script call for the interactive reservations waiting now; when it answers, the next batch goes. It also books
+   * spare slots for as many callers as used spare slots since the previous call, plus this batch's followers: an idle
+   * replica books none, a busy one about what it spends between two calls.
+   */
   private sendWaiting(): void {
+    while (this.waiting.length > 0) {
+      const spare = this.takeSpareSlot()
+      if (!spare) break
+      this.waiting.shift()?.resolve(spare)
+    }
     const batch = this.waiting.splice(0, MAX_BATCH)
     if (batch.length === 0) {
       this.sending = false
@@ -173,8 +263,13 @@ export class RedisGcra implements GcraStore {
     }
     this.sending = true
     const p = this.params
+    const spareWanted = Math.min(this.spare.maxSlots, this.spareUsed + batch.length - 1)
+    this.spareUsed = 0
+    const sentAt = Date.now()
     const maxWaits = batch.map((entry) => Math.floor(Math.max(0, entry.maxWaitMs)))
-    this.run(['interactive', p.intervalMs, KEY_TTL_MS, p.interactiveTauMs, ...maxWaits])
+    // Spare slots may fill the bucket up to half of what interactive calls may use.
+    const spareCeiling = p.interactiveTauMs / 2
+    this.run(['interactive', p.intervalMs, KEY_TTL_MS, p.interactiveTauMs, spareWanted, spareCeiling, ...maxWaits])
       .then(
         (reply) => {
           batch.forEach((entry, i) => {
@@ -183,6 +278,8 @@ export class RedisGcra implements GcraStore {
               status === 1 ? { kind: 'booked', waitMs: ms, levelMs: level } : { kind: 'rejected', retryAfterMs: ms },
             )
           })
+          const [spare = 0, levelMs = 0] = reply.slice(batch.length * 3)
+          if (spare > 0) this.spareSlots = { left: spare, levelMs, bookedAt: sentAt }
         },
         (error: unknown) => {
           for (const entry of batch) entry.reject(error)
@@ -196,10 +293,13 @@ export class RedisGcra implements GcraStore {
   }
 
   async penalize(): Promise<void> {
+    // Someone else filled the bucket: spare slots booked before that would only meet 429s.
+    this.spareSlots.left = 0
     await this.run(['penalty', this.params.intervalMs, KEY_TTL_MS, this.params.capacity])
   }
 
   async reconcile(used: number): Promise<void> {
+    this.spareSlots.left = 0
     await this.run(['reconcile', this.params.intervalMs, KEY_TTL_MS, used])
   }
 

@@ -1,7 +1,7 @@
 import type { Metric } from 'prom-client'
 
-/** One (method, route, status) series: per-bucket counts (not cumulative; the last slot is +Inf), sum and count. */
-export interface DurationSeries {
+/** One label set's series: per-bucket counts (not cumulative; the last slot is +Inf), sum and count. */
+export interface HistogramSeries {
   readonly labels: Readonly<Record<string, string>>
   readonly counts: Float64Array
   sum: number
@@ -17,19 +17,20 @@ interface ExportedValue {
 }
 
 /**
- * The HTTP request duration histogram, observed once per response. prom-client's Histogram validates and hashes the
- * label set on every observation, even through a labelled child: on a cached catalog hit that was about 4 % of the
- * bridge's CPU. Here the caller keeps the series it observes into, and an observation is a bucket search and three
- * additions. Scrapes render the usual `_bucket`/`_sum`/`_count` lines through prom-client's registry (the object has
- * the shape the registry reads from its own metrics).
+ * A histogram for hot paths (the HTTP request duration, observed once per response; the Recharge queue wait, once per
+ * upstream call). prom-client's Histogram validates and hashes the label set on every observation, even through a
+ * labelled child: on a cached catalog hit that was about 4 % of the bridge's CPU. Here the caller keeps the series it
+ * observes into, and an observation is a bucket search and three additions. Scrapes render the usual
+ * `_bucket`/`_sum`/`_count` lines through prom-client's registry (the object has the shape the registry reads from its
+ * own metrics).
  */
-export class RequestDurationHistogram {
+export class SeriesHistogram {
   readonly type = 'histogram'
   readonly aggregator = 'sum'
   readonly name: string
   readonly help: string
   private readonly bounds: readonly number[]
-  private readonly series = new Map<string, DurationSeries>()
+  private readonly series = new Map<string, HistogramSeries>()
 
   constructor(name: string, help: string, bounds: readonly number[]) {
     this.name = name
@@ -38,7 +39,7 @@ export class RequestDurationHistogram {
   }
 
   /** The series for `key`, created with `labels` the first time. Keep it: observing needs no lookup. */
-  seriesFor(key: string, labels: () => Record<string, string>): DurationSeries {
+  seriesFor(key: string, labels: () => Record<string, string>): HistogramSeries {
     let series = this.series.get(key)
     if (!series) {
       series = { labels: labels(), counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 }
@@ -47,7 +48,7 @@ export class RequestDurationHistogram {
     return series
   }
 
-  observe(series: DurationSeries, seconds: number): void {
+  observe(series: HistogramSeries, seconds: number): void {
     let bucket = 0
     while (bucket < this.bounds.length && seconds > (this.bounds[bucket] as number)) bucket++
     series.counts[bucket] = (series.counts[bucket] as number) + 1
