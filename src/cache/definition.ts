@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Counter } from 'prom-client'
+import type { CounterSeries } from '../plugins/series-counter.ts'
 import type { Lane } from '../recharge/types.ts'
 import type { CacheCore } from './core.ts'
 import type { Entry } from './entry.ts'
@@ -40,9 +40,17 @@ export class Definition<A, T> {
     this.negativeTtlMs = Math.max(0, definition.negativeTtlMs ?? 0)
     this.maxEntryBytes = definition.maxEntryBytes ?? core.settings.maxEntryBytes
     this.shareValue = definition.shareValue === true
-    // Children bound once: a hit costs one increment, not a label lookup.
-    const lookups = core.metrics.lookups as Counter<'cache' | 'outcome'>
-    const child = (outcome: LookupOutcome) => lookups.labels({ cache: name, outcome })
+    // Series found once, on first use: a hit costs one addition, not a label lookup.
+    const lookups = core.metrics.lookups
+    const child = (outcome: LookupOutcome) => {
+      let series: CounterSeries | undefined
+      return {
+        inc: () => {
+          series ??= lookups.seriesFor(`${name} ${outcome}`, () => ({ cache: name, outcome }))
+          lookups.inc(series)
+        },
+      }
+    }
     this.outcomes = {
       hit_l1: child('hit_l1'),
       hit_l2: child('hit_l2'),

@@ -1,5 +1,6 @@
 import type { Counter, Gauge } from 'prom-client'
 import type { Metrics } from '../plugins/metrics.ts'
+import type { SeriesCounter } from '../plugins/series-counter.ts'
 import type { BreakerState } from './breaker.ts'
 
 /**
@@ -7,7 +8,8 @@ import type { BreakerState } from './breaker.ts'
  * a tag value.
  */
 export interface CacheMetrics {
-  lookups: Counter<'cache' | 'outcome'>
+  /** Labels `cache` and `outcome`; counted on every lookup, so a series counter. */
+  lookups: SeriesCounter
   dedupeJoins: Counter<'cache'>
   leaseWaits: Counter<'cache' | 'outcome'>
   refreshes: Counter<'cache' | 'outcome'>
@@ -25,10 +27,7 @@ export type LookupOutcome = 'hit_l1' | 'hit_l2' | 'miss' | 'stale_revalidate' | 
 
 export function createCacheMetrics(metrics: Metrics): CacheMetrics {
   return {
-    lookups: metrics.counter('cache_lookups_total', 'Cache lookups by outcome (hit tier, miss, stale serve)', [
-      'cache',
-      'outcome',
-    ]),
+    lookups: metrics.seriesCounter('cache_lookups_total', 'Cache lookups by outcome (hit tier, miss, stale serve)'),
     dedupeJoins: metrics.counter(
       'cache_dedupe_joins_total',
       'Lookups that joined a fetch already in flight in this process',

@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { SeriesCounter } from './series-counter.ts'
 import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts'
 
 /** Seconds: from a cache hit (milliseconds) to a call at its deadline. */
@@ -44,6 +45,15 @@ export class Metrics {
     const histogram = new SeriesHistogram(name, help, buckets)
     this.registry.registerMetric(histogram.asMetric())
     return histogram
+  }
+
+  /** A counter for hot paths: callers keep the series they count into (see SeriesCounter). */
+  seriesCounter(name: string, help: string): SeriesCounter {
+    const existing = this.existing(name)
+    if (existing instanceof SeriesCounter) return existing
+    const counter = new SeriesCounter(name, help)
+    this.registry.registerMetric(counter.asMetric())
+    return counter
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

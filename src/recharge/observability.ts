@@ -41,10 +41,10 @@ export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
     'Recharge calls refused at admission because their slot was past their deadline, by lane',
     ['lane'],
   )
-  const responses = metrics.counter(
+  // Counted once per upstream call: a series counter, one series per (operation, status).
+  const responses = metrics.seriesCounter(
     'recharge_upstream_responses_total',
     'Recharge answers by operation (method and path template) and status ("error" when none)',
-    ['operation', 'status'],
   )
   const limited = metrics.counter('recharge_upstream_429_total', 'Upstream 429 answers (each one sets the bucket full)')
   const level = metrics.gauge('recharge_bucket_level', 'Calls in the token bucket as Recharge last reported them')
@@ -60,7 +60,8 @@ export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
         seconds,
       ),
     admissionRejected: (lane) => rejected.inc({ lane }),
-    upstreamResponse: (operation, status) => responses.inc({ operation, status }),
+    upstreamResponse: (operation, status) =>
+      responses.inc(responses.seriesFor(`${operation} ${status}`, () => ({ operation, status }))),
     upstreamRateLimited: () => limited.inc(),
     bucketLevel: (used) => {
       // Reported on every answer and usually unchanged: setting a gauge costs a label-set hash each time.

@@ -13,6 +13,12 @@ import { hostedPortalUrl } from '../shopper/portal-url.ts'
  * The customer hash in the portal URL authenticates the shopper there, so it is read fresh from Recharge for each
  * hand-off and never cached, logged or returned anywhere else; responses carrying it are `no-store`, no-referrer.
  */
+/**
+ * The URLs these routes answer are built here from configuration and a Recharge hash: documented as URIs, not parsed
+ * again by the response serializer on every answer (`z.url()` would run the URL parser per response).
+ */
+const builtUrl = z.string().meta({ format: 'uri' })
+
 export default async function portalRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const services = app.shopperServices
@@ -33,7 +39,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
         ...shopperDocs,
         summary: 'The hosted customer portal URL',
         description: 'The URL authenticates the shopper on the portal: use it at once, do not store or log it.',
-        response: { 200: z.object({ url: z.url() }), ...problems },
+        response: { 200: z.object({ url: builtUrl }), ...problems },
       },
     },
     async (request, reply) => {
@@ -53,7 +59,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
         description:
           'Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. ' +
           'Each call mints a new link, so retrying is safe.',
-        response: { 200: z.object({ url: z.url(), expires_at: z.string() }), ...problems },
+        response: { 200: z.object({ url: builtUrl, expires_at: z.string() }), ...problems },
       },
     },
     async (request, reply) => {

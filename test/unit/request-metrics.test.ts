@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
+import { Metrics } from '../../src/plugins/metrics.ts'
 import { SeriesHistogram } from '../../src/plugins/series-histogram.ts'
 import { testConfig } from '../support/config.ts'
 
@@ -46,5 +47,22 @@ describe('request duration metrics', () => {
     expect([bucket(0.005), bucket(0.025), bucket(10), bucket('+Inf')]).toEqual([2, 3, 3, 4])
     expect(values.find((v) => v.metricName === 'd_count')?.value).toBe(4)
     expect(values.find((v) => v.metricName === 'd_sum')?.value).toBeCloseTo(20.028)
+  })
+
+  it('series counters render as Prometheus counters, one line per label set', async () => {
+    const metrics = new Metrics()
+    const counter = metrics.seriesCounter('upstream_total', 'Answers by operation and status')
+    expect(metrics.seriesCounter('upstream_total', 'again')).toBe(counter)
+    const ok = counter.seriesFor('GET /x 200', () => ({ operation: 'GET /x', status: '200' }))
+    counter.inc(ok)
+    counter.inc(ok)
+    counter.inc(
+      counter.seriesFor('GET /x 503', () => ({ operation: 'GET /x', status: '503' })),
+      3,
+    )
+    const text = await metrics.registry.metrics()
+    expect(text).toContain('# TYPE upstream_total counter')
+    expect(sample(text, 'upstream_total{operation="GET /x",status="200"}')).toBe(2)
+    expect(sample(text, 'upstream_total{operation="GET /x",status="503"}')).toBe(3)
   })
 })

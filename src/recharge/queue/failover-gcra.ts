@@ -61,23 +61,34 @@ export class FailoverGcra implements GcraStore {
     return this.either((store) => store.reconcile(used))
   }
 
-  private async either<T>(operation: (store: GcraStore) => Promise<T>): Promise<T> {
+  /** Runs on every reservation: one promise handler, not an async function's turns around an await. */
+  private either<T>(operation: (store: GcraStore) => Promise<T>): Promise<T> {
     if (Date.now() >= this.downUntil && this.shared.available) {
+      let shared: Promise<T>
       try {
-        const result = await operation(this.shared)
-        if (this.degradedNow) {
-          this.degradedNow = false
-          this.metrics.degraded(false)
-          this.log.info('Recharge limiter: Redis is back; sharing the budget with other replicas again')
-        }
-        return result
+        shared = operation(this.shared)
       } catch (error) {
-        this.enterDegraded(error)
+        shared = Promise.reject(error)
       }
-    } else if (!this.degradedNow) {
-      this.enterDegraded(new Error('Redis not connected'))
+      return shared.then(
+        (result) => {
+          if (this.degradedNow) this.leaveDegraded()
+          return result
+        },
+        (error: unknown) => {
+          this.enterDegraded(error)
+          return operation(this.local)
+        },
+      )
     }
+    if (!this.degradedNow) this.enterDegraded(new Error('Redis not connected'))
     return operation(this.local)
+  }
+
+  private leaveDegraded(): void {
+    this.degradedNow = false
+    this.metrics.degraded(false)
+    this.log.info('Recharge limiter: Redis is back; sharing the budget with other replicas again')
   }
 
   private enterDegraded(error: unknown): void {

@@ -188,8 +188,9 @@ export class RedisGcra implements GcraStore {
   private sending = false
   private readonly spare: SparePolicy
   private spareSlots: SpareSlots = { left: 0, levelMs: 0, bookedAt: 0 }
-  /** Spare slots handed out since the latest script call was sent: the demand the next call books for. */
-  private spareUsed = 0
+  /** Interactive reservations asked for since the latest script call was sent, and when it was sent. */
+  private asked = 0
+  private lastSentAt = 0
 
   constructor(options: RedisGcraOptions) {
     this.redis = options.redis
@@ -206,6 +207,7 @@ export class RedisGcra implements GcraStore {
 
   reserve(request: ReserveRequest): Promise<Reservation> {
     if (request.lane !== 'interactive') return this.reserveBackground(request)
+    this.asked++
     const spare = this.takeSpareSlot()
     if (spare) return Promise.resolve(spare)
     return new Promise((resolve, reject) => {
@@ -224,7 +226,6 @@ export class RedisGcra implements GcraStore {
       return undefined
     }
     slots.left--
-    this.spareUsed++
     return { kind: 'booked', waitMs: 0, levelMs: Math.max(0, slots.levelMs - age) }
   }
 
@@ -247,8 +248,8 @@ export class RedisGcra implements GcraStore {
 
   /**
    * One script call for the interactive reservations waiting now; when it answers, the next batch goes. It also books
-   * spare slots for as many callers as used spare slots since the previous call, plus this batch's followers: an idle
-   * replica books none, a busy one about what it spends between two calls.
+   * spare slots for the callers expected in the next half of `validMs`, at the rate this replica was asked for slots
+   * since its previous call: an idle replica books none, a busy one about what it will use before they lapse.
    */
   private sendWaiting(): void {
     while (this.waiting.length > 0) {
@@ -263,9 +264,11 @@ export class RedisGcra implements GcraStore {
     }
     this.sending = true
     const p = this.params
-    const spareWanted = Math.min(this.spare.maxSlots, this.spareUsed + batch.length - 1)
-    this.spareUsed = 0
     const sentAt = Date.now()
+    const askedPerMs = this.asked / Math.max(1, sentAt - this.lastSentAt)
+    const spareWanted = Math.min(this.spare.maxSlots, Math.floor((askedPerMs * this.spare.validMs) / 2))
+    this.asked = 0
+    this.lastSentAt = sentAt
     const maxWaits = batch.map((entry) => Math.floor(Math.max(0, entry.maxWaitMs)))
     // Spare slots may fill the bucket up to half of what interactive calls may use.
     const spareCeiling = p.interactiveTauMs / 2
