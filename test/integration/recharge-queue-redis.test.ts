@@ -116,55 +116,56 @@ describe('shared GCRA book in Redis', () => {
   it('spare slots fill at most half the bucket, lapse when unused, and a 429 drops them', async () => {
     const params = gcraParams({ capacity: 20, ratePerSecond: 1 })
     const scripts = countingScriptCalls()
-    const a = new RedisGcra({
-      redis: scripts.client,
-      keyPrefix: prefixFor('spare-bounds'),
-      params,
-      spare: { maxSlots: 50, validMs: 300 },
-    })
+    const replica = (name: string, validMs: number) => {
+      const book = new RedisGcra({
+        redis: scripts.client,
+        keyPrefix: prefixFor(name),
+        params,
+        spare: { maxSlots: 50, validMs },
+      })
+      return { book, interactive: () => book.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 }) }
+    }
+    const a = replica('spare-bounds', 60_000)
     const b = new RedisGcra({ redis, keyPrefix: prefixFor('spare-bounds'), params })
-    const interactive = () => a.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })
-    // 1 alone, then 6 together wanting 5 spare slots: interactive calls may fill 18 calls (20 - safety), spare slots
-    // only up to 9, so 2 are booked.
-    await Promise.all(Array.from({ length: 7 }, interactive))
+    // 1 alone, then 6 together wanting more: interactive calls may fill 18 calls (20 - safety), spare slots only up to
+    // 9, so 2 are booked.
+    await Promise.all(Array.from({ length: 7 }, a.interactive))
     expect(scripts.calls).toBe(2)
     expect(await b.level()).toBeGreaterThan(8.5)
-    await interactive()
-    await interactive()
+    await a.interactive()
+    await a.interactive()
     expect(scripts.calls).toBe(2)
-    await interactive()
+    await a.interactive()
     expect(scripts.calls).toBe(3)
     // Past half the bucket: no spare slot, each caller books in Redis.
-    await Promise.all(Array.from({ length: 3 }, interactive))
-    const calls = scripts.calls
-    await interactive()
-    expect(scripts.calls).toBe(calls + 1)
-
-    const c = new RedisGcra({
-      redis: scripts.client,
-      keyPrefix: prefixFor('spare-lapse'),
-      params,
-      spare: { maxSlots: 50, validMs: 300 },
-    })
-    const fromC = () => c.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })
-    await Promise.all(Array.from({ length: 4 }, fromC))
-    const before = scripts.calls
-    await new Promise((resolve) => setTimeout(resolve, 350))
-    await fromC()
+    await Promise.all(Array.from({ length: 3 }, a.interactive))
+    let before = scripts.calls
+    await a.interactive()
     expect(scripts.calls).toBe(before + 1)
 
-    const d = new RedisGcra({
-      redis: scripts.client,
-      keyPrefix: prefixFor('spare-penalty'),
-      params,
-      spare: { maxSlots: 50, validMs: 60_000 },
-    })
-    await Promise.all(Array.from({ length: 4 }, () => d.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })))
-    await d.penalize()
-    // The spare slots are gone with the 429: the next caller books in Redis and finds the bucket full.
-    const penalized = scripts.calls
-    expect(await d.reserve({ lane: 'interactive', ticket: 't', maxWaitMs: 0 })).toMatchObject({ kind: 'rejected' })
-    expect(scripts.calls).toBe(penalized + 1)
+    /** A burst on `r` books spare slots; one of them is handed out without a script call. */
+    const spendOneSpare = async (r: ReturnType<typeof replica>) => {
+      await Promise.all(Array.from({ length: 4 }, r.interactive))
+      const calls = scripts.calls
+      await r.interactive()
+      expect(scripts.calls).toBe(calls)
+    }
+
+    // A spare slot not used within its validity lapses.
+    const lapsing = replica('spare-lapse', 300)
+    await spendOneSpare(lapsing)
+    before = scripts.calls
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    await lapsing.interactive()
+    expect(scripts.calls).toBe(before + 1)
+
+    // A 429 drops them: the next caller books in Redis and finds the bucket full.
+    const penalized = replica('spare-penalty', 60_000)
+    await spendOneSpare(penalized)
+    await penalized.book.penalize()
+    before = scripts.calls
+    expect(await penalized.interactive()).toMatchObject({ kind: 'rejected' })
+    expect(scripts.calls).toBe(before + 1)
   })
 
   it('keys carry the token fingerprint as a hash tag, never the token', async () => {
