@@ -40,20 +40,25 @@ export class Metrics {
 
   /** A histogram for hot paths: callers keep the series they observe into (see SeriesHistogram). */
   seriesHistogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS): SeriesHistogram {
-    const existing = this.existing(name)
-    if (existing instanceof SeriesHistogram) return existing
-    const histogram = new SeriesHistogram(name, help, buckets)
-    this.registry.registerMetric(histogram.asMetric())
-    return histogram
+    return this.registered(name, SeriesHistogram, () => new SeriesHistogram(name, help, buckets))
   }
 
   /** A counter for hot paths: callers keep the series they count into (see SeriesCounter). */
   seriesCounter(name: string, help: string): SeriesCounter {
+    return this.registered(name, SeriesCounter, () => new SeriesCounter(name, help))
+  }
+
+  /** The series metric already registered under `name`, or a new one registered now. */
+  private registered<M extends SeriesCounter | SeriesHistogram>(
+    name: string,
+    kind: abstract new (...args: never[]) => M,
+    create: () => M,
+  ): M {
     const existing = this.existing(name)
-    if (existing instanceof SeriesCounter) return existing
-    const counter = new SeriesCounter(name, help)
-    this.registry.registerMetric(counter.asMetric())
-    return counter
+    if (existing instanceof kind) return existing
+    const metric = create()
+    this.registry.registerMetric(metric.asMetric())
+    return metric
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

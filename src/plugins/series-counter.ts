@@ -1,4 +1,4 @@
-import type { Metric } from 'prom-client'
+import { SeriesMetric } from './series-metric.ts'
 
 /** One label set's running total. */
 export interface CounterSeries {
@@ -6,32 +6,12 @@ export interface CounterSeries {
   value: number
 }
 
-/**
- * A counter for hot paths (cache lookups, upstream answers: one increment per request). prom-client's Counter
- * validates and hashes the label set on every increment, even through a labelled child; here the caller keeps the
- * series it counts into and an increment is one addition. Scrapes render it through prom-client's registry, like
- * SeriesHistogram.
- */
-export class SeriesCounter {
+/** A counter for hot paths (cache lookups, upstream answers: one increment per request); see SeriesMetric. */
+export class SeriesCounter extends SeriesMetric<CounterSeries> {
   readonly type = 'counter'
-  readonly aggregator = 'sum'
-  readonly name: string
-  readonly help: string
-  private readonly series = new Map<string, CounterSeries>()
 
-  constructor(name: string, help: string) {
-    this.name = name
-    this.help = help
-  }
-
-  /** The series for `key`, created with `labels` the first time. Keep it: counting needs no lookup. */
-  seriesFor(key: string, labels: () => Record<string, string>): CounterSeries {
-    let series = this.series.get(key)
-    if (!series) {
-      series = { labels: labels(), value: 0 }
-      this.series.set(key, series)
-    }
-    return series
+  protected newSeries(labels: Record<string, string>): CounterSeries {
+    return { labels, value: 0 }
   }
 
   inc(series: CounterSeries, by = 1): void {
@@ -46,10 +26,5 @@ export class SeriesCounter {
 
   reset(): void {
     for (const series of this.series.values()) series.value = 0
-  }
-
-  /** For `registry.registerMetric`, which is typed for prom-client's own classes. */
-  asMetric(): Metric {
-    return this as unknown as Metric
   }
 }
