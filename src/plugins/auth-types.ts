@@ -1,4 +1,4 @@
-import type { preHandlerAsyncHookHandler } from 'fastify'
+import type { preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 
 /**
  * Identity contract. The auth plugin (src/plugins/auth.ts) decorates:
@@ -36,7 +36,7 @@ declare module 'fastify' {
     idempotencyPrincipal: string | null
   }
   interface FastifyInstance {
-    requireShopper: preHandlerAsyncHookHandler
+    requireShopper: preHandlerHookHandler
     requireAdmin: preHandlerAsyncHookHandler
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
 import {
@@ -9,7 +9,7 @@ import {
   type TokenRejection,
   type VerifiedCustomerToken,
 } from '../shopper/customer-token.ts'
-import type { IdentityResolver } from '../shopper/identity.ts'
+import type { CustomerIdentity, IdentityResolver } from '../shopper/identity.ts'
 import { createShopperServices, type ShopperServices } from '../shopper/service.ts'
 import type { Shopper } from './auth-types.ts'
 
@@ -53,6 +53,10 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest()
 }
 
+function shopperOf(identity: CustomerIdentity): Shopper {
+  return { customerId: identity.customerId, email: identity.email, externalCustomerId: identity.externalCustomerId }
+}
+
 function unauthenticated(reply: FastifyReply, detail: string, invalidToken: boolean): AppError {
   reply.header(
     'www-authenticate',
@@ -73,9 +77,11 @@ export default fp(
     app.decorateRequest('shopper', null)
     const services = createShopperServices(app)
     app.decorate('shopperServices', services)
-    app.decorate('shopperIdentity', { resolve: (subject) => services.records.identity(subject) })
+    const cachedResolve: IdentityResolver = (subject) => services.records.identity(subject)
+    app.decorate('shopperIdentity', { resolve: cachedResolve })
 
-    app.decorate('requireShopper', async function requireShopper(request: FastifyRequest, reply: FastifyReply) {
+    /** The whole check, for a token or an identity not already known to this replica. */
+    async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Shopper> {
       const token = bearerToken(request)
       if (!token) {
         failures.inc({ kind: 'shopper', reason: 'missing' })
@@ -99,13 +105,31 @@ export default fp(
           detail: 'Recharge has no customer for this token yet; they appear after their first subscription.',
         })
       }
-      const shopper: Shopper = {
-        customerId: identity.customerId,
-        email: identity.email,
-        externalCustomerId: identity.externalCustomerId,
+      return shopperOf(identity)
+    }
+
+    /**
+     * A shopper's page sends the same token on every call: when both its verification and its customer are already
+     * known here, the hook finishes synchronously (no promise, no turn of the event loop); anything else takes
+     * `authenticate`. The shortcut reads the default cached lookup only, never a replaced `shopperIdentity.resolve`.
+     */
+    app.decorate('requireShopper', function requireShopper(request, reply, done) {
+      const token = bearerToken(request)
+      const subject = token === null ? undefined : verifyToken.known(token)?.subject
+      const identity =
+        subject !== undefined && app.shopperIdentity.resolve === cachedResolve
+          ? services.records.knownIdentity(subject)
+          : undefined
+      if (identity !== undefined) {
+        request.shopper = shopperOf(identity)
+        done()
+        return
       }
-      request.shopper = shopper
-    })
+      authenticate(request, reply).then((shopper) => {
+        request.shopper = shopper
+        done()
+      }, done)
+    } satisfies preHandlerHookHandler)
 
     app.decorate('requireAdmin', async function requireAdmin(request: FastifyRequest, reply: FastifyReply) {
       const token = bearerToken(request)

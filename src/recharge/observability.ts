@@ -3,7 +3,10 @@ import type { Metrics } from '../plugins/metrics.ts'
 import type { Lane } from './types.ts'
 
 /** The log methods the Recharge layer uses (pino's shape); a no-op outside an app. */
-export type RechargeLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'>
+export type RechargeLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'error'> & {
+  /** pino's: lets the hot path skip building a debug line nobody will write. */
+  isLevelEnabled?: (level: string) => boolean
+}
 
 /** What the Recharge layer reports. Label values are lanes, path templates and status codes: never ids or secrets. */
 export interface RechargeMetrics {
@@ -17,7 +20,13 @@ export interface RechargeMetrics {
 
 const nothing = () => {}
 
-export const noopLog: RechargeLog = { debug: nothing, info: nothing, warn: nothing, error: nothing }
+export const noopLog: RechargeLog = {
+  debug: nothing,
+  info: nothing,
+  warn: nothing,
+  error: nothing,
+  isLevelEnabled: () => false,
+}
 
 export const noopMetrics: RechargeMetrics = {
   queueWait: nothing,

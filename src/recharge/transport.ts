@@ -85,6 +85,23 @@ export function encodeQuery(query: Record<string, QueryValue> | undefined): stri
   return text ? `?${text}` : ''
 }
 
+interface AttemptContext {
+  deadlineAt: number
+  signal: AbortSignal | undefined
+  template: string
+  /** `METHOD /path/template`, the label of logs, metrics and errors. */
+  operation: string
+  attempt: number
+  requestId: string | undefined
+}
+
+function attemptLogFields(method: string, context: AttemptContext, status: number | string, started: number) {
+  return {
+    upstream: { method, pathTemplate: context.template, status, ms: Date.now() - started, attempt: context.attempt },
+    ...(context.requestId ? { reqId: context.requestId } : {}),
+  }
+}
+
 /** Errors that prove nothing reached Recharge: safe to resend any method. */
 function refusedBeforeSending(error: unknown): boolean {
   const code = (error as { code?: string } | null)?.code
@@ -158,6 +175,7 @@ export class Transport implements RechargeTransport {
               deadlineAt,
               signal: options.signal,
               template,
+              operation,
               attempt,
               requestId: options.requestId,
             }),
@@ -212,24 +230,11 @@ export class Transport implements RechargeTransport {
   }
 
   /** One HTTP exchange inside a booked slot. */
-  private async attempt<T>(
-    request: UpstreamRequest<T>,
-    context: {
-      deadlineAt: number
-      signal: AbortSignal | undefined
-      template: string
-      attempt: number
-      requestId: string | undefined
-    },
-  ): Promise<JobOutcome<RawAnswer>> {
+  private async attempt<T>(request: UpstreamRequest<T>, context: AttemptContext): Promise<JobOutcome<RawAnswer>> {
     const { method } = request
-    const operation = `${method} ${context.template}`
+    const { operation } = context
     const started = Date.now()
     const remaining = Math.max(1, context.deadlineAt - started)
-    const logFields = (status: number | string) => ({
-      upstream: { method, pathTemplate: context.template, status, ms: Date.now() - started, attempt: context.attempt },
-      ...(context.requestId ? { reqId: context.requestId } : {}),
-    })
     let status: number
     let headers: Record<string, string | string[] | undefined>
     let text: string
@@ -256,7 +261,10 @@ export class Transport implements RechargeTransport {
     } catch (error) {
       const failure = this.classify(error, operation, context.signal)
       this.metrics.upstreamResponse(operation, 'error')
-      this.log.warn({ ...logFields('error'), err: { code: (error as { code?: string }).code } }, 'Recharge call failed')
+      this.log.warn(
+        { ...attemptLogFields(method, context, 'error', started), err: { code: (error as { code?: string }).code } },
+        'Recharge call failed',
+      )
       throw failure
     }
     this.metrics.upstreamResponse(operation, String(status))
@@ -273,15 +281,20 @@ export class Transport implements RechargeTransport {
       retryAfterSeconds: parseRetryAfter(single('retry-after')),
     }
     if (status === 429) {
-      this.log.warn(logFields(status), 'Recharge call rate limited')
+      this.log.warn(attemptLogFields(method, context, status, started), 'Recharge call rate limited')
       return { kind: 'rate-limited', retryAfterMs: (answer.retryAfterSeconds ?? 2) * 1000 }
     }
     if (status >= 200 && status < 300) {
-      this.log.debug(logFields(status), 'Recharge call')
+      // Built only when it will be written: this runs on every upstream call.
+      if (this.log.isLevelEnabled?.('debug') !== false)
+        this.log.debug(attemptLogFields(method, context, status, started), 'Recharge call')
       return { kind: 'done', value: answer }
     }
     const error = errorFromResponse({ ...answer, operation })
-    this.log[status >= 500 ? 'warn' : 'info'](logFields(status), 'Recharge call answered with an error')
+    this.log[status >= 500 ? 'warn' : 'info'](
+      attemptLogFields(method, context, status, started),
+      'Recharge call answered with an error',
+    )
     if (status >= 500) throw new TransientFailure(error, false)
     throw error
   }

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
 import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
-import { hostedPortalUrl } from '../shopper/portal-url.ts'
+import { portalUrlBuilder } from '../shopper/portal-url.ts'
 
 /**
  * The "Manage Subscriptions" hand-off to Recharge's hosted portal.
@@ -22,13 +22,14 @@ const builtUrl = z.string().meta({ format: 'uri' })
 export default async function portalRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const services = app.shopperServices
+  const portalUrl = portalUrlBuilder(app.config)
 
   async function portalUrlFor(customerId: string, requestId: string): Promise<string> {
     const customer = await services.upstream().customers.portalReference(customerId, { requestId })
     if (!customer.hash) {
       throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no customer portal reference' })
     }
-    return hostedPortalUrl(app.config, customer.hash)
+    return portalUrl(customer.hash)
   }
 
   routes.get(

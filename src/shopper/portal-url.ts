@@ -11,23 +11,34 @@ import { AppError } from '../errors.ts'
  */
 const validHash = /^[A-Za-z0-9_-]{6,128}$/
 
-export function hostedPortalUrl(
-  config: Pick<
-    Config,
-    'demoMode' | 'DEMO_STOREFRONT' | 'NODE_ENV' | 'RECHARGE_API_URL' | 'RECHARGE_STORE_SUBDOMAIN' | 'PUBLIC_URL'
-  >,
-  customerHash: string,
-): string {
-  if (!validHash.test(customerHash)) {
-    throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no usable customer portal reference' })
-  }
-  const path = `/portal/${encodeURIComponent(customerHash)}/subscriptions`
+type PortalConfig = Pick<
+  Config,
+  'demoMode' | 'DEMO_STOREFRONT' | 'NODE_ENV' | 'RECHARGE_API_URL' | 'RECHARGE_STORE_SUBDOMAIN' | 'PUBLIC_URL'
+>
+
+/**
+ * The portal URL for a customer hash, with everything that depends only on configuration worked out once: the
+ * hand-off builds one per call.
+ */
+export function portalUrlBuilder(config: PortalConfig): (customerHash: string) => string {
   const throughBridge = hostedPagesThroughBridge(config)
-  if (throughBridge !== undefined) return `${throughBridge}${path}`
-  if (!config.RECHARGE_STORE_SUBDOMAIN) {
-    throw new AppError('PORTAL_UNAVAILABLE', {
-      detail: 'The hosted portal needs RECHARGE_STORE_SUBDOMAIN to be configured on the bridge.',
-    })
+  const origin =
+    throughBridge ??
+    (config.RECHARGE_STORE_SUBDOMAIN ? `https://${config.RECHARGE_STORE_SUBDOMAIN}.admin.rechargeapps.com` : undefined)
+  return (customerHash) => {
+    if (!validHash.test(customerHash)) {
+      throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no usable customer portal reference' })
+    }
+    if (origin === undefined) {
+      throw new AppError('PORTAL_UNAVAILABLE', {
+        detail: 'The hosted portal needs RECHARGE_STORE_SUBDOMAIN to be configured on the bridge.',
+      })
+    }
+    // The hash is URL-safe by the check above: nothing to encode.
+    return `${origin}/portal/${customerHash}/subscriptions`
   }
-  return `https://${config.RECHARGE_STORE_SUBDOMAIN}.admin.rechargeapps.com${path}`
+}
+
+export function hostedPortalUrl(config: PortalConfig, customerHash: string): string {
+  return portalUrlBuilder(config)(customerHash)
 }

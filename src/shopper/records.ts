@@ -206,6 +206,14 @@ export class ShopperRecords {
     })
   }
 
+  /**
+   * The identity `identity()` would answer at once from this replica's memory (a fresh, trusted L1 entry), counted as
+   * that hit; undefined when only `identity()` can tell (not cached here, due for its re-check, or a cached "unknown").
+   */
+  knownIdentity(subject: CustomerSubject): CustomerIdentity | undefined {
+    return this.identityBySubject.peek(subject)?.value
+  }
+
   /** The Recharge customer a token subject names, or null. */
   async identity(subject: CustomerSubject): Promise<CustomerIdentity | null> {
     try {

@@ -170,6 +170,29 @@ describe('customer tokens', () => {
     expect(response.json().code).toBe('CUSTOMER_NOT_FOUND')
   })
 
+  it('authenticates a known token and customer from memory, yet always asks a replaced identity resolver', async () => {
+    expect((await call(alice, 'GET', '/v1/me')).statusCode).toBe(200)
+    const before = await ledgerLength()
+    // Token verified and customer cached: the second call resolves the shopper without asking Recharge who it is.
+    expect((await call(alice, 'GET', '/v1/me')).statusCode).toBe(200)
+    expect((await upstreamSince(before)).filter((line) => line === 'GET /customers')).toEqual([])
+    const cachedResolve = app.shopperIdentity.resolve
+    const asked: string[] = []
+    app.shopperIdentity.resolve = async (subject) => {
+      asked.push(subject.kind === 'email' ? subject.email : subject.externalCustomerId)
+      return null
+    }
+    try {
+      const response = await call(alice, 'GET', '/v1/me')
+      expect(response.statusCode).toBe(404)
+      expect(response.json().code).toBe('CUSTOMER_NOT_FOUND')
+      expect(asked).toEqual(['alice@example.com'])
+    } finally {
+      app.shopperIdentity.resolve = cachedResolve
+    }
+    expect((await call(alice, 'GET', '/v1/me')).statusCode).toBe(200)
+  })
+
   it('accepts a token whose sub is the external customer id', async () => {
     const state = await sim.state()
     const external = stateOf(state.customers, aliceId).external_customer_id.ecommerce as string

@@ -37,4 +37,17 @@ describe('remembered customer token verification', () => {
     const tampered = `${genuine.slice(0, -2)}${genuine.at(-2) === 'A' ? 'B' : 'A'}${genuine.at(-1)}`
     await expect(verify(tampered)).rejects.toMatchObject({ reason: 'signature' })
   })
+
+  it('knows a token synchronously only after verifying it, and only until it expires', async () => {
+    let now = 1_800_000_000_000
+    const verify = createCustomerTokenVerifier(key, { now: () => now })
+    const token = await sign(now / 1000 + 300)
+    expect(verify.known(token)).toBeUndefined()
+    await verify(token)
+    expect(verify.known(token)?.subject).toEqual({ kind: 'email', email: 'alice@example.com' })
+    const tampered = `${token.slice(0, -2)}${token.at(-2) === 'A' ? 'B' : 'A'}${token.at(-1)}`
+    expect(verify.known(tampered)).toBeUndefined()
+    now += 301_000
+    expect(verify.known(token)).toBeUndefined()
+  })
 })

@@ -130,6 +130,31 @@ describe('RechargeQueue over the in-process book', () => {
     ).rejects.toBeInstanceOf(RechargeUnavailableError)
   })
 
+  it('counts calls in flight until each is answered or fails, and drain returns when the last one fails', async () => {
+    const { queue } = queueWith(40, 20)
+    let fail: (error: Error) => void = () => {}
+    const failing = queue.run(
+      { lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'PUT /x', addressId: '7' },
+      () => new Promise((_, reject) => (fail = reject)),
+    )
+    const answered = queue.run(
+      { lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' },
+      async () => ({
+        kind: 'done',
+        value: 1,
+      }),
+    )
+    expect(queue.pending).toBe(2)
+    await expect(answered).resolves.toBe(1)
+    expect(queue.pending).toBe(1)
+    const drained = queue.drain(5_000)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    fail(new Error('upstream reset'))
+    await expect(failing).rejects.toThrow('upstream reset')
+    await drained
+    expect(queue.pending).toBe(0)
+  })
+
   it('writes an upstream bucket level back to the book only when upstream is fuller than the book', async () => {
     const { store, queue } = queueWith(40, 2)
     const written: number[] = []
