@@ -12,6 +12,7 @@ import {
 } from './errors.ts'
 import { ExchangeDeadlineError, ExchangeTooLargeError, exchange } from './exchange.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import { compiled } from './schemas/compiled.ts'
 import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
 import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest } from './types.ts'
 
@@ -211,7 +212,7 @@ export class Transport implements RechargeTransport {
         throw error
       }
     }
-    const parsed = schema.safeParse(body)
+    const parsed = compiled(schema).safeParse(body)
     if (!parsed.success) {
       // Paths and issue codes only: never the values (customer data).
       const issues = parsed.error.issues.slice(0, 10).map((issue) => ({ path: issue.path.join('.'), code: issue.code }))

@@ -7,7 +7,13 @@ import { RechargeNotFoundError, RechargeValidationError } from '../../src/rechar
 import { pageSchema } from '../../src/recharge/pagination.ts'
 import { addressEnvelope, addressSchema } from '../../src/recharge/schemas/addresses.ts'
 import { emptyBody } from '../../src/recharge/schemas/common.ts'
-import { customerEnvelope, customerSchema, deliveryScheduleSchema } from '../../src/recharge/schemas/customers.ts'
+import { compiled } from '../../src/recharge/schemas/compiled.ts'
+import {
+  customerEnvelope,
+  customerPortalEnvelope,
+  customerSchema,
+  deliveryScheduleSchema,
+} from '../../src/recharge/schemas/customers.ts'
 import { paymentMethodEnvelope, paymentMethodSchema } from '../../src/recharge/schemas/payment-methods.ts'
 import { subscriptionEnvelope, subscriptionSchema } from '../../src/recharge/schemas/subscriptions.ts'
 
@@ -46,8 +52,11 @@ describe('recorded Recharge fixtures', () => {
         expect(text.trim()).toBe('')
         expect(emptyBody.safeParse(null).success).toBe(true)
       } else if (status >= 200 && status < 300) {
-        const result = schemaFor(dir, file).safeParse(JSON.parse(text))
+        const schema = schemaFor(dir, file)
+        const result = schema.safeParse(JSON.parse(text))
         expect(result.error?.issues ?? []).toEqual([])
+        // The transport parses with the compiled schema: it must give the same value.
+        expect(compiled(schema).safeParse(JSON.parse(text))).toEqual(result)
       } else {
         const error = errorFromResponse({ status, text, operation: `GET /${dir.toLowerCase()}/:id` })
         expect(error).toBeInstanceOf(status === 404 ? RechargeNotFoundError : RechargeValidationError)
@@ -56,6 +65,20 @@ describe('recorded Recharge fixtures', () => {
       }
     })
   }
+
+  it("refuse a malformed body with the same issues through the compiled schemas as through zod's parser", () => {
+    const customer = JSON.parse(readFileSync(join(root, 'Customers', 'get-customer_200.json'), 'utf8'))
+    expect(customerEnvelope.safeParse(customer).success).toBe(true)
+    const broken = { customer: { ...customer.customer, id: { nested: true }, email: 42, hash: ['x'] } }
+    for (const schema of [customerEnvelope, customerPortalEnvelope]) {
+      const runtime = schema.safeParse(broken)
+      expect(runtime.success).toBe(false)
+      expect(compiled(schema).safeParse(broken).error?.issues).toEqual(runtime.error?.issues)
+    }
+    const page = pageSchema('subscriptions', subscriptionSchema)
+    const notAList = { subscriptions: 'none', next_cursor: 7 }
+    expect(compiled(page).safeParse(notAList).error?.issues).toEqual(page.safeParse(notAList).error?.issues)
+  })
 
   it('normalises values: dates to UTC ISO, money to strings, external ids flattened', () => {
     const customer = customerEnvelope.parse(
