@@ -107,9 +107,11 @@ async function startServers(
     await (await fetch(`${a.url}/v1/catalog/products/${id}`)).arrayBuffer()
   }
 
-  const [hello, proxy, hook] = await Promise.all([
+  const proxySettings = { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken }
+  const [hello, proxy, customerProxy, hook] = await Promise.all([
     startBaseline('hello', { BASELINE_BODY: productBody }),
-    startBaseline('proxy', { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken }),
+    startBaseline('proxy', proxySettings),
+    startBaseline('proxy', proxySettings),
     startBaseline('hook', {}),
   ])
   return {
@@ -117,14 +119,16 @@ async function startServers(
     simulator,
     redis,
     bridges: { a, b, c },
-    baselines: { hello: hello.url, proxy: proxy.url, hook: hook.url },
+    baselines: { hello: hello.url, proxy: proxy.url, customerProxy: customerProxy.url, hook: hook.url },
     pids: {
       hello: hello.pid,
       proxy: proxy.pid,
+      customerProxy: customerProxy.pid,
       simulator: simulator.process.child.pid ?? 0,
       redis: redis.pid ?? 0,
       a: a.process.child.pid ?? 0,
       b: b.process.child.pid ?? 0,
+      c: c.process.child.pid ?? 0,
     },
     productId,
     productBody,

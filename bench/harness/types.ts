@@ -63,11 +63,24 @@ export interface RunContext {
   profile: Profile
   simulator: SimulatorProcess
   redis: DisposableRedis
-  /** A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites). */
+  /**
+   * A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites, and the
+   * throughput suite's uncached route, so that no other mode's load shares its process).
+   */
   bridges: { a: BridgeProcess; b: BridgeProcess; c: BridgeProcess }
-  baselines: { hello: string; proxy: string; hook: string }
-  /** Process ids whose CPU time the throughput suite reads (bridges A and B, the baselines, Redis, the simulator). */
-  pids: { hello: number; proxy: number; simulator: number; redis: number; a: number; b: number }
+  /** `customerProxy`: a second reply-from proxy, the uncached route's baseline on a process of its own. */
+  baselines: { hello: string; proxy: string; customerProxy: string; hook: string }
+  /** Process ids whose CPU time the throughput suite reads (the bridges, the baselines, Redis, the simulator). */
+  pids: {
+    hello: number
+    proxy: number
+    customerProxy: number
+    simulator: number
+    redis: number
+    a: number
+    b: number
+    c: number
+  }
   /** The product measured by the throughput suite, its catalog document, and spare products for cache suites. */
   productId: string
   productBody: string
