@@ -12,8 +12,8 @@ import {
 } from './errors.ts'
 import { ExchangeDeadlineError, ExchangeTooLargeError, exchange } from './exchange.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
-import { compiled } from './schemas/compiled.ts'
 import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
+import { compiled } from './schemas/compiled.ts'
 import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest } from './types.ts'
 
 /**
