@@ -47,7 +47,8 @@ export function ensureBuilt(log: (line: string) => void, force: boolean): void {
   }
 }
 
-async function startBaseline(mode: string, env: Record<string, string>): Promise<{ url: string; pid: number }> {
+/** One baseline server (`bench/harness/baseline-server.ts <mode>`): hello, proxy or hook. */
+export async function startBaseline(mode: string, env: Record<string, string>): Promise<{ url: string; pid: number }> {
   const port = await freePort()
   const process_ = spawnNode(`${repoRoot}bench/harness/baseline-server.ts`, [mode], { PORT: String(port), ...env })
   const url = `http://127.0.0.1:${port}`

@@ -357,6 +357,7 @@ function notes(): string[] {
 /** The per-capability benchmarks' own latest results, linked with the time each was run. */
 function capabilityResults(): string[] {
   const files: [string, string, string][] = [
+    ['bench/results/steady.md', 'node bench/steady/run.ts', 'uncached route vs reply-from, 3 processes a side, alone'],
     ['bench/results/queue.md', 'node bench/queue/run.ts', 'queue, full-length phases incl. the real 2/s budget'],
     ['bench/results/cache.md', 'node bench/cache/run.ts', 'cache tiers in-process, incl. the miss path'],
     ['bench/results/catalog.md', 'node bench/catalog/run.ts', '1,000-product catalog sync vs the rate-limit floor'],

@@ -1,0 +1,158 @@
+/**
+ * The uncached route against reply-from at steady state, the cross-check of the throughput suite's P5:
+ *
+ *   node bench/steady/run.ts [--instances 3] [--rounds 8] [--seconds 3] [--warmup 1]
+ *
+ * Starts one simulator and one private redis-server, `instances` bridge processes and as many reply-from proxies,
+ * and loads one process at a time (autocannon, c=50, p=1, every body verified) with nothing else running: the
+ * bridge's GET /v1/portal/url and the proxy's GET /customers/:id, the same upstream call. Every round visits every
+ * process, in reverse order on even rounds, so neither side always follows the other. Several processes per side show
+ * how far two instances of the same code differ. Reports req/s and CPU µs per request (/proc) per process and per
+ * side; writes bench/results/steady.json and .md.
+ *
+ * The full suite (bench/run.ts) interleaves eight modes on shared machines; this script isolates the one comparison.
+ */
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
+import { DisposableRedis } from '../../test/support/redis-server.ts'
+import { BENCH_CUSTOMER_TOKEN_SECRET, startBridge } from '../harness/bridge.ts'
+import { cpuMicrosOf } from '../harness/cpu.ts'
+import { type LoadTarget, median, runLoad } from '../harness/load.ts'
+import { repoRoot, stopAll } from '../harness/processes.ts'
+import { ensureBuilt, startBaseline } from '../harness/setup.ts'
+import { startSimulator } from '../harness/simulator.ts'
+
+const { values } = parseArgs({
+  options: {
+    instances: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+  },
+})
+const instances = Number(values.instances)
+const rounds = Number(values.rounds)
+const seconds = Number(values.seconds)
+const warmupS = Number(values.warmup)
+const UNLIMITED = 1_000_000_000
+const CONNECTIONS = 50
+
+interface Server {
+  side: 'bridge' | 'reply-from'
+  name: string
+  target: LoadTarget
+  pids: number[]
+  rps: number[]
+  cpu: number[]
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+ensureBuilt(log, false)
+const redis = await DisposableRedis.start()
+try {
+  const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
+  const { customers } = (await (
+    await fetch(`${simulator.url}/customers?limit=1`, { headers: simulator.headers })
+  ).json()) as { customers: { id: number; email: string }[] }
+  const customer = customers[0]
+  if (!customer) throw new Error('the simulator has no customers')
+  const { token } = await mintCustomerToken(
+    { kind: 'email', email: customer.email },
+    secretKey(BENCH_CUSTOMER_TOKEN_SECRET),
+    { lifetimeS: 3600 },
+  )
+  const auth = { authorization: `Bearer ${token}` }
+  const customerBody = await (
+    await fetch(`${simulator.url}/customers/${customer.id}`, { headers: simulator.headers })
+  ).text()
+
+  const servers: Server[] = []
+  for (let index = 0; index < instances; index++) {
+    const bridge = await startBridge({
+      name: `bridge-${index + 1}`,
+      simulator,
+      redisUrl: redis.url,
+      bucketSize: UNLIMITED,
+      leakRate: UNLIMITED,
+    })
+    const portal = await fetch(`${bridge.url}/v1/portal/url`, { headers: auth })
+    const portalBody = await portal.text()
+    if (!portal.ok) throw new Error(`bridge portal URL → ${portal.status}: ${portalBody}`)
+    servers.push({
+      side: 'bridge',
+      name: bridge.name,
+      target: { url: `${bridge.url}/v1/portal/url`, headers: auth, expectBody: portalBody },
+      pids: [bridge.process.child.pid ?? 0, redis.pid ?? 0],
+      rps: [],
+      cpu: [],
+    })
+    const proxy = await startBaseline('proxy', { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken })
+    servers.push({
+      side: 'reply-from',
+      name: `reply-from-${index + 1}`,
+      target: { url: `${proxy.url}/customers/${customer.id}`, expectBody: customerBody },
+      pids: [proxy.pid],
+      rps: [],
+      cpu: [],
+    })
+  }
+
+  // Compilers and connection pools warm in every process first.
+  for (const server of servers) await runLoad(server.target, { connections: CONNECTIONS, durationS: 5 })
+  for (let round = 1; round <= rounds; round++) {
+    for (const server of round % 2 === 0 ? [...servers].reverse() : servers) {
+      await runLoad(server.target, { connections: CONNECTIONS, durationS: warmupS })
+      const before = cpuMicrosOf(server.pids)
+      const sample = await runLoad(server.target, { connections: CONNECTIONS, durationS: seconds })
+      const after = cpuMicrosOf(server.pids)
+      const failed = sample.non2xx + sample.mismatches + sample.errors + sample.timeouts
+      if (failed > 0) throw new Error(`${server.name}: ${failed} requests without the expected answer`)
+      server.rps.push(sample.rps)
+      if (before !== null && after !== null) server.cpu.push((after - before) / Math.max(1, sample.requests))
+      log(`  round ${round} ${server.name.padEnd(14)} ${Math.round(sample.rps)} req/s`)
+    }
+  }
+
+  const side = (name: Server['side']) => servers.filter((server) => server.side === name)
+  const summary = (group: Server[]) => ({
+    rps: median(group.flatMap((server) => server.rps)),
+    cpuUsPerRequest: median(group.flatMap((server) => server.cpu)),
+  })
+  const bridges = summary(side('bridge'))
+  const proxies = summary(side('reply-from'))
+  const result = {
+    at: new Date().toISOString(),
+    settings: { instances, rounds, seconds, warmupS, connections: CONNECTIONS },
+    servers: servers.map(({ side: kind, name, rps, cpu }) => ({
+      side: kind,
+      name,
+      rps: median(rps),
+      cpuUsPerRequest: cpu.length ? median(cpu) : null,
+    })),
+    bridge: bridges,
+    replyFrom: proxies,
+    ratio: { rps: bridges.rps / proxies.rps, perCpuSecond: proxies.cpuUsPerRequest / bridges.cpuUsPerRequest },
+  }
+  const fmt = (value: number | null, digits = 1) => (value === null ? '—' : value.toFixed(digits))
+  const markdown = [
+    `# Uncached route vs reply-from at steady state (${result.at})`,
+    '',
+    `Reproduce: \`node bench/steady/run.ts --instances ${instances} --rounds ${rounds} --seconds ${seconds} --warmup ${warmupS}\``,
+    '',
+    '| process | req/s (median) | CPU µs / request (median) |',
+    '| --- | --- | --- |',
+    ...result.servers.map(
+      (server) => `| ${server.name} | ${Math.round(server.rps)} | ${fmt(server.cpuUsPerRequest)} |`,
+    ),
+    '',
+    `Bridge ÷ reply-from: ${fmt(result.ratio.rps, 3)} × req/s, ${fmt(result.ratio.perCpuSecond, 3)} × requests per CPU-second.`,
+    '',
+  ].join('\n')
+  writeFileSync(`${repoRoot}bench/results/steady.json`, `${JSON.stringify(result, null, 2)}\n`)
+  writeFileSync(`${repoRoot}bench/results/steady.md`, markdown)
+  process.stdout.write(markdown)
+} finally {
+  await stopAll()
+  await redis.stop()
+}
