@@ -2,10 +2,11 @@
  * A bridge replica exactly as users run it: `node dist/server.js`, NODE_ENV=production, configured only through its
  * environment.
  */
+import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
 import { freePort, repoRoot, type Spawned, spawnNode, waitForHttp } from './processes.ts'
 import type { SimulatorProcess } from './simulator.ts'
 
-export const BENCH_CUSTOMER_TOKEN_SECRET = 'bench-customer-token-secret-0123456789abcdef'
+const BENCH_CUSTOMER_TOKEN_SECRET = 'bench-customer-token-secret-0123456789abcdef'
 export const BENCH_ADMIN_API_KEY = 'bench-admin-key-0123456789abcdef'
 export const BENCH_WEBHOOK_SECRET = 'bench_webhook_secret_0123456789'
 
@@ -51,4 +52,18 @@ export async function startBridge(settings: BridgeSettings): Promise<BridgeProce
   })
   await waitForHttp(`${url}/healthz`, process_, `bridge ${settings.name}`)
   return { name: settings.name, url, process: process_ }
+}
+
+/** The simulator's first customer, with a customer token for it that outlives a whole run (an hour). */
+export async function benchShopper(simulator: SimulatorProcess): Promise<{ id: number; email: string; token: string }> {
+  const response = await fetch(`${simulator.url}/customers?limit=1`, { headers: simulator.headers })
+  const { customers } = (await response.json()) as { customers: { id: number; email: string }[] }
+  const first = customers[0]
+  if (!first) throw new Error('the simulator has no customers')
+  const { token } = await mintCustomerToken(
+    { kind: 'email', email: first.email },
+    secretKey(BENCH_CUSTOMER_TOKEN_SECRET),
+    { lifetimeS: 3600 },
+  )
+  return { id: first.id, email: first.email, token }
 }

@@ -6,14 +6,14 @@
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
 import { DisposableRedis } from '../../test/support/redis-server.ts'
-import { BENCH_CUSTOMER_TOKEN_SECRET, startBridge } from './bridge.ts'
+import { benchShopper, startBridge } from './bridge.ts'
 import { freePort, repoRoot, spawnNode, waitForHttp } from './processes.ts'
 import { startSimulator } from './simulator.ts'
 import type { Profile, RunContext } from './types.ts'
 
-const UNLIMITED = 1_000_000_000
+/** A budget the throughput suites never reach: they measure the servers, not the rate limit. */
+export const UNLIMITED = 1_000_000_000
 
 function newestSource(dir: string): number {
   let newest = 0
@@ -87,15 +87,8 @@ async function startServers(
   const ids = products.map((p) => p.external_product_id).sort()
   const productId = ids[0]
   if (!productId) throw new Error('the simulator has no products')
-  const { customers } = await upstream<{ customers: { id: number; email: string }[] }>('/customers?limit=1')
-  const first = customers[0]
-  if (!first) throw new Error('the simulator has no customers')
   // One token for the whole run (tokens live at most an hour; a full run takes minutes).
-  const { token } = await mintCustomerToken(
-    { kind: 'email', email: first.email },
-    secretKey(BENCH_CUSTOMER_TOKEN_SECRET),
-    { lifetimeS: 3600 },
-  )
+  const shopper = await benchShopper(simulator)
 
   // Fill the cache: bridge A stores L1 + L2, B and C then read the same Redis entry.
   const productResponse = await fetch(`${a.url}/v1/catalog/products/${encodeURIComponent(productId)}`)
@@ -135,7 +128,7 @@ async function startServers(
     productBody,
     spareProductIds,
     sparesCachedAt,
-    customer: { id: String(first.id), email: first.email, token },
+    customer: { id: String(shopper.id), email: shopper.email, token: shopper.token },
     startedAt,
     log,
   }

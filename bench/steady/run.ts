@@ -14,13 +14,12 @@
  */
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
 import { DisposableRedis } from '../../test/support/redis-server.ts'
-import { BENCH_CUSTOMER_TOKEN_SECRET, startBridge } from '../harness/bridge.ts'
+import { benchShopper, startBridge } from '../harness/bridge.ts'
 import { cpuMicrosOf } from '../harness/cpu.ts'
 import { type LoadTarget, median, runLoad } from '../harness/load.ts'
 import { repoRoot, stopAll } from '../harness/processes.ts'
-import { ensureBuilt, startBaseline } from '../harness/setup.ts'
+import { ensureBuilt, startBaseline, UNLIMITED } from '../harness/setup.ts'
 import { startSimulator } from '../harness/simulator.ts'
 
 const { values } = parseArgs({
@@ -35,7 +34,6 @@ const instances = Number(values.instances)
 const rounds = Number(values.rounds)
 const seconds = Number(values.seconds)
 const warmupS = Number(values.warmup)
-const UNLIMITED = 1_000_000_000
 const CONNECTIONS = 50
 
 interface Server {
@@ -52,17 +50,8 @@ ensureBuilt(log, false)
 const redis = await DisposableRedis.start()
 try {
   const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
-  const { customers } = (await (
-    await fetch(`${simulator.url}/customers?limit=1`, { headers: simulator.headers })
-  ).json()) as { customers: { id: number; email: string }[] }
-  const customer = customers[0]
-  if (!customer) throw new Error('the simulator has no customers')
-  const { token } = await mintCustomerToken(
-    { kind: 'email', email: customer.email },
-    secretKey(BENCH_CUSTOMER_TOKEN_SECRET),
-    { lifetimeS: 3600 },
-  )
-  const auth = { authorization: `Bearer ${token}` }
+  const customer = await benchShopper(simulator)
+  const auth = { authorization: `Bearer ${customer.token}` }
   const customerBody = await (
     await fetch(`${simulator.url}/customers/${customer.id}`, { headers: simulator.headers })
   ).text()

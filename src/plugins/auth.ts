@@ -81,8 +81,7 @@ export default fp(
     app.decorate('shopperIdentity', { resolve: cachedResolve })
 
     /** The whole check, for a token or an identity not already known to this replica. */
-    async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Shopper> {
-      const token = bearerToken(request)
+    async function authenticate(request: FastifyRequest, reply: FastifyReply, token: string | null): Promise<Shopper> {
       if (!token) {
         failures.inc({ kind: 'shopper', reason: 'missing' })
         throw unauthenticated(reply, 'Send the customer token as Authorization: Bearer <token>.', false)
@@ -125,7 +124,7 @@ export default fp(
         done()
         return
       }
-      authenticate(request, reply).then((shopper) => {
+      authenticate(request, reply, token).then((shopper) => {
         request.shopper = shopper
         done()
       }, done)

@@ -38,7 +38,3 @@ export function portalUrlBuilder(config: PortalConfig): (customerHash: string) =
     return `${origin}/portal/${customerHash}/subscriptions`
   }
 }
-
-export function hostedPortalUrl(config: PortalConfig, customerHash: string): string {
-  return portalUrlBuilder(config)(customerHash)
-}

@@ -10,7 +10,7 @@ import {
   checkQuantity,
   rescheduleWindow,
 } from '../../src/shopper/policy-checks.ts'
-import { hostedPortalUrl } from '../../src/shopper/portal-url.ts'
+import { portalUrlBuilder } from '../../src/shopper/portal-url.ts'
 
 const subscription = (overrides: Partial<Subscription> = {}) =>
   ({
@@ -90,22 +90,22 @@ describe('hosted portal URL', () => {
   }
 
   it('points at the store subdomain, or (demo storefront on) at the bridge, which forwards to the simulator', () => {
-    expect(hostedPortalUrl({ ...base, demoMode: false }, 'abc123def')).toBe(
+    expect(portalUrlBuilder({ ...base, demoMode: false })('abc123def')).toBe(
       'https://my-store.admin.rechargeapps.com/portal/abc123def/subscriptions',
     )
-    expect(hostedPortalUrl({ ...base, demoMode: true }, 'abc123def')).toBe(
+    expect(portalUrlBuilder({ ...base, demoMode: true })('abc123def')).toBe(
       'http://localhost:3000/portal/abc123def/subscriptions',
     )
-    expect(hostedPortalUrl({ ...base, demoMode: false, DEMO_STOREFRONT: true }, 'abc123def')).toBe(
+    expect(portalUrlBuilder({ ...base, demoMode: false, DEMO_STOREFRONT: true })('abc123def')).toBe(
       'http://localhost:3000/portal/abc123def/subscriptions',
     )
   })
 
   it('refuses without a subdomain and refuses a hash that could change the path', () => {
     expect(
-      codeOf(() => hostedPortalUrl({ ...base, RECHARGE_STORE_SUBDOMAIN: undefined, demoMode: false }, 'abc123def')),
+      codeOf(() => portalUrlBuilder({ ...base, RECHARGE_STORE_SUBDOMAIN: undefined, demoMode: false })('abc123def')),
     ).toBe('PORTAL_UNAVAILABLE')
-    expect(codeOf(() => hostedPortalUrl({ ...base, demoMode: false }, '../../admin'))).toBe('UPSTREAM_UNAVAILABLE')
+    expect(codeOf(() => portalUrlBuilder({ ...base, demoMode: false })('../../admin'))).toBe('UPSTREAM_UNAVAILABLE')
   })
 })
 
