@@ -15,6 +15,16 @@ import type { Profile, RunContext } from './types.ts'
 /** A budget the throughput suites never reach: they measure the servers, not the rate limit. */
 export const UNLIMITED = 1_000_000_000
 
+/**
+ * Processes per side of the uncached comparison (P5): one pair per round. Processes running the same code under the
+ * same load differ in their cost per request by up to 8 % on these machines, and keep their difference (two identical
+ * reply-from processes, 16 rounds in either order: 0.93 and 0.91): with one process a side, a run measures which
+ * instance drew the better luck as much as which code is cheaper.
+ */
+function uncachedInstances(profile: Profile): number {
+  return Math.max(1, profile.rounds)
+}
+
 function newestSource(dir: string): number {
   let newest = 0
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -75,11 +85,16 @@ async function startServers(
   const startedAt = Date.now()
   const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
   const bridgeSettings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }
-  const [a, b, c] = await Promise.all([
+  const [a, b, c, ...moreUncached] = await Promise.all([
     startBridge({ ...bridgeSettings, name: 'A' }),
     startBridge({ ...bridgeSettings, name: 'B', l1MaxBytes: 0 }),
     startBridge({ ...bridgeSettings, name: 'C' }),
+    ...Array.from({ length: uncachedInstances(profile) - 1 }, (_, i) =>
+      startBridge({ ...bridgeSettings, name: `C${i + 2}` }),
+    ),
   ])
+  if (!a || !b || !c) throw new Error('a bridge did not start')
+  const uncached = [c, ...moreUncached]
 
   const upstream = async <T>(path: string): Promise<T> =>
     (await (await fetch(`${simulator.url}${path}`, { headers: simulator.headers })).json()) as T
@@ -102,22 +117,29 @@ async function startServers(
   }
 
   const proxySettings = { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken }
-  const [hello, proxy, customerProxy, hook] = await Promise.all([
+  const [hello, proxy, hook, ...customerProxies] = await Promise.all([
     startBaseline('hello', { BASELINE_BODY: productBody }),
     startBaseline('proxy', proxySettings),
-    startBaseline('proxy', proxySettings),
     startBaseline('hook', {}),
+    ...uncached.map(() => startBaseline('proxy', proxySettings)),
   ])
+  if (!hello || !proxy || !hook) throw new Error('a baseline did not start')
   return {
     profile,
     simulator,
     redis,
-    bridges: { a, b, c },
-    baselines: { hello: hello.url, proxy: proxy.url, customerProxy: customerProxy.url, hook: hook.url },
+    bridges: { a, b, c, uncached },
+    baselines: {
+      hello: hello.url,
+      proxy: proxy.url,
+      customerProxies: customerProxies.map((server) => server.url),
+      hook: hook.url,
+    },
     pids: {
       hello: hello.pid,
       proxy: proxy.pid,
-      customerProxy: customerProxy.pid,
+      customerProxies: customerProxies.map((server) => server.pid),
+      uncached: uncached.map((bridge) => bridge.process.child.pid ?? 0),
       simulator: simulator.process.child.pid ?? 0,
       redis: redis.pid ?? 0,
       a: a.process.child.pid ?? 0,

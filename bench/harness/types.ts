@@ -64,17 +64,18 @@ export interface RunContext {
   simulator: SimulatorProcess
   redis: DisposableRedis
   /**
-   * A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites, and the
-   * throughput suite's uncached route, so that no other mode's load shares its process).
+   * A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites).
+   * `uncached`: the throughput suite's uncached route, on processes that serve no other mode (C is the first).
    */
-  bridges: { a: BridgeProcess; b: BridgeProcess; c: BridgeProcess }
-  /** `customerProxy`: a second reply-from proxy, the uncached route's baseline on a process of its own. */
-  baselines: { hello: string; proxy: string; customerProxy: string; hook: string }
+  bridges: { a: BridgeProcess; b: BridgeProcess; c: BridgeProcess; uncached: BridgeProcess[] }
+  /** `customerProxies`: reply-from proxies of their own, the uncached route's baseline (as many as `bridges.uncached`). */
+  baselines: { hello: string; proxy: string; customerProxies: string[]; hook: string }
   /** Process ids whose CPU time the throughput suite reads (the bridges, the baselines, Redis, the simulator). */
   pids: {
     hello: number
     proxy: number
-    customerProxy: number
+    customerProxies: number[]
+    uncached: number[]
     simulator: number
     redis: number
     a: number

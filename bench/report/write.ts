@@ -92,6 +92,13 @@ export function chartBars(results: SuiteResults): Bar[] {
   return bars
 }
 
+/** How far the machine's own speed moved during the run, read off the load generator's cost per hello request. */
+function machineSpeedLine(samples: number[]): string {
+  const slowest = Math.max(...samples)
+  const fastest = Math.min(...samples)
+  return `Machine steadiness: the load generator's own CPU per hello request, per round [${samples.map((v) => fmt(v, 1)).join(', ')}] µs, the slowest round ${fmt(slowest / fastest, 2)} × the fastest. It runs the same code on the same work every round, so this spread is the host's (neighbours sharing its cores and caches); per-round ratios are only as steady as the machine was between two adjacent modes.`
+}
+
 function throughputSection(result: ThroughputResult, profile: Profile): string[] {
   const baselineOf: Record<string, string> = {
     'l1-hit': 'hello',
@@ -105,7 +112,7 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
   return [
     '## Throughput and latency',
     '',
-    `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.jitWarmupS} s of load on every mode before round 1, then ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
+    `autocannon in the harness process, c=${profile.connections}, p=1, ${profile.jitWarmupS} s of load on every mode before round 1, then ${profile.warmupS} s warm-up + ${profile.measureS} s per mode, ${profile.rounds} interleaved rounds (every mode once per round, same order; the uncached route and its reply-from baseline on a pair of processes of their own each round). Medians over rounds; ratios computed per round against the baseline of the same round, then the median. Every body verified (a wrong body counts as a mismatch).`,
     '',
     '| mode | what | req/s | p50 / p99 ms | ratio (per-round median) | CPU µs / request | requests per CPU-second vs baseline | non-2xx / mismatches / errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -132,6 +139,9 @@ function throughputSection(result: ThroughputResult, profile: Profile): string[]
         ]
       : []),
     '',
+    ...(result.machineSpeedSamples && result.machineSpeedSamples.length > 0
+      ? [machineSpeedLine(result.machineSpeedSamples), '']
+      : []),
     ...(result.fixedRate ? fixedRateLines(result.fixedRate) : []),
     `p99 − hello p99 (per-round median): L1 hit ${fmt(result.l1P99MinusHello)} ms, Redis hit ${fmt(result.l2P99MinusHello)} ms. Tier check from the replicas' metrics: ${result.tierCheck.l1Hits} L1 hits on A, ${result.tierCheck.l2Hits} Redis hits on B. Upstream calls per uncached request (requests the simulator received during the mode ÷ requests answered): ${result.upstreamCallsPerUncachedRequest} (slightly above 1: requests still in flight when a run stops reach the upstream but are not counted by autocannon).`,
     '',

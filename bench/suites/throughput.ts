@@ -8,9 +8,10 @@
  * customer from Recharge on every call by design (never cached). Every request pays customer-token verification
  * (HS256), the identity mapping (cached), a reservation in the shared queue (Redis GCRA), one upstream
  * GET /customers/:id, lenient parsing and response-schema validation. Its baseline is reply-from forwarding the same
- * upstream call (GET /customers/:id) with the token added: same upstream work, none of the rest. Both sides run on a
- * process that serves no other mode (bridge C, a second reply-from): a process that has just answered another mode's
- * 65,000 req/s still collects that garbage in the next mode's seconds, which measured 2–5 µs per uncached request.
+ * upstream call (GET /customers/:id) with the token added: same upstream work, none of the rest. Both sides run on
+ * processes that serve no other mode (a process that has just answered another mode's 65,000 req/s still collects
+ * that garbage in the next mode's seconds, which measured 2–5 µs per uncached request), a pair of its own each round
+ * (setup.ts `uncachedInstances` says why).
  *
  * Added latency of the uncached route: the same two modes at a fixed offered rate well inside both servers' capacity
  * (autocannon corrects for coordinated omission), interleaved the same way. At saturation a closed loop measures
@@ -25,6 +26,11 @@ import type { GoalResult, RunContext } from '../harness/types.ts'
 interface Mode {
   name: string
   what: string
+  /** Where the mode's load goes: round r uses instance (r - 1) mod length. */
+  instances: ModeInstance[]
+}
+
+interface ModeInstance {
   target: LoadTarget
   /** The processes doing this mode's own work, whose CPU time is its cost (the upstream's is the same for both sides). */
   servers: number[]
@@ -56,6 +62,11 @@ export interface ThroughputResult {
   /** The uncached route and reply-from at FIXED_RATE: medians over rounds, and the per-round p50 difference. */
   fixedRate: FixedRateResult
   upstreamCallsPerUncachedRequest: number
+  /**
+   * The load generator's own CPU µs per hello request, per round: the same code doing the same work each round, so its
+   * spread is how much the machine's speed moved during the run (neighbours on the host), not anything measured.
+   */
+  machineSpeedSamples?: number[]
   tierCheck: { l1Hits: number; l2Hits: number }
   samples: Record<string, LoadSample[]>
   goals: GoalResult[]
@@ -98,61 +109,85 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
   const customerDirect = await text(`${simulator.url}/customers/${customer.id}`, simulator.headers)
   const auth = { authorization: `Bearer ${customer.token}` }
   const portal = await text(`${bridges.c.url}/v1/portal/url`, auth)
+  for (const bridge of bridges.uncached) {
+    if ((await text(`${bridge.url}/v1/portal/url`, auth)).body !== portal.body) {
+      throw new Error(`bridge ${bridge.name}: a different portal URL from C's`)
+    }
+  }
   if ((await text(`${bridges.a.url}/v1/catalog/products/${product}`)).cache !== 'HIT') throw new Error('A: no L1 hit')
   if ((await text(`${bridges.b.url}/v1/catalog/products/${product}`)).cache !== 'HIT') throw new Error('B: no L2 hit')
   // A simulator field that changed between two reads would make every proxied body a mismatch: check it is stable.
-  if ((await text(`${baselines.customerProxy}/customers/${customer.id}`)).body !== customerDirect.body) {
-    throw new Error('the proxied customer body differs from the direct one')
+  for (const proxy of baselines.customerProxies) {
+    if ((await text(`${proxy}/customers/${customer.id}`)).body !== customerDirect.body) {
+      throw new Error('the proxied customer body differs from the direct one')
+    }
   }
 
   const modes: Mode[] = [
     {
       name: 'hello',
       what: 'bare Fastify, the catalog product JSON from memory',
-      target: { url: `${baselines.hello}/products/${product}`, expectBody: productBody },
-      servers: [pids.hello],
+      instances: [
+        { target: { url: `${baselines.hello}/products/${product}`, expectBody: productBody }, servers: [pids.hello] },
+      ],
     },
     {
       name: 'simulator',
       what: 'simulator GET /products/:id direct',
-      target: { url: `${simulator.url}/products/${product}`, headers: simulator.headers, expectBody: direct.body },
-      servers: [pids.simulator],
+      instances: [
+        {
+          target: { url: `${simulator.url}/products/${product}`, headers: simulator.headers, expectBody: direct.body },
+          servers: [pids.simulator],
+        },
+      ],
     },
     {
       name: 'reply-from',
       what: 'reply-from proxy → simulator GET /products/:id',
-      target: { url: `${baselines.proxy}/products/${product}`, expectBody: direct.body },
-      servers: [pids.proxy],
+      instances: [
+        { target: { url: `${baselines.proxy}/products/${product}`, expectBody: direct.body }, servers: [pids.proxy] },
+      ],
     },
     {
       name: 'bridge-floor',
       what: 'bridge GET /healthz (its plugin stack: security headers, CORS, request ids, metrics)',
-      target: { url: `${bridges.a.url}/healthz`, expectBody: '{"status":"ok"}' },
-      servers: [pids.a],
+      instances: [{ target: { url: `${bridges.a.url}/healthz`, expectBody: '{"status":"ok"}' }, servers: [pids.a] }],
     },
     {
       name: 'l1-hit',
       what: 'bridge GET /v1/catalog/products/:id, L1 hit (a fast read, answered before routing)',
-      target: { url: `${bridges.a.url}/v1/catalog/products/${product}`, expectBody: productBody },
-      servers: [pids.a],
+      instances: [
+        {
+          target: { url: `${bridges.a.url}/v1/catalog/products/${product}`, expectBody: productBody },
+          servers: [pids.a],
+        },
+      ],
     },
     {
       name: 'l2-hit',
       what: 'bridge (L1 off) GET /v1/catalog/products/:id, Redis hit',
-      target: { url: `${bridges.b.url}/v1/catalog/products/${product}`, expectBody: productBody },
-      servers: [pids.b, pids.redis],
+      instances: [
+        {
+          target: { url: `${bridges.b.url}/v1/catalog/products/${product}`, expectBody: productBody },
+          servers: [pids.b, pids.redis],
+        },
+      ],
     },
     {
       name: 'reply-from-customer',
-      what: 'reply-from proxy (a second instance) → simulator GET /customers/:id',
-      target: { url: `${baselines.customerProxy}/customers/${customer.id}`, expectBody: customerDirect.body },
-      servers: [pids.customerProxy],
+      what: `reply-from proxy → simulator GET /customers/:id (${baselines.customerProxies.length} processes of their own, one per round in turn)`,
+      instances: baselines.customerProxies.map((url, i) => ({
+        target: { url: `${url}/customers/${customer.id}`, expectBody: customerDirect.body },
+        servers: [pids.customerProxies[i] ?? 0],
+      })),
     },
     {
       name: 'uncached',
-      what: 'bridge C GET /v1/portal/url (auth + queue + upstream GET /customers/:id)',
-      target: { url: `${bridges.c.url}/v1/portal/url`, headers: auth, expectBody: portal.body },
-      servers: [pids.c, pids.redis],
+      what: `bridge GET /v1/portal/url (auth + queue + upstream GET /customers/:id; ${bridges.uncached.length} replicas of their own, one per round in turn)`,
+      instances: bridges.uncached.map((bridge, i) => ({
+        target: { url: `${bridge.url}/v1/portal/url`, headers: auth, expectBody: portal.body },
+        servers: [pids.uncached[i] ?? 0, pids.redis],
+      })),
     },
   ]
 
@@ -160,22 +195,31 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
   const cpuSamples: Record<string, (number | null)[]> = Object.fromEntries(modes.map((mode) => [mode.name, []]))
   const load = { connections: profile.connections }
   const before = { l1: await cacheLookups(bridges.a.url, 'hit_l1'), l2: await cacheLookups(bridges.b.url, 'hit_l2') }
+  const machineSpeedSamples: number[] = []
   let uncachedRequests = 0
   let uncachedUpstream = 0
   const customerPath = `/customers/${customer.id}`
   // JIT and connection pools warm in every process before round 1 (the first seconds of a process are not its speed:
   // on these machines the bridge's optimising compiler was still busy after 3 s of load, the baselines' after 1 s).
-  for (const mode of modes) await runLoad(mode.target, { ...load, durationS: profile.jitWarmupS })
+  for (const mode of modes) {
+    for (const { target } of mode.instances) await runLoad(target, { ...load, durationS: profile.jitWarmupS })
+  }
   for (let round = 1; round <= profile.rounds; round++) {
     for (const mode of modes) {
+      const { target, servers } = instanceOf(mode, round)
       // Counted with the simulator's running total: its ledger list keeps the newest 50,000 requests only, fewer than
       // one mode sends.
       const modeStart = Date.now()
       const recordedBefore = mode.name === 'uncached' ? await simulator.recorded() : 0
-      const warm = await runLoad(mode.target, { ...load, durationS: profile.warmupS })
-      const cpuBefore = cpuMicrosOf(mode.servers)
-      const sample = await runLoad(mode.target, { ...load, durationS: profile.measureS })
-      const cpuAfter = cpuMicrosOf(mode.servers)
+      const warm = await runLoad(target, { ...load, durationS: profile.warmupS })
+      const cpuBefore = cpuMicrosOf(servers)
+      const generatorBefore = process.cpuUsage()
+      const sample = await runLoad(target, { ...load, durationS: profile.measureS })
+      const generator = process.cpuUsage(generatorBefore)
+      const cpuAfter = cpuMicrosOf(servers)
+      if (mode.name === 'hello') {
+        machineSpeedSamples.push(round3((generator.user + generator.system) / Math.max(1, sample.requests)))
+      }
       const cpuPerRequest =
         cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / Math.max(1, sample.requests)
       cpuSamples[mode.name]?.push(cpuPerRequest)
@@ -336,10 +380,17 @@ export async function throughputSuite(run: RunContext): Promise<ThroughputResult
     l2P99MinusHello,
     fixedRate,
     upstreamCallsPerUncachedRequest,
+    machineSpeedSamples,
     tierCheck,
     samples,
     goals,
   }
+}
+
+function instanceOf(mode: Mode, round: number): ModeInstance {
+  const instance = mode.instances[(round - 1) % mode.instances.length]
+  if (!instance) throw new Error(`mode ${mode.name} has no instance`)
+  return instance
 }
 
 function byName(modes: Mode[], name: string): Mode {
@@ -358,8 +409,9 @@ async function fixedRateComparison(run: RunContext, proxy: Mode, uncached: Mode)
       ['proxy', proxy],
       ['uncached', uncached],
     ] as const) {
-      await runLoad(mode.target, { ...load, durationS: profile.warmupS })
-      const sample = await runLoad(mode.target, { ...load, durationS: profile.measureS })
+      const { target } = instanceOf(mode, round)
+      await runLoad(target, { ...load, durationS: profile.warmupS })
+      const sample = await runLoad(target, { ...load, durationS: profile.measureS })
       samples[side].push(sample)
       run.log(
         `  round ${round} ${`${mode.name} @${FIXED_RATE}/s`.padEnd(28)} p50 ${sample.p50} p90 ${sample.p90} p99 ${sample.p99} ms  non2xx ${sample.non2xx} mismatches ${sample.mismatches} errors ${sample.errors + sample.timeouts}`,
