@@ -11,7 +11,8 @@
  *
  * Starts (all children of this process, all stopped at the end): a private redis-server on a free port, the
  * simulator (`dist/simulator/server.js`), three bridge replicas (`dist/server.js`, NODE_ENV=production) and the
- * baselines (bare Fastify hello-world, reply-from proxy). autocannon runs in this process.
+ * baselines (bare Fastify hello-world, reply-from proxy), and for the uncached route one bridge (C, C2…) and one
+ * reply-from proxy per round. autocannon runs in this process.
  *
  * Writes bench/results/<date>-<profile>.json and .md, and (quick and full profiles) docs/benchmarks.md with
  * docs/benchmarks.svg.
@@ -90,7 +91,9 @@ let run: RunContext | undefined
 try {
   run = await setUp(profile, log)
   const ctx = run
-  log(`started redis :${ctx.redis.port}, simulator ${ctx.simulator.url}, 3 bridges, baselines`)
+  log(
+    `started redis :${ctx.redis.port}, simulator ${ctx.simulator.url}, ${ctx.bridges.uncached.length + 2} bridges, baselines`,
+  )
   results.throughput = await attempt('throughput', 'cached and uncached routes vs baselines', () =>
     throughputSuite(ctx),
   )

@@ -368,6 +368,11 @@ function notes(): string[] {
 function capabilityResults(): string[] {
   const files: [string, string, string][] = [
     ['bench/results/steady.md', 'node bench/steady/run.ts', 'uncached route vs reply-from, 3 processes a side, alone'],
+    [
+      'bench/results/interference.md',
+      'node bench/steady/interference.ts',
+      'the same pair, in rounds with and without load on a neighbour bridge first',
+    ],
     ['bench/results/queue.md', 'node bench/queue/run.ts', 'queue, full-length phases incl. the real 2/s budget'],
     ['bench/results/cache.md', 'node bench/cache/run.ts', 'cache tiers in-process, incl. the miss path'],
     ['bench/results/catalog.md', 'node bench/catalog/run.ts', '1,000-product catalog sync vs the rate-limit floor'],
@@ -415,8 +420,8 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '',
     '- a private `redis-server` on a free port (`--save "" --appendonly no`), which the cache suite kills and restarts;',
     '- the simulator (`node dist/simulator/server.js`) with an effectively unlimited bucket, so throughput measures the bridge and not the budget (the queue suite starts its own simulators with the real bucket, 40 calls, at 20/s and 2/s);',
-    '- three bridge replicas exactly as users run them: `node dist/server.js`, `NODE_ENV=production`, `LOG_LEVEL=warn`, configured by environment only — A and C with the default L1, B with `CACHE_L1_MAX_BYTES=0` (every cached read goes to Redis);',
-    "- the baselines, each its own process: bare Fastify answering the catalog product's exact JSON from memory (pre-serialised, the strictest floor), and a `@fastify/reply-from` proxy to the simulator that adds the token header.",
+    '- three bridge replicas exactly as users run them: `node dist/server.js`, `NODE_ENV=production`, `LOG_LEVEL=warn`, configured by environment only — A and C with the default L1, B with `CACHE_L1_MAX_BYTES=0` (every cached read goes to Redis) — and, for the uncached route, one replica per round (C, then C2, C3…) that serves nothing else;',
+    "- the baselines, each its own process: bare Fastify answering the catalog product's exact JSON from memory (pre-serialised, the strictest floor), and a `@fastify/reply-from` proxy to the simulator that adds the token header (one for the catalog product, and one per round for the uncached route's comparison).",
     '',
     'Choices that matter for honesty:',
     '',
