@@ -11,25 +11,12 @@
  * halves see the same processes and the same drift of the machine. Writes bench/results/interference.{json,md}.
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
-import { DisposableRedis } from '../../test/support/redis-server.ts'
-import { benchShopper, startBridge } from '../harness/bridge.ts'
 import { cpuMicrosOf } from '../harness/cpu.ts'
 import { type LoadTarget, median, runLoad } from '../harness/load.ts'
-import { repoRoot, stopAll } from '../harness/processes.ts'
-import { ensureBuilt, startBaseline, UNLIMITED } from '../harness/setup.ts'
-import { startSimulator } from '../harness/simulator.ts'
+import { repoRoot } from '../harness/processes.ts'
+import { expectOk, numericOptions, withPairBench } from './pair.ts'
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '10' },
-    seconds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-  },
-})
-const rounds = Number(values.rounds)
-const seconds = Number(values.seconds)
-const warmupS = Number(values.warmup)
+const { rounds, seconds, warmup: warmupS } = numericOptions({ rounds: 10, seconds: 5, warmup: 2 })
 const load = { connections: 50 }
 
 interface PairRound {
@@ -39,52 +26,22 @@ interface PairRound {
   perCpuSecondRatio: number
 }
 
-const log = (line: string) => process.stderr.write(`${line}\n`)
-ensureBuilt(log, false)
-const redis = await DisposableRedis.start()
-try {
-  const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
-  const customer = await benchShopper(simulator)
-  const settings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }
-  const [neighbour, bridge] = await Promise.all([
-    startBridge({ ...settings, name: 'neighbour' }),
-    startBridge({ ...settings, name: 'bridge' }),
+await withPairBench(async ({ simulator, bridge, proxy, log }) => {
+  const [neighbour, bridgeSide, proxySide] = await Promise.all([
+    bridge('neighbour'),
+    bridge('bridge'),
+    proxy('reply-from'),
   ])
-  const proxy = await startBaseline('proxy', { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken })
-  const expected = async (url: string, headers: Record<string, string> = {}) => {
-    const response = await fetch(url, { headers })
-    const body = await response.text()
-    if (!response.ok) throw new Error(`${url} → ${response.status}: ${body}`)
-    return body
-  }
-  const { products } = JSON.parse(await expected(`${simulator.url}/products?limit=1`, simulator.headers)) as {
+  const { products } = JSON.parse(await expectOk(`${simulator.url}/products?limit=1`, simulator.headers)) as {
     products: { external_product_id: string }[]
   }
-  const productUrl = `${neighbour.url}/v1/catalog/products/${encodeURIComponent(products[0]?.external_product_id ?? '')}`
-  const auth = { authorization: `Bearer ${customer.token}` }
+  const neighbourUrl = neighbour.process.url
+  const productUrl = `${neighbourUrl}/v1/catalog/products/${encodeURIComponent(products[0]?.external_product_id ?? '')}`
   const neighbourTargets: LoadTarget[] = [
-    { url: `${neighbour.url}/healthz`, expectBody: await expected(`${neighbour.url}/healthz`) },
-    { url: productUrl, expectBody: await expected(productUrl) },
+    { url: `${neighbourUrl}/healthz`, expectBody: await expectOk(`${neighbourUrl}/healthz`) },
+    { url: productUrl, expectBody: await expectOk(productUrl) },
   ]
-  const pair = [
-    {
-      name: 'reply-from',
-      target: {
-        url: `${proxy.url}/customers/${customer.id}`,
-        expectBody: await expected(`${simulator.url}/customers/${customer.id}`, simulator.headers),
-      },
-      pids: [proxy.pid],
-    },
-    {
-      name: 'bridge',
-      target: {
-        url: `${bridge.url}/v1/portal/url`,
-        headers: auth,
-        expectBody: await expected(`${bridge.url}/v1/portal/url`, auth),
-      },
-      pids: [bridge.process.child.pid ?? 0, redis.pid ?? 0],
-    },
-  ]
+  const pair = [proxySide, bridgeSide]
 
   for (const target of [...neighbourTargets, ...pair.map((side) => side.target)]) {
     await runLoad(target, { ...load, durationS: 5 })
@@ -106,14 +63,14 @@ try {
       const cpu = before === null || after === null ? Number.NaN : (after - before) / Math.max(1, sample.requests)
       measured.push({ rps: sample.rps, cpu })
     }
-    const [proxySide, bridgeSide] = measured as [{ rps: number; cpu: number }, { rps: number; cpu: number }]
+    const [proxied, bridged] = measured as [{ rps: number; cpu: number }, { rps: number; cpu: number }]
     results.push({
       neighbourLoaded,
-      rpsRatio: bridgeSide.rps / proxySide.rps,
-      perCpuSecondRatio: proxySide.cpu / bridgeSide.cpu,
+      rpsRatio: bridged.rps / proxied.rps,
+      perCpuSecondRatio: proxied.cpu / bridged.cpu,
     })
     log(
-      `  round ${round} ${neighbourLoaded ? 'after neighbour load' : 'alone               '} reply-from ${Math.round(proxySide.rps)} req/s ${proxySide.cpu.toFixed(1)} µs · bridge ${Math.round(bridgeSide.rps)} req/s ${bridgeSide.cpu.toFixed(1)} µs`,
+      `  round ${round} ${neighbourLoaded ? 'after neighbour load' : 'alone               '} reply-from ${Math.round(proxied.rps)} req/s ${proxied.cpu.toFixed(1)} µs · bridge ${Math.round(bridged.rps)} req/s ${bridged.cpu.toFixed(1)} µs`,
     )
   }
 
@@ -155,7 +112,4 @@ try {
   writeFileSync(`${repoRoot}bench/results/interference.json`, `${JSON.stringify(result, null, 2)}\n`)
   writeFileSync(`${repoRoot}bench/results/interference.md`, markdown)
   process.stdout.write(markdown)
-} finally {
-  await stopAll()
-  await redis.stop()
-}
+})

@@ -13,78 +13,35 @@
  * The full suite (bench/run.ts) interleaves eight modes on shared machines; this script isolates the one comparison.
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
-import { DisposableRedis } from '../../test/support/redis-server.ts'
-import { benchShopper, startBridge } from '../harness/bridge.ts'
 import { cpuMicrosOf } from '../harness/cpu.ts'
-import { type LoadTarget, median, runLoad } from '../harness/load.ts'
-import { repoRoot, stopAll } from '../harness/processes.ts'
-import { ensureBuilt, startBaseline, UNLIMITED } from '../harness/setup.ts'
-import { startSimulator } from '../harness/simulator.ts'
+import { median, runLoad } from '../harness/load.ts'
+import { repoRoot } from '../harness/processes.ts'
+import { numericOptions, type PairSide, withPairBench } from './pair.ts'
 
-const { values } = parseArgs({
-  options: {
-    instances: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '1' },
-  },
+const {
+  instances,
+  rounds,
+  seconds,
+  warmup: warmupS,
+} = numericOptions({
+  instances: 3,
+  rounds: 8,
+  seconds: 3,
+  warmup: 1,
 })
-const instances = Number(values.instances)
-const rounds = Number(values.rounds)
-const seconds = Number(values.seconds)
-const warmupS = Number(values.warmup)
 const CONNECTIONS = 50
 
-interface Server {
+interface Server extends PairSide {
   side: 'bridge' | 'reply-from'
-  name: string
-  target: LoadTarget
-  pids: number[]
   rps: number[]
   cpu: number[]
 }
 
-const log = (line: string) => process.stderr.write(`${line}\n`)
-ensureBuilt(log, false)
-const redis = await DisposableRedis.start()
-try {
-  const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
-  const customer = await benchShopper(simulator)
-  const auth = { authorization: `Bearer ${customer.token}` }
-  const customerBody = await (
-    await fetch(`${simulator.url}/customers/${customer.id}`, { headers: simulator.headers })
-  ).text()
-
+await withPairBench(async ({ bridge, proxy, log }) => {
   const servers: Server[] = []
   for (let index = 0; index < instances; index++) {
-    const bridge = await startBridge({
-      name: `bridge-${index + 1}`,
-      simulator,
-      redisUrl: redis.url,
-      bucketSize: UNLIMITED,
-      leakRate: UNLIMITED,
-    })
-    const portal = await fetch(`${bridge.url}/v1/portal/url`, { headers: auth })
-    const portalBody = await portal.text()
-    if (!portal.ok) throw new Error(`bridge portal URL → ${portal.status}: ${portalBody}`)
-    servers.push({
-      side: 'bridge',
-      name: bridge.name,
-      target: { url: `${bridge.url}/v1/portal/url`, headers: auth, expectBody: portalBody },
-      pids: [bridge.process.child.pid ?? 0, redis.pid ?? 0],
-      rps: [],
-      cpu: [],
-    })
-    const proxy = await startBaseline('proxy', { SIM_URL: simulator.url, SIM_TOKEN: simulator.apiToken })
-    servers.push({
-      side: 'reply-from',
-      name: `reply-from-${index + 1}`,
-      target: { url: `${proxy.url}/customers/${customer.id}`, expectBody: customerBody },
-      pids: [proxy.pid],
-      rps: [],
-      cpu: [],
-    })
+    servers.push({ ...(await bridge(`bridge-${index + 1}`)), side: 'bridge', rps: [], cpu: [] })
+    servers.push({ ...(await proxy(`reply-from-${index + 1}`)), side: 'reply-from', rps: [], cpu: [] })
   }
 
   // Compilers and connection pools warm in every process first.
@@ -141,7 +98,4 @@ try {
   writeFileSync(`${repoRoot}bench/results/steady.json`, `${JSON.stringify(result, null, 2)}\n`)
   writeFileSync(`${repoRoot}bench/results/steady.md`, markdown)
   process.stdout.write(markdown)
-} finally {
-  await stopAll()
-  await redis.stop()
-}
+})
