@@ -64,7 +64,8 @@ export interface ThroughputResult {
   upstreamCallsPerUncachedRequest: number
   /**
    * The load generator's own CPU µs per hello request, per round: the same code doing the same work each round, so its
-   * spread is how much the machine's speed moved during the run (neighbours on the host), not anything measured.
+   * spread is how much the machine's own speed moved during the run (other tenants of the host), not a property of
+   * any server measured.
    */
   machineSpeedSamples?: number[]
   tierCheck: { l1Hits: number; l2Hits: number }
