@@ -144,7 +144,6 @@ async function startServers(
       redis: redis.pid ?? 0,
       a: a.process.child.pid ?? 0,
       b: b.process.child.pid ?? 0,
-      c: c.process.child.pid ?? 0,
     },
     productId,
     productBody,

@@ -80,7 +80,6 @@ export interface RunContext {
     redis: number
     a: number
     b: number
-    c: number
   }
   /** The product measured by the throughput suite, its catalog document, and spare products for cache suites. */
   productId: string

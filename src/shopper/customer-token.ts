@@ -100,18 +100,18 @@ export async function verifyCustomerToken(
 /** Longest token worth remembering; anything larger is verified every time. */
 const MAX_REMEMBERED_TOKEN_LENGTH = 4096
 
-/**
- * Verification remembered per token. A shopper's page sends the same token on every call for up to an hour, and the
- * HMAC check (WebCrypto, on the thread pool) is the largest cost of an uncached shopper request. Keyed by the exact
- * token, signature included, so nothing unverified can match; kept only until the token expires; bounded. Failures
- * are never remembered.
- */
 export interface CustomerTokenVerifier {
   (token: string): Promise<VerifiedCustomerToken>
   /** The remembered verification of this exact token while it is unexpired, without a turn of the event loop. */
   known(token: string): VerifiedCustomerToken | undefined
 }
 
+/**
+ * Verification remembered per token. A shopper's page sends the same token on every call for up to an hour, and the
+ * HMAC check (WebCrypto, on the thread pool) is the largest cost of an uncached shopper request. Keyed by the exact
+ * token, signature included, so nothing unverified can match; kept only until the token expires; bounded. Failures
+ * are never remembered.
+ */
 export function createCustomerTokenVerifier(
   key: Uint8Array,
   options: { max?: number; now?: () => number } = {},
