@@ -18,6 +18,7 @@ import rechargePlugin from './plugins/recharge.ts'
 import redisPlugin, { type RedisClient } from './plugins/redis.ts'
 import security from './plugins/security.ts'
 import webhooksPlugin from './plugins/webhooks.ts'
+import { deferredChildLogger } from './request-logger.ts'
 import routes from './routes/index.ts'
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -52,6 +53,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const app = Fastify({
     serverFactory: fastReads.serverFactory,
     logger: loggerOptions(config, deps.logStream),
+    childLoggerFactory: deferredChildLogger,
     bodyLimit: JSON_BODY_LIMIT,
     connectionTimeout: 60_000,
     requestTimeout: 30_000,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from './config.ts'
 
@@ -53,5 +54,5 @@ const validRequestId = /^[A-Za-z0-9._:-]{8,128}$/
 
 /** Accept a well-formed inbound x-request-id (so a trace spans the storefront and us); mint one otherwise. */
 export function requestIdFrom(header: string | string[] | undefined): string {
-  return typeof header === 'string' && validRequestId.test(header) ? header : crypto.randomUUID()
+  return typeof header === 'string' && validRequestId.test(header) ? header : randomUUID()
 }

@@ -274,7 +274,8 @@ export class Transport implements RechargeTransport {
       return Array.isArray(value) ? value[0] : value
     }
     const limit = parseLimitHeader(single('x-recharge-limit'))
-    if (limit) await this.queue.observeLimit(limit.used, limit.size).catch(() => {})
+    const reconciling = limit ? this.queue.observeLimit(limit.used, limit.size) : undefined
+    if (reconciling) await reconciling.catch(() => {})
     const answer: RawAnswer = {
       status,
       text,

@@ -98,8 +98,12 @@ export class RechargeQueue {
     for (const wake of waiters) wake()
   }
 
-  /** Upstream reported its bucket level (`X-Recharge-Limit`): another consumer may be using the token. */
-  async observeLimit(used: number, size?: number): Promise<void> {
+  /**
+   * Upstream reported its bucket level (`X-Recharge-Limit`): another consumer may be using the token. Returns the
+   * write to the shared book when one is needed, else nothing: it runs on every answer, and an async function would
+   * cost every call a promise and a turn of the microtask queue for the usual case of nothing to write.
+   */
+  observeLimit(used: number, size?: number): Promise<void> | undefined {
     this.metrics.bucketLevel(used)
     if (size !== undefined && this.capacity !== undefined && size !== this.capacity && !this.sizeMismatchLogged) {
       // A token with a larger bucket is served conservatively; a smaller one would meet 429s (penalties absorb them).
@@ -115,8 +119,8 @@ export class RechargeQueue {
     // book at most `safety - 1` calls low: the margin it keeps free below the top for exactly such jitter.
     const { intervalMs, safety } = this.store.params
     const knownLevelMs = Math.max(0, this.lastBooking.levelMs - (Date.now() - this.lastBooking.at))
-    if (used * intervalMs <= knownLevelMs + Math.max(1, safety - 1) * intervalMs) return
-    await this.store.reconcile(used)
+    if (used * intervalMs <= knownLevelMs + Math.max(1, safety - 1) * intervalMs) return undefined
+    return this.store.reconcile(used)
   }
 
   /** Refuse new calls and wait (bounded) for admitted ones to be answered. */
