@@ -274,8 +274,14 @@ export class Transport implements RechargeTransport {
       return Array.isArray(value) ? value[0] : value
     }
     const limit = parseLimitHeader(single('x-recharge-limit'))
-    const reconciling = limit ? this.queue.observeLimit(limit.used, limit.size) : undefined
-    if (reconciling) await reconciling.catch(() => {})
+    if (limit) {
+      try {
+        const reconciling = this.queue.observeLimit(limit.used, limit.size)
+        if (reconciling) await reconciling
+      } catch {
+        // The report never fails the call it came with: the answer, perhaps an applied write, is already here.
+      }
+    }
     const answer: RawAnswer = {
       status,
       text,
