@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
 /**
- * Three projects: unit (no I/O), integration (real Redis + the simulator over HTTP), e2e (built server as a process,
+ * Four projects: unit (no I/O), integration (real Redis + the simulator over HTTP), security (each fixed attack,
+ * same components as integration), e2e (built server as a process,
  * real browser). Redis comes from test/support/redis-global-setup.ts and every test file uses its own key prefix.
  */
 export default defineConfig({
@@ -16,6 +17,16 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Each attack that was fixed, replayed against the simulator over HTTP and a real Redis.
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 60_000,
           hookTimeout: 30_000,
         },
       },
