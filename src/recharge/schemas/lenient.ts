@@ -46,7 +46,7 @@ export const integer = z.union([z.number(), z.string()]).transform((value, ctx) 
 })
 
 /** Recharge ids: numbers in 2021-11, strings elsewhere. We carry them as strings (JS numbers lose past 2^53). */
-export const id = z.union([z.number().int(), z.string().regex(/^\d+$/)]).transform(String)
+export const id = z.union([z.number().int(), z.string().trim().regex(/^\d+$/)]).transform(String)
 
 /** External platform ids (product/variant/customer): arbitrary strings or numbers, carried as strings. */
 export const externalId = z.union([z.string().min(1), z.number()]).transform(String)
