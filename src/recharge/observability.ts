@@ -16,6 +16,8 @@ export interface RechargeMetrics {
   upstreamRateLimited(): void
   bucketLevel(used: number): void
   degraded(on: boolean): void
+  /** Rows of a list page left out because a field the bridge reads could not be used. */
+  unusableRows(operation: string, count: number): void
 }
 
 const nothing = () => {}
@@ -35,6 +37,7 @@ export const noopMetrics: RechargeMetrics = {
   upstreamRateLimited: nothing,
   bucketLevel: nothing,
   degraded: nothing,
+  unusableRows: nothing,
 }
 
 /** Bind the Recharge metrics to an app's Prometheus registry. */
@@ -61,6 +64,11 @@ export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
     'recharge_limiter_degraded',
     '1 while the shared (Redis) limiter is unavailable and an in-process share of the budget is used',
   )
+  const unusable = metrics.counter(
+    'recharge_unusable_rows_total',
+    'Rows of a Recharge list page left out because a field the bridge reads could not be used, by operation',
+    ['operation'],
+  )
   let lastLevel: number | undefined
   return {
     queueWait: (lane, seconds) =>
@@ -79,5 +87,6 @@ export function prometheusRechargeMetrics(metrics: Metrics): RechargeMetrics {
       level.set(used)
     },
     degraded: (on) => degraded.set(on ? 1 : 0),
+    unusableRows: (operation, count) => unusable.inc({ operation }, count),
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { compiled } from './schemas/compiled.ts'
 import type { CallOptions, QueryValue, RechargeTransport } from './types.ts'
 
 /**
@@ -11,6 +12,23 @@ export interface Page<T> {
   items: T[]
   nextCursor: string | null
   previousCursor: string | null
+  /** Rows left out of `items` (pages built with `unusableRows: 'skip'`): where, and which fields failed (no values). */
+  unusable?: UnusableRow[]
+}
+
+export interface UnusableRow {
+  index: number
+  issues: { path: string; code: string }[]
+}
+
+export interface PageSchemaOptions {
+  /**
+   * What a row whose read fields cannot be used does to its page. 'fail' (the default): the whole page fails, for
+   * lists whose consumer would act wrongly on a partial list (catalog sync, webhook reconciliation, counts a policy
+   * relies on). 'skip': the row is left out and reported in `unusable` (the transport logs and counts it), for lists
+   * whose consumer only shows rows or allows actions on the rows it holds, so a missing row withholds, never permits.
+   */
+  unusableRows?: 'fail' | 'skip'
 }
 
 /** Recharge's maximum page size; the default is 50. */
@@ -22,12 +40,43 @@ const cursor = z
   .transform((value) => (value ? value : null))
 
 /** The schema of a list body whose rows sit under `key` (`{"subscriptions": [...], "next_cursor": ...}`). */
-export function pageSchema<S extends z.ZodType>(key: string, item: S): z.ZodType<Page<z.output<S>>> {
+export function pageSchema<S extends z.ZodType>(
+  key: string,
+  item: S,
+  options: PageSchemaOptions = {},
+): z.ZodType<Page<z.output<S>>> {
+  if (options.unusableRows === 'skip') return skippingPageSchema(key, item)
   return z.object({ [key]: z.array(item), next_cursor: cursor, previous_cursor: cursor }).transform((body) => ({
     items: body[key] as z.output<S>[],
     nextCursor: body.next_cursor as string | null,
     previousCursor: body.previous_cursor as string | null,
   })) as unknown as z.ZodType<Page<z.output<S>>>
+}
+
+/** Each row parsed on its own: one unusable row is left out (and reported), the rest of the page is served. */
+function skippingPageSchema<S extends z.ZodType>(key: string, item: S): z.ZodType<Page<z.output<S>>> {
+  return z.object({ [key]: z.array(z.unknown()), next_cursor: cursor, previous_cursor: cursor }).transform((body) => {
+    const rowSchema = compiled(item)
+    const items: z.output<S>[] = []
+    const unusable: UnusableRow[] = []
+    ;(body[key] as unknown[]).forEach((row, index) => {
+      const parsed = rowSchema.safeParse(row)
+      if (parsed.success) items.push(parsed.data as z.output<S>)
+      else {
+        // Paths and issue codes only: never the values (customer data).
+        const issues = parsed.error.issues
+          .slice(0, 10)
+          .map((issue) => ({ path: issue.path.join('.'), code: issue.code }))
+        unusable.push({ index, issues })
+      }
+    })
+    return {
+      items,
+      nextCursor: body.next_cursor as string | null,
+      previousCursor: body.previous_cursor as string | null,
+      ...(unusable.length > 0 ? { unusable } : {}),
+    }
+  }) as unknown as z.ZodType<Page<z.output<S>>>
 }
 
 export interface PageRequest {

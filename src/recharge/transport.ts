@@ -12,6 +12,7 @@ import {
 } from './errors.ts'
 import { ExchangeDeadlineError, ExchangeTooLargeError, exchange } from './exchange.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import type { UnusableRow } from './pagination.ts'
 import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
 import { compiled } from './schemas/compiled.ts'
 import type { CallOptions, Lane, QueryValue, RechargeTransport, UpstreamRequest } from './types.ts'
@@ -227,6 +228,7 @@ export class Transport implements RechargeTransport {
         cause: parsed.error,
       })
     }
+    reportUnusableRows(parsed.data, operation, this.log, this.metrics)
     return parsed.data
   }
 
@@ -336,4 +338,15 @@ export class Transport implements RechargeTransport {
       false,
     )
   }
+}
+
+/** A page that left rows out (`pageSchema(..., {unusableRows: 'skip'})`) is served, and the rows it left are told. */
+function reportUnusableRows(data: unknown, operation: string, log: RechargeLog, metrics: RechargeMetrics): void {
+  const unusable = (data as { unusable?: UnusableRow[] } | null)?.unusable
+  if (!unusable || unusable.length === 0) return
+  metrics.unusableRows(operation, unusable.length)
+  log.warn(
+    { upstream: { operation }, unusable },
+    'Recharge rows left out of a page: a field the bridge reads could not be used',
+  )
 }

@@ -2,7 +2,8 @@ import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
 import { addressEnvelope, addressSchema } from '../schemas/addresses.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
-const addressPage = pageSchema('addresses', addressSchema)
+/** Skip: an address left out is only withheld from its shopper (see PageSchemaOptions). */
+const addressPage = pageSchema('addresses', addressSchema, { unusableRows: 'skip' })
 
 export interface AddressFilters {
   customer_id?: string

@@ -2,7 +2,8 @@ import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
 import { chargeEnvelope, chargeSchema } from '../schemas/charges.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
-const chargePage = pageSchema('charges', chargeSchema)
+/** Skip: a charge left out only withholds skip/unskip on it (see PageSchemaOptions). */
+const chargePage = pageSchema('charges', chargeSchema, { unusableRows: 'skip' })
 
 export interface ChargeFilters {
   customer_id?: string

@@ -2,6 +2,7 @@ import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
 import { orderEnvelope, orderSchema } from '../schemas/orders.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
+/** Fail: the cancel policy counts delivered orders, and a row left out would undercount them. */
 const orderPage = pageSchema('orders', orderSchema)
 
 export interface OrderFilters {

@@ -3,7 +3,8 @@ import { emptyBody } from '../schemas/common.ts'
 import { subscriptionEnvelope, subscriptionSchema } from '../schemas/subscriptions.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
-const subscriptionPage = pageSchema('subscriptions', subscriptionSchema)
+/** Skip: a shopper's list serves the rows it can; a row left out is only withheld (see PageSchemaOptions). */
+const subscriptionPage = pageSchema('subscriptions', subscriptionSchema, { unusableRows: 'skip' })
 
 export interface SubscriptionFilters {
   customer_id?: string

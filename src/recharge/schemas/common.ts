@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { externalId, id, integer, money, nullish } from './lenient.ts'
+import { externalId, id, integer, jsonText, money, nullish } from './lenient.ts'
 
 /**
  * Building blocks shared by several upstream resources. Objects are zod's default (strip): keys we do not list are
@@ -14,8 +14,14 @@ export const text = z.union([z.string(), z.number()]).transform(String)
  * ecommerce id (or null).
  */
 export const externalRef = z
-  .union([z.object({ ecommerce: nullish(externalId) }).transform((value) => value.ecommerce), externalId])
-  .nullish()
+  .preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? null : value),
+    jsonText(
+      z
+        .union([z.object({ ecommerce: nullish(externalId) }).transform((value) => value.ecommerce), externalId])
+        .nullish(),
+    ),
+  )
   .transform((value) => value ?? null)
 
 /** `[{name, value}]` properties / order attributes. */

@@ -1,24 +1,22 @@
 import { z } from 'zod'
 import { externalRef, postalAddress, text } from './common.ts'
-import { date, flag, id, integer, listOf, money, nullish, timestamp } from './lenient.ts'
+import { blankable, date, flag, id, integer, listOf, money, nullish, timestamp } from './lenient.ts'
 
+/**
+ * The fields of a customer the bridge reads (the shopper profile view, the identity lookup, the hosted-portal hash).
+ * Any other key is dropped unread, whatever its type.
+ */
 export const customerSchema = z.object({
   id,
   email: nullish(z.string()),
   first_name: nullish(text),
   last_name: nullish(text),
-  phone: nullish(text),
   external_customer_id: externalRef,
   /** Opaque customer hash used by hosted-portal URLs (length varies: never validate it). */
   hash: nullish(z.string()),
-  tax_exempt: nullish(flag),
   has_valid_payment_method: nullish(flag),
   has_payment_method_in_dunning: nullish(flag),
-  subscriptions_active_count: nullish(integer),
-  subscriptions_total_count: nullish(integer),
-  first_charge_processed_at: nullish(timestamp),
-  created_at: nullish(timestamp),
-  updated_at: nullish(timestamp),
+  created_at: blankable(timestamp),
 })
 export type Customer = z.output<typeof customerSchema>
 

@@ -1,22 +1,17 @@
 import { z } from 'zod'
 import { billedFields } from './charges.ts'
 import { externalRef } from './common.ts'
-import { flag, id, money, nullish, timestamp } from './lenient.ts'
+import { blankable, id, jsonText, timestamp } from './lenient.ts'
 
+/** The fields of an order the bridge reads (the shopper view, the delivered count); any other key is dropped unread. */
 export const orderSchema = z.object({
   ...billedFields,
-  charge: z
-    .object({ id: nullish(id), external_transaction_id: z.unknown().optional() })
-    .transform((value) => ({ id: value.id }))
-    .nullish()
-    .transform((v) => v ?? null),
+  charge: jsonText(z.object({ id: blankable(id) }).nullish()).transform((value) => value ?? null),
   /** Lower-case: success, error, queued, cancelled. */
   status: z.string().transform((value) => value.toLowerCase()),
-  is_prepaid: nullish(flag),
   external_order_number: externalRef,
-  total_refunds: nullish(money),
-  scheduled_at: nullish(timestamp),
-  processed_at: nullish(timestamp),
+  processed_at: blankable(timestamp),
+  created_at: blankable(timestamp),
 })
 export type Order = z.output<typeof orderSchema>
 

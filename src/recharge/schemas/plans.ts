@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { externalId, flag, id, integer, intervalUnit, money, nullish, timestamp } from './lenient.ts'
+import { externalId, flag, id, integer, intervalUnit, jsonText, listOf, money, nullish, timestamp } from './lenient.ts'
 import { externalProductRef, listCursor } from './products.ts'
 
 /**
@@ -17,35 +17,27 @@ export const discountTypeSchema = z
   .transform((value) => value.trim().toLowerCase())
   .pipe(z.enum(['percentage', 'fixed_amount']))
 
-export const subscriptionPreferencesSchema = z.looseObject({
+export const subscriptionPreferencesSchema = z.object({
   interval_unit: nullish(intervalUnit),
   charge_interval_frequency: nullish(integer),
   order_interval_frequency: nullish(integer),
-  cutoff_day_of_month: nullish(integer),
-  cutoff_day_of_week: nullish(integer),
-  order_day_of_month: nullish(integer),
-  order_day_of_week: nullish(integer),
-  expire_after_specific_number_of_charges: nullish(integer),
 })
 
-const channelSetting = z.looseObject({ display: nullish(flag) })
+const channelSetting = z.object({ display: nullish(flag) })
 
-export const planSchema = z.looseObject({
+export const planSchema = z.object({
   id,
   title: nullish(z.string()).transform((value) => value ?? ''),
   type: planTypeSchema,
   external_product_id: externalProductRef,
-  external_variant_ids: z
-    .array(externalId)
-    .nullish()
-    .transform((ids) => ids ?? []),
+  external_variant_ids: listOf(externalId),
   has_variant_restrictions: nullish(flag).transform((value) => value ?? false),
   discount_amount: nullish(money),
   discount_type: nullish(discountTypeSchema),
   sort_order: nullish(integer).transform((value) => value ?? 0),
-  subscription_preferences: nullish(subscriptionPreferencesSchema),
+  subscription_preferences: jsonText(subscriptionPreferencesSchema.nullish()).transform((value) => value ?? null),
   channel_settings: nullish(
-    z.looseObject({
+    z.object({
       api: nullish(channelSetting),
       checkout_page: nullish(channelSetting),
       customer_portal: nullish(channelSetting),
@@ -54,8 +46,6 @@ export const planSchema = z.looseObject({
   ),
   external_plan_id: nullish(externalId),
   external_plan_name: nullish(z.string()),
-  external_plan_group_id: nullish(externalId),
-  created_at: nullish(timestamp),
   updated_at: nullish(timestamp),
   deleted_at: nullish(timestamp),
 })

@@ -1,9 +1,10 @@
 import { z } from 'zod'
-import { externalId, flag, integer, money, nullish, timestamp } from './lenient.ts'
+import { externalId, integer, jsonText, listOf, money, nullish, timestamp } from './lenient.ts'
 
 /**
- * Recharge 2021-11 Products (Custom/PIM integrations; keyed by `external_product_id`). Parsed leniently: unknown keys
- * pass through untouched, optional parts default to empty, money arrives as strings or numbers.
+ * Recharge 2021-11 Products (Custom/PIM integrations; keyed by `external_product_id`). Parsed leniently: only the
+ * fields the catalog view and the sync diff read are listed (any other key is dropped unread, whatever its type),
+ * optional parts default to empty, money arrives as strings or numbers.
  */
 
 /** `external_product_id` is a plain string on products and `{ecommerce: "…"}` on plans and line items. */
@@ -11,7 +12,7 @@ export const externalProductRef = z
   .union([externalId, z.object({ ecommerce: externalId }).transform((value) => value.ecommerce)])
   .transform(String)
 
-export const productImageSchema = z.looseObject({
+export const productImageSchema = z.object({
   original: nullish(z.string()),
   large: nullish(z.string()),
   medium: nullish(z.string()),
@@ -21,58 +22,36 @@ export const productImageSchema = z.looseObject({
 
 /** Option values arrive as `{label}` objects (2021-11) or bare strings (older shapes). */
 const optionValue = z
-  .union([z.string(), z.looseObject({ label: z.union([z.string(), z.number()]) })])
+  .union([z.string(), z.object({ label: z.union([z.string(), z.number()]) })])
   .transform((value) => (typeof value === 'string' ? value : String(value.label)))
 
-export const productOptionSchema = z.looseObject({
+export const productOptionSchema = z.object({
   name: z.string(),
   position: nullish(integer),
-  values: z
-    .array(optionValue)
-    .nullish()
-    .transform((values) => values ?? []),
+  values: listOf(optionValue),
 })
 
-export const productVariantSchema = z.looseObject({
+export const productVariantSchema = z.object({
   external_variant_id: externalId,
   title: nullish(z.string()).transform((value) => value ?? ''),
   sku: nullish(z.string()),
-  option_values: z
-    .array(optionValue)
-    .nullish()
-    .transform((values) => values ?? []),
-  prices: z
-    .looseObject({ unit_price: nullish(money), compare_at_price: nullish(money) })
-    .nullish()
-    .transform((prices) => ({
+  option_values: listOf(optionValue),
+  prices: jsonText(z.object({ unit_price: nullish(money), compare_at_price: nullish(money) }).nullish()).transform(
+    (prices) => ({
       unit_price: prices?.unit_price ?? null,
       compare_at_price: prices?.compare_at_price ?? null,
-    })),
-  requires_shipping: nullish(flag),
-  taxable: nullish(flag),
+    }),
+  ),
 })
 
-export const productSchema = z.looseObject({
+export const productSchema = z.object({
   external_product_id: externalProductRef,
   title: z.string(),
   description: nullish(z.string()),
-  brand: nullish(z.string()),
   vendor: nullish(z.string()),
-  images: z
-    .array(productImageSchema)
-    .nullish()
-    .transform((images) => images ?? []),
-  options: z
-    .array(productOptionSchema)
-    .nullish()
-    .transform((options) => options ?? []),
-  variants: z
-    .array(productVariantSchema)
-    .nullish()
-    .transform((variants) => variants ?? []),
-  requires_shipping: nullish(flag),
-  published_at: nullish(timestamp),
-  created_at: nullish(timestamp),
+  images: listOf(productImageSchema),
+  options: listOf(productOptionSchema),
+  variants: listOf(productVariantSchema),
   updated_at: nullish(timestamp),
 })
 

@@ -1,40 +1,33 @@
 import { z } from 'zod'
-import { externalRef, nameValueList, text } from './common.ts'
-import { date, flag, id, integer, intervalUnit, money, nullish, timestamp } from './lenient.ts'
+import { externalRef, text } from './common.ts'
+import { blankable, date, flag, id, integer, intervalUnit, money, nullish, timestamp } from './lenient.ts'
 
+/**
+ * The fields of a subscription the bridge reads (the shopper view in src/shopper/mappers.ts, the policy checks and
+ * actions, write confirmation). Nothing else is listed: any other key Recharge sends is dropped unread, whatever its
+ * type. Only `id`, `address_id`, `status` and `quantity` are required; without them the record cannot be served.
+ */
 export const subscriptionSchema = z.object({
   id,
   address_id: id,
-  customer_id: nullish(id),
   /** Lower-case: active, cancelled, expired. */
   status: z.string().transform((value) => value.toLowerCase()),
   external_product_id: externalRef,
   external_variant_id: externalRef,
   product_title: nullish(text),
   variant_title: nullish(text),
-  sku: nullish(text),
-  sku_override: nullish(flag),
-  price: nullish(money),
+  price: blankable(money),
   quantity: integer,
   presentment_currency: nullish(z.string()),
-  charge_interval_frequency: nullish(integer),
-  order_interval_frequency: nullish(integer),
-  order_interval_unit: nullish(intervalUnit),
-  order_day_of_month: nullish(integer),
-  order_day_of_week: nullish(integer),
-  expire_after_specific_number_of_charges: nullish(integer),
-  next_charge_scheduled_at: nullish(date),
-  has_queued_charges: nullish(flag),
+  charge_interval_frequency: blankable(integer),
+  order_interval_frequency: blankable(integer),
+  order_interval_unit: blankable(intervalUnit),
+  next_charge_scheduled_at: blankable(date),
   is_prepaid: nullish(flag),
   is_skippable: nullish(flag),
   is_swappable: nullish(flag),
-  max_retries_reached: nullish(flag),
   cancellation_reason: nullish(text),
-  cancellation_reason_comments: nullish(text),
-  cancelled_at: nullish(timestamp),
-  properties: nameValueList,
-  created_at: nullish(timestamp),
-  updated_at: nullish(timestamp),
+  cancelled_at: blankable(timestamp),
 })
 export type Subscription = z.output<typeof subscriptionSchema>
 
