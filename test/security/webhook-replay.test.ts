@@ -153,8 +153,9 @@ describe('a captured signed webhook delivery, replayed', () => {
 
     // Same signed bytes, other topics: acknowledged (the signature is valid) but never processed again.
     expect(await post('subscription/activated', both, delivery.body)).toBe(200)
-    expect(await post('subscription/deleted', { ...both, 'x-recharge-topic': 'subscription/deleted' }, delivery.body))
-      .toBe(200)
+    expect(
+      await post('subscription/deleted', { ...both, 'x-recharge-topic': 'subscription/deleted' }, delivery.body),
+    ).toBe(200)
     await settled()
     expect(forwarded.map((event) => event.topic)).toEqual(['subscription/cancelled'])
   })
