@@ -100,6 +100,12 @@ export const envSchema = z.object({
     .describe(
       'JSON file with the merchant self-serve policy (allowed actions, cancel reasons, windows); built-in defaults otherwise',
     ),
+  CATALOG_FEED_ALLOW_PRIVATE: z
+    .stringbool()
+    .default(false)
+    .describe(
+      'Let POST /v1/admin/catalog/sync feed_url reach loopback, private and link-local addresses (a feed on the internal network, a local simulator); off by default',
+    ),
   TRUST_PROXY: z
     .string()
     .optional()
