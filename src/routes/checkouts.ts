@@ -59,6 +59,19 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       }),
   })
 
+  // Per-IP limits need the client's address. A request forwarded by a proxy we do not trust carries the proxy's
+  // address: every shopper then shares one limit. Said once, so the operator sets TRUST_PROXY.
+  if (!config.TRUST_PROXY) {
+    let warned = false
+    app.addHook('onRequest', async (request) => {
+      if (warned || request.headers['x-forwarded-for'] === undefined) return
+      warned = true
+      request.log.warn(
+        'checkout request forwarded by a proxy (X-Forwarded-For) while TRUST_PROXY is unset: per-client rate limits see the proxy address, so all clients share one limit; set TRUST_PROXY to the proxy address',
+      )
+    })
+  }
+
   const chargeOutcomes = app.metrics.counter(
     'checkout_charges_total',
     'Checkout charge attempts by outcome (processed, recovered, card_declined, sca_required, …)',
