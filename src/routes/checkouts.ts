@@ -24,7 +24,12 @@ import { AppError } from '../errors.ts'
 import '../plugins/auth-types.ts'
 
 const idempotencyHeaderSchema = z.object({
-  'idempotency-key': z.string().optional().describe('Optional: a retried request with the same key is answered once'),
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe(
+      'Optional: a retried request with the same key is answered once. Without a checkout secret (creating) the key alone is the scope: at least 16 characters, random (a UUID)',
+    ),
 })
 
 /**

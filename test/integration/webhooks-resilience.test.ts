@@ -127,7 +127,9 @@ describe('shutdown', () => {
       },
     })
     await app.ready()
-    expect((await deliver(app, '{"charge":{"id":4,"customer_id":8,"updated_at":"2030-01-01T00:00:00"}}')).statusCode).toBe(200)
+    expect(
+      (await deliver(app, '{"charge":{"id":4,"customer_id":8,"updated_at":"2030-01-01T00:00:00"}}')).statusCode,
+    ).toBe(200)
     await until(() => started)
     expect(counter(app, 'webhook_events_processed_total')).toBe(0)
     await app.close()

@@ -8,7 +8,7 @@ import { fetchFeed } from '../../src/catalog/feed-source.ts'
 import { sampleFeed } from '../../src/catalog/sample-feed.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
 import { testConfig } from '../support/config.ts'
-import { connectRedis, deleteKeys, redisUrl } from '../support/redis.ts'
+import { connectRedis, deleteKeys } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**
