@@ -78,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.decorate('config', config)
   app.decorate('deps', deps)
   app.decorate('fastReads', fastReads)
-  app.addHook('preClose', async () => fastReads.close())
+  app.addHook('preClose', async () => fastReads.shutdown())
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     done()

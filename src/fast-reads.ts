@@ -27,14 +27,21 @@ interface ServerSettings {
 export class FastReads {
   private readonly reads: FastRead[] = []
   private open = true
+  private shuttingDown = false
 
   add(read: FastRead): void {
     this.reads.push(read)
   }
 
-  /** From the start of app.close(): every new request is answered 503 problem+json (answerClosing) while it drains. */
+  /** Stop answering from memory: every request goes to Fastify. */
   close(): void {
     this.open = false
+  }
+
+  /** From the start of app.close(): every new request is answered 503 problem+json (answerClosing) while it drains. */
+  shutdown(): void {
+    this.open = false
+    this.shuttingDown = true
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): boolean {
@@ -50,7 +57,7 @@ export class FastReads {
   ): Server => {
     const server = createServer(settings.http ?? {}, (request, response) => {
       // Fastify's own closing answer (return503OnClosing) is not problem+json; this one is.
-      if (!this.open) answerClosing(request, response)
+      if (this.shuttingDown) answerClosing(request, response)
       else if (!this.serve(request, response)) handler(request, response)
     })
     // What Fastify sets on a server it creates itself (lib/server.js), from the same options.
