@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Dispatcher } from 'undici'
 import { cacheKeyPrefix } from './cache/keys.ts'
 import { type Config, trustProxySetting } from './config.ts'
+import { answerClientError } from './edge-problems.ts'
 import { FastReads } from './fast-reads.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
@@ -59,7 +60,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     requestTimeout: 30_000,
     // Longer than common load balancer idle timeouts (60 s), so the balancer closes idle connections first.
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // A closing server answers 503 problem+json from the server factory (src/edge-problems.ts), not Fastify's JSON.
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -75,7 +78,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.decorate('config', config)
   app.decorate('deps', deps)
   app.decorate('fastReads', fastReads)
-  app.addHook('preClose', async () => fastReads.close())
+  app.addHook('preClose', async () => fastReads.shutdown())
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
     done()

@@ -15,6 +15,30 @@ const commaList = z.string().transform((value) =>
 
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional()
 
+/**
+ * One CORS_ORIGINS entry, normalised to the origin a browser sends (`https://shop.example`: lower-case, no default
+ * port, no trailing slash). Anything that is more than an origin (a path, query, fragment, credentials) or a wildcard
+ * would never match a browser's Origin header, so it is refused rather than silently ignored.
+ */
+const corsOrigin = z.string().transform((entry, context) => {
+  const refuse = (why: string) => {
+    context.addIssue({ code: 'custom', message: `"${entry}" ${why}; give the origin only, as https://shop.example` })
+    return z.NEVER
+  }
+  if (entry.includes('*')) return refuse('is a wildcard, never allowed')
+  let url: URL
+  try {
+    url = new URL(entry)
+  } catch {
+    return refuse('is not a URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return refuse('is not http(s)')
+  if (url.username || url.password) return refuse('has credentials')
+  if (url.pathname !== '/' || url.search || url.hash || /[?#]/.test(entry))
+    return refuse('has a path, query or fragment')
+  return url.origin
+})
+
 export const envSchema = z.object({
   NODE_ENV: z
     .enum(['development', 'production', 'test'])
@@ -83,9 +107,11 @@ export const envSchema = z.object({
     .optional()
     .describe('Bearer key for merchant-backend routes and the CLI'),
   CORS_ORIGINS: commaList
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'each origin must be an http(s) URL, never *' })))
+    .pipe(z.array(corsOrigin))
     .optional()
-    .describe('Comma-separated storefront origins allowed by CORS; never *'),
+    .describe(
+      'Comma-separated storefront origins allowed by CORS (origins only, never *); production requires it, set empty for server-to-server use',
+    ),
   PUBLIC_URL: optionalUrl.describe("The bridge's public base URL (webhook registration, redirect links)"),
   WEBHOOK_FORWARD_URL: optionalUrl.describe('Optional merchant endpoint that receives normalised, signed events'),
   WEBHOOK_FORWARD_SECRET: z
@@ -99,6 +125,12 @@ export const envSchema = z.object({
     .optional()
     .describe(
       'JSON file with the merchant self-serve policy (allowed actions, cancel reasons, windows); built-in defaults otherwise',
+    ),
+  CATALOG_FEED_ALLOW_PRIVATE: z
+    .stringbool()
+    .default(false)
+    .describe(
+      'Let POST /v1/admin/catalog/sync feed_url reach loopback, private and link-local addresses (a feed on the internal network, a local simulator); off by default',
     ),
   TRUST_PROXY: z
     .string()
@@ -173,6 +205,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const key of requiredInProduction) {
       if (!cleaned[key]) problems.push(`${key}: required when NODE_ENV=production (${describe(key)})`)
     }
+    // Unset is a forgotten setting (every cross-origin storefront call would fail); empty is a decision.
+    if (env.CORS_ORIGINS === undefined) {
+      problems.push(
+        'CORS_ORIGINS: required when NODE_ENV=production: list the storefront origins, or set it empty (CORS_ORIGINS=) when no browser calls the bridge',
+      )
+    }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
 
@@ -185,7 +223,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Demo mode fills secrets nobody else knows; they last as long as the process.
     CUSTOMER_TOKEN_SECRET: values.CUSTOMER_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
     ADMIN_API_KEY: values.ADMIN_API_KEY ?? `demo_${randomBytes(18).toString('base64url')}`,
-    CORS_ORIGINS: Object.freeze(values.CORS_ORIGINS ?? [new URL(publicUrl).origin]),
+    // Set but empty: no browser origin at all (server-to-server). Unset outside production: the bridge's own origin.
+    CORS_ORIGINS: Object.freeze(
+      values.CORS_ORIGINS ?? (env.CORS_ORIGINS !== undefined ? [] : [new URL(publicUrl).origin]),
+    ),
     PUBLIC_URL: publicUrl.replace(/\/$/, ''),
   })
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { answerClosing } from './edge-problems.ts'
 
 /**
  * Answers a request completely and returns true, or returns false without touching it (Fastify then routes it).
@@ -26,14 +27,21 @@ interface ServerSettings {
 export class FastReads {
   private readonly reads: FastRead[] = []
   private open = true
+  private shuttingDown = false
 
   add(read: FastRead): void {
     this.reads.push(read)
   }
 
-  /** From the start of app.close(): every request goes to Fastify, which answers 503 while it drains. */
+  /** Stop answering from memory: every request goes to Fastify. */
   close(): void {
     this.open = false
+  }
+
+  /** From the start of app.close(): every new request is answered 503 problem+json (answerClosing) while it drains. */
+  shutdown(): void {
+    this.open = false
+    this.shuttingDown = true
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): boolean {
@@ -48,7 +56,9 @@ export class FastReads {
     settings: ServerSettings,
   ): Server => {
     const server = createServer(settings.http ?? {}, (request, response) => {
-      if (!this.serve(request, response)) handler(request, response)
+      // Fastify's own closing answer (return503OnClosing) is not problem+json; this one is.
+      if (this.shuttingDown) answerClosing(request, response)
+      else if (!this.serve(request, response)) handler(request, response)
     })
     // What Fastify sets on a server it creates itself (lib/server.js), from the same options.
     if (settings.keepAliveTimeout !== undefined) server.keepAliveTimeout = settings.keepAliveTimeout

@@ -24,6 +24,7 @@ async function start() {
     CUSTOMER_TOKEN_SECRET: 'bench-customer-token-secret-0123456789abcdef',
     ADMIN_API_KEY: 'bench-admin-key-0123456789abcdef',
     PUBLIC_URL: 'https://bridge.example',
+    CORS_ORIGINS: '',
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     RECHARGE_WEBHOOK_SECRET: process.env.BENCH_SECRET ?? '',
   })

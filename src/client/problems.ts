@@ -17,6 +17,8 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   CONFLICT: 'This subscription is being updated by another request. Please try again in a moment.',
   PAYLOAD_TOO_LARGE: 'That request was too large.',
   URI_TOO_LONG: 'That link is not valid.',
+  HEADERS_TOO_LARGE: "That request was too large. Clearing this site's cookies may help.",
+  REQUEST_TIMEOUT: 'The connection was too slow. Please try again.',
   UNSUPPORTED_MEDIA_TYPE: 'That request was not understood.',
   IDEMPOTENCY_KEY_REUSED: 'That request changed while it was being sent. Please start again.',
   IDEMPOTENCY_KEY_REQUIRED: 'That request could not be sent safely. Please try again.',

@@ -1376,7 +1376,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Optional: a retried request with the same key is answered once */
+                    /** @description Optional: a retried request with the same key is answered once. Without a checkout secret (creating) the key alone is the scope: at least 16 characters, random (a UUID) */
                     "idempotency-key"?: string;
                 };
                 path?: never;
@@ -1642,7 +1642,7 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: {
-                    /** @description Optional: a retried request with the same key is answered once */
+                    /** @description Optional: a retried request with the same key is answered once. Without a checkout secret (creating) the key alone is the scope: at least 16 characters, random (a UUID) */
                     "idempotency-key"?: string;
                     /** @description The checkout_secret returned when the checkout was created */
                     "x-checkout-secret"?: string;
@@ -3281,7 +3281,7 @@ export interface paths {
         put?: never;
         /**
          * Recharge webhook intake (signature-verified, acknowledged once stored)
-         * @description Verifies X-Recharge-Webhook-Signature (t=…,v1=…) or, when absent, X-Recharge-Hmac-Sha256 on the raw body; stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after.
+         * @description Verifies X-Recharge-Webhook-Signature (t=…,v1=…) or, when absent, X-Recharge-Hmac-Sha256 on the raw body; stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after, once per signed body whatever the ?topic= (no signature covers the topic).
          */
         post: {
             parameters: {
@@ -3324,7 +3324,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Signature missing, malformed, expired or wrong (code UNAUTHENTICATED) */
+                /** @description Signature missing, malformed, expired or wrong, or legacy-signed without an updated_at of the last 72 h (code UNAUTHENTICATED) */
                 401: {
                     headers: {
                         [name: string]: unknown;

@@ -42,10 +42,20 @@ export interface IdempotencyPluginOptions {
   store?: IdempotencyStore
 }
 
+/**
+ * Whose keys these are. A signed-in shopper's, a checkout's (whoever holds its secret), or, for an anonymous write,
+ * nobody's but the key's holder: the key itself is the scope. Not the client IP: behind a proxy (TRUST_PROXY unset)
+ * every shopper has the proxy's IP, and a shopper whose IP changes between a request and its retry (Wi-Fi to mobile)
+ * would have the write applied twice.
+ */
+const ANONYMOUS = 'anonymous'
+/** An anonymous key is the only thing between its replay and another client: it must be unguessable (a UUID is 36). */
+export const MIN_ANONYMOUS_KEY_LENGTH = 16
+
 function principalOf(request: FastifyRequest): string {
   if (request.idempotencyPrincipal) return `route:${request.idempotencyPrincipal}`
   if (request.shopper) return `customer:${request.shopper.customerId}`
-  return `ip:${request.ip}`
+  return ANONYMOUS
 }
 
 function isFinal(status: number): boolean {
@@ -94,6 +104,14 @@ export default fp<IdempotencyPluginOptions>(
         })
       }
       const principal = principalOf(request)
+      if (principal === ANONYMOUS && header.length < MIN_ANONYMOUS_KEY_LENGTH) {
+        throw new AppError('VALIDATION_FAILED', {
+          detail: `Without a sign-in, Idempotency-Key must be at least ${MIN_ANONYMOUS_KEY_LENGTH} characters (use a random UUID).`,
+          errors: [
+            { field: 'headers.idempotency-key', message: `must be at least ${MIN_ANONYMOUS_KEY_LENGTH} characters` },
+          ],
+        })
+      }
       const key = storageKey(prefix, principal, header)
       const fingerprint = requestFingerprint({
         method: request.method,

@@ -121,10 +121,15 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const body = request.body
-      const feed = body.feed_url ? await fetchFeed(body.feed_url) : body.feed
+      const feed = body.feed_url
+        ? await fetchFeed(body.feed_url, {
+            allowPrivate: app.config.CATALOG_FEED_ALLOW_PRIVATE,
+            httpsOnly: app.config.NODE_ENV === 'production',
+          })
+        : body.feed
       // The shape is checked before a job exists, so a broken feed is a 400 with every problem listed at once.
       const validation = validateFeed(feed)
-      if (!validation.ok) throw new FeedInvalidError(validation.issues)
+      if (!validation.ok) throw new FeedInvalidError(validation.issues, { fetched: Boolean(body.feed_url) })
       const started = await app.catalogSync.start({
         feed,
         dryRun: body.dry_run,

@@ -24,7 +24,12 @@ import { AppError } from '../errors.ts'
 import '../plugins/auth-types.ts'
 
 const idempotencyHeaderSchema = z.object({
-  'idempotency-key': z.string().optional().describe('Optional: a retried request with the same key is answered once'),
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe(
+      'Optional: a retried request with the same key is answered once. Without a checkout secret (creating) the key alone is the scope: at least 16 characters, random (a UUID)',
+    ),
 })
 
 /**
@@ -58,6 +63,19 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
         retryAfter: Math.max(1, Math.ceil(context.ttl / 1000)),
       }),
   })
+
+  // Per-IP limits need the client's address. A request forwarded by a proxy we do not trust carries the proxy's
+  // address: every shopper then shares one limit. Said once, so the operator sets TRUST_PROXY.
+  if (!config.TRUST_PROXY) {
+    let warned = false
+    app.addHook('onRequest', async (request) => {
+      if (warned || request.headers['x-forwarded-for'] === undefined) return
+      warned = true
+      request.log.warn(
+        'checkout request forwarded by a proxy (X-Forwarded-For) while TRUST_PROXY is unset: per-client rate limits see the proxy address, so all clients share one limit; set TRUST_PROXY to the proxy address',
+      )
+    })
+  }
 
   const chargeOutcomes = app.metrics.counter(
     'checkout_charges_total',

@@ -53,12 +53,15 @@ export default async function webhooksRoutes(app: FastifyInstance): Promise<void
           summary: 'Recharge webhook intake (signature-verified, acknowledged once stored)',
           description:
             'Verifies X-Recharge-Webhook-Signature (t=…,v1=…) or, when absent, X-Recharge-Hmac-Sha256 on the raw body; ' +
-            'stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after.',
+            'stores the delivery durably and answers 200; processing (cache invalidation, forwarding) happens after, once per ' +
+            'signed body whatever the ?topic= (no signature covers the topic).',
           querystring: z.object({ topic: z.string().max(100).optional() }),
           response: {
             200: acknowledged,
             400: problem.describe('Signed, but not JSON (code BAD_REQUEST)'),
-            401: problem.describe('Signature missing, malformed, expired or wrong (code UNAUTHENTICATED)'),
+            401: problem.describe(
+              'Signature missing, malformed, expired or wrong, or legacy-signed without an updated_at of the last 72 h (code UNAUTHENTICATED)',
+            ),
             413: problem.describe('Body over 1 MiB (code PAYLOAD_TOO_LARGE)'),
             503: problem.describe(
               'RECHARGE_WEBHOOK_SECRET unset, or the delivery could not be stored: not acknowledged, Recharge retries',

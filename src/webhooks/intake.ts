@@ -1,16 +1,28 @@
 import { createHash } from 'node:crypto'
 import { AppError } from '../errors.ts'
+import { parseTimestamp } from './event.ts'
 import { resourceLabel, type WebhookMetrics } from './metrics.ts'
 import type { DeliveryFields } from './processor.ts'
 import type { JobQueue } from './queue/types.ts'
-import { signatureHeaders, verifyRechargeSignature } from './signature.ts'
+import { SIGNATURE_TOLERANCE_SECONDS, signatureHeaders, verifyRechargeSignature } from './signature.ts'
+import { DEDUPE_TTL_MS } from './store.ts'
 import { isTopic, resolveTopic } from './topics.ts'
 
 export interface IntakeOptions {
   secret: string | undefined
   queue: JobQueue
   metrics: WebhookMetrics
+  /** Epoch ms; injectable so tests can replay a delivery days later. */
+  now?: () => number
 }
+
+/**
+ * A legacy-signed delivery carries no signed timestamp, so its record's `updated_at` (inside the signed body) stands
+ * in for one: older than this, the delivery is a replay (Recharge retries for 48 h; the rest is clock slack).
+ */
+export const LEGACY_MAX_AGE_MS = 72 * 60 * 60 * 1000
+/** How far a v1 signature's timestamp may lie from now (SIGNATURE_TOLERANCE_SECONDS), in ms. */
+const V1_MAX_AGE_MS = SIGNATURE_TOLERANCE_SECONDS * 1000
 
 export interface IntakeRequest {
   rawBody: Buffer
@@ -26,9 +38,19 @@ export interface Accepted {
   mismatch: boolean
 }
 
-/** sha256(topic + "\n" + raw body): the same delivery redelivered hashes the same; the dedupe key. */
-export function deliveryHash(topic: string, rawBody: Buffer): string {
-  return createHash('sha256').update(topic).update('\n').update(rawBody).digest('hex')
+/**
+ * sha256(raw body): the dedupe key. Only the body is signed, never the `?topic=` or a topic header, so the key leaves
+ * the topic out: the same signed body re-posted under another topic is the same delivery.
+ */
+export function deliveryHash(rawBody: Buffer): string {
+  return createHash('sha256').update(rawBody).digest('hex')
+}
+
+function recordUpdatedAt(payload: unknown, resource: string | undefined): number | null {
+  if (!resource || typeof payload !== 'object' || payload === null) return null
+  const record = (payload as Record<string, unknown>)[resource]
+  if (typeof record !== 'object' || record === null) return null
+  return parseTimestamp((record as Record<string, unknown>).updated_at)
 }
 
 function header(headers: IntakeRequest['headers'], name: string): string | undefined {
@@ -49,7 +71,13 @@ export async function acceptDelivery(options: IntakeOptions, request: IntakeRequ
       retryAfter: 60,
     })
   }
-  const verdict = verifyRechargeSignature(request.rawBody, signatureHeaders(request.headers), options.secret)
+  const now = (options.now ?? Date.now)()
+  const verdict = verifyRechargeSignature(
+    request.rawBody,
+    signatureHeaders(request.headers),
+    options.secret,
+    Math.floor(now / 1000),
+  )
   if (!verdict.ok) {
     metrics.rejected.inc({ reason: verdict.reason })
     // Deliberately vague: which part failed would help a forger.
@@ -70,12 +98,26 @@ export async function acceptDelivery(options: IntakeOptions, request: IntakeRequ
   const topic = resolved?.topic ?? named
   const resource = resolved?.resource ?? 'unknown'
 
+  // Until when a replay of this body could still verify; the dedupe key must outlive it.
+  let replayableUntil: number
+  if (verdict.scheme === 'v1') {
+    replayableUntil = (verdict.timestamp ?? 0) * 1000 + V1_MAX_AGE_MS
+  } else {
+    const updatedAt = recordUpdatedAt(payload, resolved?.resource)
+    if (updatedAt === null || now - updatedAt > LEGACY_MAX_AGE_MS) {
+      metrics.rejected.inc({ reason: 'expired' })
+      throw new AppError('UNAUTHENTICATED', { detail: 'The webhook signature is missing or invalid' })
+    }
+    replayableUntil = updatedAt + LEGACY_MAX_AGE_MS
+  }
+
   const fields: DeliveryFields = {
     topic,
     resource,
-    hash: deliveryHash(topic, request.rawBody),
+    hash: deliveryHash(request.rawBody),
     body: request.rawBody.toString('utf8'),
     scheme: verdict.scheme,
+    dedupeUntil: String(Math.max(now + DEDUPE_TTL_MS, replayableUntil)),
   }
   let jobId: string
   try {

@@ -2,16 +2,18 @@ import type { FastifyBaseLogger } from 'fastify'
 import { bridgeEvent, recordRef, tagsFor } from './event.ts'
 import { resourceLabel, type WebhookMetrics } from './metrics.ts'
 import type { Job, JobHandler, JobQueue } from './queue/types.ts'
-import type { EventStore } from './store.ts'
+import { DEDUPE_TTL_MS, type EventStore } from './store.ts'
 
 /** Fields of an intake job (one verified delivery). */
 export interface DeliveryFields {
   topic: string
   resource: string
-  /** sha256(topic + "\n" + raw body), hex: the dedupe key and the forwarded event id. */
+  /** sha256(raw body), hex: the dedupe key and the forwarded event id. */
   hash: string
   body: string
   scheme: string
+  /** Epoch ms until which this body must stay a duplicate (absent on jobs queued by older versions). */
+  dedupeUntil?: string
 }
 
 export interface ProcessorOptions {
@@ -28,6 +30,12 @@ export interface ProcessorOptions {
   beforeProcess?: ((job: Job) => Promise<void>) | undefined
 }
 
+/** The dedupe key's lifetime for this job: at least DEDUPE_TTL_MS, longer when the intake asked for it. */
+function dedupeTtl(fields: DeliveryFields): number {
+  const until = Number(fields.dedupeUntil)
+  return Number.isFinite(until) ? Math.max(DEDUPE_TTL_MS, until - Date.now()) : DEDUPE_TTL_MS
+}
+
 function eventId(hash: string): string {
   return `evt_${hash.slice(0, 32)}`
 }
@@ -42,7 +50,8 @@ export function createDeliveryHandler(options: ProcessorOptions): JobHandler {
   return async (job) => {
     await options.beforeProcess?.(job)
     const fields = job.fields as unknown as DeliveryFields
-    if ((await store.claim(fields.hash, job.id)) === 'duplicate') {
+    const ttlMs = dedupeTtl(fields)
+    if ((await store.claim(fields.hash, job.id, ttlMs)) === 'duplicate') {
       metrics.deduplicated.inc()
       log.debug({ topic: fields.topic, jobId: job.id }, 'webhook duplicate skipped')
       return
@@ -70,7 +79,7 @@ export function createDeliveryHandler(options: ProcessorOptions): JobHandler {
         })
         await options.forwardQueue.enqueue({ event: JSON.stringify(event) })
       }
-      await store.complete(fields.hash)
+      await store.complete(fields.hash, ttlMs)
       metrics.processed.inc({ resource: resourceLabel(fields.resource) })
       metrics.lag.observe(Math.max(0, Date.now() - job.enqueuedAt) / 1000)
     } catch (error) {

@@ -30,6 +30,8 @@ export interface WebhookTuning {
   /** Test hook run before each delivery is processed. */
   beforeProcess?: (job: Job) => Promise<void>
   forwardDispatcher?: Dispatcher
+  /** The intake's clock (epoch ms) for signature windows; tests replay deliveries days later with it. */
+  now?: () => number
 }
 
 declare module '../app.ts' {
@@ -139,7 +141,12 @@ export class WebhookService {
 
   accept(request: IntakeRequest): Promise<Accepted> {
     return acceptDelivery(
-      { secret: this.app.config.RECHARGE_WEBHOOK_SECRET, queue: this.intakeQueue, metrics: this.metrics },
+      {
+        secret: this.app.config.RECHARGE_WEBHOOK_SECRET,
+        queue: this.intakeQueue,
+        metrics: this.metrics,
+        ...(this.tuning.now ? { now: this.tuning.now } : {}),
+      },
       request,
     )
   }

@@ -11,17 +11,22 @@ export interface EventStore {
    * Take the delivery with this content hash for job `jobId`. 'duplicate' when it was already processed or another
    * job holds it (that job is pending and will finish it). The same job may take it again (a retry after a crash).
    */
-  claim(hash: string, jobId: string): Promise<'claimed' | 'duplicate'>
-  /** Mark the delivery processed for DEDUPE_TTL_MS. */
-  complete(hash: string): Promise<void>
+  claim(hash: string, jobId: string, ttlMs?: number): Promise<'claimed' | 'duplicate'>
+  /** Mark the delivery processed for `ttlMs` (default DEDUPE_TTL_MS). */
+  complete(hash: string, ttlMs?: number): Promise<void>
   /** Let go of a claim (the job was dead-lettered), so a later redelivery is processed. */
   release(hash: string, jobId: string): Promise<void>
   /** Record this version; 'stale' when a newer `updated_at` of the same record was seen already. */
   observe(ref: RecordRef): Promise<'fresh' | 'stale'>
 }
 
-/** Recharge retries a delivery for 48 h; a duplicate can arrive that late. */
-export const DEDUPE_TTL_MS = 48 * 60 * 60 * 1000
+/**
+ * How long a processed delivery stays a duplicate. Recharge retries for 48 h, and a v1 signature is accepted while its
+ * timestamp is within 48 h of now either way, so one signed body can arrive up to 96 h after its first delivery; a
+ * legacy-signed body is accepted while its record's `updated_at` is within LEGACY_MAX_AGE_MS (src/webhooks/intake.ts).
+ * Seven days outlasts both, so every replay that still verifies is a duplicate.
+ */
+export const DEDUPE_TTL_MS = 7 * 24 * 60 * 60 * 1000
 /** Out-of-order deliveries come minutes apart, retries up to 48 h; keep versions a little longer. */
 export const VERSION_TTL_MS = 7 * 24 * 60 * 60 * 1000
 
@@ -58,16 +63,16 @@ export class RedisEventStore implements EventStore {
     this.redis = redis
   }
 
-  async claim(hash: string, jobId: string): Promise<'claimed' | 'duplicate'> {
+  async claim(hash: string, jobId: string, ttlMs = DEDUPE_TTL_MS): Promise<'claimed' | 'duplicate'> {
     const result = await this.redis.eval(CLAIM_SCRIPT, {
       keys: [`${this.prefix}:seen:${hash}`],
-      arguments: [`job:${jobId}`, String(DEDUPE_TTL_MS)],
+      arguments: [`job:${jobId}`, String(ttlMs)],
     })
     return Number(result) === 1 ? 'claimed' : 'duplicate'
   }
 
-  async complete(hash: string): Promise<void> {
-    await this.redis.set(`${this.prefix}:seen:${hash}`, 'done', { expiration: { type: 'PX', value: DEDUPE_TTL_MS } })
+  async complete(hash: string, ttlMs = DEDUPE_TTL_MS): Promise<void> {
+    await this.redis.set(`${this.prefix}:seen:${hash}`, 'done', { expiration: { type: 'PX', value: ttlMs } })
   }
 
   async release(hash: string, jobId: string): Promise<void> {
@@ -89,17 +94,17 @@ export class MemoryEventStore implements EventStore {
   private readonly seen = new LRUCache<string, string>({ max: 100_000, ttl: DEDUPE_TTL_MS })
   private readonly versions = new LRUCache<string, number>({ max: 100_000, ttl: VERSION_TTL_MS })
 
-  async claim(hash: string, jobId: string): Promise<'claimed' | 'duplicate'> {
+  async claim(hash: string, jobId: string, ttlMs = DEDUPE_TTL_MS): Promise<'claimed' | 'duplicate'> {
     const current = this.seen.get(hash)
     if (current === undefined || current === `job:${jobId}`) {
-      this.seen.set(hash, `job:${jobId}`)
+      this.seen.set(hash, `job:${jobId}`, { ttl: ttlMs })
       return 'claimed'
     }
     return 'duplicate'
   }
 
-  async complete(hash: string): Promise<void> {
-    this.seen.set(hash, 'done')
+  async complete(hash: string, ttlMs = DEDUPE_TTL_MS): Promise<void> {
+    this.seen.set(hash, 'done', { ttl: ttlMs })
   }
 
   async release(hash: string, jobId: string): Promise<void> {

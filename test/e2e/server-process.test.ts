@@ -85,6 +85,7 @@ describe('the server process', () => {
         RECHARGE_API_URL: sim.url,
         CUSTOMER_TOKEN_SECRET: 'lifecycle-test-secret-0123456789abcdef',
         ADMIN_API_KEY: 'lifecycle-test-admin-key-0123456789',
+        CORS_ORIGINS: '',
         SHUTDOWN_GRACE_MS: '20000',
       })
       const base = await waitFor(

@@ -96,6 +96,7 @@ describe('SIGTERM under load', () => {
         REDIS_KEY_PREFIX: keyPrefix,
         CUSTOMER_TOKEN_SECRET: SECRET,
         ADMIN_API_KEY: 'sigterm-load-admin-key-0123456789',
+        CORS_ORIGINS: '',
         SHUTDOWN_GRACE_MS: String(SHUTDOWN_GRACE_MS),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

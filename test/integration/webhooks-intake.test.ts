@@ -219,7 +219,7 @@ describe('POST /v1/webhooks/recharge', () => {
     const body = 'not json'
     expect((await deliver(body, legacyHeaders(body))).statusCode).toBe(400)
     // Larger than the 64 KiB of the JSON routes (included_objects make big payloads), within the route's 1 MiB.
-    const large = `{"subscription":{"id":2,"note":"${'x'.repeat(200 * 1024)}"}}`
+    const large = `{"subscription":{"id":2,"updated_at":"2030-01-01T00:00:00","note":"${'x'.repeat(200 * 1024)}"}}`
     expect((await deliver(large, legacyHeaders(large))).statusCode).toBe(200)
     const huge = `{"subscription":{"id":1,"note":"${'x'.repeat(1024 * 1024)}"}}`
     expect((await deliver(huge, legacyHeaders(huge))).statusCode).toBe(413)

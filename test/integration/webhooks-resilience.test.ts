@@ -90,7 +90,7 @@ describe('when Redis cannot store a delivery', () => {
     await app.ready()
     try {
       client.destroy() // Redis gone: commands fail at once (no offline queue)
-      const response = await deliver(app, '{"charge":{"id":3}}')
+      const response = await deliver(app, '{"charge":{"id":3,"updated_at":"2030-01-01T00:00:00"}}')
       expect(response.statusCode).toBe(503)
       expect(response.headers['retry-after']).toBe('5')
       expect(response.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
@@ -107,7 +107,7 @@ describe('Redis unreachable at start-up', () => {
       { webhooks: { keyPrefix: `${prefix}:unreachable`, blockMs: 100 } },
     )
     await app.ready()
-    const response = await deliver(app, '{"charge":{"id":6}}')
+    const response = await deliver(app, '{"charge":{"id":6,"updated_at":"2030-01-01T00:00:00"}}')
     expect(response.statusCode).toBe(503)
     await app.close() // a start or close that waited for Redis would hang here until the test times out
   })
@@ -127,7 +127,9 @@ describe('shutdown', () => {
       },
     })
     await app.ready()
-    expect((await deliver(app, '{"charge":{"id":4,"customer_id":8}}')).statusCode).toBe(200)
+    expect(
+      (await deliver(app, '{"charge":{"id":4,"customer_id":8,"updated_at":"2030-01-01T00:00:00"}}')).statusCode,
+    ).toBe(200)
     await until(() => started)
     expect(counter(app, 'webhook_events_processed_total')).toBe(0)
     await app.close()

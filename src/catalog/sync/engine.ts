@@ -45,10 +45,11 @@ function bulkCalls(changes: readonly ProductChange[], pick: (change: ProductChan
 /** The feed did not validate: every issue, per product, with its path. Rendered as 400 VALIDATION_FAILED. */
 export class FeedInvalidError extends Error {
   readonly issues: FeedIssue[]
-  constructor(issues: FeedIssue[]) {
+  /** `fetched`: the feed came from a URL, so no value from it (a product id) is quoted back; paths and rules only. */
+  constructor(issues: FeedIssue[], options: { fetched?: boolean } = {}) {
     super(`The catalog feed has ${issues.length} problem(s)`)
     this.name = 'FeedInvalidError'
-    this.issues = issues
+    this.issues = options.fetched ? issues.map((issue) => ({ ...issue, external_product_id: null })) : issues
   }
 
   toAppError(): AppError {
