@@ -136,7 +136,11 @@ function boundedMulti(multi: Record<string, unknown>, ms: number): unknown {
   return multi
 }
 
-function boundedIterator(iterator: AsyncIterableIterator<unknown>, name: string, ms: number): AsyncIterableIterator<unknown> {
+function boundedIterator(
+  iterator: AsyncIterableIterator<unknown>,
+  name: string,
+  ms: number,
+): AsyncIterableIterator<unknown> {
   return {
     next: (...args) => withDeadline(iterator.next(...args), ms, () => new RedisDeadlineError(name, ms)),
     return: (value) => iterator.return?.(value) ?? Promise.resolve({ done: true, value }),
@@ -151,8 +155,12 @@ function isClass(value: unknown): boolean {
 }
 
 function isMulti(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { exec?: unknown }).exec === 'function' &&
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { exec?: unknown }).exec === 'function' &&
     typeof (value as { addCommand?: unknown }).addCommand === 'function'
+  )
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {

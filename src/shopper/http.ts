@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Shopper } from '../plugins/auth-types.ts'
+import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
 import type { ActionContext } from './actions.ts'
 import { problemSchema } from './schemas.ts'
 
@@ -34,7 +35,7 @@ export function shopperOf(request: FastifyRequest): Shopper {
 }
 
 export function actionContext(request: FastifyRequest): ActionContext {
-  return { shopper: shopperOf(request), requestId: request.id }
+  return { shopper: shopperOf(request), requestId: request.id, beforeWrite: () => beforeIdempotentWrite(request) }
 }
 
 /** Personal data behind a bearer token: never stored by browsers or shared caches. */
