@@ -12,6 +12,7 @@ import {
   type StoredResponse,
 } from '../idempotency/types.ts'
 import './auth-types.ts'
+import { withReplyDeadline } from './redis.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
@@ -24,6 +25,12 @@ export const IDEMPOTENCY_TIMINGS: IdempotencyTimings = {
   reserveTtlMs: RESERVATION_TTL_MS,
   answerTtlMs: IDEMPOTENCY_TTL_MS,
 }
+/**
+ * The idempotency store's Redis deadline. Longer than the app's default: a keyed write is refused when the store does
+ * not answer, and it is about to wait on Recharge for much longer anyway, so a CPU-starved host must not turn a slow
+ * reply into a refusal.
+ */
+const STORE_DEADLINE_MS = 1_500
 /** Seconds a client waits before retrying a keyed write refused while the store is unreachable. */
 const STORE_UNAVAILABLE_RETRY_AFTER_S = 2
 /** Larger responses are not stored (shopper responses are a few KiB). */
@@ -117,7 +124,7 @@ export default fp<IdempotencyPluginOptions>(
       options.store ??
       (app.redis
         ? new SharedIdempotencyStore(
-            new RedisIdempotencyStore(app.redis, IDEMPOTENCY_TIMINGS),
+            new RedisIdempotencyStore(withReplyDeadline(app.redis, STORE_DEADLINE_MS), IDEMPOTENCY_TIMINGS),
             IDEMPOTENCY_TIMINGS,
             app.log,
           )

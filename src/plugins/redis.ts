@@ -66,8 +66,12 @@ type AnyFunction = (...args: unknown[]) => unknown
  * constructors (`this.Multi`) from `this`.
  */
 export function withReplyDeadline(client: RedisClient, ms = REDIS_REPLY_DEADLINE_MS): RedisClient {
-  return bounded(client, ms) as RedisClient
+  // Wrapping a wrapped client sets another deadline on the same client (a component that may wait longer).
+  return bounded(unwrapped.get(client) ?? client, ms) as RedisClient
 }
+
+/** Each wrapper's real client. */
+const unwrapped = new WeakMap<object, object>()
 
 function bounded(target: object, ms: number): object {
   const cache = new Map<PropertyKey, unknown>()
@@ -94,6 +98,7 @@ function bounded(target: object, ms: number): object {
       return wrapped
     },
   })
+  unwrapped.set(proxy, target)
   return proxy
 }
 
