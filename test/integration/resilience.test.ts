@@ -313,18 +313,16 @@ describe('faults between the bridge and Redis', () => {
     expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
   })
 
-  it('keeps answering reads, and refuses keyed writes before sending them, when a live Redis connection stops answering (frozen server), then recovers', async () => {
+  it('keeps answering when a live Redis connection stops answering (frozen server), then recovers', async () => {
     expect((await call('GET', `/v1/catalog/products/${productId}`)).status).toBe(200)
     await redisProxy.set({ blackhole: true })
-    const [keyedWrite, ...answers] = await Promise.all([
-      call('POST', `/v1/subscriptions/${subscriptionId}/skip`, { ...shopper(), 'idempotency-key': randomUUID() }),
+    const answers = await Promise.all([
       call('GET', `/v1/catalog/products/${productId}`),
       call('GET', '/v1/subscriptions', shopper()),
       call('GET', '/v1/me', shopper()),
     ])
     for (const answer of answers) expect([answer.status, answer.body.code]).toEqual([200, undefined])
-    // A keyed write cannot be deduplicated without the store: refused before it is sent, to be retried.
-    expect([keyedWrite?.status, keyedWrite?.body.code]).toEqual([503, 'IDEMPOTENCY_STORE_UNAVAILABLE'])
+    // Keyed writes are refused while the idempotency store cannot answer (test/security/idempotency-redis-degraded).
     expect((await call('GET', '/readyz')).status).toBe(503)
     await redisProxy.set({})
     expect((await recovered(() => call('GET', '/readyz'))).status).toBe(200)
