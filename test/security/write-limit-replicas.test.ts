@@ -39,7 +39,7 @@ beforeAll(async () => {
   for (let index = 0; index < 2; index++) {
     const app = await buildApp(
       testConfig({
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
         RECHARGE_API_URL: sim.url,
         RECHARGE_API_TOKEN: sim.apiToken,
         RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
@@ -102,6 +102,8 @@ describe('per-shopper write limit across replicas', () => {
     expect(keys).toHaveLength(1)
     expect(keys[0]).toMatch(/\{\d+\}$/)
     expect(Number(await direct.get(keys[0] as string))).toBe(DEFAULT_WRITES_PER_MINUTE + 2)
+    // The logs were captured (the refusals are in them), and nothing fell back to counting in process.
+    expect(logs.join('')).toContain('"code":"RATE_LIMITED"')
     expect(logs.join('')).not.toContain('counting locally')
     expect(logs.join('')).not.toContain('Multi is not a constructor')
   })
