@@ -18,7 +18,9 @@ export const problems = {
 export const writeProblems = {
   ...problems,
   403: problemSchema.describe('The store policy does not allow this action (code ACTION_NOT_ALLOWED)'),
-  409: problemSchema.describe('Same Idempotency-Key still in flight, or the address is being changed'),
+  409: problemSchema.describe(
+    'Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed',
+  ),
   422: problemSchema.describe('Not possible in the current state, outside the policy bounds, or key reused'),
 }
 
