@@ -57,9 +57,10 @@ describe('Redis idempotency store', () => {
   })
 
   it('an expired reservation can neither be dispatched nor completed by its late owner over a newer claim', async () => {
-    const store = new RedisIdempotencyStore(redis, { ...timings, reserveTtlMs: 30 })
+    const shortLived = new RedisIdempotencyStore(redis, { ...timings, reserveTtlMs: 30 })
+    const store = new RedisIdempotencyStore(redis, timings)
     const key = storageKey(prefix, 'customer:4', 'late')
-    const first = await store.begin(key, 'fp')
+    const first = await shortLived.begin(key, 'fp')
     await new Promise((resolve) => setTimeout(resolve, 60))
     const second = await store.begin(key, 'fp')
     if (first.kind !== 'started' || second.kind !== 'started') throw new Error('expected both to start')
