@@ -51,6 +51,8 @@ export interface CheckoutServiceDeps {
 
 export interface CallContext {
   requestId: string
+  /** Called right before the upstream write; a throw stops the write (the Idempotency-Key guard). */
+  beforeWrite?: () => Promise<void>
 }
 
 /** How long each step may take. A charge waits for the payment processor, so it gets most of the request timeout. */
@@ -91,6 +93,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       ...(body.discount_code ? { applied_discounts: [{ discount_code: body.discount_code }] } : {}),
       ...(body.utm ? { analytics_data: { utm_params: [{ ...body.utm }] } } : {}),
     }
+    await context.beforeWrite?.()
     const checkout = await checkouts.create(request, { deadlineMs: DEADLINES.create, requestId: context.requestId })
     const { secret, expiresAt } = binder.mint(checkout.token)
     log.info({ requestId: context.requestId, lines: cart.lines.length }, 'checkout created')
@@ -121,6 +124,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         ? { applied_discounts: body.discount_code === null ? [] : [{ discount_code: body.discount_code }] }
         : {}),
     }
+    await context.beforeWrite?.()
     const checkout = await checkouts
       .update(token, request, { deadlineMs: DEADLINES.update, requestId: context.requestId })
       .catch((error: unknown) => {
@@ -190,6 +194,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     }
     try {
       let result: UpstreamCheckoutCharge
+      await context.beforeWrite?.()
       try {
         result = await checkouts.charge(
           token,
