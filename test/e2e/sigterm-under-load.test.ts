@@ -88,6 +88,7 @@ describe('SIGTERM under load', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         RECHARGE_API_URL: sim.url,
+        PUBLIC_URL: base,
         RECHARGE_API_TOKEN: sim.apiToken,
         RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
         RECHARGE_BUCKET_SIZE: '1000000',

@@ -33,7 +33,7 @@ describe('configuration', () => {
     })()
     expect(error).toBeInstanceOf(ConfigError)
     const lines = (error as ConfigError).problems
-    expect(lines).toHaveLength(3)
+    expect(lines).toHaveLength(4)
     expect(lines.join('\n')).toMatch(/RECHARGE_API_TOKEN: required when NODE_ENV=production/)
     expect(lines.join('\n')).toMatch(/CUSTOMER_TOKEN_SECRET: required/)
     expect(lines.join('\n')).toMatch(/ADMIN_API_KEY: required/)
