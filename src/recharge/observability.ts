@@ -18,6 +18,17 @@ export interface RechargeMetrics {
   degraded(on: boolean): void
 }
 
+/** A span the Recharge layer ends: with the upstream status, 'error' when none came, or nothing (a queue wait). */
+export interface TraceSpan {
+  end(status?: number | 'error'): void
+}
+
+/** Traces of Recharge calls (src/tracing.ts); absent when tracing is off. Arguments are templates, never ids. */
+export interface RechargeTracer {
+  queueWait(operation: string, lane: Lane, requestId: string | undefined): TraceSpan
+  upstreamCall(operation: string, attempt: number, requestId: string | undefined): TraceSpan
+}
+
 const nothing = () => {}
 
 export const noopLog: RechargeLog = {
