@@ -113,7 +113,7 @@ describe('the CLI', () => {
       '--admin-key',
       'wrong-key',
       '--email',
-      'a@b.c',
+      'alice@example.com',
     ])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/refused to mint a token \(401\) UNAUTHENTICATED/)
