@@ -72,6 +72,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         `  OpenAPI:          ${base}/openapi.json`,
         `  Simulator:        ${config.RECHARGE_API_URL}`,
         `  Demo admin key:   ${config.ADMIN_API_KEY}`,
+        '  Demo shoppers:    alice@example.com, bob@example.com (sign in on the demo storefront)',
+        `  Customer token:   npx recharge-bridge token mint --server ${base} --admin-key ${config.ADMIN_API_KEY} --email alice@example.com`,
         'Set RECHARGE_API_TOKEN (and CUSTOMER_TOKEN_SECRET, ADMIN_API_KEY) to talk to a real Recharge store.',
         '',
       ].join('\n'),
