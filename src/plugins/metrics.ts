@@ -105,7 +105,11 @@ export default fp(
     const metrics = new Metrics()
     collectDefaultMetrics({ register: metrics.registry, prefix: METRIC_PREFIX })
     app.decorate('metrics', metrics)
-    const { METRICS_TOKEN: token, METRICS_PORT: port, HOST: host } = app.config
+    // Tests may register the plugin on a bare Fastify without the app's config: /metrics is then open.
+    const settings = app.hasDecorator('config') ? app.config : undefined
+    const token = settings?.METRICS_TOKEN
+    const port = settings?.METRICS_PORT
+    const host = settings?.HOST
     const authorised = bearerCheck(token)
 
     const duration = metrics.requestDuration
