@@ -55,7 +55,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   })
 
   await app.listen({ port: config.PORT, host: config.HOST })
-  app.log.info({ config: configSummary(config) }, 'effective configuration')
+  app.log.info({ settings: configSummary(config) }, 'effective configuration')
   if (config.NODE_ENV === 'production' && !config.METRICS_TOKEN && config.METRICS_PORT === undefined) {
     app.log.warn('/metrics is open on the API port: set METRICS_TOKEN or METRICS_PORT (docs/production.md)')
   }

@@ -125,7 +125,7 @@ describe('the server process', () => {
         .split('\n')
         .find((line) => line.includes('effective configuration'))
       expect(summary).toBeDefined()
-      expect(JSON.parse(summary as string).config).toMatchObject({
+      expect(JSON.parse(summary as string).settings).toMatchObject({
         NODE_ENV: 'production',
         RECHARGE_API_URL: sim.url.replace(/\/$/, ''),
         RECHARGE_API_TOKEN: 'set',
