@@ -117,6 +117,8 @@ describe('SIGTERM under load', () => {
       if (attempt > 400 || child.exitCode !== null) throw new Error(`the server did not start:\n${output}`)
       await sleep(50)
     }
+    // Production with neither METRICS_TOKEN nor METRICS_PORT starts, and says /metrics is open.
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('/metrics is open on the API port')
 
     // The portal URL is read from Recharge on every call (never cached): each request is in flight upstream.
     const customerPath = `/customers/${customer.id}`
