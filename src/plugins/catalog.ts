@@ -57,13 +57,15 @@ export default fp(
         )
       : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
     const log = app.log.child({ component: 'catalog-sync' })
-    const runs = app.metrics.counter('catalog_sync_runs_total', 'Catalog sync jobs by final state', [
+    const runs = app.metrics.counter('recharge_bridge_catalog_sync_runs_total', 'Catalog sync jobs by final state', [
       'state',
       'dry_run',
     ])
-    const calls = app.metrics.counter('catalog_sync_upstream_calls_total', 'Upstream calls made by catalog syncs', [
-      'kind',
-    ])
+    const calls = app.metrics.counter(
+      'recharge_bridge_catalog_sync_upstream_calls_total',
+      'Upstream calls made by catalog syncs',
+      ['kind'],
+    )
     const jobs = new CatalogSyncJobs({
       invalidate: (tags) => app.cache.invalidateTags(tags),
       onFinish: (status) => {

@@ -142,9 +142,11 @@ export default fp<IdempotencyPluginOptions>(
     app.decorate('idempotencyStore', store)
     app.decorateRequest('idempotencyPrincipal', null)
 
-    const outcomes = app.metrics.counter('idempotency_requests_total', 'Idempotency-Key handling by outcome', [
-      'outcome',
-    ])
+    const outcomes = app.metrics.counter(
+      'recharge_bridge_idempotency_requests_total',
+      'Idempotency-Key handling by outcome',
+      ['outcome'],
+    )
 
     const gate: preHandlerHookHandler = async function idempotencyGate(request, reply) {
       const mode = request.routeOptions.config.idempotency

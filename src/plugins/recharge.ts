@@ -31,6 +31,7 @@ export default fp(
       dispatcher: app.deps.rechargeDispatcher,
       log,
       metrics: prometheusRechargeMetrics(app.metrics),
+      tracer: app.tracing,
     })
     app.decorate('recharge', stack.client)
 
@@ -47,5 +48,5 @@ export default fp(
       await stack.close(config.SHUTDOWN_GRACE_MS)
     })
   },
-  { name: 'recharge', dependencies: ['redis', 'metrics', 'health'] },
+  { name: 'recharge', dependencies: ['redis', 'metrics', 'health', 'tracing'] },
 )

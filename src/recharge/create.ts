@@ -4,7 +4,7 @@ import type { RedisClient } from '../plugins/redis.ts'
 import { createRechargeClient, type RechargeClient } from './client.ts'
 import { createRechargeDispatcher } from './dispatcher.ts'
 import { tokenFingerprint } from './fingerprint.ts'
-import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics, type RechargeTracer } from './observability.ts'
 import { LocalAddressLocks, RedisAddressLocks } from './queue/address-lock.ts'
 import { FailoverGcra } from './queue/failover-gcra.ts'
 import { type GcraStore, gcraParams, LocalGcra, lateTolerance } from './queue/gcra.ts'
@@ -31,6 +31,8 @@ export interface RechargeOptions {
   dispatcher?: Dispatcher | undefined
   log?: RechargeLog
   metrics?: RechargeMetrics
+  /** Spans for queue waits and upstream calls (src/tracing.ts); none when tracing is off. */
+  tracer?: RechargeTracer | undefined
   /** Override of the safety margin (calls kept free below the top of the bucket). */
   safety?: number
 }
@@ -110,7 +112,7 @@ export function createRecharge(options: RechargeOptions): RechargeStack {
     apiVersion: options.apiVersion,
     dispatcher: options.dispatcher,
   })
-  const transport = new Transport({ dispatcher, baseUrl: options.baseUrl, queue, log, metrics })
+  const transport = new Transport({ dispatcher, baseUrl: options.baseUrl, queue, log, metrics, tracer: options.tracer })
   return {
     client: createRechargeClient(transport),
     queue,

@@ -84,7 +84,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
   }
 
   const chargeOutcomes = app.metrics.counter(
-    'checkout_charges_total',
+    'recharge_bridge_checkout_charges_total',
     'Checkout charge attempts by outcome (processed, recovered, card_declined, sca_required, …)',
     ['outcome'],
   )

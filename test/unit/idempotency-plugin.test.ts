@@ -205,7 +205,8 @@ describe('Idempotency-Key when the store fails', () => {
   afterEach(async () => {
     await app.close()
   })
-  const write = () => app.inject({ method: 'POST', url: '/writes', payload: {}, headers: { 'idempotency-key': 'k' } })
+  const write = () =>
+    app.inject({ method: 'POST', url: '/writes', payload: {}, headers: { 'idempotency-key': 'key-of-sixteen-chars' } })
 
   it('refuses a keyed write with 503 and Retry-After, sending nothing, when the key cannot be looked up or its dispatch recorded', async () => {
     store.failing.add('begin')
