@@ -43,9 +43,9 @@ describe('docker compose --profile demo up', () => {
     const simulator = project.url('SIMULATOR_PORT')
     await fetch(`${simulator}/__sim/requests`, { method: 'DELETE' })
     await demoShopperFlow(base, await demoSignIn(base))
-    const { requests } = await json<{ requests: LedgerEntry[] }>(
-      await fetch(`${simulator}/__sim/requests?method=POST`),
+    const { requests } = await json<{ requests: LedgerEntry[] }>(await fetch(`${simulator}/__sim/requests?method=POST`))
+    expect(requests.filter((entry) => /^\/charges\/\d+\/skip$/.test(entry.path) && entry.status === 200)).toHaveLength(
+      1,
     )
-    expect(requests.filter((entry) => /^\/charges\/\d+\/skip$/.test(entry.path) && entry.status === 200)).toHaveLength(1)
   })
 })

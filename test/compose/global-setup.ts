@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { docker, IMAGE, report, repoRoot } from './harness.ts'
+import { docker, IMAGE, repoRoot, report } from './harness.ts'
 
 /**
  * Builds the image once for every profile (`docker compose up --no-build` then uses it) and reports how long the

@@ -98,10 +98,9 @@ export class ComposeProject {
     const ids = (await this.compose(['ps', '-q'])).split('\n').filter(Boolean)
     const addresses: string[] = []
     for (const id of ids) {
-      const bindings = JSON.parse(await docker(['inspect', '--format', '{{json .NetworkSettings.Ports}}', id])) as Record<
-        string,
-        { HostIp: string; HostPort: string }[] | null
-      >
+      const bindings = JSON.parse(
+        await docker(['inspect', '--format', '{{json .NetworkSettings.Ports}}', id]),
+      ) as Record<string, { HostIp: string; HostPort: string }[] | null>
       for (const list of Object.values(bindings)) for (const binding of list ?? []) addresses.push(binding.HostIp)
     }
     return addresses

@@ -36,10 +36,19 @@ describe('the runtime image', () => {
       await sleep(500)
       const state = (await docker(['inspect', '--format', '{{.State.Running}} {{.State.ExitCode}}', id])).trim()
       expect(state).toBe('true 0')
-      const health = await docker(['exec', id, 'node', '-e', "fetch('http://127.0.0.1:3000/healthz').then(async (r) => console.log(r.status, await r.text()))"])
+      const health = await docker([
+        'exec',
+        id,
+        'node',
+        '-e',
+        "fetch('http://127.0.0.1:3000/healthz').then(async (r) => console.log(r.status, await r.text()))",
+      ])
       expect(health.trim()).toBe('200 {"status":"ok"}')
       const listening = (await docker(['logs', id])).split(/\r?\n/).find((line) => line.includes('Server listening'))
-      expect(JSON.parse(listening ?? 'null')).toMatchObject({ level: 30, msg: expect.stringContaining('Server listening') })
+      expect(JSON.parse(listening ?? 'null')).toMatchObject({
+        level: 30,
+        msg: expect.stringContaining('Server listening'),
+      })
     } finally {
       await docker(['rm', '-f', id])
     }

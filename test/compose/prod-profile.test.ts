@@ -33,8 +33,7 @@ interface LedgerEntry {
 }
 
 async function ledger(method: string): Promise<LedgerEntry[]> {
-  return (await json<{ requests: LedgerEntry[] }>(await fetch(`${simulator}/__sim/requests?method=${method}`)))
-    .requests
+  return (await json<{ requests: LedgerEntry[] }>(await fetch(`${simulator}/__sim/requests?method=${method}`))).requests
 }
 
 async function adminKey(): Promise<string> {
@@ -56,7 +55,13 @@ afterAll(async () => {
 describe('docker compose --profile prod up (no .env)', () => {
   it('runs both replicas in production mode against the one simulator, healthy, on 127.0.0.1 only', async () => {
     const services = (await project.compose(['ps', '--format', '{{.Service}} {{.Health}}'])).trim().split('\n')
-    expect(services.sort()).toEqual(['app healthy', 'prod-1 healthy', 'prod-2 healthy', 'redis healthy', 'simulator healthy'])
+    expect(services.sort()).toEqual([
+      'app healthy',
+      'prod-1 healthy',
+      'prod-2 healthy',
+      'redis healthy',
+      'simulator healthy',
+    ])
     expect(new Set(await project.publishedAddresses())).toEqual(new Set(['127.0.0.1']))
     for (const base of [one, two]) {
       expect((await fetch(`${base}/healthz`)).status).toBe(200)
@@ -118,7 +123,9 @@ describe('docker compose --profile prod up (no .env)', () => {
       const { link, portal } = await portalHandOff(base, token)
       expect(link.origin).toBe(`http://localhost:${port}`)
       // Production mode: Recharge's own portal host for the configured store, never the bridge.
-      expect(portal).toMatch(/^https:\/\/simulator-store\.admin\.rechargeapps\.com\/portal\/[A-Za-z0-9_-]+\/subscriptions$/)
+      expect(portal).toMatch(
+        /^https:\/\/simulator-store\.admin\.rechargeapps\.com\/portal\/[A-Za-z0-9_-]+\/subscriptions$/,
+      )
     }
   })
 
@@ -166,7 +173,9 @@ describe('docker compose --profile prod up (no .env)', () => {
     report(
       'Redis killed for 5 s under load',
       `${outcomes.length} requests, ${notOk.length} not 200 (${JSON.stringify(
-        Object.fromEntries(['before', 'redis down', 'redis restarting', 'after'].map((p) => [p, count(p, (s) => s !== 200)])),
+        Object.fromEntries(
+          ['before', 'redis down', 'redis restarting', 'after'].map((p) => [p, count(p, (s) => s !== 200)]),
+        ),
       )})`,
     )
     expect(count('redis down', () => true)).toBeGreaterThan(0)

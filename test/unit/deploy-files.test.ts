@@ -211,7 +211,9 @@ describe('Dockerfile', () => {
       '--',
       '/usr/local/bin/docker-entrypoint.sh',
     ])
-    const copied = runtime.find((step) => step.keyword === 'COPY' && step.args.endsWith('/usr/local/bin/docker-entrypoint.sh'))
+    const copied = runtime.find(
+      (step) => step.keyword === 'COPY' && step.args.endsWith('/usr/local/bin/docker-entrypoint.sh'),
+    )
     expect(copied?.args.split(/\s+/)[0]).toBe('docker/entrypoint.sh')
   })
 
