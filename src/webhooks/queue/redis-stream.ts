@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RedisClient } from '../../plugins/redis.ts'
+import { closeRedisClient, type RedisClient } from '../../plugins/redis.ts'
 import type { Job, JobHandler, JobQueue, QueueTuning } from './types.ts'
 
 export interface RedisStreamQueueOptions extends QueueTuning {
@@ -234,7 +234,7 @@ export class RedisStreamQueue implements JobQueue {
     this.blocking = null
     if (!client) return
     // A job still in hand stays pending and is reclaimed by another consumer (or this one after a restart).
-    if (drained && client.isOpen) await client.close().catch(() => client.destroy())
+    if (drained) await closeRedisClient(client)
     else client.destroy()
   }
 }
