@@ -4,10 +4,14 @@ import { docker, IMAGE, report, until } from './harness.ts'
 
 /** The runtime image on its own: what it weighs, what it contains, and that a terminal does not break it. */
 describe('the runtime image', () => {
-  it('reports its size', async () => {
-    const bytes = Number((await docker(['image', 'inspect', '--format', '{{.Size}}', IMAGE])).trim())
-    expect(bytes).toBeGreaterThan(0)
+  it('reports its size, and what it adds to its base image', async () => {
+    const size = async (image: string) =>
+      Number((await docker(['image', 'inspect', '--format', '{{.Size}}', image])).trim())
+    const bytes = await size(IMAGE)
+    const base = await size('node:24-slim')
+    expect(bytes).toBeGreaterThan(base)
     report('image size', (bytes / 1_000_000).toFixed(0), 'MB')
+    report('image size over node:24-slim', ((bytes - base) / 1_000_000).toFixed(0), 'MB')
   })
 
   it('holds production dependencies only, and runs as the unprivileged node user', async () => {
