@@ -254,6 +254,36 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
   }
 }
 
+/** The longest a client's orderly close may take before its socket is destroyed. */
+export const REDIS_CLOSE_DEADLINE_MS = 2_000
+
+/**
+ * Close a client at shutdown: QUIT (pending replies are flushed) when the connection answers, destroy when it does
+ * not. A connection to a Redis container that was killed is black-holed, not reset: QUIT would wait for a reply that
+ * never comes and hold the process past its shutdown grace (it then exits 1 instead of 0).
+ */
+export async function closeRedisClient(
+  client: Pick<RedisClient, 'isOpen' | 'close' | 'destroy'>,
+  deadlineMs = REDIS_CLOSE_DEADLINE_MS,
+): Promise<void> {
+  if (!client.isOpen) {
+    client.destroy()
+    return
+  }
+  let timer: NodeJS.Timeout | undefined
+  const closed = await Promise.race([
+    client.close().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs)
+    }),
+  ])
+  clearTimeout(timer)
+  if (!closed && client.isOpen) client.destroy()
+}
+
 export default fp<RedisPluginOptions>(
   async function redisPlugin(app, options) {
     if (options.client !== undefined) {
@@ -288,9 +318,7 @@ export default fp<RedisPluginOptions>(
     })
     app.addHook('onClose', async () => {
       stopSupervision()
-      // quit() flushes pending replies; destroy() if the connection is already gone.
-      if (client.isOpen) await client.close().catch(() => client.destroy())
-      else client.destroy()
+      await closeRedisClient(client)
     })
   },
   { name: 'redis' },
