@@ -14,8 +14,11 @@ import type {
   PaymentMethod,
   Plan,
   Product,
+  RetentionStrategy,
   Store,
+  StoreDiscount,
   Subscription,
+  SubscriptionPause,
   Webhook,
 } from './types.ts'
 
@@ -49,6 +52,10 @@ export class SimState {
   readonly asyncBatches = new Map<number, AsyncBatch>()
   readonly asyncBatchTasks = new Map<number, AsyncBatchTask[]>()
   readonly discounts = new Map<string, Discount>()
+  /** The Discounts API's records by id (checkouts still read `discounts`, the codes by name). */
+  readonly storeDiscounts = new Map<number, StoreDiscount>()
+  readonly retentionStrategies = new Map<number, RetentionStrategy>()
+  readonly pauses = new Map<number, SubscriptionPause>()
 
   #nextId = new Map<string, number>()
   #listeners: ((event: SimEvent) => void)[] = []

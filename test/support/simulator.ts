@@ -52,6 +52,9 @@ export interface SimSnapshot {
   checkouts: Sim.Checkout[]
   webhooks: Sim.Webhook[]
   async_batches: Sim.AsyncBatch[]
+  discounts: Sim.StoreDiscount[]
+  retention_strategies: Sim.RetentionStrategy[]
+  subscription_pauses: Sim.SubscriptionPause[]
   buckets: { token_index: number; used: number; size: number }[]
 }
 

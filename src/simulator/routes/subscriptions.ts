@@ -177,8 +177,9 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
     const state = sim.state
     const subscription = findSubscription(state, idParam(request))
     const body = bodyOf(request)
+    const pause = isPauseFlag((request.query as Record<string, unknown>).pause) || isPauseFlag(body.pause)
     return sim.locks.write(subscription.address_id, () => {
-      setNextChargeDate(state, subscription, body)
+      setNextChargeDate(state, subscription, body, { pause })
       return { subscription: subscriptionView(state, subscription) }
     })
   })
@@ -211,4 +212,9 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
       return { subscription: subscriptionView(state, subscription) }
     })
   })
+}
+
+/** `pause=true` as the SDK sends it (query string), or `"pause": true` in the body. */
+function isPauseFlag(value: unknown): boolean {
+  return value === true || value === 'true' || value === '1'
 }
