@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { setAddressDiscount } from './discount-rules.ts'
 import { orderFromCharge } from './orders.ts'
+import type { AppliedDiscount } from './retention-types.ts'
 import { nextDate, rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
-import type { AppliedDiscount, Charge } from './types.ts'
+import type { Charge } from './types.ts'
 
 /**
  * Recurring billing, run when the simulator clock is moved forward (`POST /__sim/clock`): every QUEUED charge

@@ -1,6 +1,7 @@
 import { applyPercentage, parseMoney } from './money.ts'
+import type { AppliedDiscount, StoreDiscount } from './retention-types.ts'
 import type { SimState } from './state.ts'
-import type { Address, AppliedDiscount, Charge, LineItem, StoreDiscount } from './types.ts'
+import type { Address, Charge, LineItem } from './types.ts'
 
 /**
  * What a discount takes off a charge, from the Discounts API record it points at. Kept free of scheduling imports:

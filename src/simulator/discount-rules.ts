@@ -1,9 +1,10 @@
 import { appliedDiscount, coversItem } from './discount-amount.ts'
 import { fieldError, unprocessable } from './errors.ts'
 import { parseMoney } from './money.ts'
+import type { AppliedDiscount, StoreDiscount } from './retention-types.ts'
 import { applyTotals } from './scheduling.ts'
 import type { SimState } from './state.ts'
-import type { Address, AppliedDiscount, Charge, LineItem, StoreDiscount } from './types.ts'
+import type { Address, Charge, LineItem } from './types.ts'
 
 /**
  * Applying Discounts API codes to an address (`PUT /addresses/{id}` `discounts`) or to one queued charge

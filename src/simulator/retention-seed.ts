@@ -1,6 +1,6 @@
 import { addDays } from './dates.ts'
+import type { IncentiveType, StoreDiscount } from './retention-types.ts'
 import type { SimState } from './state.ts'
-import type { IncentiveType, StoreDiscount } from './types.ts'
 
 /**
  * The store's retention setup, seeded after the catalog and customers: Discounts API records (the checkout codes plus

@@ -1,6 +1,7 @@
 import { dateOnly, isoNaive, isoOffset } from './dates.ts'
 import { formatMoney } from './money.ts'
 import { currencyDecimals, type ResolvedOptions } from './options.ts'
+import type { RetentionStrategy, StoreDiscount, SubscriptionPause } from './retention-types.ts'
 import type {
   Address,
   AsyncBatch,
@@ -14,11 +15,8 @@ import type {
   PaymentMethod,
   Plan,
   Product,
-  RetentionStrategy,
   Store,
-  StoreDiscount,
   Subscription,
-  SubscriptionPause,
   Webhook,
 } from './types.ts'
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type * as SimRetention from '../../src/simulator/retention-types.ts'
 import type * as Sim from '../../src/simulator/types.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 import { startWebhookSink } from '../support/webhook-sink.ts'
@@ -27,7 +28,8 @@ async function queued() {
     .filter((candidate) => candidate.status === 'queued')
     .sort((a, b) => a.scheduled_at.localeCompare(b.scheduled_at))[0] as Sim.Charge
   const address = state.addresses.find((candidate) => candidate.id === charge.address_id) as Sim.Address
-  const discount = (code: string) => state.discounts.find((candidate) => candidate.code === code) as Sim.StoreDiscount
+  const discount = (code: string) =>
+    state.discounts.find((candidate) => candidate.code === code) as SimRetention.StoreDiscount
   return { state, charge, address, discount }
 }
 
@@ -196,7 +198,9 @@ describe('PUT /addresses/{id} discounts', () => {
     expect(third.discounts).toEqual([])
     expect(third.total_discounts).toBe('0.00')
     const orders = (await sim.state()).orders.filter((order) => order.address_id === address.id)
-    expect(orders.filter((order) => (order.discounts as Sim.AppliedDiscount[])[0]?.id === stay.id)).toHaveLength(2)
+    expect(
+      orders.filter((order) => (order.discounts as SimRetention.AppliedDiscount[])[0]?.id === stay.id),
+    ).toHaveLength(2)
   })
 })
 

@@ -3,7 +3,7 @@ import { billCharge } from '../billing.ts'
 import type { Simulator } from '../context.ts'
 import { assertApplicable, readDiscountRef, setChargeDiscount } from '../discount-rules.ts'
 import { fieldError, unprocessable } from '../errors.ts'
-import type { AppliedDiscount } from '../types.ts'
+import type { AppliedDiscount } from '../retention-types.ts'
 import { findCharge } from './charges.ts'
 import { bodyOf, idParam } from './helpers.ts'
 

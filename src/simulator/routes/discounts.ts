@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
 import { fieldError, notFound } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
-import type { StoreDiscount } from '../types.ts'
+import type { StoreDiscount } from '../retention-types.ts'
 import { dateRangeFilter, idParam, idsFilter, listEnvelope } from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']

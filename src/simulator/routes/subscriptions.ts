@@ -148,6 +148,7 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
     const subscription = findSubscription(state, idParam(request))
     await sim.locks.write(subscription.address_id, () => {
       state.subscriptions.delete(subscription.id)
+      state.pauses.delete(subscription.id)
       rebuildQueuedCharges(state, subscription.address_id)
       state.emit('subscription/deleted', { subscription: { id: subscription.id } })
     })
