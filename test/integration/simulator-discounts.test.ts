@@ -289,3 +289,28 @@ describe('POST /charges/{id}/apply_discount and remove_discount', () => {
     )
   })
 })
+
+describe('discounts in a zero-decimal currency', () => {
+  it('takes whole yen off: a percentage rounded to the yen and a fixed amount in yen', async () => {
+    const yen = await startTestSimulator({ addressWriteWindowMs: 0, currency: 'JPY', bucketSize: 1000 })
+    try {
+      const state = await yen.state()
+      const charge = state.charges
+        .filter((candidate) => candidate.status === 'queued')
+        .sort((a, b) => a.scheduled_at.localeCompare(b.scheduled_at))[0] as Sim.Charge
+      const lines = Number(charge.total_line_items_price)
+      await yen.api('PUT', `/addresses/${charge.address_id}`, { discounts: [{ code: 'WELCOME10' }] })
+      const percent = (await yen.api('GET', `/charges/${charge.id}`)).body.charge
+      expect(percent.total_discounts).toBe(String(lines - Math.round((lines * 90) / 100)))
+      expect(Number(percent.total_price)).toBe(Number(charge.total_price) - Number(percent.total_discounts))
+
+      await yen.api('PUT', `/addresses/${charge.address_id}`, { discounts: [{ code: 'FIVEOFF' }] })
+      const fixed = (await yen.api('GET', `/charges/${charge.id}`)).body.charge
+      const fiveOff = state.discounts.find((discount) => discount.code === 'FIVEOFF') as SimRetention.StoreDiscount
+      expect(fiveOff.value).toMatch(/^\d+$/)
+      expect(fixed.total_discounts).toBe(fiveOff.value)
+    } finally {
+      await yen.close()
+    }
+  })
+})
