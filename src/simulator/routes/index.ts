@@ -2,14 +2,17 @@ import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
 import { addressRoutes } from './addresses.ts'
 import { asyncBatchRoutes } from './async-batches.ts'
+import { chargeActionRoutes } from './charge-actions.ts'
 import { chargeRoutes } from './charges.ts'
 import { checkoutRoutes } from './checkouts.ts'
 import { customerRoutes } from './customers.ts'
+import { discountRoutes } from './discounts.ts'
 import { onetimeRoutes } from './onetimes.ts'
 import { orderRoutes } from './orders.ts'
 import { paymentMethodRoutes } from './payment-methods.ts'
 import { planRoutes } from './plans.ts'
 import { productRoutes } from './products.ts'
+import { retentionStrategyRoutes } from './retention-strategies.ts'
 import { storeRoutes } from './store.ts'
 import { subscriptionRoutes } from './subscriptions.ts'
 import { webhookRoutes } from './webhooks.ts'
@@ -30,6 +33,9 @@ export async function registerRechargeRoutes(app: FastifyInstance, { sim }: { si
     checkoutRoutes,
     webhookRoutes,
     asyncBatchRoutes,
+    retentionStrategyRoutes,
+    discountRoutes,
+    chargeActionRoutes,
   ]) {
     await app.register(routes, { sim })
   }
