@@ -21,6 +21,7 @@ import {
 } from '../checkout/schemas.ts'
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
+import { spendAs } from '../recharge/budget/spender.ts'
 import '../plugins/auth-types.ts'
 
 const idempotencyHeaderSchema = z.object({
@@ -118,7 +119,11 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.body, { requestId: request.id })
+      // Anonymous: the catalog reads are charged to this client and the public share; the create call to the public
+      // share only (this route's per-IP limit already bounds it per client).
+      const created = await spendAs({ kind: 'public', client: request.ip }, () =>
+        service.create(request.body, { requestId: request.id }),
+      )
       return reply.code(201).send(created)
     },
   )
