@@ -106,13 +106,16 @@ export class ShopperRecords {
   private readonly orderList: CachedFunction<string, Order[]>
   private readonly addressList: CachedFunction<string, Address[]>
   private readonly rereadAllowance: RereadAllowance
+  private readonly rereadAfterMs: number
 
   constructor(
     cache: Cache,
     upstream: () => ShopperUpstream,
     namespace = '',
     rereadAllowance: RereadAllowance = async () => true,
+    rereadAfterMs = OWNERSHIP_REFRESH_AFTER_MS,
   ) {
+    this.rereadAfterMs = rereadAfterMs
     this.cache = cache
     this.upstream = upstream
     this.rereadAllowance = rereadAllowance
@@ -244,8 +247,9 @@ export class ShopperRecords {
     return list(this.subscriptionList, customerId)
   }
 
-  upcomingCharges(customerId: string): Promise<ListResult<Charge>> {
-    return list(this.chargeList, customerId)
+  /** `deadlineMs`: an optional read (actions offered beside a list) waits only for a free slot of the bucket. */
+  upcomingCharges(customerId: string, options?: { deadlineMs?: number }): Promise<ListResult<Charge>> {
+    return list(this.chargeList, customerId, options)
   }
 
   orders(customerId: string): Promise<ListResult<Order>> {
@@ -296,7 +300,7 @@ export class ShopperRecords {
     if (found) return found
     if (
       first.state !== 'MISS' &&
-      first.ageMs >= OWNERSHIP_REFRESH_AFTER_MS &&
+      first.ageMs >= this.rereadAfterMs &&
       (await this.rereadAllowance(customerId, rereadCost))
     ) {
       // Maybe created since we cached the list: re-read the shopper's own list once.
@@ -310,8 +314,12 @@ export class ShopperRecords {
   }
 }
 
-async function list<T>(cached: CachedFunction<string, T[]>, customerId: string): Promise<ListResult<T>> {
-  const result = await cached(customerId)
+async function list<T>(
+  cached: CachedFunction<string, T[]>,
+  customerId: string,
+  options?: { deadlineMs?: number },
+): Promise<ListResult<T>> {
+  const result = await cached(customerId, options)
   return { rows: result.value, state: result.state, ageMs: result.ageMs }
 }
 

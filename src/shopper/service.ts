@@ -28,7 +28,7 @@ export function createShopperServices(app: FastifyInstance): ShopperServices {
   const rereadAllowance = app.hasDecorator('upstreamBudget')
     ? (customerId: string, cost: number) => app.upstreamBudget.chargeShopperReread(customerId, cost)
     : undefined
-  const records = new ShopperRecords(app.cache, upstream, namespace, rereadAllowance)
+  const records = new ShopperRecords(app.cache, upstream, namespace, rereadAllowance, app.deps.shopper?.rereadAfterMs)
   const writeLimit = new ShopperWriteLimit({
     redis: app.redis,
     log: app.log,

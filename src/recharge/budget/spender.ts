@@ -9,11 +9,17 @@ import { AsyncLocalStorage } from 'node:async_hooks'
  * whose single-flight fetch runs in the context of the caller that started it, so a call is charged to exactly the
  * client that made it happen, and followers that share its result spend nothing.
  */
-export type Spender = {
-  kind: 'public'
-  /** The client's address; null charges the public share only (work another limit already bounds per client). */
-  client: string | null
-}
+export type Spender =
+  | {
+      kind: 'public'
+      /** The client's address; null charges the public share only (work another limit already bounds per client). */
+      client: string | null
+    }
+  /**
+   * A read an answer can do without (e.g. the actions offered beside a list): it books like background work, below
+   * the reserve kept for interactive calls, so when many shoppers arrive at once the reads their answers need go first.
+   */
+  | { kind: 'optional' }
 
 const context = new AsyncLocalStorage<Spender | null>()
 

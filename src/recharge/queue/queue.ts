@@ -150,9 +150,12 @@ export class RechargeQueue {
     let release: Release | undefined
     try {
       if (call.addressId !== undefined) release = await this.locks.acquire(call.addressId, call.deadlineAt, call.signal)
-      await this.chargeSpender(call)
+      const spender = currentSpender()
+      if (spender?.kind === 'public' && call.lane === 'interactive') await this.chargePublic(call, spender.client)
+      // An optional read books below the interactive reserve (see budget/spender.ts).
+      const booking = spender?.kind === 'optional' ? { ...call, lane: 'background' as const } : call
       for (let attempt = 1; ; attempt++) {
-        await this.admit(call)
+        await this.admit(booking)
         const outcome = await job()
         if (outcome.kind === 'done') return outcome.value
         // 429: the upstream bucket is fuller than our book says (another consumer of the token). Read it as full, then
@@ -185,11 +188,9 @@ export class RechargeQueue {
    * allowance and in the public share of the bucket; refused, it fails before booking anything. Charged once per
    * call: a 429 re-booking is not a new call. Background work is the store's own and is not charged.
    */
-  private async chargeSpender(call: QueueCall): Promise<void> {
-    if (!this.budget || call.lane !== 'interactive') return
-    const spender = currentSpender()
-    if (!spender) return
-    const decision = await this.budget.chargePublic(spender.client)
+  private async chargePublic(call: QueueCall, client: string | null): Promise<void> {
+    if (!this.budget) return
+    const decision = await this.budget.chargePublic(client)
     if (decision.ok) return
     this.metrics.admissionRejected(decision.by === 'client' ? 'public-client' : 'public-share')
     throw new PublicBudgetError(
