@@ -28,9 +28,6 @@ import {
  * id is looked up there first (a foreign id is a 404 with no upstream call); writes are policy-checked, carry an
  * optional Idempotency-Key and invalidate the shopper's cached records.
  */
-/** How long the optional upcoming-charges read of a subscription answer may wait for its upstream slot. */
-const OPTIONAL_READ_DEADLINE_MS = 750
-
 export default async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const { records, actions, policy } = app.shopperServices
@@ -38,16 +35,14 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
    * failing with nothing cached), the subscriptions are still shown, without those two actions. Optional, so it books
-   * below the bucket's interactive reserve and waits at most OPTIONAL_READ_DEADLINE_MS: when many shoppers arrive
-   * cold at once, the reads their answers need go first.
+   * below the bucket's interactive reserve: when many shoppers arrive cold at once, the reads their answers need go
+   * first.
    */
   async function upcoming(request: FastifyRequest): Promise<Charge[]> {
     try {
       const customerId = shopperOf(request).customerId
       return (
-        await spendAs({ kind: 'optional' }, () =>
-          records.upcomingCharges(customerId, { deadlineMs: OPTIONAL_READ_DEADLINE_MS }),
-        )
+        await spendAs({ kind: 'optional' }, () => records.upcomingCharges(customerId))
       ).rows
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')

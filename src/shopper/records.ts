@@ -247,9 +247,8 @@ export class ShopperRecords {
     return list(this.subscriptionList, customerId)
   }
 
-  /** `deadlineMs`: an optional read (actions offered beside a list) waits only for a free slot of the bucket. */
-  upcomingCharges(customerId: string, options?: { deadlineMs?: number }): Promise<ListResult<Charge>> {
-    return list(this.chargeList, customerId, options)
+  upcomingCharges(customerId: string): Promise<ListResult<Charge>> {
+    return list(this.chargeList, customerId)
   }
 
   orders(customerId: string): Promise<ListResult<Order>> {
@@ -314,12 +313,8 @@ export class ShopperRecords {
   }
 }
 
-async function list<T>(
-  cached: CachedFunction<string, T[]>,
-  customerId: string,
-  options?: { deadlineMs?: number },
-): Promise<ListResult<T>> {
-  const result = await cached(customerId, options)
+async function list<T>(cached: CachedFunction<string, T[]>, customerId: string): Promise<ListResult<T>> {
+  const result = await cached(customerId)
   return { rows: result.value, state: result.state, ageMs: result.ageMs }
 }
 
