@@ -41,9 +41,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
   async function upcoming(request: FastifyRequest): Promise<Charge[]> {
     try {
       const customerId = shopperOf(request).customerId
-      return (
-        await spendAs({ kind: 'optional' }, () => records.upcomingCharges(customerId))
-      ).rows
+      return (await spendAs({ kind: 'optional' }, () => records.upcomingCharges(customerId))).rows
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
       return []
