@@ -90,6 +90,26 @@ export const envSchema = z.object({
     .positive()
     .default(2)
     .describe('Replicas sharing the token: while Redis is down each one spends only its share of the bucket'),
+  PUBLIC_BUDGET_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.25)
+    .describe(
+      'Share of the Recharge bucket all anonymous traffic together may spend (catalog misses, checkout creation)',
+    ),
+  PUBLIC_CLIENT_CALLS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Recharge calls one anonymous client (by IP) may cause, at once and per minute'),
+  SHOPPER_REREADS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .default(6)
+    .describe("Recharge calls one shopper's ownership re-reads (an id not in their cached list) may cost, per minute"),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { CatalogService } from '../catalog/types.ts'
 import { AppError } from '../errors.ts'
+import { currentSpender, spendAs } from '../recharge/budget/spender.ts'
 import type { CheckoutsResource } from '../recharge/resources/checkouts.ts'
 import type {
   UpstreamAddressInput,
@@ -38,7 +39,7 @@ export interface Buyer {
 
 export interface CheckoutServiceDeps {
   checkouts: CheckoutsResource
-  catalog: Pick<CatalogService, 'getProduct' | 'getSettings'>
+  catalog: Pick<CatalogService, 'getProduct' | 'getSettings'> & Partial<Pick<CatalogService, 'hasProduct'>>
   binder: CheckoutBinder
   chargeLock: ChargeLock
   checkoutUrl: (token: string) => string
@@ -82,6 +83,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       body.lines,
       (id) => catalog.getProduct(id, { deadlineMs: DEADLINES.catalog }),
       storeCurrency,
+      catalog.hasProduct ? (id) => catalog.hasProduct!(id, { deadlineMs: DEADLINES.catalog }) : undefined,
     )
     const request: UpstreamCheckoutCreateBody = {
       line_items: cart.lines.map(toUpstreamLineItem),
@@ -94,7 +96,12 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       ...(body.utm ? { analytics_data: { utm_params: [{ ...body.utm }] } } : {}),
     }
     await context.beforeWrite?.()
-    const checkout = await checkouts.create(request, { deadlineMs: DEADLINES.create, requestId: context.requestId })
+    // An anonymous caller's create call is charged to the public share only: the route's per-IP limit bounds it per
+    // client, and a buyer behind a shared address must not lose a purchase to catalog reads.
+    const spender = currentSpender()
+    const checkout = await spendAs(spender ? { kind: 'public', client: null } : null, () =>
+      checkouts.create(request, { deadlineMs: DEADLINES.create, requestId: context.requestId }),
+    )
     const { secret, expiresAt } = binder.mint(checkout.token)
     log.info({ requestId: context.requestId, lines: cart.lines.length }, 'checkout created')
     return {

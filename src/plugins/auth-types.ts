@@ -50,6 +50,8 @@ export interface ShopperTuning {
   namespace?: string
   /** Writes one shopper may make per minute (default 30). */
   writesPerMinute?: number
+  /** Age a cached list must reach before an unknown id re-reads it (default 2 s; tests use 0 for the worst case). */
+  rereadAfterMs?: number
 }
 
 declare module '../app.ts' {

@@ -48,7 +48,15 @@ export default fp(
     // Entries are scoped to the store (token fingerprint): two stores sharing a Redis never see each other's catalog.
     const fingerprint = tokenFingerprint(app.config.RECHARGE_API_TOKEN ?? 'demo')
     const scope = options.namespace ? `${fingerprint}:${options.namespace}` : fingerprint
-    app.decorate('catalog', createCatalogService({ cache: app.cache, upstream: catalogUpstream(app.recharge), scope }))
+    app.decorate(
+      'catalog',
+      createCatalogService({
+        cache: app.cache,
+        upstream: catalogUpstream(app.recharge),
+        scope,
+        cursorSecret: app.config.CUSTOMER_TOKEN_SECRET,
+      }),
+    )
 
     const state = app.redis
       ? new RedisSyncStateStore(

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { UpstreamBudget } from '../recharge/budget/budget.ts'
 import type { RechargeClient } from '../recharge/client.ts'
 import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { prometheusRechargeMetrics } from '../recharge/observability.ts'
@@ -8,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The typed Recharge client: every call goes through the shared rate-limit-aware queue. */
     recharge: RechargeClient
+    /** Who may spend how much of the store's Recharge bucket (src/recharge/budget). */
+    upstreamBudget: UpstreamBudget
   }
 }
 
@@ -34,6 +37,7 @@ export default fp(
       tracer: app.tracing,
     })
     app.decorate('recharge', stack.client)
+    app.decorate('upstreamBudget', stack.budget)
 
     app.readiness.add('recharge-queue', async () => {
       const degraded = stack.store instanceof FailoverGcra && stack.store.degraded

@@ -11,7 +11,8 @@ export type RechargeLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'e
 /** What the Recharge layer reports. Label values are lanes, path templates and status codes: never ids or secrets. */
 export interface RechargeMetrics {
   queueWait(lane: Lane, seconds: number): void
-  admissionRejected(lane: Lane): void
+  /** `public-client` / `public-share`: an anonymous call refused by its allowance (src/recharge/budget). */
+  admissionRejected(lane: Lane | 'public-client' | 'public-share'): void
   upstreamResponse(operation: string, status: string): void
   upstreamRateLimited(): void
   bucketLevel(used: number): void

@@ -22,6 +22,7 @@ import {
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
 import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
+import { spendAs } from '../recharge/budget/spender.ts'
 import '../plugins/auth-types.ts'
 
 /** The context of a keyed write: the Idempotency-Key guard runs right before the upstream call. */
@@ -142,7 +143,11 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.body, writeContext(request))
+      // Anonymous: the catalog reads are charged to this client and the public share; the create call to the public
+      // share only (this route's per-IP limit already bounds it per client).
+      const created = await spendAs({ kind: 'public', client: request.ip }, () =>
+        service.create(request.body, writeContext(request)),
+      )
       return reply.code(201).send(created)
     },
   )
