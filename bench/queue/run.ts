@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient } from '../../src/infra/redis.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
 import { maxShareDeviation } from './fairness.ts'
 import { forkReplicas, startReplicas } from './replicas.ts'

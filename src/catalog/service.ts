@@ -4,7 +4,7 @@ import type { ProductsResource } from '../recharge/resources/products.ts'
 import type { CallOptions } from '../recharge/types.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { toDocument } from './document.ts'
-import { minorUnits } from './money.ts'
+import { minorUnits } from '../infra/money.ts'
 import type {
   CatalogDocument,
   CatalogDocumentResult,

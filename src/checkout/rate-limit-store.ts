@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 
 /**
  * A store for @fastify/rate-limit on node-redis (its bundled Redis store needs ioredis). Fixed window per key: one

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CacheDeadlineError } from '../../src/cache/errors.ts'
 import type { FetchContext } from '../../src/cache/types.ts'
 import cachePlugin from '../../src/plugins/cache.ts'
-import metricsPlugin from '../../src/plugins/metrics.ts'
-import redisPlugin, { type RedisClient } from '../../src/plugins/redis.ts'
+import metricsPlugin from '../../src/infra/metrics/registry.ts'
+import redisPlugin, { type RedisClient } from '../../src/infra/redis.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChargeLock } from '../../src/checkout/charge-lock.ts'
 import { nodeRedisRateLimitStore } from '../../src/checkout/rate-limit-store.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 
 let redis: RedisClient

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { RechargeConflictError, RechargeRateLimitedError } from '../../src/recharge/errors.ts'
 import { tokenFingerprint } from '../../src/recharge/fingerprint.ts'
 import type { RechargeMetrics } from '../../src/recharge/observability.ts'

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { createRecharge, type RechargeStack } from '../../src/recharge/create.ts'
 import {
   RechargeConflictError,

@@ -4,7 +4,7 @@ import { FallbackIdempotencyStore } from '../../src/idempotency/fallback-store.t
 import { storageKey } from '../../src/idempotency/fingerprint.ts'
 import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../../src/idempotency/redis-store.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { RedisPortalLinkStore } from '../../src/shopper/portal-links.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 

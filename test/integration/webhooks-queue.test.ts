@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createBlockingRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { createBlockingRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { MemoryQueue } from '../../src/webhooks/queue/memory.ts'
 import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
 import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'

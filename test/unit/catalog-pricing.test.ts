@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decimal, formatAmount, minorUnits } from '../../src/catalog/money.ts'
+import { decimal, formatAmount, minorUnits } from '../../src/infra/money.ts'
 import { planPrice } from '../../src/catalog/pricing.ts'
 
 describe('currency minor units', () => {

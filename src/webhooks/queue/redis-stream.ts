@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RedisClient } from '../../plugins/redis.ts'
+import type { RedisClient } from '../../infra/redis.ts'
 import type { Job, JobHandler, JobQueue, QueueTuning } from './types.ts'
 
 export interface RedisStreamQueueOptions extends QueueTuning {
