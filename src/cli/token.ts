@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { MAX_TOKEN_LIFETIME_S, mintCustomerToken, parseSubject, secretKey } from '../shopper/customer-token.ts'
+import { MAX_TOKEN_LIFETIME_S, mintCustomerToken, parseSubject, secretKey } from '../identity/customer-token.ts'
 
 /**
  * `recharge-bridge token mint --email <e> | --external-id <id> [--ttl <s>]`: sign a customer token locally with

@@ -8,10 +8,10 @@ import {
   secretKey,
   type TokenRejection,
   type VerifiedCustomerToken,
-} from '../shopper/customer-token.ts'
-import type { CustomerIdentity, IdentityResolver } from '../shopper/identity.ts'
+} from '../identity/customer-token.ts'
+import type { CustomerIdentity, IdentityResolver } from '../identity/resolver.ts'
 import { createShopperServices, type ShopperServices } from '../shopper/service.ts'
-import type { Shopper } from './auth-types.ts'
+import type { Shopper } from '../identity/shopper.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

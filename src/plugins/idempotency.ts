@@ -6,7 +6,7 @@ import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempo
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
 import type { IdempotencyStore, StoredResponse } from '../idempotency/types.ts'
-import './auth-types.ts'
+import '../identity/shopper.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000

@@ -21,7 +21,7 @@ import {
 } from '../checkout/schemas.ts'
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
-import '../plugins/auth-types.ts'
+import '../identity/shopper.ts'
 
 const idempotencyHeaderSchema = z.object({
   'idempotency-key': z.string().optional().describe('Optional: a retried request with the same key is answered once'),

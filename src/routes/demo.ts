@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { type Dispatcher, request } from 'undici'
 import { z } from 'zod'
-import { demoStorefrontEnabled } from '../demo/mode.ts'
+import { demoStorefrontEnabled } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
 
 /**

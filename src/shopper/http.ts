@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import type { Shopper } from '../plugins/auth-types.ts'
+import type { Shopper } from '../identity/shopper.ts'
 import type { ActionContext } from './actions.ts'
 import { problemSchema } from './schemas.ts'
 

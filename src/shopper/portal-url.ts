@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import { hostedPagesThroughBridge } from '../demo/mode.ts'
+import { hostedPagesThroughBridge } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
 
 /**

@@ -9,8 +9,8 @@ import type { Customer } from '../recharge/schemas/customers.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import type { CallOptions } from '../recharge/types.ts'
-import type { CustomerSubject } from './customer-token.ts'
-import type { CustomerIdentity } from './identity.ts'
+import type { CustomerSubject } from '../identity/customer-token.ts'
+import type { CustomerIdentity } from '../identity/resolver.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
 
 /**
