@@ -17,6 +17,7 @@ import openapi from './plugins/openapi.ts'
 import rechargePlugin from './plugins/recharge.ts'
 import redisPlugin, { type RedisClient } from './infra/redis.ts'
 import security from './plugins/security.ts'
+import shopperPlugin from './plugins/shopper.ts'
 import webhooksPlugin from './plugins/webhooks.ts'
 import { deferredChildLogger } from './request-logger.ts'
 import routes from './routes/index.ts'
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)
+  await app.register(shopperPlugin)
   await app.register(authPlugin)
   await app.register(webhooksPlugin)
   await app.register(routes)

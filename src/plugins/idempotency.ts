@@ -6,7 +6,8 @@ import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempo
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
 import type { IdempotencyStore, StoredResponse } from '../idempotency/types.ts'
-import '../identity/shopper.ts'
+import type { IdempotencyMode } from '../idempotency/contract.ts'
+import type {} from './auth.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
@@ -24,6 +25,13 @@ export const REPLAYED_HEADER = 'idempotent-replayed'
 declare module 'fastify' {
   interface FastifyInstance {
     idempotencyStore: IdempotencyStore
+  }
+  interface FastifyContextConfig {
+    idempotency?: IdempotencyMode
+  }
+  interface FastifyRequest {
+    /** Set by a route (in a preHandler) to scope Idempotency-Keys when there is no shopper. */
+    idempotencyPrincipal: string | null
   }
 }
 

@@ -21,7 +21,7 @@ import {
 } from '../checkout/schemas.ts'
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
-import '../identity/shopper.ts'
+import '../plugins/idempotency.ts'
 
 const idempotencyHeaderSchema = z.object({
   'idempotency-key': z.string().optional().describe('Optional: a retried request with the same key is answered once'),
