@@ -1,10 +1,10 @@
 import type { Cache, CachedFunction, CacheResult, FetchContext } from '../cache/types.ts'
+import { minorUnits } from '../infra/money.ts'
 import type { PlansResource } from '../recharge/resources/plans.ts'
 import type { ProductsResource } from '../recharge/resources/products.ts'
 import type { CallOptions } from '../recharge/types.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 import { toDocument } from './document.ts'
-import { minorUnits } from '../infra/money.ts'
 import type {
   CatalogDocument,
   CatalogDocumentResult,

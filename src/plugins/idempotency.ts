@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
+import type { IdempotencyMode } from '../idempotency/contract.ts'
 import { FallbackIdempotencyStore } from '../idempotency/fallback-store.ts'
 import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempotency/fingerprint.ts'
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
 import type { IdempotencyStore, StoredResponse } from '../idempotency/types.ts'
-import type { IdempotencyMode } from '../idempotency/contract.ts'
 import type {} from './auth.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors.ts'
+import redis from '../../src/infra/redis.ts'
 import errorHandler from '../../src/plugins/error-handler.ts'
 import idempotency from '../../src/plugins/idempotency.ts'
-import metrics from '../../src/infra/metrics/registry.ts'
-import redis from '../../src/infra/redis.ts'
+import metrics from '../../src/plugins/prometheus.ts'
 
 /** A tiny app: one write route whose handler counts how often it really runs. */
 async function appWithWriteRoute(): Promise<{ app: FastifyInstance; calls: () => number; gate: Gate }> {

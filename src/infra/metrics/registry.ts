@@ -1,16 +1,9 @@
-import fp from 'fastify-plugin'
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { SeriesCounter } from './series-counter.ts'
 import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts'
 
 /** Seconds: from a cache hit (milliseconds) to a call at its deadline. */
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: Metrics
-  }
-}
 
 /**
  * One registry per app instance (several apps run in one test process). Components create their metrics through
@@ -18,7 +11,7 @@ declare module 'fastify' {
  */
 export class Metrics {
   readonly registry = new Registry()
-  /** Observed once per response: by the onResponse hook below, and by fast reads (src/fast-reads.ts) themselves. */
+  /** Observed once per response: by the onResponse hook of src/plugins/prometheus.ts, and by fast reads (src/fast-reads.ts) themselves. */
   readonly requestDuration = new SeriesHistogram(
     'http_request_duration_seconds',
     'HTTP request duration by route',
@@ -86,26 +79,3 @@ export class Metrics {
     return this.registry.getSingleMetric(name)
   }
 }
-
-export default fp(
-  async function metricsPlugin(app) {
-    const metrics = new Metrics()
-    collectDefaultMetrics({ register: metrics.registry })
-    app.decorate('metrics', metrics)
-
-    const duration = metrics.requestDuration
-    // Series looked up by a string key, created once per (method, route, status).
-    app.addHook('onResponse', (request, reply, done) => {
-      // The route pattern, never the raw URL: ids and tokens stay out of label values.
-      const series = metrics.requestSeries(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode)
-      duration.observe(series, reply.elapsedTime / 1000)
-      done()
-    })
-
-    app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
-      reply.type(metrics.registry.contentType)
-      return metrics.registry.metrics()
-    })
-  },
-  { name: 'metrics' },
-)
