@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { callOptions } from '../cache/call-options.ts'
 import { isNotFound } from '../cache/errors.ts'
 import type { Cache, CachedFunction } from '../cache/types.ts'
 import { AppError } from '../errors.ts'
@@ -10,7 +11,6 @@ import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Customer } from '../recharge/schemas/customers.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
-import type { CallOptions } from '../recharge/types.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
 
 /**
@@ -79,10 +79,6 @@ function subjectKey(subject: CustomerSubject): string {
 
 export function toIdentity(customer: Customer): CustomerIdentity {
   return { customerId: customer.id, email: customer.email ?? '', externalCustomerId: customer.external_customer_id }
-}
-
-function callOptions(fetch: { lane: CallOptions['lane']; deadlineMs: number; signal?: AbortSignal }): CallOptions {
-  return { lane: fetch.lane, deadlineMs: fetch.deadlineMs, ...(fetch.signal ? { signal: fetch.signal } : {}) }
 }
 
 export interface ListResult<T> {
