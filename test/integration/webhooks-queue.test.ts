@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBlockingRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { MemoryQueue } from '../../src/webhooks/queue/memory.ts'
@@ -6,6 +5,7 @@ import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
 import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'
 import { MemoryEventStore, RedisEventStore } from '../../src/webhooks/store.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { until } from '../support/until.ts'
 
 let redis: RedisClient
 const prefix = uniquePrefix('webhooks-queue')
@@ -38,14 +38,6 @@ function streamQueue(name: string, overrides: Partial<ConstructorParameters<type
   })
   queues.push(queue)
   return queue
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(20)
-  }
 }
 
 describe('Redis stream queue', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
  * layer or of a higher one. The simulator stands apart: it imports infra only, and the bridge loads it by dynamic
  * import in demo mode or by its own command, never statically.
  */
-export const LAYERS: readonly (readonly string[])[] = [
+const LAYERS: readonly (readonly string[])[] = [
   ['infra'],
   ['config'],
   ['errors', 'demo-mode', 'schemas', 'logger', 'request-logger'],
@@ -45,7 +45,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Relative imports and re-exports of one file (`declare module '…'` augmentations are not imports). */
-export function importsOf(file: string, source: string): Import[] {
+function importsOf(file: string, source: string): Import[] {
   const found: Import[] = []
   const pattern = /\b(?:import|export)\s*(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?(\()?\s*['"](\.{1,2}\/[^'"]+)['"]/g
   for (const match of source.matchAll(pattern)) {
@@ -60,7 +60,7 @@ export function importsOf(file: string, source: string): Import[] {
   return found
 }
 
-export function moduleOf(path: string): string {
+function moduleOf(path: string): string {
   const [first = ''] = path.split('/')
   return path.includes('/') ? first : first.replace(/\.(ts|mts|js|json)$/, '')
 }
@@ -68,7 +68,7 @@ export function moduleOf(path: string): string {
 const layerOf = new Map(LAYERS.flatMap((modules, layer) => modules.map((name) => [name, layer] as const)))
 
 /** Why this import breaks the layer order, or null when it points down (or stays in its module). */
-export function violation({ from, to, dynamic, typeOnly }: Import): string | null {
+function violation({ from, to, dynamic, typeOnly }: Import): string | null {
   const a = moduleOf(from)
   const b = moduleOf(to)
   if (a === b) return null
