@@ -10,8 +10,8 @@ import {
 import type { FailoverGcra } from '../../src/recharge/queue/failover-gcra.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 import { DisposableRedis } from '../support/redis-server.ts'
-import { until } from '../support/until.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+import { until } from '../support/until.ts'
 
 /**
  * The client + queue against the simulator over HTTP and the real Redis: what a merchant relies on when Recharge

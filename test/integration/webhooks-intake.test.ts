@@ -168,7 +168,7 @@ describe('POST /v1/webhooks/recharge', () => {
     })
   })
 
-  it('acknowledges an older version but does not let it invalidate caches (ordering guard)', async () => {
+  it('acknowledges an older version and forwards it marked superseded (ordering guard)', async () => {
     const superseded = await counter(app, 'webhook_events_superseded_total')
     const newer = subscriptionBody('2031-06-01T00:00:00')
     const older = subscriptionBody('2031-05-01T00:00:00')

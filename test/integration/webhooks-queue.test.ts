@@ -106,7 +106,7 @@ describe('Redis stream queue', () => {
 })
 
 describe('in-process queue', () => {
-  it('retries with backoff and dead-letters after maxAttempts', async () => {
+  it('retries and dead-letters after maxAttempts', async () => {
     const dead: string[] = []
     const queue = new MemoryQueue({
       maxAttempts: 3,

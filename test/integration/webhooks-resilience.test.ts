@@ -127,7 +127,7 @@ describe('shutdown', () => {
 })
 
 describe('forwarding to a failing endpoint', () => {
-  it('retries with backoff, then dead-letters the event with its error', async () => {
+  it('retries, then dead-letters the event with its error', async () => {
     const app = await buildApp(
       testConfig({
         ...recharge,
