@@ -9,8 +9,6 @@ export default defineConfig({
   test: {
     globalSetup: ['test/support/redis-global-setup.ts'],
     reporters: process.env.CI ? ['default'] : ['default'],
-    // CI runs files and tests in a random order (the seed is printed), so no test can lean on an earlier one.
-    sequence: { shuffle: Boolean(process.env.CI) },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {
