@@ -7,6 +7,7 @@ import { cacheKeyPrefix } from './cache/keys.ts'
 import { type Config, trustProxySetting } from './config.ts'
 import { answerClientError } from './edge-problems.ts'
 import { FastReads } from './fast-reads.ts'
+import redisPlugin, { type RedisClient } from './infra/redis.ts'
 import { loggerOptions, requestIdFrom } from './logger.ts'
 import authPlugin from './plugins/auth.ts'
 import cachePlugin from './plugins/cache.ts'
@@ -14,11 +15,11 @@ import catalogPlugin from './plugins/catalog.ts'
 import errorHandler, { sendProblem, toAppError } from './plugins/error-handler.ts'
 import health from './plugins/health.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
-import metricsPlugin from './plugins/metrics.ts'
 import openapi from './plugins/openapi.ts'
+import metricsPlugin from './plugins/prometheus.ts'
 import rechargePlugin from './plugins/recharge.ts'
-import redisPlugin, { type RedisClient } from './plugins/redis.ts'
 import security from './plugins/security.ts'
+import shopperPlugin from './plugins/shopper.ts'
 import tracingPlugin from './plugins/tracing.ts'
 import webhooksPlugin from './plugins/webhooks.ts'
 import { deferredChildLogger } from './request-logger.ts'
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)
+  await app.register(shopperPlugin)
   await app.register(authPlugin)
   await app.register(webhooksPlugin)
   await app.register(routes)

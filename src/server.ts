@@ -3,7 +3,7 @@ import { buildApp } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
 import { configSummary } from './config-summary.ts'
 import { PolicyError } from './shopper/policy.ts'
-import { type EmbeddedSimulator, startEmbeddedSimulator } from './simulator/embedded.ts'
+import type { EmbeddedSimulator } from './simulator/embedded.ts'
 
 /**
  * Process entry: config → (demo: embedded simulator) → app → listen. SIGTERM/SIGINT close the app gracefully:
@@ -24,6 +24,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
 
   let simulator: EmbeddedSimulator | undefined
   if (config.demoMode) {
+    // Loaded only here: a production process never loads the simulator's modules (test/e2e/server-modules.test.ts).
+    const { startEmbeddedSimulator } = await import('./simulator/embedded.ts')
     simulator = await startEmbeddedSimulator()
     config = Object.freeze({
       ...config,

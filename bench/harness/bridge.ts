@@ -2,7 +2,7 @@
  * A bridge replica exactly as users run it: `node dist/server.js`, NODE_ENV=production, configured only through its
  * environment.
  */
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
+import { mintCustomerToken, secretKey } from '../../src/identity/customer-token.ts'
 import { freePort, repoRoot, type Spawned, spawnNode, waitForHttp } from './processes.ts'
 import type { SimulatorProcess } from './simulator.ts'
 

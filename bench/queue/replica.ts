@@ -5,7 +5,7 @@
  * per-lane outcomes and queue waits to the parent over IPC.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createRedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient } from '../../src/infra/redis.ts'
 import { createRecharge } from '../../src/recharge/create.ts'
 import { RechargeRateLimitedError } from '../../src/recharge/errors.ts'
 import { noopMetrics, type RechargeMetrics } from '../../src/recharge/observability.ts'

@@ -10,8 +10,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createRedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient } from '../../src/infra/redis.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
+import { percentile } from '../harness/load.ts'
 import { maxShareDeviation } from './fairness.ts'
 import { forkReplicas, startReplicas } from './replicas.ts'
 
@@ -67,12 +68,6 @@ const runId = randomBytes(4).toString('hex')
 const selected = process.env.BENCH_PHASES?.split(',')
 /** Smoke runs only (`BENCH_DURATION_S=5`); the published figures use the phase durations above. */
 const durationOverride = Number(process.env.BENCH_DURATION_S) || undefined
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return 0
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number
-}
 
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0)

@@ -14,7 +14,7 @@
  */
 import { writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
+import { mintCustomerToken, secretKey } from '../../src/identity/customer-token.ts'
 import { startBridge } from '../harness/bridge.ts'
 import { repoRoot } from '../harness/processes.ts'
 import { startBaseline } from '../harness/setup.ts'

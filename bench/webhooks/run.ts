@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { createClient } from 'redis'
+import { median } from '../harness/load.ts'
 import { signedDeliveries } from '../harness/webhook-signature.ts'
 
 const rate = Number(process.env.BENCH_RATE ?? 200)
@@ -104,11 +105,6 @@ async function measured<T>(child: ChildProcess, totals: { cpuMs: number }, work:
   const after = cpuMs(child)
   if (before !== null && after !== null) totals.cpuMs += after - before
   return result
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] ?? 0
 }
 
 /** Per-round figures plus the median of each latency figure (rounds interleave the servers, so load noise is shared). */

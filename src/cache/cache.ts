@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import { CircuitBreaker } from './breaker.ts'
 import { type CacheCore, type CacheLog, type CacheSettings, DEFAULT_SETTINGS } from './core.ts'
 import { Definition } from './definition.ts'

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { CounterSeries } from '../plugins/series-counter.ts'
-import type { Lane } from '../recharge/types.ts'
+import type { Lane } from '../infra/lane.ts'
+import type { CounterSeries } from '../infra/metrics/series-counter.ts'
 import type { CacheCore } from './core.ts'
 import type { Entry } from './entry.ts'
 import { CacheDeadlineError, CachedNotFoundError, CacheOriginFailedError, isNotFound } from './errors.ts'

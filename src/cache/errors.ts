@@ -38,11 +38,14 @@ export class CacheOriginFailedError extends Error {
 }
 
 /**
- * A NotFound from the origin: the Recharge client's NotFound error (status 404) or our cached one. Only these are
- * ever cached as a failure (negative caching); every other throw is never cached.
+ * A NotFound from the origin: the Recharge client's NotFound error (status 404, or mapped to a 404 by its
+ * `toAppError()`) or our cached one. Duck-typed because the cache sits below the Recharge layer. Only these are ever
+ * cached as a failure (negative caching); every other throw is never cached. The one check for "is this a not-found".
  */
 export function isNotFound(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
-  const candidate = error as { status?: unknown; statusCode?: unknown }
-  return candidate.status === 404 || candidate.statusCode === 404
+  const candidate = error as { status?: unknown; statusCode?: unknown; toAppError?: unknown }
+  if (candidate.status === 404 || candidate.statusCode === 404) return true
+  if (typeof candidate.toAppError !== 'function') return false
+  return (candidate.toAppError as () => { status?: unknown }).call(error).status === 404
 }

@@ -1,6 +1,6 @@
 import type { Counter, Gauge } from 'prom-client'
-import type { Metrics } from '../plugins/metrics.ts'
-import type { SeriesCounter } from '../plugins/series-counter.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
+import type { SeriesCounter } from '../infra/metrics/series-counter.ts'
 import type { BreakerState } from './breaker.ts'
 
 /**

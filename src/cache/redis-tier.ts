@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { withDeadline } from '../deadline.ts'
-import type { RedisClient } from '../plugins/redis.ts'
+import { withDeadline } from '../infra/deadline.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import type { CircuitBreaker } from './breaker.ts'
 import { decodeEnvelope, type Entry, encodeEnvelope } from './entry.ts'
 import type { KeySpace } from './keys.ts'

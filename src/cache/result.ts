@@ -1,3 +1,4 @@
+import { deepFreeze } from '../infra/deep-freeze.ts'
 import type { ValueMemo } from './memory-tier.ts'
 import type { CacheResult, CacheState } from './types.ts'
 
@@ -37,12 +38,4 @@ export class CachedResult<T> implements CacheResult<T> {
     }
     return this.parsed as T
   }
-}
-
-function deepFreeze(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
 }

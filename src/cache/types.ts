@@ -1,4 +1,4 @@
-import type { Lane } from '../recharge/types.ts'
+import type { Lane } from '../infra/lane.ts'
 
 /** Contract of the two-tier read cache (src/cache). Decorated on the app as `app.cache`. */
 

@@ -1,7 +1,7 @@
+import { decimal } from '../infra/money.ts'
 import type { PlanUpdateBody, PlanWriteBody, RechargePlan } from '../recharge/schemas/plans.ts'
 import type { ProductWriteBody, RechargeProduct } from '../recharge/schemas/products.ts'
 import { type DesiredPlan, type DesiredProduct, planKey } from './desired.ts'
-import { decimal } from './money.ts'
 
 /**
  * The diff engine: desired state (from the feed) against what Recharge holds → the writes that make them equal, and

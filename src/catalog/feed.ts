@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { decimalsOf, isCurrencyCode, minorUnits } from './money.ts'
+import { decimalsOf, isCurrencyCode, minorUnits } from '../infra/money.ts'
 
 /**
  * The merchant catalog feed: the input of `recharge-bridge catalog sync` and `POST /v1/admin/catalog/sync`. The JSON

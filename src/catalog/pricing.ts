@@ -1,5 +1,5 @@
 import type Big from 'big.js'
-import { decimal, formatAmount, minorUnits, ROUNDING_MODE } from './money.ts'
+import { decimal, formatAmount, minorUnits, ROUNDING_MODE } from '../infra/money.ts'
 
 export interface PlanDiscount {
   discount_type: 'percentage' | 'fixed_amount' | null

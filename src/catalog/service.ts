@@ -1,11 +1,14 @@
+import { callOptions } from '../cache/call-options.ts'
+import { isNotFound } from '../cache/errors.ts'
 import type { Cache, CachedFunction, CacheResult, FetchContext } from '../cache/types.ts'
+import { deepFreeze } from '../infra/deep-freeze.ts'
+import { minorUnits } from '../infra/money.ts'
 import { spendAs } from '../recharge/budget/spender.ts'
 import type { PlansResource } from '../recharge/resources/plans.ts'
 import type { ProductsResource } from '../recharge/resources/products.ts'
 import type { CallOptions } from '../recharge/types.ts'
 import { createCursorCodec } from './cursor.ts'
 import { toDocument } from './document.ts'
-import { minorUnits } from './money.ts'
 import type {
   CatalogDocument,
   CatalogDocumentResult,
@@ -52,22 +55,6 @@ type ProductEntry = CatalogDocument | { missing: true }
 
 function isMissing(entry: ProductEntry): entry is { missing: true } {
   return 'missing' in entry
-}
-
-/** True for an upstream 404, whatever error class the transport throws. */
-export function isUpstreamNotFound(error: unknown): boolean {
-  if (!error || typeof error !== 'object') return false
-  const candidate = error as { status?: unknown; upstreamStatus?: unknown; code?: unknown; toAppError?: unknown }
-  if (candidate.status === 404 || candidate.upstreamStatus === 404) return true
-  if (typeof candidate.toAppError === 'function') {
-    const appError = (candidate.toAppError as () => { status?: number; code?: string })()
-    return appError.status === 404
-  }
-  return false
-}
-
-function callOptions(context: FetchContext): CallOptions {
-  return { lane: context.lane, deadlineMs: context.deadlineMs, ...(context.signal ? { signal: context.signal } : {}) }
 }
 
 function withState(result: CacheResult<CatalogDocument>): CatalogDocumentResult {
@@ -143,7 +130,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       const call = callOptions(context)
       const [found, plans, storeCurrency] = await Promise.all([
         upstream.products.get(externalProductId, call).catch((error: unknown) => {
-          if (isUpstreamNotFound(error)) return null
+          if (isNotFound(error)) return null
           throw error
         }),
         upstream.plans.forProduct(externalProductId, call),
@@ -291,12 +278,4 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       return withState(await settings(null))
     },
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
 }

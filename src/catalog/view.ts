@@ -1,6 +1,6 @@
+import { formatAmount } from '../infra/money.ts'
 import type { RechargePlan } from '../recharge/schemas/plans.ts'
 import type { RechargeProduct } from '../recharge/schemas/products.ts'
-import { formatAmount } from './money.ts'
 import { planPrice } from './pricing.ts'
 import type { CatalogPlan, CatalogProduct, CatalogVariant } from './types.ts'
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 
 /**
  * One charge attempt per checkout at a time, across replicas. A double click with two different Idempotency-Keys

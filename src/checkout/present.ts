@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import { hostedPagesThroughBridge } from '../demo/mode.ts'
+import { hostedPagesThroughBridge } from '../demo-mode.ts'
 import type { UpstreamAddress, UpstreamCheckout, UpstreamShippingRate } from '../recharge/schemas/checkouts.ts'
 import type { CheckoutResponse, ShippingRatesResponse } from './schemas.ts'
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { FixedWindowCounter } from '../infra/fixed-window.ts'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 
 /**
  * A store for @fastify/rate-limit on node-redis (its bundled Redis store needs ioredis), counted by the shared

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { request } from 'undici'
-import { MAX_TOKEN_LIFETIME_S, mintCustomerToken, parseSubject, secretKey } from '../shopper/customer-token.ts'
+import { MAX_TOKEN_LIFETIME_S, mintCustomerToken, parseSubject, secretKey } from '../identity/customer-token.ts'
 
 interface MintOptions {
   email?: string

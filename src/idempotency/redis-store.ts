@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import {
   type BeginResult,
   ClaimLostError,

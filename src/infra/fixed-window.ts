@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from './redis.ts'
 
 /**
  * A fixed-window counter shared by every replica: the first hit of an id opens a window of `windowMs`, and every hit

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
 import {
@@ -8,17 +8,23 @@ import {
   secretKey,
   type TokenRejection,
   type VerifiedCustomerToken,
-} from '../shopper/customer-token.ts'
-import type { CustomerIdentity, IdentityResolver } from '../shopper/identity.ts'
-import { createShopperServices, type ShopperServices } from '../shopper/service.ts'
-import type { Shopper } from './auth-types.ts'
+} from '../identity/customer-token.ts'
+import type { CustomerIdentity, IdentityResolver } from '../identity/resolver.ts'
+import type { Shopper } from '../identity/shopper.ts'
+import type {} from './shopper.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Maps a verified token subject to a Recharge customer (the cached lookup of ShopperRecords; replaceable). */
     shopperIdentity: { resolve: IdentityResolver | null }
-    /** Shopper records (cached, ownership-checked), self-serve actions, policy and portal links. */
-    shopperServices: ShopperServices
+    /** preHandler; on success sets `request.shopper`, otherwise 401 problem+json. */
+    requireShopper: preHandlerHookHandler
+    /** preHandler; checks `Authorization: Bearer <ADMIN_API_KEY>` in constant time. */
+    requireAdmin: preHandlerAsyncHookHandler
+  }
+  interface FastifyRequest {
+    /** Set by `app.requireShopper`; null on routes without it. */
+    shopper: Shopper | null
   }
 }
 
@@ -76,8 +82,7 @@ export default fp(
     )
 
     app.decorateRequest('shopper', null)
-    const services = createShopperServices(app)
-    app.decorate('shopperServices', services)
+    const services = app.shopperServices
     const cachedResolve: IdentityResolver = (subject) => services.records.identity(subject)
     app.decorate('shopperIdentity', { resolve: cachedResolve })
 
@@ -140,5 +145,5 @@ export default fp(
       }
     })
   },
-  { name: 'auth', dependencies: ['redis', 'metrics', 'cache'] },
+  { name: 'auth', dependencies: ['metrics', 'shopper'] },
 )

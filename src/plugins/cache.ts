@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { TwoTierCache } from '../cache/cache.ts'
 import { createCacheMetrics } from '../cache/metrics.ts'
 import type { Cache } from '../cache/types.ts'
-import { closeRedisClient, type RedisClient } from './redis.ts'
+import { closeRedisClient, type RedisClient } from '../infra/redis.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,18 +1,15 @@
 import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
+import type { IdempotencyMode } from '../idempotency/contract.ts'
+import { claims, storeUnavailable } from '../idempotency/dispatch.ts'
 import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempotency/fingerprint.ts'
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
 import { SharedIdempotencyStore } from '../idempotency/shared-store.ts'
-import {
-  ClaimLostError,
-  type IdempotencyStore,
-  type IdempotencyTimings,
-  type StoredResponse,
-} from '../idempotency/types.ts'
-import './auth-types.ts'
-import { withReplyDeadline } from './redis.ts'
+import type { IdempotencyStore, IdempotencyTimings, StoredResponse } from '../idempotency/types.ts'
+import { withReplyDeadline } from '../infra/redis.ts'
+import type {} from './auth.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
@@ -31,8 +28,6 @@ export const IDEMPOTENCY_TIMINGS: IdempotencyTimings = {
  * reply into a refusal.
  */
 const STORE_DEADLINE_MS = 1_500
-/** Seconds a client waits before retrying a keyed write refused while the store is unreachable. */
-const STORE_UNAVAILABLE_RETRY_AFTER_S = 2
 /** Larger responses are not stored (shopper responses are a few KiB). */
 const MAX_STORED_BODY_BYTES = 256 * 1024
 /** 4xx that mean "not processed, try again" are not final: the key is released, not stored. */
@@ -46,49 +41,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     idempotencyStore: IdempotencyStore
   }
-}
-
-interface Claim {
-  key: string
-  owner: string
-  fingerprint: string
-  store: IdempotencyStore
-  /** The store recorded that the write is being sent: from here on the key is never released to a re-run. */
-  dispatched: boolean
-}
-
-const claims = new WeakMap<FastifyRequest, Claim>()
-
-function storeUnavailable(): AppError {
-  return new AppError('IDEMPOTENCY_STORE_UNAVAILABLE', {
-    detail:
-      'Writes with an Idempotency-Key are paused because the store that remembers keys cannot be reached; nothing ' +
-      'was sent. Retry with the same key shortly.',
-    retryAfter: STORE_UNAVAILABLE_RETRY_AFTER_S,
-  })
-}
-
-/**
- * Call right before a keyed request sends its write upstream (a route with `config.idempotency` must). It resolves
- * once the store has recorded that the write is being sent, and throws a 503 IDEMPOTENCY_STORE_UNAVAILABLE (or a 409
- * when the reservation lapsed) otherwise, so the write is not sent. A no-op without a key, and after the first call.
- */
-export async function beforeIdempotentWrite(request: FastifyRequest): Promise<void> {
-  const claim = claims.get(request)
-  if (!claim || claim.dispatched) return
-  try {
-    await claim.store.dispatch(claim.key, claim.owner, claim.fingerprint)
-  } catch (error) {
-    if (error instanceof ClaimLostError) {
-      throw new AppError('IDEMPOTENCY_KEY_IN_USE', {
-        detail: "This request's hold on its Idempotency-Key lapsed before anything was sent; retry in a moment.",
-        retryAfter: 1,
-      })
-    }
-    request.log.warn({ err: { message: (error as Error).message } }, 'idempotency store unavailable at dispatch')
-    throw storeUnavailable()
+  interface FastifyContextConfig {
+    idempotency?: IdempotencyMode
   }
-  claim.dispatched = true
+  interface FastifyRequest {
+    /** Set by a route (in a preHandler) to scope Idempotency-Keys when there is no shopper. */
+    idempotencyPrincipal: string | null
+  }
 }
 
 export interface IdempotencyPluginOptions {

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config.ts'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import { LocalAllowances, RedisAllowances } from './budget/allowance.ts'
 import { type BudgetSettings, DEFAULT_BUDGET, UpstreamBudget } from './budget/budget.ts'
 import { createRechargeClient, type RechargeClient } from './client.ts'

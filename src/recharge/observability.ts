@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Metrics } from '../plugins/metrics.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
 import type { Lane } from './types.ts'
 
 /** The log methods the Recharge layer uses (pino's shape); a no-op outside an app. */

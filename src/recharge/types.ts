@@ -1,12 +1,12 @@
 import type { ZodType } from 'zod'
+import type { Lane } from '../infra/lane.ts'
+
+export type { Lane }
 
 /**
  * The contract between routes/features and the Recharge layer. The transport (client core + queue + dispatcher)
  * implements `RechargeTransport`; resource modules in src/recharge/resources/ build typed methods on top of it.
  */
-
-/** Interactive calls may use the whole bucket; background calls (sync, SWR refreshes) keep a reserve free. */
-export type Lane = 'interactive' | 'background'
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE'
 

@@ -8,7 +8,7 @@ import {
   mintCustomerToken,
   parseSubject,
   secretKey,
-} from '../shopper/customer-token.ts'
+} from '../identity/customer-token.ts'
 import { adminDocs, problems } from '../shopper/http.ts'
 import { publicCustomer } from '../shopper/mappers.ts'
 import { customerSchema } from '../shopper/schemas.ts'

@@ -3,8 +3,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import { CATALOG_CACHE_CONTROL } from '../catalog/document.ts'
 import type { CatalogDocuments } from '../catalog/types.ts'
 import type { FastRead } from '../fast-reads.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
 import { requestIdFrom } from '../logger.ts'
-import type { Metrics } from '../plugins/metrics.ts'
 import type { ApiResponsePolicy } from '../plugins/security.ts'
 
 export interface CatalogFastReadOptions {

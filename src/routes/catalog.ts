@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { passThrough } from '../cache/reply.ts'
 import { CATALOG_CACHE_CONTROL, matchesIfNoneMatch } from '../catalog/document.ts'
 import { validateFeed } from '../catalog/feed.ts'
 import { fetchFeed, MAX_FEED_BYTES } from '../catalog/feed-source.ts'
@@ -22,10 +23,6 @@ import { catalogProductFastRead } from './catalog-fast-read.ts'
 
 /** The sync feed route takes catalogs far larger than the 64 KiB JSON default. */
 const SYNC_BODY_LIMIT = MAX_FEED_BYTES
-
-function passThrough(payload: unknown): string {
-  return payload as string
-}
 
 /**
  * Send a precomputed document: strong ETag, Cache-Control, X-Cache/Age from the cache, and 304 when the client's

@@ -21,9 +21,8 @@ import {
 } from '../checkout/schemas.ts'
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
-import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
+import { beforeIdempotentWrite } from '../idempotency/dispatch.ts'
 import { spendAs } from '../recharge/budget/spender.ts'
-import '../plugins/auth-types.ts'
 
 /** The context of a keyed write: the Idempotency-Key guard runs right before the upstream call. */
 function writeContext(request: FastifyRequest) {

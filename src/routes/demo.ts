@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { type Dispatcher, request } from 'undici'
 import { z } from 'zod'
-import { demoStorefrontEnabled } from '../demo/mode.ts'
+import { demoStorefrontEnabled } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
 
 /**
@@ -93,7 +93,7 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
       .send(await readPage('account')),
   )
 
-  // Recharge's hosted pages, as the simulator stands them in, under the bridge's own origin (src/demo/mode.ts).
+  // Recharge's hosted pages, as the simulator stands them in, under the bridge's own origin (src/demo-mode.ts).
   routes.get(
     '/portal/:hash/subscriptions',
     { schema: { hide: true, params: z.object({ hash: standInId }) } },

@@ -1,5 +1,5 @@
 import type { CatalogPlan, CatalogProduct, CatalogService } from '../catalog/types.ts'
-import type { Shopper } from '../plugins/auth-types.ts'
+import type { Shopper } from '../identity/shopper.ts'
 import { isOutcomeUnknown } from '../recharge/errors.ts'
 import type { AddressUpdate } from '../recharge/resources/addresses.ts'
 import type { SubscriptionUpdate } from '../recharge/resources/subscriptions.ts'

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
-import type { Shopper } from '../plugins/auth-types.ts'
-import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
+import { beforeIdempotentWrite } from '../idempotency/dispatch.ts'
+import type { Shopper } from '../identity/shopper.ts'
 import type { ActionContext } from './actions.ts'
 import { problemSchema } from './schemas.ts'
 

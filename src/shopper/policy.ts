@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
+import { deepFreeze } from '../infra/deep-freeze.ts'
 
 /**
  * The merchant's self-serve policy. Recharge's storefront SDK enforces the merchant's portal settings; with an admin
@@ -155,14 +156,6 @@ export function loadPolicy(file: string | undefined): Policy {
   } catch (error) {
     throw new PolicyError(`POLICY_FILE ${file}: ${(error as Error).message}`)
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const item of Object.values(value)) deepFreeze(item)
-    Object.freeze(value)
-  }
-  return value
 }
 
 /** How each action is described to a shopper when the store does not allow it. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config.ts'
-import { hostedPagesThroughBridge } from '../demo/mode.ts'
+import { hostedPagesThroughBridge } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
 
 /**
@@ -7,7 +7,7 @@ import { AppError } from '../errors.ts'
  * `https://<subdomain>.admin.rechargeapps.com/portal/<customer hash>/subscriptions`. The hash authenticates the
  * shopper to the portal, so it is a credential: built here, returned only inside this URL, never logged or cached.
  * Against a simulator (demo storefront on) the same path under the bridge's PUBLIC_URL, which forwards it to the
- * simulator's stand-in portal (src/demo/mode.ts).
+ * simulator's stand-in portal (src/demo-mode.ts).
  */
 const validHash = /^[A-Za-z0-9_-]{6,128}$/
 

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
+import { callOptions } from '../cache/call-options.ts'
 import { isNotFound } from '../cache/errors.ts'
 import type { Cache, CachedFunction } from '../cache/types.ts'
 import { AppError } from '../errors.ts'
+import type { CustomerSubject } from '../identity/customer-token.ts'
+import type { CustomerIdentity } from '../identity/resolver.ts'
 import type { Page } from '../recharge/pagination.ts'
 import type { Address } from '../recharge/schemas/addresses.ts'
 import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Customer } from '../recharge/schemas/customers.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
-import type { CallOptions } from '../recharge/types.ts'
-import type { CustomerSubject } from './customer-token.ts'
-import type { CustomerIdentity } from './identity.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
 
 /**
@@ -83,10 +83,6 @@ function subjectKey(subject: CustomerSubject): string {
 
 export function toIdentity(customer: Customer): CustomerIdentity {
   return { customerId: customer.id, email: customer.email ?? '', externalCustomerId: customer.external_customer_id }
-}
-
-function callOptions(fetch: { lane: CallOptions['lane']; deadlineMs: number; signal?: AbortSignal }): CallOptions {
-  return { lane: fetch.lane, deadlineMs: fetch.deadlineMs, ...(fetch.signal ? { signal: fetch.signal } : {}) }
 }
 
 export interface ListResult<T> {

@@ -1,13 +1,15 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Cache } from '../cache/types.ts'
 import type { CatalogService } from '../catalog/types.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import { ShopperActions } from './actions.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
-import { ShopperRecords } from './records.ts'
+import { type RereadAllowance, ShopperRecords } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
 import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 
-/** Everything the shopper routes use, built once per app by the auth plugin. */
+/** Everything the shopper routes use, built once per app (src/plugins/shopper.ts). */
 export interface ShopperServices {
   policy: Policy
   records: ShopperRecords
@@ -16,28 +18,44 @@ export interface ShopperServices {
   upstream: () => ShopperUpstream
 }
 
-export function createShopperServices(app: FastifyInstance): ShopperServices {
-  const policy = loadPolicy(app.config.POLICY_FILE)
-  // Resolved on use: the Recharge client and the catalog are decorated by plugins of their own.
-  const upstream = (): ShopperUpstream => {
-    if (!app.hasDecorator('recharge')) throw new Error('the Recharge client is not available')
-    return app.recharge
-  }
-  const catalog = (): CatalogService | undefined => (app.hasDecorator('catalog') ? app.catalog : undefined)
-  const namespace = app.deps.shopper?.namespace ?? ''
-  const rereadAllowance = app.hasDecorator('upstreamBudget')
-    ? (customerId: string, cost: number) => app.upstreamBudget.chargeShopperReread(customerId, cost)
-    : undefined
-  const records = new ShopperRecords(app.cache, upstream, namespace, rereadAllowance, app.deps.shopper?.rereadAfterMs)
+/** Test and embedding knobs of the shopper API (`buildApp(config, { shopper: {...} })`). */
+export interface ShopperTuning {
+  /** Prefix of the shopper cache names and Redis keys, so parallel test files sharing one Redis never collide. */
+  namespace?: string
+  /** Writes one shopper may make per minute (default 30). */
+  writesPerMinute?: number
+  /** Age a cached list must reach before an unknown id re-reads it (default 2 s; tests use 0 for the worst case). */
+  rereadAfterMs?: number
+}
+
+export interface ShopperServiceDeps {
+  policyFile: string | undefined
+  redisKeyPrefix: string
+  redis: RedisClient | null
+  cache: Cache
+  log: FastifyBaseLogger
+  /** Resolved on use: the Recharge client and the catalog are built by plugins of their own. */
+  upstream: () => ShopperUpstream
+  catalog: () => CatalogService | undefined
+  tuning?: ShopperTuning | undefined
+  /** Charges a shopper's ownership re-read to their share of the budget; without it re-reads are unbounded. */
+  rereadAllowance?: RereadAllowance | undefined
+}
+
+export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
+  const { redis, log, upstream, catalog } = deps
+  const policy = loadPolicy(deps.policyFile)
+  const namespace = deps.tuning?.namespace ?? ''
+  const records = new ShopperRecords(deps.cache, upstream, namespace, deps.rereadAllowance, deps.tuning?.rereadAfterMs)
   const writeLimit = new ShopperWriteLimit({
-    redis: app.redis,
-    log: app.log,
-    limit: app.deps.shopper?.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
-    prefix: `${app.config.REDIS_KEY_PREFIX}:${namespace}shopper-writes:`,
+    redis,
+    log,
+    limit: deps.tuning?.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
+    prefix: `${deps.redisKeyPrefix}:${namespace}shopper-writes:`,
   })
   const actions = new ShopperActions({ records, upstream, catalog, policy, writeLimit })
-  const portalLinks = app.redis
-    ? new RedisPortalLinkStore(app.redis, app.log, `${app.config.REDIS_KEY_PREFIX}:${namespace}portal-link:`)
+  const portalLinks = redis
+    ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
   return { policy, records, actions, portalLinks, upstream }
 }

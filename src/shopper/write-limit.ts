@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { AppError } from '../errors.ts'
 import { FixedWindowCounter } from '../infra/fixed-window.ts'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 
 /**
  * A per-shopper budget of writes (a fixed one-minute window), so one shopper's script cannot spend the store's

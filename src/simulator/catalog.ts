@@ -1,4 +1,4 @@
-import { parseMoney } from './money.ts'
+import { parseMoney } from '../infra/money.ts'
 import type { SimState } from './state.ts'
 import type { ExternalId, Images, Product, ProductVariant } from './types.ts'
 

@@ -1,4 +1,4 @@
-import { applyPercentage, parseMoney } from './money.ts'
+import { applyPercentage, parseMoney } from '../infra/money.ts'
 import type { AppliedDiscount, StoreDiscount } from './retention-types.ts'
 import type { SimState } from './state.ts'
 import type { Address, Charge, LineItem } from './types.ts'

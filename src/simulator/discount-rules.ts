@@ -1,6 +1,6 @@
+import { parseMoney } from '../infra/money.ts'
 import { appliedDiscount, coversItem } from './discount-amount.ts'
 import { fieldError, unprocessable } from './errors.ts'
-import { parseMoney } from './money.ts'
 import type { AppliedDiscount, StoreDiscount } from './retention-types.ts'
 import { applyTotals } from './scheduling.ts'
 import type { SimState } from './state.ts'

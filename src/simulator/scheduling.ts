@@ -1,7 +1,7 @@
+import { parseMoney } from '../infra/money.ts'
 import { findVariant, imagesOf } from './catalog.ts'
 import { addInterval } from './dates.ts'
 import { addressDiscounts, discountMinorFor } from './discount-amount.ts'
-import { parseMoney } from './money.ts'
 import { postalOf } from './postal.ts'
 import type { SimState } from './state.ts'
 import type { Address, Charge, Customer, LineItem, Onetime, Subscription } from './types.ts'

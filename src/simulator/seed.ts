@@ -1,5 +1,5 @@
+import { applyPercentage } from '../infra/money.ts'
 import { addDays, addInterval, dateOnly, type IntervalUnit, isoNaive, isoOffset } from './dates.ts'
-import { applyPercentage } from './money.ts'
 import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'

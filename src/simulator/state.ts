@@ -1,5 +1,5 @@
+import { formatMoney } from '../infra/money.ts'
 import { dateOnly, isoNaive, isoOffset } from './dates.ts'
-import { formatMoney } from './money.ts'
 import { currencyDecimals, type ResolvedOptions } from './options.ts'
 import type { RetentionStrategy, StoreDiscount, SubscriptionPause } from './retention-types.ts'
 import type {

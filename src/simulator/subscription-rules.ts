@@ -1,7 +1,7 @@
+import { applyPercentage, parseMoney } from '../infra/money.ts'
 import { findVariant, variantPriceMinor } from './catalog.ts'
 import { addDays, addInterval, type IntervalUnit, isDate } from './dates.ts'
 import { fieldError, SimError, unprocessable } from './errors.ts'
-import { applyPercentage, parseMoney } from './money.ts'
 import { rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import type { Subscription } from './types.ts'

@@ -1,4 +1,4 @@
-import type { Metrics } from '../plugins/metrics.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
 import { KNOWN_RESOURCES } from './topics.ts'
 
 /** Webhook metrics. Labels are bounded sets (resource family, reason); never ids, topics from URLs or secrets. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { closeRedisClient, createBlockingRedisClient, type RedisClient } from '../plugins/redis.ts'
+import { closeRedisClient, createBlockingRedisClient, type RedisClient } from '../infra/redis.ts'
 import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import { createForwardHandler } from './forwarder.ts'
 import { type Accepted, acceptDelivery, type IntakeRequest } from './intake.ts'

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import type { RecordRef } from './event.ts'
 
 /**

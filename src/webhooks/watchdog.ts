@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { RedisClient } from '../plugins/redis.ts'
+import type { RedisClient } from '../infra/redis.ts'
 import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import type { WebhookMetrics } from './metrics.ts'
 import { reconcileWebhooks } from './registration.ts'

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Client, errors } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
+import { mintCustomerToken, secretKey } from '../../src/identity/customer-token.ts'
 import { connectRedis, deleteKeys, redisUrl } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 

@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { until } from '../support/until.ts'
 
 const secret = 'whsec_e2e_client_secret_5678'
 const prefix = uniquePrefix('webhooks-crash')
@@ -57,14 +58,6 @@ function startBridge(env: Record<string, string>): Promise<Bridge> {
     })
     child.once('exit', (code) => reject(new Error(`bridge exited early with ${code}`)))
   })
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(25)
-  }
 }
 
 beforeAll(async () => {

@@ -2,9 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CacheDeadlineError } from '../../src/cache/errors.ts'
 import type { FetchContext } from '../../src/cache/types.ts'
+import redisPlugin, { type RedisClient } from '../../src/infra/redis.ts'
 import cachePlugin from '../../src/plugins/cache.ts'
-import metricsPlugin from '../../src/plugins/metrics.ts'
-import redisPlugin, { type RedisClient } from '../../src/plugins/redis.ts'
+import metricsPlugin from '../../src/plugins/prometheus.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 
 /**

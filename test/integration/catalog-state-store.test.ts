@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FileSyncStateStore, RedisSyncStateStore } from '../../src/catalog/sync/state-store.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 
 /** The store lock and checkpoint of catalog syncs: real Redis (shared by replicas and the CLI) and the local files. */

@@ -1,14 +1,14 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+import { until } from '../support/until.ts'
 
 /**
  * The storefront catalog stays true through webhooks: a plan changed in Recharge (the simulator) sends a signed
@@ -27,14 +27,6 @@ let sim: TestSimulator
 let bridge: FastifyInstance
 let bridgeUrl = ''
 let redis: RedisClient
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(25)
-  }
-}
 
 async function upstream(method: 'PUT' | 'DELETE', path: string, body?: unknown): Promise<number> {
   const response = await request(`${sim.url}${path}`, {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChargeLock } from '../../src/checkout/charge-lock.ts'
 import { nodeRedisRateLimitStore } from '../../src/checkout/rate-limit-store.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient, type RedisClient, withReplyDeadline } from '../../src/infra/redis.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { DisposableRedis } from '../support/redis-server.ts'
 
 let redis: RedisClient
 const prefix = `${uniquePrefix('checkout-stores')}:`
@@ -54,17 +55,32 @@ describe('checkout rate-limit store on node-redis', () => {
     expect((await incr(store, 'client', 100)).current).toBe(1)
   })
 
-  it('keeps counting in process when Redis cannot be used', async () => {
-    const broken = {
-      isReady: true,
-      eval: async () => Promise.reject(new Error('command timed out')),
-    } as unknown as RedisClient
-    let degraded = 0
-    const Store = nodeRedisRateLimitStore({ redis: broken, prefix: `${prefix}rl-down:`, onDegraded: () => degraded++ })
-    const store = new Store()
-    expect((await incr(store, 'client')).current).toBe(1)
-    expect((await incr(store, 'client')).current).toBe(2)
-    expect(degraded).toBe(1)
+  it('keeps counting in process when Redis stops answering, and without Redis', async () => {
+    // A Redis of its own, paused (connected, every command unanswered), so the shared one is not disturbed.
+    const server = await DisposableRedis.start()
+    const client = createRedisClient(server.url, 'checkout-stores-paused')
+    const admin = createRedisClient(server.url, 'checkout-stores-admin')
+    client.on('error', () => {})
+    admin.on('error', () => {})
+    try {
+      await client.connect()
+      await admin.connect()
+      await admin.sendCommand(['CLIENT', 'PAUSE', '30000', 'ALL'])
+      let degraded = 0
+      const Store = nodeRedisRateLimitStore({
+        redis: withReplyDeadline(client, 100),
+        prefix: `${prefix}rl-down:`,
+        onDegraded: () => degraded++,
+      })
+      const store = new Store()
+      expect((await incr(store, 'client')).current).toBe(1)
+      expect((await incr(store, 'client')).current).toBe(2)
+      expect(degraded).toBe(1)
+    } finally {
+      client.destroy()
+      admin.destroy()
+      await server.stop()
+    }
     const NoRedis = nodeRedisRateLimitStore({ redis: null, prefix: `${prefix}rl-none:` })
     const local = new NoRedis()
     expect((await incr(local, 'client')).current).toBe(1)

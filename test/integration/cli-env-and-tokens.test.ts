@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { secretKey, verifyCustomerToken } from '../../src/shopper/customer-token.ts'
+import { secretKey, verifyCustomerToken } from '../../src/identity/customer-token.ts'
 import { testConfig } from '../support/config.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { createRedisClient, RedisDeadlineError, withReplyDeadline } from '../../src/plugins/redis.ts'
+import { createRedisClient, RedisDeadlineError, withReplyDeadline } from '../../src/infra/redis.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
 import { DisposableRedis } from '../support/redis-server.ts'

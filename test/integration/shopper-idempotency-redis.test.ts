@@ -4,7 +4,7 @@ import { storageKey } from '../../src/idempotency/fingerprint.ts'
 import { RedisIdempotencyStore } from '../../src/idempotency/redis-store.ts'
 import { IdempotencyStoreUnavailableError, SharedIdempotencyStore } from '../../src/idempotency/shared-store.ts'
 import { ClaimLostError } from '../../src/idempotency/types.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { RedisPortalLinkStore } from '../../src/shopper/portal-links.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
 

@@ -5,9 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { metricTotal, until } from '../support/until.ts'
 
 const secret = 'whsec_test_client_secret_1234'
 const forwardSecret = 'forward-secret-0123456789'
@@ -28,21 +29,8 @@ function v1Headers(body: string, key = secret, t = Math.floor(Date.now() / 1000)
   return { 'x-recharge-webhook-signature': `t=${t},v1=${v1}`, 'x-recharge-webhook-timestamp': String(t) }
 }
 
-function counter(app: FastifyInstance, name: string): number {
-  const metric = app.metrics.registry.getSingleMetric(name) as unknown as
-    | {
-        hashMap: Record<string, { value: number }>
-      }
-    | undefined
-  return Object.values(metric?.hashMap ?? {}).reduce((sum, entry) => sum + entry.value, 0)
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(20)
-  }
+function counter(app: FastifyInstance, name: string): Promise<number> {
+  return metricTotal(app.metrics.registry, name)
 }
 
 const customerId = String(900_000_000 + Math.floor(Math.random() * 1_000_000))
@@ -109,21 +97,21 @@ function deliver(body: string, headers: Record<string, string>, topic = 'subscri
 
 describe('POST /v1/webhooks/recharge', () => {
   it('accepts the legacy X-Recharge-Hmac-Sha256 scheme and processes the delivery', async () => {
-    const before = counter(app, 'recharge_bridge_webhook_events_processed_total')
+    const before = await counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2030-01-01T00:00:01')
     const response = await deliver(body, legacyHeaders(body))
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ received: true, topic: 'subscription/updated', resource: 'subscription' })
-    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === before + 1)
+    await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === before + 1)
     await until(() => forwarded.length === 1)
   })
 
   it('accepts the timestamped X-Recharge-Webhook-Signature scheme', async () => {
-    const before = counter(app, 'recharge_bridge_webhook_events_processed_total')
+    const before = await counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2030-01-01T00:00:02')
     const response = await deliver(body, v1Headers(body))
     expect(response.statusCode).toBe(200)
-    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === before + 1)
+    await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === before + 1)
     await until(() => forwarded.length === 1)
   })
 
@@ -143,18 +131,20 @@ describe('POST /v1/webhooks/recharge', () => {
     expect((await deliver(body, legacyHeaders(body, 'another-secret'))).statusCode).toBe(401)
     const old = Math.floor(Date.now() / 1000) - 49 * 3600
     expect((await deliver(body, v1Headers(body, secret, old))).statusCode).toBe(401)
-    expect(counter(app, 'recharge_bridge_webhook_deliveries_rejected_total')).toBeGreaterThanOrEqual(5)
+    expect(await counter(app, 'recharge_bridge_webhook_deliveries_rejected_total')).toBeGreaterThanOrEqual(5)
   })
 
   it('processes a replayed delivery once', async () => {
-    const processed = counter(app, 'recharge_bridge_webhook_events_processed_total')
-    const duplicates = counter(app, 'recharge_bridge_webhook_events_deduplicated_total')
+    const processed = await counter(app, 'recharge_bridge_webhook_events_processed_total')
+    const duplicates = await counter(app, 'recharge_bridge_webhook_events_deduplicated_total')
     const body = subscriptionBody('2030-01-01T00:00:04')
     for (let i = 0; i < 3; i++) expect((await deliver(body, legacyHeaders(body))).statusCode).toBe(200)
     // The same body re-signed with the v1 scheme is the same delivery too.
     expect((await deliver(body, v1Headers(body))).statusCode).toBe(200)
-    await until(() => counter(app, 'recharge_bridge_webhook_events_deduplicated_total') === duplicates + 3)
-    expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(processed + 1)
+    await until(
+      async () => (await counter(app, 'recharge_bridge_webhook_events_deduplicated_total')) === duplicates + 3,
+    )
+    expect(await counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(processed + 1)
     await until(() => forwarded.length === 1)
     await sleep(300)
     expect(forwarded).toHaveLength(1)
@@ -180,14 +170,14 @@ describe('POST /v1/webhooks/recharge', () => {
     })
   })
 
-  it('acknowledges an older version but does not let it invalidate caches (ordering guard)', async () => {
-    const superseded = counter(app, 'recharge_bridge_webhook_events_superseded_total')
+  it('acknowledges an older version and forwards it marked superseded (ordering guard)', async () => {
+    const superseded = await counter(app, 'recharge_bridge_webhook_events_superseded_total')
     const newer = subscriptionBody('2031-06-01T00:00:00')
     const older = subscriptionBody('2031-05-01T00:00:00')
     expect((await deliver(newer, legacyHeaders(newer))).statusCode).toBe(200)
     await until(() => forwarded.length === 1)
     expect((await deliver(older, legacyHeaders(older))).statusCode).toBe(200)
-    await until(() => counter(app, 'recharge_bridge_webhook_events_superseded_total') === superseded + 1)
+    await until(async () => (await counter(app, 'recharge_bridge_webhook_events_superseded_total')) === superseded + 1)
     await until(() => forwarded.length === 2)
     expect(JSON.parse(forwarded[1]?.body ?? '')).toMatchObject({ superseded: true })
   })
@@ -202,10 +192,10 @@ describe('POST /v1/webhooks/recharge', () => {
     })
     expect((await list({ customerId })).value).toEqual({ n: 1 })
     expect((await list({ customerId })).state).toBe('HIT')
-    const processed = counter(app, 'recharge_bridge_webhook_events_processed_total')
+    const processed = await counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2032-01-01T00:00:00')
     await deliver(body, v1Headers(body))
-    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === processed + 1)
+    await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === processed + 1)
     await until(async () => (await list({ customerId })).value.n === 2)
   })
 

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createBlockingRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { createBlockingRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { MemoryQueue } from '../../src/webhooks/queue/memory.ts'
 import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
 import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'
 import { MemoryEventStore, RedisEventStore } from '../../src/webhooks/store.ts'
 import { startFaultProxy } from '../support/fault-proxy.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { until } from '../support/until.ts'
 
 let redis: RedisClient
 const prefix = uniquePrefix('webhooks-queue')
@@ -39,14 +40,6 @@ function streamQueue(name: string, overrides: Partial<ConstructorParameters<type
   })
   queues.push(queue)
   return queue
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(20)
-  }
 }
 
 describe('Redis stream queue', () => {
@@ -140,7 +133,7 @@ describe('Redis stream queue', () => {
 })
 
 describe('in-process queue', () => {
-  it('retries with backoff and dead-letters after maxAttempts', async () => {
+  it('retries and dead-letters after maxAttempts', async () => {
     const dead: string[] = []
     const queue = new MemoryQueue({
       maxAttempts: 3,

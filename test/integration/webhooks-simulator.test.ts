@@ -5,12 +5,13 @@ import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+import { metricTotal, until } from '../support/until.ts'
 
 /**
  * The simulator delivers signed webhooks (both schemes at once) to a relay in front of the bridge. The relay passes
@@ -35,19 +36,8 @@ let bridge: FastifyInstance
 let bridgeUrl: string
 let redis: RedisClient
 
-function counter(name: string): number {
-  const metric = bridge.metrics.registry.getSingleMetric(name) as unknown as
-    | { hashMap: Record<string, { value: number }> }
-    | undefined
-  return Object.values(metric?.hashMap ?? {}).reduce((sum, entry) => sum + entry.value, 0)
-}
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(25)
-  }
+function counter(name: string): Promise<number> {
+  return metricTotal(bridge.metrics.registry, name)
 }
 
 async function sim<T = Record<string, unknown>>(method: 'POST', path: string, body?: unknown) {
@@ -207,12 +197,14 @@ describe('webhooks against the simulator', () => {
     expect(cancelled.status).toBe(200)
     expect(await read()).toBe('active') // the cache does not know yet
 
-    const processed = counter('recharge_bridge_webhook_events_processed_total')
+    const processed = await counter('recharge_bridge_webhook_events_processed_total')
     const deliveries = await deliverPending()
     expect(deliveries.length).toBeGreaterThan(0)
     expect(deliveries.every((delivery) => delivery.status === 200)).toBe(true)
     expect(deliveries.map((delivery) => delivery.topic)).toContain('subscription/cancelled')
-    await until(() => counter('recharge_bridge_webhook_events_processed_total') >= processed + deliveries.length)
+    await until(
+      async () => (await counter('recharge_bridge_webhook_events_processed_total')) >= processed + deliveries.length,
+    )
     expect(await read()).toBe('cancelled')
   })
 
@@ -227,12 +219,12 @@ describe('webhooks against the simulator', () => {
     expect(relayed.at(-1)?.headers['x-recharge-webhook-signature']).toBeDefined() // the simulator sent both
 
     relayMode = 'tamper'
-    const rejected = counter('recharge_bridge_webhook_deliveries_rejected_total')
+    const rejected = await counter('recharge_bridge_webhook_deliveries_rejected_total')
     await sim('POST', `/subscriptions/${active[1]?.id}/cancel`, { cancellation_reason: 'tampered' })
     const tampered = await deliverPending()
     expect(tampered.length).toBeGreaterThan(0)
     expect(tampered.every((delivery) => delivery.status === 401)).toBe(true)
-    expect(counter('recharge_bridge_webhook_deliveries_rejected_total')).toBe(rejected + tampered.length)
+    expect(await counter('recharge_bridge_webhook_deliveries_rejected_total')).toBe(rejected + tampered.length)
 
     // Recharge retries; once the bytes arrive intact the same deliveries are accepted.
     relayMode = 'pass'
@@ -245,14 +237,14 @@ describe('webhooks against the simulator', () => {
     const last = relayed.at(-1)
     expect(last?.status).toBe(200)
     await settled()
-    const processed = counter('recharge_bridge_webhook_events_processed_total')
-    const duplicates = counter('recharge_bridge_webhook_events_deduplicated_total')
+    const processed = await counter('recharge_bridge_webhook_events_processed_total')
+    const duplicates = await counter('recharge_bridge_webhook_events_deduplicated_total')
     for (let i = 0; i < 3; i++) {
       expect(await forward(last?.url ?? '', last?.headers ?? {}, last?.body ?? Buffer.alloc(0))).toBe(200)
     }
-    await until(() => counter('recharge_bridge_webhook_events_deduplicated_total') === duplicates + 3)
+    await until(async () => (await counter('recharge_bridge_webhook_events_deduplicated_total')) === duplicates + 3)
     await sleep(200)
-    expect(counter('recharge_bridge_webhook_events_processed_total')).toBe(processed)
+    expect(await counter('recharge_bridge_webhook_events_processed_total')).toBe(processed)
   })
 
   it('re-registers a webhook Recharge deleted after failed deliveries, and /readyz reports it', async () => {

@@ -1,8 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { createRecharge } from '../../src/recharge/create.ts'
 import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
 import { reconcileWebhooks } from '../../src/webhooks/registration.ts'
@@ -10,19 +9,12 @@ import { NEEDED_TOPICS } from '../../src/webhooks/topics.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
+import { until } from '../support/until.ts'
 
 const prefix = uniquePrefix('webhooks-watchdog')
 let redis: RedisClient
 let simulator: TestSimulator
 const replicas: FastifyInstance[] = []
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time')
-    await sleep(25)
-  }
-}
 
 beforeAll(async () => {
   redis = await connectRedis()

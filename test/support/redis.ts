@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
-import { createRedisClient, type RedisClient } from '../../src/plugins/redis.ts'
+import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 
 export function redisUrl(): string {
   return inject('redisUrl')

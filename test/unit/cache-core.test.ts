@@ -3,7 +3,7 @@ import { TwoTierCache } from '../../src/cache/cache.ts'
 import { CacheDeadlineError, CachedNotFoundError } from '../../src/cache/errors.ts'
 import { createCacheMetrics } from '../../src/cache/metrics.ts'
 import type { FetchContext } from '../../src/cache/types.ts'
-import { Metrics } from '../../src/plugins/metrics.ts'
+import { Metrics } from '../../src/infra/metrics/registry.ts'
 
 const silent = { warn: () => {}, debug: () => {} }
 

@@ -131,6 +131,11 @@ describe('isNotFound', () => {
     expect(isNotFound(new Error('404'))).toBe(false)
     expect(isNotFound(null)).toBe(false)
   })
+
+  it('recognises an error that maps itself to a 404 through toAppError()', () => {
+    expect(isNotFound(Object.assign(new Error('x'), { toAppError: () => ({ status: 404 }) }))).toBe(true)
+    expect(isNotFound(Object.assign(new Error('x'), { toAppError: () => ({ status: 502 }) }))).toBe(false)
+  })
 })
 
 describe('Redis tier isolation', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decimal, formatAmount, minorUnits } from '../../src/catalog/money.ts'
 import { planPrice } from '../../src/catalog/pricing.ts'
+import { decimal, formatAmount, minorUnits } from '../../src/infra/money.ts'
 
 describe('currency minor units', () => {
   it('knows two-, zero- and three-decimal currencies', () => {

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { CustomerTokenError, createCustomerTokenVerifier, secretKey } from '../../src/shopper/customer-token.ts'
+import { CustomerTokenError, createCustomerTokenVerifier, secretKey } from '../../src/identity/customer-token.ts'
 
 const key = secretKey('test-customer-token-secret-0123456789abcdef')
 

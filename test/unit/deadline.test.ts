@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { withDeadline } from '../../src/deadline.ts'
+import { withDeadline } from '../../src/infra/deadline.ts'
 
 class Late extends Error {}
 

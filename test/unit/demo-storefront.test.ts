@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { demoStorefrontEnabled } from '../../src/demo/mode.ts'
+import { demoStorefrontEnabled } from '../../src/demo-mode.ts'
 import { testConfig } from '../support/config.ts'
 
 /**

@@ -1,12 +1,13 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors.ts'
+import { beforeIdempotentWrite } from '../../src/idempotency/dispatch.ts'
 import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store.ts'
 import type { StoredResponse } from '../../src/idempotency/types.ts'
+import redis from '../../src/infra/redis.ts'
 import errorHandler from '../../src/plugins/error-handler.ts'
-import idempotency, { beforeIdempotentWrite, IDEMPOTENCY_TIMINGS } from '../../src/plugins/idempotency.ts'
-import metrics from '../../src/plugins/metrics.ts'
-import redis from '../../src/plugins/redis.ts'
+import idempotency, { IDEMPOTENCY_TIMINGS } from '../../src/plugins/idempotency.ts'
+import metrics from '../../src/plugins/prometheus.ts'
 
 /** A tiny app: one write route whose handler counts how often it really runs. */
 async function appWithWriteRoute(): Promise<{ app: FastifyInstance; calls: () => number; gate: Gate }> {

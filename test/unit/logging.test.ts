@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
+import { mintCustomerToken, secretKey } from '../../src/identity/customer-token.ts'
 import { prettyPrinterInstalled } from '../../src/logger.ts'
-import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
 import { testConfig } from '../support/config.ts'
 
 /** An app whose log lines are collected, one parsed object per line. */

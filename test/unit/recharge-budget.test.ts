@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { RedisClient } from '../../src/plugins/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { type Allowance, LocalAllowances, RedisAllowances } from '../../src/recharge/budget/allowance.ts'
 import { budgetLimits, UpstreamBudget } from '../../src/recharge/budget/budget.ts'
 

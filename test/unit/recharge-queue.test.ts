@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest'
+import type { Clock } from '../../src/infra/clock.ts'
 import { RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
 import { gcraParams, LocalGcra, lateTolerance } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
 import { sparePolicy } from '../../src/recharge/queue/redis-gcra.ts'
+import { ManualClock } from '../support/manual-clock.ts'
 
 /** The queue over the in-process book (the Redis book runs the same arithmetic: test/integration/recharge-queue-redis). */
-function queueWith(capacity: number, ratePerSecond: number) {
+function queueWith(capacity: number, ratePerSecond: number, clock?: Clock) {
   const params = gcraParams({ capacity, ratePerSecond })
-  const store = new LocalGcra(params)
-  return { params, store, queue: new RechargeQueue({ store, lateToleranceMs: lateTolerance(params) }) }
+  const store = clock ? new LocalGcra(params, clock.now) : new LocalGcra(params)
+  return {
+    params,
+    store,
+    queue: new RechargeQueue({ store, lateToleranceMs: lateTolerance(params), ...(clock ? { clock } : {}) }),
+  }
 }
 
 function maxInWindow(times: number[], windowMs: number): number {
@@ -24,37 +30,39 @@ function maxInWindow(times: number[], windowMs: number): number {
 
 describe('RechargeQueue over the in-process book', () => {
   it('books in arrival order and paces at the leak rate after the burst', async () => {
-    const { queue } = queueWith(4, 20)
+    const clock = new ManualClock()
+    const { queue } = queueWith(4, 20, clock)
     const sent: number[] = []
-    const started = Date.now()
-    await Promise.all(
+    const started = clock.now()
+    const calls = Promise.all(
       Array.from({ length: 6 }, () =>
-        queue.run({ lane: 'interactive', deadlineAt: Date.now() + 3_000, operation: 'GET /x' }, async () => {
-          sent.push(Date.now() - started)
+        queue.run({ lane: 'interactive', deadlineAt: clock.now() + 3_000, operation: 'GET /x' }, async () => {
+          sent.push(clock.now() - started)
           return { kind: 'done', value: null }
         }),
       ),
     )
+    await clock.advance(1_000)
+    await calls
     // capacity 4 - safety 3 + 1 = 2 at once, then one per 50 ms.
-    expect(sent.filter((t) => t < 25)).toHaveLength(2)
-    expect(Math.max(...sent)).toBeGreaterThanOrEqual(190)
+    expect(sent).toEqual([0, 0, 50, 100, 150, 200])
   })
 
   it('re-books sends that a stalled event loop released late, so they do not land together', async () => {
-    const { queue } = queueWith(4, 20)
+    const clock = new ManualClock()
+    const { queue } = queueWith(4, 20, clock)
     const sent: number[] = []
     const calls = Array.from({ length: 10 }, () =>
-      queue.run({ lane: 'interactive', deadlineAt: Date.now() + 5_000, operation: 'GET /x' }, async () => {
-        sent.push(Date.now())
+      queue.run({ lane: 'interactive', deadlineAt: clock.now() + 5_000, operation: 'GET /x' }, async () => {
+        sent.push(clock.now())
         return { kind: 'done', value: null }
       }),
     )
-    // Let every call book its slot (0, 0, 50, 100 … 400 ms) and arm its timer, then stall the process for 600 ms.
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    const until = Date.now() + 600
-    while (Date.now() < until) {
-      // busy
-    }
+    // Let every call book its slot (0, 0, 50, 100 … 400 ms), then stall the process for 600 ms: every sleeping call
+    // wakes at once, late.
+    await clock.advance(5)
+    await clock.stall(600)
+    await clock.advance(5_000)
     await Promise.all(calls)
     // Without re-booking the eight sleeping calls would all go out in the same millisecond after the stall.
     expect(maxInWindow(sent, 40)).toBeLessThanOrEqual(3)

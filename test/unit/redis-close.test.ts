@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { closeRedisClient } from '../../src/plugins/redis.ts'
+import { closeRedisClient } from '../../src/infra/redis.ts'
 
 /**
  * Shutdown must not wait on a Redis that will never answer: a connection to a killed Redis container is

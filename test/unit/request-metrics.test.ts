@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { Metrics } from '../../src/plugins/metrics.ts'
-import { SeriesHistogram } from '../../src/plugins/series-histogram.ts'
+import { Metrics } from '../../src/infra/metrics/registry.ts'
+import { SeriesHistogram } from '../../src/infra/metrics/series-histogram.ts'
 import { testConfig } from '../support/config.ts'
 
 function sample(metrics: string, line: string): number {

@@ -1,7 +1,7 @@
 import { Command } from 'commander'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { registerTokenCommands } from '../../src/cli/token.ts'
-import { secretKey, verifyCustomerToken } from '../../src/shopper/customer-token.ts'
+import { secretKey, verifyCustomerToken } from '../../src/identity/customer-token.ts'
 
 const secret = 'cli-secret-0123456789abcdef0123456789ab'
 

@@ -7,7 +7,7 @@ import {
   parseSubject,
   secretKey,
   verifyCustomerToken,
-} from '../../src/shopper/customer-token.ts'
+} from '../../src/identity/customer-token.ts'
 
 const key = secretKey('unit-secret-0123456789abcdef0123456789')
 const nowS = () => Math.floor(Date.now() / 1000)

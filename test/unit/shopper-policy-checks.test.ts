@@ -113,7 +113,7 @@ describe('identity cache tag', () => {
   it('is the tag the checkout drops after a first purchase', async () => {
     const { subjectTag } = await import('../../src/shopper/records.ts')
     const { customerSubjectTag } = await import('../../src/checkout/invalidation.ts')
-    const { parseSubject } = await import('../../src/shopper/customer-token.ts')
+    const { parseSubject } = await import('../../src/identity/customer-token.ts')
     expect(subjectTag(parseSubject(' Alice@Example.com'))).toBe(customerSubjectTag('alice@example.com '))
   })
 })

@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
+import { applyPercentage, formatMoney, parseMoney } from '../../src/infra/money.ts'
 import { LeakyBuckets } from '../../src/simulator/bucket.ts'
 import { addInterval } from '../../src/simulator/dates.ts'
 import { Ledger, MAX_LEDGER_ENTRIES } from '../../src/simulator/ledger.ts'
-import { formatMoney, parseMoney } from '../../src/simulator/money.ts'
 import { paginate, parseListQuery } from '../../src/simulator/pagination.ts'
 import { SeededRandom } from '../../src/simulator/random.ts'
 import { signatureHeaders } from '../../src/simulator/webhooks/signing.ts'
@@ -46,6 +46,10 @@ describe('dates and money', () => {
     expect(parseMoney('16.2', 2)).toBe(1620)
     expect(parseMoney(49, 2)).toBe(4900)
     expect(parseMoney('abc', 2)).toBeNull()
+    // Exact decimals, half-up like the bridge: 1.005 × 100 is 100.49999… in binary floats.
+    expect(parseMoney('1.005', 2)).toBe(101)
+    expect(applyPercentage(125, 10)).toBe(113)
+    expect(applyPercentage(-125, 10)).toBe(-113)
   })
 })
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors.ts'
-import { Metrics } from '../../src/plugins/metrics.ts'
+import { Metrics } from '../../src/infra/metrics/registry.ts'
 import { acceptDelivery, deliveryHash } from '../../src/webhooks/intake.ts'
 import { webhookMetrics } from '../../src/webhooks/metrics.ts'
 import type { JobQueue } from '../../src/webhooks/queue/types.ts'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import type { RedisClient } from '../../plugins/redis.ts'
+import type { RedisClient } from '../../infra/redis.ts'
 import type { SyncJobStatus } from './types.ts'
 
 /**

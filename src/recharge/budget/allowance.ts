@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
-import type { RedisClient } from '../../plugins/redis.ts'
+import type { RedisClient } from '../../infra/redis.ts'
 
 /**
  * Allowances: small GCRA buckets ("at most `burst` calls at once, refilling one call every `intervalMs`") that an

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RedisClient } from '../../plugins/redis.ts'
+import type { RedisClient } from '../../infra/redis.ts'
 import { RechargeAbortedError, RechargeConflictError } from '../errors.ts'
 import type { RechargeLog } from '../observability.ts'
 

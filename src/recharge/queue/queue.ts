@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { type Clock, systemClock } from '../../infra/clock.ts'
 import type { UpstreamBudget } from '../budget/budget.ts'
 import { currentSpender } from '../budget/spender.ts'
 import {
@@ -46,6 +46,8 @@ export interface QueueOptions {
   capacity?: number
   /** Who may spend how much of the bucket (src/recharge/budget); without it every caller may use all of it. */
   budget?: UpstreamBudget | undefined
+  /** Time and waiting (tests inject virtual time). Default: the system clock. */
+  clock?: Clock
 }
 
 /** Re-bookings after a late wake-up, per admission, before the call is sent anyway. */
@@ -64,6 +66,7 @@ export class RechargeQueue {
   private readonly lateToleranceMs: number
   private readonly capacity: number | undefined
   private readonly budget: UpstreamBudget | undefined
+  private readonly clock: Clock
   private sizeMismatchLogged = false
   /** The book's level after this replica's latest booking, and when it was asked (local clock). */
   private lastBooking = { levelMs: 0, at: 0 }
@@ -85,6 +88,7 @@ export class RechargeQueue {
     this.lateToleranceMs = options.lateToleranceMs ?? Number.POSITIVE_INFINITY
     this.capacity = options.capacity
     this.budget = options.budget
+    this.clock = options.clock ?? systemClock
   }
 
   /** Calls admitted and not yet answered (for readiness and shutdown). */
@@ -129,7 +133,7 @@ export class RechargeQueue {
     // The book's level can only be higher than what this replica last saw decay to, so a skipped write leaves the
     // book at most `safety - 1` calls low: the margin it keeps free below the top for exactly such jitter.
     const { intervalMs, safety } = this.store.params
-    const knownLevelMs = Math.max(0, this.lastBooking.levelMs - (Date.now() - this.lastBooking.at))
+    const knownLevelMs = Math.max(0, this.lastBooking.levelMs - (this.clock.now() - this.lastBooking.at))
     if (used * intervalMs <= knownLevelMs + Math.max(1, safety - 1) * intervalMs) return undefined
     return this.store.reconcile(used)
   }
@@ -141,7 +145,7 @@ export class RechargeQueue {
     const timer = new AbortController()
     await Promise.race([
       new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
-      sleep(timeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+      this.clock.sleep(timeoutMs, timer.signal).catch(() => {}),
     ])
     timer.abort()
   }
@@ -166,7 +170,7 @@ export class RechargeQueue {
           'Recharge 429: bucket set full',
         )
         await this.store.penalize()
-        const remaining = call.deadlineAt - Date.now()
+        const remaining = call.deadlineAt - this.clock.now()
         if (remaining <= 0) {
           throw new RechargeRateLimitedError('Recharge kept answering 429 until the deadline', {
             status: 429,
@@ -210,7 +214,7 @@ export class RechargeQueue {
   private async admit(call: QueueCall): Promise<void> {
     // Only background calls wait in a line, where the ticket is their place; interactive calls book directly.
     const ticket = call.lane === 'background' ? randomUUID() : ''
-    const started = Date.now()
+    const started = this.clock.now()
     let lateRebooks = 0
     for (;;) {
       if (call.signal?.aborted) {
@@ -219,9 +223,9 @@ export class RechargeQueue {
           operation: call.operation,
         })
       }
-      const remaining = call.deadlineAt - Date.now()
+      const remaining = call.deadlineAt - this.clock.now()
       const maxWaitMs = Math.max(0, remaining - answerMargin(remaining))
-      const askedAt = Date.now()
+      const askedAt = this.clock.now()
       const reservation = await this.store.reserve({ lane: call.lane, ticket, maxWaitMs })
       if (reservation.kind === 'rejected') {
         this.metrics.admissionRejected(call.lane)
@@ -233,7 +237,7 @@ export class RechargeQueue {
       }
       const pause = reservation.kind === 'booked' ? reservation.waitMs : Math.min(reservation.pollInMs, maxWaitMs)
       try {
-        if (pause > 0) await sleep(pause, undefined, call.signal ? { signal: call.signal } : undefined)
+        if (pause > 0) await this.clock.sleep(pause, call.signal)
       } catch {
         if (reservation.kind === 'queued') await this.store.leave(ticket)
         // A booked slot just lapses: the bucket sees one call fewer than booked, which is the safe direction.
@@ -244,13 +248,13 @@ export class RechargeQueue {
       if (reservation.kind === 'booked') {
         this.lastBooking = { levelMs: reservation.levelMs, at: askedAt }
         // Released too late (the process stalled): sending now would bunch with later slots. Let it lapse, book again.
-        const late = Date.now() - (askedAt + reservation.waitMs)
+        const late = this.clock.now() - (askedAt + reservation.waitMs)
         if (late > this.lateToleranceMs && lateRebooks < MAX_LATE_REBOOKS) {
           lateRebooks++
           this.log.warn({ queue: { lane: call.lane, lateMs: late } }, 'Recharge slot missed by a stall; booking again')
           continue
         }
-        this.metrics.queueWait(call.lane, (Date.now() - started) / 1000)
+        this.metrics.queueWait(call.lane, (this.clock.now() - started) / 1000)
         return
       }
     }

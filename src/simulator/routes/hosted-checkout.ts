@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { parseMoney } from '../../infra/money.ts'
 import { discountOf } from '../checkout-rules.ts'
 import type { Simulator } from '../context.ts'
-import { parseMoney } from '../money.ts'
 import type { SimState } from '../state.ts'
 import type { Checkout, CheckoutLineItem, PostalAddress } from '../types.ts'
 import { escapeHtml, hostedPage, hostedPageHeaders } from './html.ts'

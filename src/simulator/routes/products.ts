@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
+import { parseMoney } from '../../infra/money.ts'
 import type { Simulator } from '../context.ts'
 import { fieldError, missingRequired, notFound, SimError } from '../errors.ts'
-import { parseMoney } from '../money.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import type { SimState } from '../state.ts'
 import type { Product, ProductVariant } from '../types.ts'

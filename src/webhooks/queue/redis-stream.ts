@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { closeRedisClient, type RedisClient, RedisDeadlineError, withReplyDeadline } from '../../plugins/redis.ts'
+import { closeRedisClient, type RedisClient, RedisDeadlineError, withReplyDeadline } from '../../infra/redis.ts'
 import type { Job, JobHandler, JobQueue, QueueTuning } from './types.ts'
 
 export interface RedisStreamQueueOptions extends QueueTuning {

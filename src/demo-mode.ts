@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts'
+import type { Config } from './config.ts'
 
 type DemoSettings = Pick<Config, 'demoMode' | 'DEMO_STOREFRONT' | 'NODE_ENV' | 'RECHARGE_API_URL'>
 

@@ -52,3 +52,29 @@ export function decimalsOf(value: string): number {
   const dot = value.indexOf('.')
   return dot === -1 ? 0 : value.length - dot - 1
 }
+
+/*
+ * Minor units: the simulator keeps amounts as integers of the currency's minor unit (4900 for "49.00", 3200 for JPY
+ * "3200") and uses the same exact arithmetic and half-up rounding as the bridge, never binary-float rounding.
+ */
+
+/** Minor units rendered as Recharge's decimal string: 4900 → "49.00" (2 decimals), 3200 → "3200" (0 decimals). */
+export function formatMoney(minor: number, decimals: number): string {
+  return new Big(minor).round(0, ROUNDING_MODE).div(new Big(10).pow(decimals)).toFixed(decimals)
+}
+
+/** Parses "12.5", "12.50", 12.5 or "1250" (zero-decimal) into minor units, half-up; null when not a number. */
+export function parseMoney(value: unknown, decimals: number): number | null {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : ''
+  if (!/^-?\d+(\.\d+)?$/.test(text)) return null
+  return new Big(text).times(new Big(10).pow(decimals)).round(0, ROUNDING_MODE).toNumber()
+}
+
+/** A percentage discount applied to an amount in minor units, rounded half-up to a whole minor unit. */
+export function applyPercentage(minor: number, percent: number): number {
+  return new Big(minor)
+    .times(100 - percent)
+    .div(100)
+    .round(0, ROUNDING_MODE)
+    .toNumber()
+}

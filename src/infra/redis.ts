@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import { createClient, type RedisClientType } from 'redis'
-import { withDeadline } from '../deadline.ts'
+import { withDeadline } from './deadline.ts'
 
 export type RedisClient = RedisClientType
 
