@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { nextOpenDate } from './delivery-schedule.ts'
 import { orderFromCharge } from './orders.ts'
-import { nextDate, rebuildQueuedCharges } from './scheduling.ts'
+import { rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
 
@@ -30,8 +31,8 @@ export function processDueCharges(state: SimState): number[] {
       }
       const subscription = state.subscriptions.get(item.purchase_item_id as number)
       if (subscription?.status !== 'active') continue
-      let next = nextDate(subscription, charge.scheduled_at)
-      while (next <= today) next = nextDate(subscription, next)
+      let next = nextOpenDate(state, subscription, charge.scheduled_at)
+      while (next <= today) next = nextOpenDate(state, subscription, next)
       subscription.next_charge_scheduled_at = next
       subscription.updated_at = now
     }

@@ -2,6 +2,7 @@ import { addDays, addInterval, dateOnly, type IntervalUnit, isoNaive, isoOffset 
 import { applyPercentage } from './money.ts'
 import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
+import { seedDunningShopper } from './seed-dunning.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import type { Address, Customer, PaymentMethod, Plan, Product, ProductVariant, Subscription } from './types.ts'
@@ -606,6 +607,7 @@ export function seedState(state: SimState): void {
       rebuildQueuedCharges(state, address.id)
     }
   }
+  seedDunningShopper(state)
 }
 
 function seedCents(productId: string, variantId: string): number {

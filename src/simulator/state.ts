@@ -14,6 +14,7 @@ import type {
   PaymentMethod,
   Plan,
   Product,
+  SentNotification,
   Store,
   Subscription,
   Webhook,
@@ -49,6 +50,7 @@ export class SimState {
   readonly asyncBatches = new Map<number, AsyncBatch>()
   readonly asyncBatchTasks = new Map<number, AsyncBatchTask[]>()
   readonly discounts = new Map<string, Discount>()
+  readonly notifications: SentNotification[] = []
 
   #nextId = new Map<string, number>()
   #listeners: ((event: SimEvent) => void)[] = []

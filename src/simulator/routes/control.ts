@@ -69,6 +69,12 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     }
   })
 
+  app.get('/__sim/notifications', async (request) => {
+    const customerId = Number((request.query as Record<string, string | undefined>).customer_id)
+    const all = sim.state.notifications
+    return { notifications: Number.isSafeInteger(customerId) ? all.filter((n) => n.customer_id === customerId) : all }
+  })
+
   app.get('/__sim/state', async () => {
     const state = sim.state
     const now = sim.clock.now()
@@ -91,6 +97,7 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
       checkouts: [...state.checkouts.values()],
       webhooks: [...state.webhooks.values()],
       async_batches: [...state.asyncBatches.values()],
+      notifications: state.notifications,
       buckets: sim.options.apiTokens.map((token, index) => ({
         token_index: index,
         used: sim.buckets.peek(token, now),
