@@ -41,11 +41,11 @@ export function skipFutureCharge(state: SimState, address: Address, body: Record
     (charge) => charge.status === 'queued' && charge.address_id === address.id && charge.scheduled_at === date,
   )
   if (queued) {
-    return skipCharge(
-      state,
-      queued,
-      subscriptions.map((subscription) => subscription.id),
-    )
+    const ids = subscriptions.map((subscription) => subscription.id)
+    const answer = skipCharge(state, queued, ids)
+    // Skipping part of a charge leaves it queued with the other items: answer the charge that holds the skip.
+    if (answer.status === 'skipped') return answer
+    return skippedChargeOn(state, subscriptions[0] as Subscription, date) ?? answer
   }
 
   const now = state.timestamp()
@@ -77,10 +77,16 @@ function readSubscriptions(state: SimState, address: Address, value: unknown): S
     return !subscription || subscription.address_id !== address.id || subscription.status !== 'active'
   })
   if (unknown.length > 0)
-    throw fieldError('subscription_ids', `Subscription ${unknown.join(', ')} is not an active subscription of this address.`)
+    throw fieldError(
+      'subscription_ids',
+      `Subscription ${unknown.join(', ')} is not an active subscription of this address.`,
+    )
   const subscriptions = ids.map((id) => state.subscriptions.get(id) as Subscription)
   const unskippable = subscriptions.filter((subscription) => !subscription.is_skippable || subscription.is_prepaid)
   if (unskippable.length > 0)
-    throw fieldError('subscription_ids', `Subscription ${unskippable.map((sub) => sub.id).join(', ')} cannot be skipped.`)
+    throw fieldError(
+      'subscription_ids',
+      `Subscription ${unskippable.map((sub) => sub.id).join(', ')} cannot be skipped.`,
+    )
   return subscriptions
 }

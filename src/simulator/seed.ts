@@ -2,8 +2,8 @@ import { addDays, addInterval, dateOnly, type IntervalUnit, isoNaive, isoOffset 
 import { applyPercentage } from './money.ts'
 import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
-import { seedDunningShopper } from './seed-dunning.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'
+import { seedDunningShopper } from './seed-dunning.ts'
 import type { SimState } from './state.ts'
 import type { Address, Customer, PaymentMethod, Plan, Product, ProductVariant, Subscription } from './types.ts'
 

@@ -64,7 +64,10 @@ describe('payment methods', () => {
     })
     expect(updated.status).toBe(200)
     expect(updated.body.payment_method).toEqual(
-      expect.objectContaining({ default: true, billing_address: expect.objectContaining({ address1: '4 Lake Shore Drive', zip: '60602' }) }),
+      expect.objectContaining({
+        default: true,
+        billing_address: expect.objectContaining({ address1: '4 Lake Shore Drive', zip: '60602' }),
+      }),
     )
     const after = (await sim.state()).payment_methods.find((method) => method.id === spare?.id)
     expect(after?.billing_address.address1).toBe('4 Lake Shore Drive')
@@ -176,8 +179,12 @@ describe('POST /customers/{id}/notifications', () => {
         },
       },
     })
-    const charge = state.charges.find((candidate) => candidate.customer.id === alice.id && candidate.status === 'queued')
-    const history = state.charges.find((candidate) => candidate.customer.id === alice.id && candidate.status === 'success')
+    const charge = state.charges.find(
+      (candidate) => candidate.customer.id === alice.id && candidate.status === 'queued',
+    )
+    const history = state.charges.find(
+      (candidate) => candidate.customer.id === alice.id && candidate.status === 'success',
+    )
     const notQueued = await sim.api('POST', `/customers/${alice.id}/notifications`, {
       type: 'email',
       template_type: 'upcoming_charge',
@@ -258,7 +265,9 @@ describe('PUT /customers/{id} (profile)', () => {
     const { customer: bob } = await customer('bob@example.com')
     expect(await sim.api('PUT', `/customers/${bob.id}`, { first_name: '', last_name: '' })).toEqual({
       status: 422,
-      body: { errors: { first_name: ['Shorter than minimum length 1.'], last_name: ['Shorter than minimum length 1.'] } },
+      body: {
+        errors: { first_name: ['Shorter than minimum length 1.'], last_name: ['Shorter than minimum length 1.'] },
+      },
     })
     expect((await sim.api('PUT', `/customers/${bob.id}`, { phone: 5550100 })).body).toEqual({
       errors: { phone: ['Not a valid string.'] },

@@ -52,6 +52,7 @@ export interface SimSnapshot {
   checkouts: Sim.Checkout[]
   webhooks: Sim.Webhook[]
   async_batches: Sim.AsyncBatch[]
+  notifications: Sim.SentNotification[]
   buckets: { token_index: number; used: number; size: number }[]
 }
 

@@ -113,4 +113,3 @@ function readExternal(value: unknown): string | null {
   }
   return null
 }
-
