@@ -224,6 +224,17 @@ describe('POST /addresses/{id}/charges/skip (a date with no charge yet)', () => 
     expect(after.charges).toEqual(state.charges)
   })
 
+  it('applies the skip when the answer is lost mid-body (truncate fault), so a read-back shows it', async () => {
+    const { id, home, coffee } = await alice()
+    const afterNext = plusDays(coffee.next_charge_scheduled_at as string, 14)
+    await sim.setFaults([{ match: { method: 'POST', path: `/addresses/${home.id}/charges/skip` }, truncate: true }])
+    await expect(
+      sim.api('POST', `/addresses/${home.id}/charges/skip`, { date: afterNext, subscription_ids: [coffee.id] }),
+    ).rejects.toThrow()
+    await sim.clearFaults()
+    expect(lineOf(await schedule(id), afterNext, coffee.id)?.line.is_skipped).toBe(true)
+  })
+
   it('unskips a date skipped ahead of time: the date is back in the schedule and the next date is unchanged', async () => {
     await hooks.subscribe(sim, ['subscription/unskipped'])
     const { id, home, coffee } = await alice()
