@@ -279,3 +279,22 @@ describe('PUT /customers/{id} (profile)', () => {
     expect((await customer('bob@example.com')).customer.first_name).toBe('Bob')
   })
 })
+
+describe('hosted portal stand-in pages (deep links)', () => {
+  it("answers each account page for the customer's hash, and 404 for an unknown page or hash", async () => {
+    const { state, customer: frank } = await customer('frank@example.com')
+    const page = async (path: string) => {
+      const response = await fetch(`${sim.url}/portal/${path}`)
+      return { status: response.status, text: await response.text() }
+    }
+    const method = state.payment_methods.find((candidate) => candidate.customer_id === frank.id)
+    const order = state.orders.find((candidate) => candidate.customer.id === frank.id)
+    expect((await page(`${frank.hash}/overview`)).text).toContain('A payment failed.')
+    expect((await page(`${frank.hash}/subscriptions`)).text).toContain('Morning Ritual Coffee')
+    expect((await page(`${frank.hash}/orders`)).text).toContain(order?.total_price)
+    expect((await page(`${frank.hash}/payment_methods`)).text).toContain(`•••• ${method?.payment_details.last4}`)
+    expect((await page(`${frank.hash}/addresses`)).text).toContain('12 Pearl Street')
+    expect((await page(`${frank.hash}/settings`)).status).toBe(404)
+    expect((await page('no-such-hash/overview')).status).toBe(404)
+  })
+})
