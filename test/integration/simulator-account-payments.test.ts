@@ -137,6 +137,49 @@ describe('the seeded shopper in dunning', () => {
   })
 })
 
+describe('dunning retries when the clock passes the retry date', () => {
+  it('fails again with the expired card (charge/failed, a later retry date), then succeeds with a new card', async () => {
+    await hooks.subscribe(sim, ['charge/failed', 'charge/paid', 'customer/updated'])
+    const { state, customer: frank } = await customer('frank@example.com')
+    const failed = state.charges.find((charge) => charge.customer.id === frank.id && charge.status === 'error')
+    const address = state.addresses.find((candidate) => candidate.customer_id === frank.id)
+    const firstRetry = failed?.retry_date as string
+
+    await sim.advanceClock(4 * 86_400_000)
+    const again = (await sim.api('GET', `/charges/${failed?.id}`)).body.charge
+    expect(again).toEqual(expect.objectContaining({ status: 'error', error_type: 'CUSTOMER_NEEDS_TO_UPDATE_CARD' }))
+    expect(again.retry_date > firstRetry).toBe(true)
+    const franks = (
+      batch: { topic: string; body: { charge?: { customer: { id: number } }; customer?: { id: number } } }[],
+    ) =>
+      batch
+        .filter((hook) => (hook.body.charge?.customer.id ?? hook.body.customer?.id) === frank.id)
+        .map((hook) => hook.topic)
+    expect(franks(await hooks.flush(sim))).toEqual(['charge/failed'])
+
+    const card = await sim.api('POST', '/payment_methods', {
+      customer_id: frank.id,
+      default: true,
+      payment_type: 'CREDIT_CARD',
+      processor_customer_token: 'cus_frank_new',
+      processor_name: 'stripe',
+      processor_payment_method_token: 'pm_frank_new',
+    })
+    expect(card.status).toBe(201)
+    expect(
+      (await sim.api('PUT', `/addresses/${address?.id}`, { payment_method_id: card.body.payment_method.id })).status,
+    ).toBe(200)
+    await sim.advanceClock(4 * 86_400_000)
+    const after = await customer('frank@example.com')
+    expect(after.state.charges.find((charge) => charge.id === failed?.id)?.status).toBe('success')
+    expect(after.state.orders.filter((order) => order.charge.id === failed?.id)).toHaveLength(1)
+    expect(after.customer).toEqual(
+      expect.objectContaining({ has_payment_method_in_dunning: false, has_valid_payment_method: true }),
+    )
+    expect(franks(await hooks.flush(sim)).sort()).toEqual(['charge/paid', 'customer/updated'])
+  })
+})
+
 describe('POST /customers/{id}/notifications', () => {
   it('records the update-payment email the SDK sends and shows it in the control API and the state', async () => {
     const { state, customer: frank } = await customer('frank@example.com')

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { processDueCharges } from '../billing.ts'
 import type { Simulator } from '../context.ts'
 import { validateRules } from '../faults.ts'
+import { retryFailedCharges } from '../retries.ts'
 import { customerView, queuedSubscriptionIds, subscriptionCounts, subscriptionView } from '../views.ts'
 
 /**
@@ -60,7 +61,7 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) {
       sim.clock.advance(body.advanceMs)
       // Moving time forward bills whatever fell due, like Recharge's scheduler would have.
-      if (body.advanceMs > 0) processedCharges = processDueCharges(sim.state)
+      if (body.advanceMs > 0) processedCharges = [...processDueCharges(sim.state), ...retryFailedCharges(sim.state)]
     }
     return {
       now: new Date(sim.clock.now()).toISOString(),
