@@ -4,7 +4,7 @@
  *   npm run bench                  quick profile (≤ 5 min): 3 interleaved rounds, shortened queue and fault suites
  *   npm run bench -- --full        5 rounds, full-length queue phases (incl. the real 2/s budget)
  *   npm run bench -- --smoke       seconds per mode: proves the harness runs; results are not published
- *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache
+ *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache, budget
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
@@ -24,6 +24,7 @@ import { stopAll } from './harness/processes.ts'
 import { ensureBuilt, setUp } from './harness/setup.ts'
 import { type Profile, type ProfileName, profiles, type RunContext } from './harness/types.ts'
 import { type MachineInfo, machineInfo, type SuiteResults, writeReport } from './report/write.ts'
+import { budgetSuite } from './suites/budget.ts'
 import { cacheSuite } from './suites/cache.ts'
 import { queueSuite } from './suites/queue.ts'
 import { throughputSuite } from './suites/throughput.ts'
@@ -63,7 +64,7 @@ if (values.render) {
 }
 const profileName: ProfileName = values.full ? 'full' : values.smoke ? 'smoke' : 'quick'
 const profile = profiles[profileName]
-const all = ['throughput', 'webhooks', 'queue', 'cache'] as const
+const all = ['throughput', 'webhooks', 'queue', 'cache', 'budget'] as const
 const selected = new Set(values.only ? values.only.split(',') : all)
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -101,6 +102,9 @@ try {
   results.queue = await attempt('queue', '3 replicas, one shared budget', () => queueSuite(ctx))
   results.cache = await attempt('cache', 'stampede, SWR, stale-if-error, invalidation, Redis killed', () =>
     cacheSuite(ctx),
+  )
+  results.budget = await attempt('budget', 'anonymous flood and foreign-id probe at the real 40/2 budget', () =>
+    budgetSuite(ctx),
   )
 } finally {
   await run?.redis.stop()

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { SpanExporter } from '@opentelemetry/sdk-trace'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import type { Dispatcher } from 'undici'
@@ -18,6 +19,7 @@ import openapi from './plugins/openapi.ts'
 import rechargePlugin from './plugins/recharge.ts'
 import redisPlugin, { type RedisClient } from './plugins/redis.ts'
 import security from './plugins/security.ts'
+import tracingPlugin from './plugins/tracing.ts'
 import webhooksPlugin from './plugins/webhooks.ts'
 import { deferredChildLogger } from './request-logger.ts'
 import routes from './routes/index.ts'
@@ -34,6 +36,8 @@ export interface AppDeps {
   logStream?: NodeJS.WritableStream
   /** Start background workers (webhook consumer, watchdog, refreshes). Default true; tests may turn them off. */
   backgroundWorkers?: boolean
+  /** Where spans go instead of OTLP (tests pass an InMemorySpanExporter); turns tracing on. */
+  spanExporter?: SpanExporter
 }
 
 declare module 'fastify' {
@@ -88,6 +92,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // First: @fastify/swagger documents only the routes registered after it.
   await app.register(openapi, { version, serveUi: true })
   await app.register(metricsPlugin)
+  await app.register(tracingPlugin, { version })
   await app.register(security, { corsOrigins: config.CORS_ORIGINS, publicUrl: config.PUBLIC_URL })
   await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerCatalogCommands } from './cli/catalog.ts'
 import { registerSimulatorCommand } from './cli/simulator.ts'
@@ -7,12 +7,21 @@ import { registerWebhookCommands } from './cli/webhooks.ts'
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 
+/**
+ * The `.env` of the working directory, as `npm start` reads it (node --env-file-if-exists=.env): variables already in
+ * the environment win over the file's.
+ */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path)
+}
+
 /** `recharge-bridge <serve|simulator|catalog|webhooks|token>`; each command group lives in src/cli/. */
 export function buildCli(): Command {
   const program = new Command('recharge-bridge')
     .description('Headless Recharge middleware: storefront-safe API, shared rate-limit queue, cache and simulator')
     .version(version)
-    .showHelpAfterError()
+    // A usage error prints the error and one hint, not the whole help text after it.
+    .showHelpAfterError('(add --help for usage)')
 
   program
     .command('serve')
@@ -27,4 +36,5 @@ export function buildCli(): Command {
   return program
 }
 
+loadDotEnv()
 await buildCli().parseAsync(process.argv)

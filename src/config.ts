@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { BlockList, isIP } from 'node:net'
 import { z } from 'zod'
 
 /**
@@ -43,7 +44,9 @@ export const envSchema = z.object({
   NODE_ENV: z
     .enum(['development', 'production', 'test'])
     .default('development')
-    .describe('production refuses to start without RECHARGE_API_TOKEN, CUSTOMER_TOKEN_SECRET and ADMIN_API_KEY'),
+    .describe(
+      'production refuses to start without RECHARGE_API_TOKEN, CUSTOMER_TOKEN_SECRET, ADMIN_API_KEY and PUBLIC_URL (docs/production.md)',
+    ),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000).describe('HTTP listen port'),
   HOST: z.string().min(1).default('0.0.0.0').describe('HTTP listen address'),
   LOG_LEVEL: z
@@ -87,6 +90,26 @@ export const envSchema = z.object({
     .positive()
     .default(2)
     .describe('Replicas sharing the token: while Redis is down each one spends only its share of the bucket'),
+  PUBLIC_BUDGET_SHARE: z.coerce
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.25)
+    .describe(
+      'Share of the Recharge bucket all anonymous traffic together may spend (catalog misses, checkout creation)',
+    ),
+  PUBLIC_CLIENT_CALLS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Recharge calls one anonymous client (by IP) may cause, at once and per minute'),
+  SHOPPER_REREADS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .default(6)
+    .describe("Recharge calls one shopper's ownership re-reads (an id not in their cached list) may cost, per minute"),
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()
@@ -112,7 +135,9 @@ export const envSchema = z.object({
     .describe(
       'Comma-separated storefront origins allowed by CORS (origins only, never *); production requires it, set empty for server-to-server use',
     ),
-  PUBLIC_URL: optionalUrl.describe("The bridge's public base URL (webhook registration, redirect links)"),
+  PUBLIC_URL: optionalUrl.describe(
+    "The bridge's public base URL (webhook registration, redirect links); required in production, and public when Recharge is",
+  ),
   WEBHOOK_FORWARD_URL: optionalUrl.describe('Optional merchant endpoint that receives normalised, signed events'),
   WEBHOOK_FORWARD_SECRET: z
     .string()
@@ -160,6 +185,22 @@ export const envSchema = z.object({
     .describe(
       'Serve the /demo storefront and its demo-only login outside demo mode (a bridge pointed at the simulator); never in production',
     ),
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe('Bearer token /metrics requires (Authorization: Bearer …); unset = /metrics is open on its port'),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('Serve /metrics on this port (on HOST) instead of the API port'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl.describe(
+    'OTLP/HTTP collector base URL (…/v1/traces is appended): set it to export OpenTelemetry traces',
+  ),
+  OTEL_SERVICE_NAME: z.string().min(1).default('recharge-bridge').describe('service.name of the exported traces'),
 })
 
 export type Env = z.infer<typeof envSchema>
@@ -212,6 +253,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       )
     }
   }
+  if (parsed.success && cleaned.NODE_ENV === 'production') problems.push(...productionProblems(parsed.data))
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
 
   const values = parsed.data
@@ -229,6 +271,60 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ),
     PUBLIC_URL: publicUrl.replace(/\/$/, ''),
   })
+}
+
+/**
+ * Settings production must not run with although each one parses. A loopback or private PUBLIC_URL is refused while
+ * Recharge is a public host (Recharge could never deliver a webhook there); a simulator on a loopback or private
+ * address may be paired with one (docs/production.md).
+ */
+function productionProblems(values: Env): string[] {
+  const problems: string[] = []
+  if (!values.PUBLIC_URL) {
+    problems.push(
+      'PUBLIC_URL: required when NODE_ENV=production (webhooks are registered there; it would default to http://localhost)',
+    )
+  } else if (isPrivateHost(values.PUBLIC_URL) && !isPrivateHost(values.RECHARGE_API_URL)) {
+    problems.push(
+      `PUBLIC_URL: ${new URL(values.PUBLIC_URL).hostname} is a loopback or private address, which ${new URL(values.RECHARGE_API_URL).hostname} can never reach to deliver webhooks; set the bridge's public https URL`,
+    )
+  }
+  return problems
+}
+
+/** Loopback, private, link-local and unique-local IP ranges, plus the names that only resolve inside a network. */
+const privateRanges = new BlockList()
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  privateRanges.addSubnet(network, prefix, 'ipv4')
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  privateRanges.addSubnet(network, prefix, 'ipv6')
+}
+
+/** True when `url`'s host is loopback or private: an IP in those ranges, localhost, or a name without a public suffix. */
+export function isPrivateHost(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const family = isIP(host)
+  if (family === 4) return privateRanges.check(host, 'ipv4')
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(host)?.[1]
+    return mapped ? privateRanges.check(mapped, 'ipv4') : privateRanges.check(host, 'ipv6')
+  }
+  // A single-label name (a compose service, "localhost") or a reserved local suffix never resolves publicly.
+  return !host.includes('.') || /\.(localhost|local|internal|lan|home\.arpa)$/.test(host)
 }
 
 function describe(key: keyof typeof envSchema.shape): string {

@@ -12,6 +12,10 @@ export const errorCatalogue = {
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  IDEMPOTENCY_KEY_UNSETTLED: {
+    status: 409,
+    title: 'The write with this Idempotency-Key was sent, but its answer was not recorded',
+  },
   CONFLICT: { status: 409, title: 'The resource is being changed by another request' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   URI_TOO_LONG: { status: 414, title: 'The request URL is too long' },
@@ -37,6 +41,7 @@ export const errorCatalogue = {
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Recharge did not answer correctly' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'Recharge did not answer in time' },
   SERVICE_UNAVAILABLE: { status: 503, title: 'The service is unavailable' },
+  IDEMPOTENCY_STORE_UNAVAILABLE: { status: 503, title: 'Writes with an Idempotency-Key are paused; retry shortly' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>
 

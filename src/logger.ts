@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { createRequire } from 'node:module'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from './config.ts'
 
@@ -27,11 +28,24 @@ export function redactUrl(url: string): string {
   return url.replace(secretQueryParams, '$1[redacted]')
 }
 
+/**
+ * Whether pino-pretty can be loaded from here. It is a dev dependency: a production install (the container image)
+ * has no copy, and a terminal (`docker run -it`) must then get plain JSON lines rather than a crash.
+ */
+export function prettyPrinterInstalled(resolve: (id: string) => string = createRequire(import.meta.url).resolve) {
+  try {
+    resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function loggerOptions(
   config: Pick<Config, 'LOG_LEVEL'>,
   stream?: NodeJS.WritableStream,
 ): FastifyServerOptions['logger'] {
-  const pretty = !stream && process.stdout.isTTY && config.LOG_LEVEL !== 'silent'
+  const pretty = !stream && process.stdout.isTTY && config.LOG_LEVEL !== 'silent' && prettyPrinterInstalled()
   return {
     level: config.LOG_LEVEL,
     redact: { paths: redactPaths, censor: '[redacted]' },

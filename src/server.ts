@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
+import { configSummary } from './config-summary.ts'
 import { PolicyError } from './shopper/policy.ts'
 import { type EmbeddedSimulator, startEmbeddedSimulator } from './simulator/embedded.ts'
 
@@ -54,6 +55,10 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   })
 
   await app.listen({ port: config.PORT, host: config.HOST })
+  app.log.info({ settings: configSummary(config) }, 'effective configuration')
+  if (config.NODE_ENV === 'production' && !config.METRICS_TOKEN && config.METRICS_PORT === undefined) {
+    app.log.warn('/metrics is open on the API port: set METRICS_TOKEN or METRICS_PORT (docs/production.md)')
+  }
   if (config.demoMode) {
     const address = app.server.address()
     const port = typeof address === 'object' && address ? address.port : config.PORT
@@ -67,6 +72,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         `  OpenAPI:          ${base}/openapi.json`,
         `  Simulator:        ${config.RECHARGE_API_URL}`,
         `  Demo admin key:   ${config.ADMIN_API_KEY}`,
+        '  Demo shoppers:    alice@example.com, bob@example.com (sign in on the demo storefront)',
+        `  Customer token:   npx recharge-bridge token mint --server ${base} --admin-key ${config.ADMIN_API_KEY} --email alice@example.com`,
         'Set RECHARGE_API_TOKEN (and CUSTOMER_TOKEN_SECRET, ADMIN_API_KEY) to talk to a real Recharge store.',
         '',
       ].join('\n'),

@@ -111,7 +111,7 @@ async function metric(port: number, outcome: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
   return text
     .split('\n')
-    .filter((line) => line.startsWith('cache_lookups_total{') && line.includes(`outcome="${outcome}"`))
+    .filter((line) => line.startsWith('recharge_bridge_cache_lookups_total{') && line.includes(`outcome="${outcome}"`))
     .filter((line) => line.includes('cache="bench.catalog.product.') || line.includes('cache="catalog.product"'))
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
 }

@@ -8,6 +8,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot } from '../harness/processes.ts'
 import type { GoalResult, Profile } from '../harness/types.ts'
+import { type BudgetResult, budgetSection } from '../suites/budget.ts'
 import type { CacheResult } from '../suites/cache.ts'
 import type { QueueResult } from '../suites/queue.ts'
 import type { FixedRateResult, ThroughputResult } from '../suites/throughput.ts'
@@ -19,6 +20,7 @@ export interface SuiteResults {
   webhooks?: WebhooksResult
   queue?: QueueResult
   cache?: CacheResult
+  budget?: BudgetResult
 }
 
 export interface MachineInfo {
@@ -339,6 +341,7 @@ export async function writeReport(
     ...(results.queue ? queueSection(results.queue, profile) : []),
     ...(results.cache ? cacheSection(results.cache) : []),
     ...(results.webhooks ? webhooksSection(results.webhooks) : []),
+    ...(results.budget ? budgetSection(results.budget) : []),
   ]
 
   const written: string[] = []

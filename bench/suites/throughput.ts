@@ -98,7 +98,9 @@ async function cacheLookups(bridgeUrl: string, outcome: string): Promise<number>
   const metrics = await (await fetch(`${bridgeUrl}/metrics`)).text()
   return metrics
     .split('\n')
-    .filter((line) => line.startsWith('cache_lookups_total{') && line.includes('cache="catalog.product"'))
+    .filter(
+      (line) => line.startsWith('recharge_bridge_cache_lookups_total{') && line.includes('cache="catalog.product"'),
+    )
     .filter((line) => line.includes(`outcome="${outcome}"`))
     .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0)
 }

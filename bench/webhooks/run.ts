@@ -159,13 +159,15 @@ try {
   while (consumers && (await redis.xLen(`${prefix}:deliveries`)) > 0 && Date.now() < drainDeadline) await sleep(100)
   const drainedAfterMs = Date.now() - loadEnded
   const metrics = await (await fetch(`http://127.0.0.1:${bridge.port}/metrics`)).text()
-  const processed = Number(/^webhook_events_processed_total\{resource="subscription"\} (\d+)/m.exec(metrics)?.[1] ?? 0)
-  const lagBuckets = [...metrics.matchAll(/^webhook_processing_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)].map(
-    (m) => ({
-      le: m[1] as string,
-      count: Number(m[2]),
-    }),
+  const processed = Number(
+    /^recharge_bridge_webhook_events_processed_total\{resource="subscription"\} (\d+)/m.exec(metrics)?.[1] ?? 0,
   )
+  const lagBuckets = [
+    ...metrics.matchAll(/^recharge_bridge_webhook_processing_lag_seconds_bucket\{le="([^"]+)"\} (\d+)/gm),
+  ].map((m) => ({
+    le: m[1] as string,
+    count: Number(m[2]),
+  }))
   const lagTotal = lagBuckets.at(-1)?.count ?? 0
   const lagP99Bucket = lagBuckets.find((bucket) => bucket.count >= lagTotal * 0.99)?.le
   for await (const keys of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 }))

@@ -335,8 +335,10 @@ export class Definition<A, T> {
           tags,
         }
         this.store(key, entry, startedAt, lease)
-      } else if (this.core.closing.aborted) {
-        // Shutting down is not an origin failure: let another replica take the lease at once.
+      } else if (this.core.closing.aborted || isRequestRefused(error)) {
+        // Shutting down is not an origin failure, nor is a request Recharge refused (a 4xx: the next caller gets the
+        // same answer by asking) or one our budget refused before sending it (the next caller has its own): release
+        // without a failure marker, which followers would otherwise turn into 502 UPSTREAM_UNAVAILABLE.
         if (lease && l2) void l2.releaseLease(lease.leaseKey, lease.owner)
       } else {
         if (!isNotFound(error)) this.core.metrics.originErrors.labels({ cache: this.name }).inc()
@@ -458,4 +460,15 @@ function raceDeadline<T>(promise: Promise<T>, ms: number, signal: AbortSignal | 
 
 function errorSummary(error: unknown): { name: string; message: string } {
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'unknown', message: '' }
+}
+
+/**
+ * True for an error that says the request was refused rather than that the origin failed: an upstream 4xx other
+ * than 404 (negatively cached), 408 and 429, or a call refused by the budget before it was sent.
+ */
+function isRequestRefused(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false
+  const { status, reason } = error as { status?: unknown; reason?: unknown }
+  if (reason === 'admission') return true
+  return typeof status === 'number' && status >= 400 && status < 500 && ![404, 408, 429].includes(status)
 }

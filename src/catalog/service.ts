@@ -1,8 +1,9 @@
 import type { Cache, CachedFunction, CacheResult, FetchContext } from '../cache/types.ts'
+import { spendAs } from '../recharge/budget/spender.ts'
 import type { PlansResource } from '../recharge/resources/plans.ts'
 import type { ProductsResource } from '../recharge/resources/products.ts'
 import type { CallOptions } from '../recharge/types.ts'
-import { decodeCursor, encodeCursor } from './cursor.ts'
+import { createCursorCodec } from './cursor.ts'
 import { toDocument } from './document.ts'
 import { minorUnits } from './money.ts'
 import type {
@@ -26,7 +27,7 @@ export interface StoreInfo {
 
 /** The Recharge operations the storefront view reads. */
 export interface CatalogUpstream {
-  products: Pick<ProductsResource, 'get' | 'list'>
+  products: Pick<ProductsResource, 'get' | 'list' | 'listAll'>
   plans: Pick<PlansResource, 'forProduct' | 'listAll'>
   store(options: CallOptions): Promise<StoreInfo>
 }
@@ -38,6 +39,8 @@ export interface CatalogServiceOptions {
   ttlMs?: number
   /** Prefix of every cache key: the store (token fingerprint), so stores sharing a Redis stay apart. */
   scope?: string
+  /** Root secret of the list cursors' MAC (CUSTOMER_TOKEN_SECRET): the same on every replica. Default: per process. */
+  cursorSecret?: string
 }
 
 export const DEFAULT_PAGE_SIZE = 50
@@ -82,10 +85,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const scope = options.scope ?? 'default'
   const ttlMs = options.ttlMs ?? 60_000
   const freshness = { ttlMs, staleWhileRevalidateMs: 300_000, staleIfErrorMs: 3_600_000 }
+  const cursors = createCursorCodec(options.cursorSecret)
 
   const store = cache.define<null, StoreInfo>('catalog.store', {
     key: () => `${scope}:store`,
-    fetch: (_args, context) => upstream.store(callOptions(context)),
+    // Store facts are the store's own read (one entry for everyone): charged to no anonymous client.
+    fetch: (_args, context) => spendAs(null, () => upstream.store(callOptions(context))),
     ttlMs: 300_000,
     staleWhileRevalidateMs: 3_600_000,
     staleIfErrorMs: 86_400_000,
@@ -96,6 +101,41 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const currency = async (context: FetchContext) =>
     (await store(null, { deadlineMs: context.deadlineMs, ...(context.signal ? { signal: context.signal } : {}) })).value
       .currency
+
+  /**
+   * Every external product id of the store, read page by page (250 a call) and refreshed like any catalog entry: a
+   * product id it does not name is answered 404 with no upstream call, so made-up ids cost the bucket nothing however
+   * many are sent. The read is the store's own work, charged to no anonymous client (`spendAs(null)`), and runs once
+   * per freshness period whoever asks. A product created outside the bridge's sync is served once the index is
+   * re-read (at most `ttlMs` later; a sync drops the index at once through the `catalog` tag).
+   */
+  const productIndex = cache.define<null, string[]>('catalog.product-index', {
+    key: () => `${scope}:ids`,
+    fetch: (_args, context) =>
+      spendAs(null, async () => {
+        const ids: string[] = []
+        for await (const page of upstream.products.listAll(callOptions(context))) {
+          for (const item of page) ids.push(item.external_product_id)
+        }
+        return ids
+      }),
+    ...freshness,
+    shareValue: true,
+    maxEntryBytes: 32 * 1024 * 1024,
+    tags: () => [catalogTags.catalog, catalogTags.store],
+  })
+  /** A Set per shared index value: built once per cached entry, not per lookup. */
+  const indexSets = new WeakMap<readonly string[], Set<string>>()
+
+  async function inIndex(externalProductId: string, call: { deadlineMs?: number }): Promise<boolean> {
+    const ids = (await productIndex(null, call)).value
+    let set = indexSets.get(ids)
+    if (!set) {
+      set = new Set(ids)
+      indexSets.set(ids, set)
+    }
+    return set.has(externalProductId)
+  }
 
   const product: CachedFunction<string, ProductEntry> = cache.define<string, ProductEntry>('catalog.product', {
     key: (externalProductId) => `${scope}:${externalProductId}`,
@@ -121,23 +161,26 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   /** Every plan of the store grouped by product: one read per 250 plans instead of one per listed product. */
   const planIndex = cache.define<null, Record<string, ViewPlan[]>>('catalog.plan-index', {
     key: () => `${scope}:all`,
-    fetch: async (_args, context) => {
-      const index: Record<string, ViewPlan[]> = {}
-      for await (const page of upstream.plans.listAll({}, callOptions(context))) {
-        for (const plan of page) {
-          const view = toViewPlan(plan)
-          if (!view) continue
-          index[plan.external_product_id] ??= []
-          index[plan.external_product_id]!.push(view)
-        }
-      }
-      return index
-    },
+    // One store-wide entry whoever asks: charged to no anonymous client.
+    fetch: (_args, context) => spendAs(null, () => readPlanIndex(context)),
     ...freshness,
     shareValue: true,
     maxEntryBytes: 32 * 1024 * 1024,
     tags: () => [catalogTags.catalog],
   })
+
+  async function readPlanIndex(context: FetchContext): Promise<Record<string, ViewPlan[]>> {
+    const index: Record<string, ViewPlan[]> = {}
+    for await (const page of upstream.plans.listAll({}, callOptions(context))) {
+      for (const plan of page) {
+        const view = toViewPlan(plan)
+        if (!view) continue
+        index[plan.external_product_id] ??= []
+        index[plan.external_product_id]!.push(view)
+      }
+    }
+    return index
+  }
 
   const page = cache.define<{ upstreamCursor: string | null; limit: number }, CatalogDocument>('catalog.page', {
     key: ({ upstreamCursor, limit }) => `${scope}:${limit}:${upstreamCursor ?? ''}`,
@@ -153,8 +196,8 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         products: products.products.map((item) =>
           toCatalogProduct(item, plans.value[item.external_product_id] ?? [], storeCurrency),
         ),
-        next_cursor: encodeCursor(products.next_cursor),
-        previous_cursor: encodeCursor(products.previous_cursor),
+        next_cursor: cursors.encode(products.next_cursor),
+        previous_cursor: cursors.encode(products.previous_cursor),
       }
       return toDocument(body)
     },
@@ -194,6 +237,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     externalProductId: string,
     call: { deadlineMs?: number } = {},
   ): Promise<(CatalogDocumentResult & { document: CatalogDocument }) | null> {
+    if (!(await inIndex(externalProductId, call))) return null
     const result = await product(externalProductId, call)
     if (isMissing(result.value)) return null
     const document = result.value
@@ -206,11 +250,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   async function pageDocument(request: { cursor?: string; limit?: number }): Promise<CatalogDocumentResult> {
-    const upstreamCursor = request.cursor ? decodeCursor(request.cursor) : null
+    const upstreamCursor = request.cursor ? cursors.decode(request.cursor) : null
     return withState(await page({ upstreamCursor, limit: clampLimit(request.limit) }))
   }
 
   return {
+    hasProduct: (externalProductId, call = {}) => inIndex(externalProductId, call),
     async getProduct(externalProductId, call) {
       const found = await productDocument(externalProductId, call)
       if (!found) return null

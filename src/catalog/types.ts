@@ -63,6 +63,8 @@ export interface CatalogPage {
 export interface CatalogService {
   /** null when Recharge has no such product. Cached; `options.deadlineMs` bounds a miss. */
   getProduct(externalProductId: string, options?: { deadlineMs?: number }): Promise<CatalogProduct | null>
+  /** Whether the store's product index names this product: no upstream call beyond the (shared, cached) index. */
+  hasProduct(externalProductId: string, options?: { deadlineMs?: number }): Promise<boolean>
   listProducts(page: { cursor?: string; limit?: number }): Promise<CatalogPage>
   getSettings(): Promise<CatalogSettings>
 }

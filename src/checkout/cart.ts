@@ -119,13 +119,31 @@ function resolveLine(
 /**
  * Resolve every line against the catalog (each distinct product fetched once, in parallel). All problems are
  * reported together, so a storefront can mark every bad line at once.
+ *
+ * `known` (the catalog's product index) is asked first: a cart naming any product the store does not have fails
+ * before a single product is fetched, so a cart of made-up ids costs no upstream call.
  */
 export async function resolveCart(
   lines: readonly CartLine[],
   lookup: ProductLookup,
   storeCurrency: () => Promise<string | null>,
+  known?: (externalProductId: string) => Promise<boolean>,
 ): Promise<ResolvedCart> {
   const ids = [...new Set(lines.map((line) => line.external_product_id))]
+  if (known) {
+    const unknown = new Set(
+      (await Promise.all(ids.map(async (id) => ((await known(id)) ? null : id)))).filter((id) => id !== null),
+    )
+    if (unknown.size > 0) {
+      const errors: FieldError[] = []
+      lines.forEach((line, index) => {
+        if (unknown.has(line.external_product_id)) {
+          errors.push({ field: `body.lines.${index}.external_product_id`, message: 'no such product in the catalog' })
+        }
+      })
+      throw cartError(errors)
+    }
+  }
   const products = new Map(await Promise.all(ids.map(async (id) => [id, await lookup(id)] as const)))
   const needsCurrency = lines.some((line) => {
     const variant = products
@@ -150,17 +168,19 @@ export async function resolveCart(
       message: `the lines are priced in different currencies (${[...currencies].join(', ')})`,
     })
   }
-  if (errors.length > 0) {
-    const badLines = [...new Set(errors.map((error) => /^body\.lines\.(\d+)\./.exec(error.field)?.[1]))]
-      .filter((index): index is string => index !== undefined)
-      .map(Number)
-    throw new AppError('UNPROCESSABLE', {
-      detail: `The cart names something the catalog does not offer: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
-      errors,
-      extensions: { lines: badLines },
-    })
-  }
+  if (errors.length > 0) throw cartError(errors)
   return { currency: resolved[0]!.currency, lines: resolved }
+}
+
+function cartError(errors: FieldError[]): AppError {
+  const badLines = [...new Set(errors.map((error) => /^body\.lines\.(\d+)\./.exec(error.field)?.[1]))]
+    .filter((index): index is string => index !== undefined)
+    .map(Number)
+  return new AppError('UNPROCESSABLE', {
+    detail: `The cart names something the catalog does not offer: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    errors,
+    extensions: { lines: badLines },
+  })
 }
 
 /** The Recharge line item for a resolved line: catalog price and the plan's intervals, nothing from the browser. */

@@ -1,43 +1,17 @@
 import { createHash } from 'node:crypto'
-import { LRUCache } from 'lru-cache'
+import { FixedWindowCounter } from '../infra/fixed-window.ts'
 import type { RedisClient } from '../plugins/redis.ts'
 
 /**
- * A store for @fastify/rate-limit on node-redis (its bundled Redis store needs ioredis). Fixed window per key: one
- * script does INCR and sets the expiry on the first hit, so every replica counts against one window.
- *
- * When Redis is absent, or a command fails or exceeds its 50 ms deadline, the count falls back to an in-process
- * window (per replica): limiting continues, a little looser, and no request waits on Redis.
+ * A store for @fastify/rate-limit on node-redis (its bundled Redis store needs ioredis), counted by the shared
+ * fixed-window counter (src/infra/fixed-window.ts): every replica counts against one window per route and client,
+ * and while Redis cannot be used the count continues in this process, a little looser.
  */
 
 type Callback = (error: Error | null, result: { current: number; ttl: number }) => void
 
 interface RouteParams {
   routeInfo?: { url?: string; method?: string | string[] }
-}
-
-const incrementScript = `
-local current = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {current, ttl}
-`
-
-class LocalWindow {
-  private readonly windows = new LRUCache<string, { count: number; resetAt: number }>({ max: 20_000 })
-
-  incr(key: string, timeWindow: number, now = Date.now()): { current: number; ttl: number } {
-    const window = this.windows.get(key)
-    if (!window || window.resetAt <= now) {
-      this.windows.set(key, { count: 1, resetAt: now + timeWindow })
-      return { current: 1, ttl: timeWindow }
-    }
-    window.count += 1
-    return { current: window.count, ttl: window.resetAt - now }
-  }
 }
 
 export interface RateLimitStoreOptions {
@@ -50,8 +24,12 @@ export interface RateLimitStoreOptions {
 
 /** The store class @fastify/rate-limit instantiates (`new Store(params)`), bound to a client and a prefix. */
 export function nodeRedisRateLimitStore(options: RateLimitStoreOptions) {
-  const local = new LocalWindow()
-  let degraded = false
+  const counter = new FixedWindowCounter({
+    redis: options.redis,
+    prefix: options.prefix,
+    maxLocalIds: 20_000,
+    ...(options.onDegraded ? { onDegraded: options.onDegraded } : {}),
+  })
 
   return class NodeRedisRateLimitStore {
     readonly namespace: string
@@ -67,26 +45,10 @@ export function nodeRedisRateLimitStore(options: RateLimitStoreOptions) {
     }
 
     incr(key: string, callback: Callback, timeWindow: number): void {
-      const redisKey = `${options.prefix}${this.namespace}:${key}`
-      const client = options.redis
-      if (!client?.isReady) {
-        callback(null, local.incr(redisKey, timeWindow))
-        return
-      }
-      client
-        .eval(incrementScript, { keys: [redisKey], arguments: [String(timeWindow)] })
-        .then((reply) => {
-          degraded = false
-          const [current, ttl] = reply as [number, number]
-          callback(null, { current: Number(current), ttl: Math.max(0, Number(ttl)) })
-        })
-        .catch((error: unknown) => {
-          if (!degraded) {
-            degraded = true
-            options.onDegraded?.(error)
-          }
-          callback(null, local.incr(redisKey, timeWindow))
-        })
+      counter.hit(`${this.namespace}:${key}`, timeWindow).then(
+        ({ count, resetInMs }) => callback(null, { current: count, ttl: resetInMs }),
+        (error: unknown) => callback(error as Error, { current: 0, ttl: 0 }),
+      )
     }
 
     child(routeOptions: object): NodeRedisRateLimitStore {

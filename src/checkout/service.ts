@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { CatalogService } from '../catalog/types.ts'
 import { AppError } from '../errors.ts'
+import { currentSpender, spendAs } from '../recharge/budget/spender.ts'
 import type { CheckoutsResource } from '../recharge/resources/checkouts.ts'
 import type {
   UpstreamAddressInput,
@@ -38,7 +39,7 @@ export interface Buyer {
 
 export interface CheckoutServiceDeps {
   checkouts: CheckoutsResource
-  catalog: Pick<CatalogService, 'getProduct' | 'getSettings'>
+  catalog: Pick<CatalogService, 'getProduct' | 'getSettings'> & Partial<Pick<CatalogService, 'hasProduct'>>
   binder: CheckoutBinder
   chargeLock: ChargeLock
   checkoutUrl: (token: string) => string
@@ -51,6 +52,8 @@ export interface CheckoutServiceDeps {
 
 export interface CallContext {
   requestId: string
+  /** Called right before the upstream write; a throw stops the write (the Idempotency-Key guard). */
+  beforeWrite?: () => Promise<void>
 }
 
 /** How long each step may take. A charge waits for the payment processor, so it gets most of the request timeout. */
@@ -80,6 +83,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       body.lines,
       (id) => catalog.getProduct(id, { deadlineMs: DEADLINES.catalog }),
       storeCurrency,
+      catalog.hasProduct ? (id) => catalog.hasProduct!(id, { deadlineMs: DEADLINES.catalog }) : undefined,
     )
     const request: UpstreamCheckoutCreateBody = {
       line_items: cart.lines.map(toUpstreamLineItem),
@@ -91,7 +95,13 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
       ...(body.discount_code ? { applied_discounts: [{ discount_code: body.discount_code }] } : {}),
       ...(body.utm ? { analytics_data: { utm_params: [{ ...body.utm }] } } : {}),
     }
-    const checkout = await checkouts.create(request, { deadlineMs: DEADLINES.create, requestId: context.requestId })
+    await context.beforeWrite?.()
+    // An anonymous caller's create call is charged to the public share only: the route's per-IP limit bounds it per
+    // client, and a buyer behind a shared address must not lose a purchase to catalog reads.
+    const spender = currentSpender()
+    const checkout = await spendAs(spender ? { kind: 'public', client: null } : null, () =>
+      checkouts.create(request, { deadlineMs: DEADLINES.create, requestId: context.requestId }),
+    )
     const { secret, expiresAt } = binder.mint(checkout.token)
     log.info({ requestId: context.requestId, lines: cart.lines.length }, 'checkout created')
     return {
@@ -121,6 +131,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
         ? { applied_discounts: body.discount_code === null ? [] : [{ discount_code: body.discount_code }] }
         : {}),
     }
+    await context.beforeWrite?.()
     const checkout = await checkouts
       .update(token, request, { deadlineMs: DEADLINES.update, requestId: context.requestId })
       .catch((error: unknown) => {
@@ -190,6 +201,7 @@ export function createCheckoutService(deps: CheckoutServiceDeps) {
     }
     try {
       let result: UpstreamCheckoutCharge
+      await context.beforeWrite?.()
       try {
         result = await checkouts.charge(
           token,

@@ -24,6 +24,8 @@ interface SyncOptions {
   dryRun?: boolean
   delete: boolean
   allowMassDelete?: boolean
+  yes?: boolean
+  allowDeletes?: boolean
   strategy: PlanStrategy
   json?: boolean
   stateFile?: string
@@ -116,6 +118,8 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
       dryRun: options.dryRun ?? false,
       deleteMissing: options.delete,
       allowMassDelete: options.allowMassDelete ?? false,
+      // Deleting what the feed does not list is what a sync is for, but a short or wrong feed must not do it unasked.
+      allowDeletes: Boolean(options.yes || options.allowDeletes),
       planStrategy: options.strategy,
       source: 'cli',
     })
@@ -155,6 +159,8 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
     if (error instanceof FeedInvalidError) return 3
     throw error
   } finally {
+    // Also on an error: stop() ends the bar's line with a newline, so nothing is printed after it on the same line.
+    if (barStarted) bar.stop()
     await stack.close(2_000).catch(() => {})
     await redis?.quit().catch(() => {})
   }
@@ -169,10 +175,22 @@ export function registerCatalogCommands(program: Command): void {
     .requiredOption('--feed <file|url>', 'the catalog feed (JSON file path or http(s) URL)')
     .option('--dry-run', 'read and diff only: print the planned changes, write nothing')
     .option('--no-delete', 'keep Recharge products the feed does not list')
-    .option('--allow-mass-delete', 'allow deleting more than a quarter of the store’s products in one run')
+    .option('-y, --yes', 'confirm deleting the Recharge products the feed does not list (refused without it)')
+    .option('--allow-deletes', 'the same as --yes')
+    .option('--allow-mass-delete', 'also allow deleting more than a quarter of the store’s products in one run')
     .option('--strategy <auto|bulk|batch>', 'plan writes: per-product plans-bulk, async batches, or by cost', 'auto')
     .option('--json', 'print the final job status as JSON on stdout')
     .option('--state-file <path>', `checkpoint file when REDIS_URL is unset (default ./${DEFAULT_STATE_FILE})`)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Deletion guard: Recharge products the feed does not list are deleted (with their plans), and a run that would',
+        'delete any is refused (exit 3, nothing written) unless --yes (or --allow-deletes) confirms it. --dry-run lists',
+        'what would be deleted; --no-delete keeps them. A run deleting more than a quarter of the store (and more than',
+        '10 products) also needs --allow-mass-delete.',
+      ].join('\n'),
+    )
     .action(async (options: SyncOptions) => {
       if (!['auto', 'bulk', 'batch'].includes(options.strategy)) program.error('--strategy must be auto, bulk or batch')
       process.exitCode = await runSync(program, options)

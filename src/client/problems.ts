@@ -14,6 +14,7 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   ROUTE_NOT_FOUND: 'This feature is not available.',
   METHOD_NOT_ALLOWED: 'This feature is not available.',
   IDEMPOTENCY_KEY_IN_USE: 'We are still working on your previous request. One moment, please.',
+  IDEMPOTENCY_KEY_UNSETTLED: 'We could not confirm your last change. Please refresh to see whether it was saved.',
   CONFLICT: 'This subscription is being updated by another request. Please try again in a moment.',
   PAYLOAD_TOO_LARGE: 'That request was too large.',
   URI_TOO_LONG: 'That link is not valid.',
@@ -39,6 +40,7 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   UPSTREAM_UNAVAILABLE: 'The subscription service is not responding. Please try again shortly.',
   UPSTREAM_TIMEOUT: 'The subscription service is taking too long. Please try again shortly.',
   SERVICE_UNAVAILABLE: 'The store is temporarily unavailable. Please try again shortly.',
+  IDEMPOTENCY_STORE_UNAVAILABLE: 'The store is temporarily unavailable. Nothing was changed; please try again shortly.',
   INTERNAL: 'Something went wrong on our side. Please try again.',
 }
 

@@ -369,7 +369,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2609,7 +2609,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2759,7 +2759,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2922,7 +2922,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3076,7 +3076,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3230,7 +3230,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Same Idempotency-Key still in flight, or the address is being changed */
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
                 409: {
                     headers: {
                         [name: string]: unknown;

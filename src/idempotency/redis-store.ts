@@ -2,22 +2,33 @@ import { randomUUID } from 'node:crypto'
 import type { RedisClient } from '../plugins/redis.ts'
 import {
   type BeginResult,
+  ClaimLostError,
   type IdempotencyStore,
+  type IdempotencyTimings,
+  parseEntry,
   type StoredEntry,
   type StoredResponse,
   toBeginResult,
 } from './types.ts'
 
 /**
- * Redis store shared by every replica. `begin` is one `SET NX PX GET` (atomic: either we set the in-flight marker or
- * we read what holds the key). `complete` and `release` compare the owner inside a script, so a request whose marker
- * expired can never overwrite or delete the entry of a later request.
+ * Redis store shared by every replica. `begin` is one script: either it sets the reservation or it answers what holds
+ * the key and its remaining time to live (a dispatched marker's age is its TTL's shortfall, on Redis's clock, so
+ * replicas' clocks never matter). Every later step replaces the entry only if it still holds the caller's owner
+ * token, so a request whose reservation expired can never overwrite or delete the entry of a later request.
  */
+const beginScript = `
+local current = redis.call('GET', KEYS[1])
+if current then return {current, redis.call('PTTL', KEYS[1])} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {}
+`
+
 const replaceIfOwner = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
 local ok, entry = pcall(cjson.decode, current)
-if not ok or entry.state ~= 'in-flight' or entry.owner ~= ARGV[1] then return 0 end
+if not ok or entry.owner ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
 else
@@ -28,41 +39,53 @@ return 1
 
 export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly redis: RedisClient
+  private readonly timings: IdempotencyTimings
 
-  constructor(redis: RedisClient) {
+  constructor(redis: RedisClient, timings: IdempotencyTimings) {
     this.redis = redis
+    this.timings = timings
   }
 
-  async begin(key: string, fingerprint: string, inFlightTtlMs: number): Promise<BeginResult> {
-    const owner = randomUUID()
-    const marker: StoredEntry = { state: 'in-flight', fingerprint, owner }
-    const previous = await this.redis.set(key, JSON.stringify(marker), {
-      condition: 'NX',
-      expiration: { type: 'PX', value: inFlightTtlMs },
-      GET: true,
-    })
-    if (previous === null) return { kind: 'started', owner }
-    return toBeginResult(parseEntry(String(previous)), fingerprint)
+  /** `owner` may be chosen by the caller, so it knows the token even when no reply comes back. */
+  async begin(key: string, fingerprint: string, owner: string = randomUUID()): Promise<BeginResult> {
+    const marker: StoredEntry = { state: 'reserved', fingerprint, owner }
+    const reply = (await this.redis.eval(beginScript, {
+      keys: [key],
+      arguments: [JSON.stringify(marker), String(this.timings.reserveTtlMs)],
+    })) as [string, number] | []
+    if (reply.length === 0) return { kind: 'started', owner }
+    const [text, pttl] = reply
+    const since = pttl < 0 ? this.timings.answerTtlMs : this.timings.answerTtlMs - Number(pttl)
+    return toBeginResult(parseEntry(String(text)), fingerprint, since, this.timings)
   }
 
-  async complete(
-    key: string,
-    owner: string,
-    fingerprint: string,
-    response: StoredResponse,
-    ttlMs: number,
-  ): Promise<void> {
+  async dispatch(key: string, owner: string, fingerprint: string): Promise<void> {
+    const entry: StoredEntry = { state: 'dispatched', fingerprint, owner }
+    if (!(await this.replace(key, owner, JSON.stringify(entry), this.timings.answerTtlMs))) throw new ClaimLostError()
+  }
+
+  async complete(key: string, owner: string, fingerprint: string, response: StoredResponse): Promise<void> {
     const entry: StoredEntry = { state: 'done', fingerprint, response }
-    await this.redis.eval(replaceIfOwner, { keys: [key], arguments: [owner, JSON.stringify(entry), String(ttlMs)] })
+    await this.replace(key, owner, JSON.stringify(entry), this.timings.answerTtlMs)
   }
 
   async release(key: string, owner: string): Promise<void> {
-    await this.redis.eval(replaceIfOwner, { keys: [key], arguments: [owner, '', '0'] })
+    await this.replace(key, owner, '', 0)
   }
-}
 
-function parseEntry(text: string): StoredEntry {
-  const entry = JSON.parse(text) as StoredEntry
-  if (entry.state !== 'in-flight' && entry.state !== 'done') throw new Error('unreadable idempotency entry')
-  return entry
+  /** Take a key held by `holder` (a request of this replica known to have sent nothing) for a new owner. */
+  async takeOver(key: string, holder: string, fingerprint: string, owner: string): Promise<boolean> {
+    const marker: StoredEntry = { state: 'reserved', fingerprint, owner }
+    return this.replace(key, holder, JSON.stringify(marker), this.timings.reserveTtlMs)
+  }
+
+  /** Put back what this replica remembers of a key Redis no longer has (Redis restarted without its data). */
+  async restore(key: string, owner: string, entry: StoredEntry): Promise<boolean> {
+    return this.replace(key, owner, JSON.stringify(entry), this.timings.answerTtlMs)
+  }
+
+  private async replace(key: string, owner: string, value: string, ttlMs: number): Promise<boolean> {
+    const replaced = await this.redis.eval(replaceIfOwner, { keys: [key], arguments: [owner, value, String(ttlMs)] })
+    return Number(replaced) === 1
+  }
 }

@@ -69,10 +69,11 @@ export default fp(
   async function authPlugin(app) {
     const verifyToken = createCustomerTokenVerifier(secretKey(app.config.CUSTOMER_TOKEN_SECRET))
     const adminKeyDigest = digest(app.config.ADMIN_API_KEY)
-    const failures = app.metrics.counter('auth_failures_total', 'Refused shopper and admin credentials', [
-      'kind',
-      'reason',
-    ])
+    const failures = app.metrics.counter(
+      'recharge_bridge_auth_failures_total',
+      'Refused shopper and admin credentials',
+      ['kind', 'reason'],
+    )
 
     app.decorateRequest('shopper', null)
     const services = createShopperServices(app)

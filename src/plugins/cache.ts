@@ -2,7 +2,7 @@ import fp from 'fastify-plugin'
 import { TwoTierCache } from '../cache/cache.ts'
 import { createCacheMetrics } from '../cache/metrics.ts'
 import type { Cache } from '../cache/types.ts'
-import type { RedisClient } from './redis.ts'
+import { closeRedisClient, type RedisClient } from './redis.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,10 +65,7 @@ export default fp<CachePluginOptions>(
 
     app.addHook('onClose', async () => {
       await cache.close()
-      if (subscriber !== null) {
-        if (subscriber.isOpen) await subscriber.close().catch(() => subscriber?.destroy())
-        else subscriber.destroy()
-      }
+      if (subscriber !== null) await closeRedisClient(subscriber)
     })
   },
   { name: 'cache', dependencies: ['redis', 'metrics'] },

@@ -48,7 +48,15 @@ export default fp(
     // Entries are scoped to the store (token fingerprint): two stores sharing a Redis never see each other's catalog.
     const fingerprint = tokenFingerprint(app.config.RECHARGE_API_TOKEN ?? 'demo')
     const scope = options.namespace ? `${fingerprint}:${options.namespace}` : fingerprint
-    app.decorate('catalog', createCatalogService({ cache: app.cache, upstream: catalogUpstream(app.recharge), scope }))
+    app.decorate(
+      'catalog',
+      createCatalogService({
+        cache: app.cache,
+        upstream: catalogUpstream(app.recharge),
+        scope,
+        cursorSecret: app.config.CUSTOMER_TOKEN_SECRET,
+      }),
+    )
 
     const state = app.redis
       ? new RedisSyncStateStore(
@@ -57,13 +65,15 @@ export default fp(
         )
       : new FileSyncStateStore(resolve(options.stateFile ?? DEFAULT_STATE_FILE))
     const log = app.log.child({ component: 'catalog-sync' })
-    const runs = app.metrics.counter('catalog_sync_runs_total', 'Catalog sync jobs by final state', [
+    const runs = app.metrics.counter('recharge_bridge_catalog_sync_runs_total', 'Catalog sync jobs by final state', [
       'state',
       'dry_run',
     ])
-    const calls = app.metrics.counter('catalog_sync_upstream_calls_total', 'Upstream calls made by catalog syncs', [
-      'kind',
-    ])
+    const calls = app.metrics.counter(
+      'recharge_bridge_catalog_sync_upstream_calls_total',
+      'Upstream calls made by catalog syncs',
+      ['kind'],
+    )
     const jobs = new CatalogSyncJobs({
       invalidate: (tags) => app.cache.invalidateTags(tags),
       onFinish: (status) => {

@@ -1,17 +1,38 @@
 import type { FastifyReply, FastifyRequest, onSendHookHandler, preHandlerHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError } from '../errors.ts'
-import { FallbackIdempotencyStore } from '../idempotency/fallback-store.ts'
 import { isValidIdempotencyKey, requestFingerprint, storageKey } from '../idempotency/fingerprint.ts'
 import { MemoryIdempotencyStore } from '../idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../idempotency/redis-store.ts'
-import type { IdempotencyStore, StoredResponse } from '../idempotency/types.ts'
+import { SharedIdempotencyStore } from '../idempotency/shared-store.ts'
+import {
+  ClaimLostError,
+  type IdempotencyStore,
+  type IdempotencyTimings,
+  type StoredResponse,
+} from '../idempotency/types.ts'
 import './auth-types.ts'
+import { withReplyDeadline } from './redis.ts'
 
 /** Replays are served this long after the first response (Stripe keeps keys 24 h too). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
-/** An in-flight marker outlives any request (requestTimeout 30 s) so a crash frees the key on its own. */
-export const IN_FLIGHT_TTL_MS = 60_000
+/**
+ * A reservation (nothing sent yet) outlives any request (requestTimeout 30 s), so a crash frees the key on its own;
+ * a write dispatched longer ago than this whose answer was never stored is reported as unsettled.
+ */
+export const RESERVATION_TTL_MS = 60_000
+export const IDEMPOTENCY_TIMINGS: IdempotencyTimings = {
+  reserveTtlMs: RESERVATION_TTL_MS,
+  answerTtlMs: IDEMPOTENCY_TTL_MS,
+}
+/**
+ * The idempotency store's Redis deadline. Longer than the app's default: a keyed write is refused when the store does
+ * not answer, and it is about to wait on Recharge for much longer anyway, so a CPU-starved host must not turn a slow
+ * reply into a refusal.
+ */
+const STORE_DEADLINE_MS = 1_500
+/** Seconds a client waits before retrying a keyed write refused while the store is unreachable. */
+const STORE_UNAVAILABLE_RETRY_AFTER_S = 2
 /** Larger responses are not stored (shopper responses are a few KiB). */
 const MAX_STORED_BODY_BYTES = 256 * 1024
 /** 4xx that mean "not processed, try again" are not final: the key is released, not stored. */
@@ -31,9 +52,44 @@ interface Claim {
   key: string
   owner: string
   fingerprint: string
+  store: IdempotencyStore
+  /** The store recorded that the write is being sent: from here on the key is never released to a re-run. */
+  dispatched: boolean
 }
 
 const claims = new WeakMap<FastifyRequest, Claim>()
+
+function storeUnavailable(): AppError {
+  return new AppError('IDEMPOTENCY_STORE_UNAVAILABLE', {
+    detail:
+      'Writes with an Idempotency-Key are paused because the store that remembers keys cannot be reached; nothing ' +
+      'was sent. Retry with the same key shortly.',
+    retryAfter: STORE_UNAVAILABLE_RETRY_AFTER_S,
+  })
+}
+
+/**
+ * Call right before a keyed request sends its write upstream (a route with `config.idempotency` must). It resolves
+ * once the store has recorded that the write is being sent, and throws a 503 IDEMPOTENCY_STORE_UNAVAILABLE (or a 409
+ * when the reservation lapsed) otherwise, so the write is not sent. A no-op without a key, and after the first call.
+ */
+export async function beforeIdempotentWrite(request: FastifyRequest): Promise<void> {
+  const claim = claims.get(request)
+  if (!claim || claim.dispatched) return
+  try {
+    await claim.store.dispatch(claim.key, claim.owner, claim.fingerprint)
+  } catch (error) {
+    if (error instanceof ClaimLostError) {
+      throw new AppError('IDEMPOTENCY_KEY_IN_USE', {
+        detail: "This request's hold on its Idempotency-Key lapsed before anything was sent; retry in a moment.",
+        retryAfter: 1,
+      })
+    }
+    request.log.warn({ err: { message: (error as Error).message } }, 'idempotency store unavailable at dispatch')
+    throw storeUnavailable()
+  }
+  claim.dispatched = true
+}
 
 export interface IdempotencyPluginOptions {
   /** Key prefix in Redis (tests use their own). */
@@ -74,16 +130,23 @@ export default fp<IdempotencyPluginOptions>(
     // Standalone (a bare Fastify in tests) there is no app config: the default prefix then.
     const redisPrefix = app.hasDecorator('config') ? app.config.REDIS_KEY_PREFIX : 'rb'
     const prefix = options.keyPrefix ?? `${redisPrefix}:${app.deps?.shopper?.namespace ?? ''}idem:`
-    const memory = new MemoryIdempotencyStore()
     const store =
       options.store ??
-      (app.redis ? new FallbackIdempotencyStore(new RedisIdempotencyStore(app.redis), memory, app.log) : memory)
+      (app.redis
+        ? new SharedIdempotencyStore(
+            new RedisIdempotencyStore(withReplyDeadline(app.redis, STORE_DEADLINE_MS), IDEMPOTENCY_TIMINGS),
+            IDEMPOTENCY_TIMINGS,
+            app.log,
+          )
+        : new MemoryIdempotencyStore(IDEMPOTENCY_TIMINGS))
     app.decorate('idempotencyStore', store)
     app.decorateRequest('idempotencyPrincipal', null)
 
-    const outcomes = app.metrics.counter('idempotency_requests_total', 'Idempotency-Key handling by outcome', [
-      'outcome',
-    ])
+    const outcomes = app.metrics.counter(
+      'recharge_bridge_idempotency_requests_total',
+      'Idempotency-Key handling by outcome',
+      ['outcome'],
+    )
 
     const gate: preHandlerHookHandler = async function idempotencyGate(request, reply) {
       const mode = request.routeOptions.config.idempotency
@@ -119,9 +182,17 @@ export default fp<IdempotencyPluginOptions>(
         principal,
         body: request.body,
       })
-      const result = await store.begin(key, fingerprint, IN_FLIGHT_TTL_MS)
+      let result: Awaited<ReturnType<IdempotencyStore['begin']>>
+      try {
+        result = await store.begin(key, fingerprint)
+      } catch (error) {
+        // Fail closed: without the store there is no way to know whether this key was already applied.
+        outcomes.inc({ outcome: 'store_unavailable' })
+        request.log.warn({ err: { message: (error as Error).message } }, 'idempotency store unavailable')
+        throw storeUnavailable()
+      }
       if (result.kind === 'started') {
-        claims.set(request, { key, owner: result.owner, fingerprint })
+        claims.set(request, { key, owner: result.owner, fingerprint, store, dispatched: false })
         outcomes.inc({ outcome: 'started' })
         return
       }
@@ -129,6 +200,15 @@ export default fp<IdempotencyPluginOptions>(
         outcomes.inc({ outcome: 'reused' })
         throw new AppError('IDEMPOTENCY_KEY_REUSED', {
           detail: 'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+        })
+      }
+      if (result.kind === 'unsettled') {
+        outcomes.inc({ outcome: 'unsettled' })
+        throw new AppError('IDEMPOTENCY_KEY_UNSETTLED', {
+          detail:
+            'The first request with this Idempotency-Key was sent to Recharge, but its answer could not be recorded, ' +
+            'so it is not sent again. Read the resource to see whether the change was applied; use a new key for a ' +
+            'new attempt.',
         })
       }
       if (result.kind === 'in-flight') {
@@ -147,18 +227,23 @@ export default fp<IdempotencyPluginOptions>(
       if (!claim) return payload
       claims.delete(request)
       const body = bodyText(payload)
+      // An answer whose upstream outcome is unknown is kept too: releasing the key would let a same-key retry apply
+      // the change a second time.
+      const final = isFinal(reply.statusCode) || request.upstreamOutcomeUnknown
+      const storable = body !== null && Buffer.byteLength(body) <= MAX_STORED_BODY_BYTES
       try {
-        // An answer whose upstream outcome is unknown is kept too: releasing the key would let a same-key retry apply
-        // the change a second time.
-        const keep = isFinal(reply.statusCode) || request.upstreamOutcomeUnknown
-        if (keep && body !== null && Buffer.byteLength(body) <= MAX_STORED_BODY_BYTES) {
+        if (final && storable) {
           const response: StoredResponse = { status: reply.statusCode, headers: replayHeaders(reply), body }
-          await store.complete(claim.key, claim.owner, claim.fingerprint, response, IDEMPOTENCY_TTL_MS)
-        } else {
+          await store.complete(claim.key, claim.owner, claim.fingerprint, response)
+        } else if (!claim.dispatched || !final) {
+          // Nothing was sent, or what was sent was refused (not applied): the key may be used again.
           await store.release(claim.key, claim.owner)
         }
+        // Else a write was sent and its answer cannot be replayed: the dispatched marker stays, and a same-key retry
+        // is told the key is unsettled rather than sending the write again.
       } catch (error) {
-        // The marker expires on its own (IN_FLIGHT_TTL_MS); the response itself is not affected.
+        // A reservation expires on its own; a dispatched marker stays (a retry is never re-run). The response itself
+        // is not affected.
         request.log.warn({ err: { message: (error as Error).message } }, 'idempotency store unavailable at settle')
       }
       return payload

@@ -1,5 +1,8 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { AppError } from '../errors.ts'
 import { SeriesCounter } from './series-counter.ts'
 import { type HistogramSeries, SeriesHistogram } from './series-histogram.ts'
 
@@ -9,7 +12,17 @@ const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics
+    /** The listener of METRICS_PORT once the app is ready; undefined when /metrics is on the API port. */
+    metricsServer: Server | undefined
   }
+}
+
+/** Every metric this process exports starts with it (Prometheus convention: one namespace per application). */
+export const METRIC_PREFIX = 'recharge_bridge_'
+
+function checkedName(name: string): string {
+  if (!name.startsWith(METRIC_PREFIX)) throw new Error(`metric ${name} must be named ${METRIC_PREFIX}*`)
+  return name
 }
 
 /**
@@ -20,7 +33,7 @@ export class Metrics {
   readonly registry = new Registry()
   /** Observed once per response: by the onResponse hook below, and by fast reads (src/fast-reads.ts) themselves. */
   readonly requestDuration = new SeriesHistogram(
-    'http_request_duration_seconds',
+    'recharge_bridge_http_request_duration_seconds',
     'HTTP request duration by route',
     DEFAULT_BUCKETS,
   )
@@ -40,12 +53,12 @@ export class Metrics {
 
   /** A histogram for hot paths: callers keep the series they observe into (see SeriesHistogram). */
   seriesHistogram(name: string, help: string, buckets: readonly number[] = DEFAULT_BUCKETS): SeriesHistogram {
-    return this.registered(name, SeriesHistogram, () => new SeriesHistogram(name, help, buckets))
+    return this.registered(name, SeriesHistogram, () => new SeriesHistogram(checkedName(name), help, buckets))
   }
 
   /** A counter for hot paths: callers keep the series they count into (see SeriesCounter). */
   seriesCounter(name: string, help: string): SeriesCounter {
-    return this.registered(name, SeriesCounter, () => new SeriesCounter(name, help))
+    return this.registered(name, SeriesCounter, () => new SeriesCounter(checkedName(name), help))
   }
 
   /** The series metric already registered under `name`, or a new one registered now. */
@@ -62,11 +75,11 @@ export class Metrics {
   }
 
   counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return this.existing(name) ?? new Counter({ name, help, labelNames, registers: [this.registry] })
+    return this.existing(name) ?? new Counter({ name: checkedName(name), help, labelNames, registers: [this.registry] })
   }
 
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
-    return this.existing(name) ?? new Gauge({ name, help, labelNames, registers: [this.registry] })
+    return this.existing(name) ?? new Gauge({ name: checkedName(name), help, labelNames, registers: [this.registry] })
   }
 
   histogram<L extends string>(
@@ -77,7 +90,7 @@ export class Metrics {
   ): Histogram<L> {
     return (
       this.existing(name) ??
-      new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [this.registry] })
+      new Histogram({ name: checkedName(name), help, labelNames, buckets: [...buckets], registers: [this.registry] })
     )
   }
 
@@ -90,8 +103,14 @@ export class Metrics {
 export default fp(
   async function metricsPlugin(app) {
     const metrics = new Metrics()
-    collectDefaultMetrics({ register: metrics.registry })
+    collectDefaultMetrics({ register: metrics.registry, prefix: METRIC_PREFIX })
     app.decorate('metrics', metrics)
+    // Tests may register the plugin on a bare Fastify without the app's config: /metrics is then open.
+    const settings = app.hasDecorator('config') ? app.config : undefined
+    const token = settings?.METRICS_TOKEN
+    const port = settings?.METRICS_PORT
+    const host = settings?.HOST
+    const authorised = bearerCheck(token)
 
     const duration = metrics.requestDuration
     // Series looked up by a string key, created once per (method, route, status).
@@ -102,10 +121,55 @@ export default fp(
       done()
     })
 
-    app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_request, reply) => {
-      reply.type(metrics.registry.contentType)
-      return metrics.registry.metrics()
+    if (port === undefined) {
+      app.decorate('metricsServer', undefined)
+      app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {
+        if (!authorised(request.headers.authorization)) {
+          reply.header('www-authenticate', 'Bearer')
+          throw new AppError('UNAUTHENTICATED', { detail: 'Send METRICS_TOKEN as Authorization: Bearer <token>.' })
+        }
+        reply.type(metrics.registry.contentType)
+        return metrics.registry.metrics()
+      })
+      return
+    }
+    // Its own listener: the API port (and the load balancer in front of it) never serves /metrics.
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '').split('?')[0]
+      if (request.method !== 'GET' || path !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+        return
+      }
+      if (!authorised(request.headers.authorization)) {
+        response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('unauthorized\n')
+        return
+      }
+      metrics.registry.metrics().then(
+        (body) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+        () => response.writeHead(500).end(),
+      )
+    })
+    app.decorate('metricsServer', server)
+    app.addHook('onReady', async () => {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(port, host, () => resolve())
+      })
+    })
+    app.addHook('onClose', async () => {
+      if (server.listening) await new Promise((resolve) => server.close(resolve))
     })
   },
   { name: 'metrics' },
 )
+
+/** Whether an Authorization header carries METRICS_TOKEN (always true when none is configured). */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (!token) return () => true
+  const expected = createHash('sha256').update(token).digest()
+  return (header) => {
+    const presented = /^Bearer (\S+)$/i.exec(header ?? '')?.[1]
+    // Hashes of equal length: the comparison takes the same time whatever was presented.
+    return presented !== undefined && timingSafeEqual(createHash('sha256').update(presented).digest(), expected)
+  }
+}

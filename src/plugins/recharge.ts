@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import type { UpstreamBudget } from '../recharge/budget/budget.ts'
 import type { RechargeClient } from '../recharge/client.ts'
 import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { prometheusRechargeMetrics } from '../recharge/observability.ts'
@@ -8,6 +9,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The typed Recharge client: every call goes through the shared rate-limit-aware queue. */
     recharge: RechargeClient
+    /** Who may spend how much of the store's Recharge bucket (src/recharge/budget). */
+    upstreamBudget: UpstreamBudget
   }
 }
 
@@ -31,8 +34,10 @@ export default fp(
       dispatcher: app.deps.rechargeDispatcher,
       log,
       metrics: prometheusRechargeMetrics(app.metrics),
+      tracer: app.tracing,
     })
     app.decorate('recharge', stack.client)
+    app.decorate('upstreamBudget', stack.budget)
 
     app.readiness.add('recharge-queue', async () => {
       const degraded = stack.store instanceof FailoverGcra && stack.store.degraded
@@ -47,5 +52,5 @@ export default fp(
       await stack.close(config.SHUTDOWN_GRACE_MS)
     })
   },
-  { name: 'recharge', dependencies: ['redis', 'metrics', 'health'] },
+  { name: 'recharge', dependencies: ['redis', 'metrics', 'health', 'tracing'] },
 )

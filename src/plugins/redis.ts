@@ -38,54 +38,143 @@ export class RedisDeadlineError extends Error {
   }
 }
 
-/** Calls that are not commands (or that manage the connection) and pass through unbounded. */
-const unbounded = new Set([
-  'connect',
-  'close',
-  'destroy',
-  'disconnect',
-  'quit',
-  'duplicate',
-  'multi',
-  'MULTI',
-  'on',
-  'once',
-  'off',
-  'addListener',
-  'removeListener',
-  'removeAllListeners',
-  'emit',
-  'withCommandOptions',
-  'withTypeMapping',
-  'scanIterator',
-  'hScanIterator',
-  'sScanIterator',
-  'zScanIterator',
-])
+/**
+ * Connection management passes through unbounded: connect has its own connectTimeout and reconnect strategy, and
+ * close/quit drain what is pending. Every other call that returns a promise gets the deadline.
+ */
+const connectionCalls = new Set(['connect', 'close', 'destroy', 'disconnect', 'quit'])
+
+/** Calls whose answer is another client (same connection with other options, or a new connection): wrapped too. */
+const clientFactories = new Set(['duplicate', 'withCommandOptions', 'withTypeMapping', 'withAbortSignal', 'asap'])
+
+/** A MULTI (also run as a pipeline): commands are queued synchronously, and only these calls talk to Redis. */
+const multiExecutors = ['exec', 'execTyped', 'execAsPipeline', 'execAsPipelineTyped'] as const
+
+type AnyFunction = (...args: unknown[]) => unknown
 
 /**
- * The client the app hands to its components: every command is awaited at most `ms` from the call, after which the caller
- * gets a RedisDeadlineError and takes its degraded path (each component has one). The abandoned command is left to
- * the connection, which the supervisor replaces if it has stopped answering.
+ * The client the app hands to its components: every command is awaited at most `ms` from the call, after which the
+ * caller gets a RedisDeadlineError and takes its degraded path (each component has one). The abandoned command is
+ * left to the connection, which the supervisor replaces if it has stopped answering.
+ *
+ * Everything node-redis offers works through it: commands and their UPPERCASE forms, scripts (eval, evalSha and
+ * defined scripts), module namespaces (`client.json.get`), `multi()` (its `exec`/`execAsPipeline` are bounded),
+ * scan iterators (each step is bounded), `sendCommand`, pub/sub (`subscribe` is bounded; messages are not
+ * commands), and clients derived from it (`duplicate()`, `withTypeMapping()`, …), which carry the same deadline.
+ * A duplicate asked for with `commandOptions.timeout` (a connection for blocking reads) gets that as its deadline
+ * instead. Methods always run on the real client, never on the wrapper: node-redis reads private state and
+ * constructors (`this.Multi`) from `this`.
  */
 export function withReplyDeadline(client: RedisClient, ms = REDIS_REPLY_DEADLINE_MS): RedisClient {
-  const wrapped = new Map<PropertyKey, unknown>()
-  return new Proxy(client, {
-    get(target, property, receiver) {
-      const value = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function' || typeof property !== 'string' || unbounded.has(property)) return value
-      let bounded = wrapped.get(property)
-      if (!bounded) {
-        bounded = (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args)
-          if (!(result instanceof Promise)) return result
-          return withDeadline(result, ms, () => new RedisDeadlineError(property, ms))
+  // Wrapping a wrapped client sets another deadline on the same client (a component that may wait longer).
+  return bounded(unwrapped.get(client) ?? client, ms) as RedisClient
+}
+
+/** Each wrapper's real client. */
+const unwrapped = new WeakMap<object, object>()
+
+function bounded(target: object, ms: number): object {
+  const cache = new Map<PropertyKey, unknown>()
+  const proxy: object = new Proxy(target, {
+    get(object, property) {
+      const value = Reflect.get(object, property, object) as unknown
+      // Internal members (`_self`, `_commandOptions`) and symbols are node-redis's own business.
+      if (typeof property !== 'string' || property.startsWith('_')) return value
+      if (typeof value === 'object' && value !== null && Object.hasOwn(value, '_self')) {
+        // A module namespace (`client.json`): its functions are commands of this client.
+        let namespace = cache.get(property)
+        if (namespace === undefined) {
+          namespace = bounded(value, ms)
+          cache.set(property, namespace)
         }
-        wrapped.set(property, bounded)
+        return namespace
       }
-      return bounded
+      if (typeof value !== 'function' || isClass(value)) return value
+      let wrapped = cache.get(property)
+      if (wrapped === undefined) {
+        wrapped = boundedCall(value as AnyFunction, object, proxy, property, ms)
+        cache.set(property, wrapped)
+      }
+      return wrapped
     },
   })
+  unwrapped.set(proxy, target)
+  return proxy
+}
+
+function boundedCall(fn: AnyFunction, target: object, proxy: object, name: string, ms: number): AnyFunction {
+  if (connectionCalls.has(name)) {
+    return (...args) => {
+      const result = fn.apply(target, args)
+      return result instanceof Promise ? result.then((value) => (value === target ? proxy : value)) : result
+    }
+  }
+  if (clientFactories.has(name)) {
+    return (...args) => {
+      const derived = fn.apply(target, args) as object
+      const overrides = args[0] as { commandOptions?: { timeout?: unknown } } | undefined
+      const own = name === 'duplicate' ? overrides?.commandOptions?.timeout : undefined
+      return bounded(derived, typeof own === 'number' && own > 0 ? own : ms)
+    }
+  }
+  return (...args) => {
+    const result = fn.apply(target, args)
+    if (result instanceof Promise) return withDeadline(result, ms, () => new RedisDeadlineError(name, ms))
+    // Event-emitter calls answer the client itself, for chaining: keep the chain on the wrapper.
+    if (result === target) return proxy
+    if (isMulti(result)) return boundedMulti(result, ms)
+    if (isAsyncIterator(result)) return boundedIterator(result, name, ms)
+    return result
+  }
+}
+
+/** The multi's own methods use private fields, so its executors are replaced on the instance (it is the caller's). */
+function boundedMulti(multi: Record<string, unknown>, ms: number): unknown {
+  for (const name of multiExecutors) {
+    const exec = multi[name]
+    if (typeof exec !== 'function') continue
+    multi[name] = (...args: unknown[]) =>
+      withDeadline((exec as AnyFunction).apply(multi, args) as Promise<unknown>, ms, () => {
+        return new RedisDeadlineError(`multi.${name}`, ms)
+      })
+  }
+  return multi
+}
+
+function boundedIterator(
+  iterator: AsyncIterableIterator<unknown>,
+  name: string,
+  ms: number,
+): AsyncIterableIterator<unknown> {
+  return {
+    next: (...args) => withDeadline(iterator.next(...args), ms, () => new RedisDeadlineError(name, ms)),
+    return: (value) => iterator.return?.(value) ?? Promise.resolve({ done: true, value }),
+    [Symbol.asyncIterator]() {
+      return this
+    },
+  }
+}
+
+function isClass(value: unknown): boolean {
+  return Function.prototype.toString.call(value).startsWith('class')
+}
+
+function isMulti(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { exec?: unknown }).exec === 'function' &&
+    typeof (value as { addCommand?: unknown }).addCommand === 'function'
+  )
+}
+
+function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { next?: unknown }).next === 'function' &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  )
 }
 
 export function createRedisClient(url: string, name = 'recharge-bridge'): RedisClient {
@@ -165,6 +254,36 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
   }
 }
 
+/** The longest a client's orderly close may take before its socket is destroyed. */
+export const REDIS_CLOSE_DEADLINE_MS = 2_000
+
+/**
+ * Close a client at shutdown: QUIT (pending replies are flushed) when the connection answers, destroy when it does
+ * not. A connection to a Redis container that was killed is black-holed, not reset: QUIT would wait for a reply that
+ * never comes and hold the process past its shutdown grace (it then exits 1 instead of 0).
+ */
+export async function closeRedisClient(
+  client: Pick<RedisClient, 'isOpen' | 'close' | 'destroy'>,
+  deadlineMs = REDIS_CLOSE_DEADLINE_MS,
+): Promise<void> {
+  if (!client.isOpen) {
+    client.destroy()
+    return
+  }
+  let timer: NodeJS.Timeout | undefined
+  const closed = await Promise.race([
+    client.close().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs)
+    }),
+  ])
+  clearTimeout(timer)
+  if (!closed && client.isOpen) client.destroy()
+}
+
 export default fp<RedisPluginOptions>(
   async function redisPlugin(app, options) {
     if (options.client !== undefined) {
@@ -199,9 +318,7 @@ export default fp<RedisPluginOptions>(
     })
     app.addHook('onClose', async () => {
       stopSupervision()
-      // quit() flushes pending replies; destroy() if the connection is already gone.
-      if (client.isOpen) await client.close().catch(() => client.destroy())
-      else client.destroy()
+      await closeRedisClient(client)
     })
   },
   { name: 'redis' },

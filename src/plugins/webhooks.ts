@@ -25,7 +25,7 @@ export default fp(
     } else if (service.watchdog) {
       const watchdog = service.watchdog
       // Reported, never failed: an unready verdict would pull every replica out of the load balancer over something
-      // that does not stop them serving (caches still expire by TTL). Alert on webhook_topics_missing instead.
+      // that does not stop them serving (caches still expire by TTL). Alert on recharge_bridge_webhook_topics_missing instead.
       app.readiness.add('webhooks', async () => {
         const state = watchdog.state
         if (!state.checkedAt) return { ok: true, detail: 'registration not checked yet' }

@@ -1,10 +1,12 @@
 import type { Dispatcher } from 'undici'
 import type { Config } from '../config.ts'
 import type { RedisClient } from '../plugins/redis.ts'
+import { LocalAllowances, RedisAllowances } from './budget/allowance.ts'
+import { type BudgetSettings, DEFAULT_BUDGET, UpstreamBudget } from './budget/budget.ts'
 import { createRechargeClient, type RechargeClient } from './client.ts'
 import { createRechargeDispatcher } from './dispatcher.ts'
 import { tokenFingerprint } from './fingerprint.ts'
-import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics, type RechargeTracer } from './observability.ts'
 import { LocalAddressLocks, RedisAddressLocks } from './queue/address-lock.ts'
 import { FailoverGcra } from './queue/failover-gcra.ts'
 import { type GcraStore, gcraParams, LocalGcra, lateTolerance } from './queue/gcra.ts'
@@ -31,8 +33,12 @@ export interface RechargeOptions {
   dispatcher?: Dispatcher | undefined
   log?: RechargeLog
   metrics?: RechargeMetrics
+  /** Spans for queue waits and upstream calls (src/tracing.ts); none when tracing is off. */
+  tracer?: RechargeTracer | undefined
   /** Override of the safety margin (calls kept free below the top of the bucket). */
   safety?: number
+  /** Shares of the bucket anonymous clients and shoppers may spend (src/recharge/budget); defaults DEFAULT_BUDGET. */
+  budget?: Partial<Omit<BudgetSettings, 'bucketSize' | 'leakRate'>>
 }
 
 /** The options a deployment's configuration decides: the same for the server and the CLI, so both share one budget. */
@@ -45,6 +51,9 @@ export function rechargeOptionsFrom(
     | 'RECHARGE_LEAK_RATE'
     | 'RECHARGE_EXPECTED_REPLICAS'
     | 'REDIS_KEY_PREFIX'
+    | 'PUBLIC_BUDGET_SHARE'
+    | 'PUBLIC_CLIENT_CALLS_PER_MINUTE'
+    | 'SHOPPER_REREADS_PER_MINUTE'
   >,
   token: string,
 ): RechargeOptions {
@@ -56,6 +65,11 @@ export function rechargeOptionsFrom(
     leakRate: config.RECHARGE_LEAK_RATE,
     expectedReplicas: config.RECHARGE_EXPECTED_REPLICAS,
     keyPrefix: config.REDIS_KEY_PREFIX,
+    budget: {
+      publicShare: config.PUBLIC_BUDGET_SHARE,
+      publicClientCallsPerMinute: config.PUBLIC_CLIENT_CALLS_PER_MINUTE,
+      shopperRereadsPerMinute: config.SHOPPER_REREADS_PER_MINUTE,
+    },
   }
 }
 
@@ -63,6 +77,8 @@ export interface RechargeStack {
   client: RechargeClient
   queue: RechargeQueue
   store: GcraStore
+  /** Who may spend how much of the bucket: the queue charges anonymous calls, shopper records their re-reads. */
+  budget: UpstreamBudget
   /** Drains admitted calls, then closes the pool we created. */
   close(drainTimeoutMs?: number): Promise<void>
 }
@@ -96,8 +112,23 @@ export function createRecharge(options: RechargeOptions): RechargeStack {
   const locks = options.redis
     ? new RedisAddressLocks({ redis: options.redis, keyPrefix, log })
     : new LocalAddressLocks()
+  const budget = new UpstreamBudget({
+    store: options.redis
+      ? new RedisAllowances({
+          redis: options.redis,
+          onDegraded: (error) =>
+            log.warn(
+              { err: { message: (error as Error).message } },
+              'budget allowances: redis unavailable, per replica',
+            ),
+        })
+      : new LocalAllowances(),
+    keyPrefix,
+    settings: { bucketSize: options.bucketSize, leakRate: options.leakRate, ...DEFAULT_BUDGET, ...options.budget },
+  })
   const queue = new RechargeQueue({
     store,
+    budget,
     locks,
     metrics,
     log,
@@ -110,11 +141,12 @@ export function createRecharge(options: RechargeOptions): RechargeStack {
     apiVersion: options.apiVersion,
     dispatcher: options.dispatcher,
   })
-  const transport = new Transport({ dispatcher, baseUrl: options.baseUrl, queue, log, metrics })
+  const transport = new Transport({ dispatcher, baseUrl: options.baseUrl, queue, log, metrics, tracer: options.tracer })
   return {
     client: createRechargeClient(transport),
     queue,
     store,
+    budget,
     async close(drainTimeoutMs) {
       await queue.drain(drainTimeoutMs)
       await close()

@@ -109,6 +109,32 @@ export class RechargeRateLimitedError extends RechargeError {
   }
 }
 
+/**
+ * An anonymous call refused by the budget before it was booked (src/recharge/budget): nothing was sent. The client's
+ * own allowance answers 429 (it is that client's doing); the public share answers 503 UPSTREAM_BUSY like a full
+ * bucket (other clients spent it).
+ */
+export class PublicBudgetError extends RechargeRateLimitedError {
+  readonly by: 'client' | 'public-share'
+
+  constructor(
+    message: string,
+    init: RechargeErrorInit & { retryAfterSeconds: number; reason: 'admission'; by: 'client' | 'public-share' },
+  ) {
+    super(message, init)
+    this.by = init.by
+  }
+
+  override toAppError(): AppError {
+    if (this.by === 'public-share') return super.toAppError()
+    return new AppError('RATE_LIMITED', {
+      detail: 'Too many catalog or checkout requests that reach Recharge from this client; retry later.',
+      retryAfter: this.retryAfterSeconds,
+      cause: this,
+    })
+  }
+}
+
 /** Recharge failed (5xx, connection refused/reset, auth or version misconfiguration on our side). */
 export class RechargeUnavailableError extends RechargeError {
   toAppError(): AppError {

@@ -11,7 +11,14 @@ import {
   RechargeUnavailableError,
 } from './errors.ts'
 import { ExchangeDeadlineError, ExchangeTooLargeError, exchange } from './exchange.ts'
-import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from './observability.ts'
+import {
+  noopLog,
+  noopMetrics,
+  type RechargeLog,
+  type RechargeMetrics,
+  type RechargeTracer,
+  type TraceSpan,
+} from './observability.ts'
 import type { UnusableRow } from './pagination.ts'
 import type { JobOutcome, RechargeQueue } from './queue/queue.ts'
 import { compiled } from './schemas/compiled.ts'
@@ -40,6 +47,7 @@ export interface TransportOptions {
   queue: RechargeQueue
   log?: RechargeLog
   metrics?: RechargeMetrics
+  tracer?: RechargeTracer | undefined
 }
 
 /** A raw upstream answer (after the queue, before parsing). */
@@ -95,6 +103,7 @@ interface AttemptContext {
   operation: string
   attempt: number
   requestId: string | undefined
+  span: TraceSpan | undefined
 }
 
 function attemptLogFields(method: string, context: AttemptContext, status: number | string, started: number) {
@@ -145,6 +154,7 @@ export class Transport implements RechargeTransport {
   private readonly queue: RechargeQueue
   private readonly log: RechargeLog
   private readonly metrics: RechargeMetrics
+  private readonly tracer: RechargeTracer | undefined
 
   constructor(options: TransportOptions) {
     const url = new URL(options.baseUrl)
@@ -154,6 +164,7 @@ export class Transport implements RechargeTransport {
     this.queue = options.queue
     this.log = options.log ?? noopLog
     this.metrics = options.metrics ?? noopMetrics
+    this.tracer = options.tracer
   }
 
   async send<T>(request: UpstreamRequest<T>, options: CallOptions = {}): Promise<T> {
@@ -163,6 +174,7 @@ export class Transport implements RechargeTransport {
     const operation = `${request.method} ${template}`
     const isRead = request.method === 'GET'
     for (let attempt = 1; ; attempt++) {
+      const waiting = this.tracer?.queueWait(operation, lane, options.requestId)
       try {
         const answer = await this.queue.run(
           {
@@ -172,18 +184,22 @@ export class Transport implements RechargeTransport {
             addressId: !isRead && options.addressId !== undefined ? String(options.addressId) : undefined,
             operation,
           },
-          () =>
-            this.attempt(request, {
+          () => {
+            waiting?.end()
+            return this.attempt(request, {
               deadlineAt,
               signal: options.signal,
               template,
               operation,
               attempt,
               requestId: options.requestId,
-            }),
+              span: this.tracer?.upstreamCall(operation, attempt, options.requestId),
+            })
+          },
         )
         return this.parse(request.schema, answer, operation, isRead)
       } catch (error) {
+        waiting?.end()
         if (!(error instanceof TransientFailure)) throw isRead ? error : markUncertainWrite(error)
         const retryable = isRead || error.safeForWrites
         const pause = backoffMs(attempt)
@@ -264,6 +280,7 @@ export class Transport implements RechargeTransport {
     } catch (error) {
       const failure = this.classify(error, operation, context.signal)
       this.metrics.upstreamResponse(operation, 'error')
+      context.span?.end('error')
       this.log.warn(
         { ...attemptLogFields(method, context, 'error', started), err: { code: (error as { code?: string }).code } },
         'Recharge call failed',
@@ -271,6 +288,7 @@ export class Transport implements RechargeTransport {
       throw failure
     }
     this.metrics.upstreamResponse(operation, String(status))
+    context.span?.end(status)
     const single = (name: string) => {
       const value = headers[name]
       return Array.isArray(value) ? value[0] : value

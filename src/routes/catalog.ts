@@ -17,6 +17,7 @@ import { FeedInvalidError } from '../catalog/sync/engine.ts'
 import type { CatalogDocumentResult } from '../catalog/types.ts'
 import { trustProxySetting } from '../config.ts'
 import { AppError } from '../errors.ts'
+import { spendAs } from '../recharge/budget/spender.ts'
 import { catalogProductFastRead } from './catalog-fast-read.ts'
 
 /** The sync feed route takes catalogs far larger than the 64 KiB JSON default. */
@@ -38,6 +39,11 @@ function sendDocument(request: FastifyRequest, reply: FastifyReply, document: Ca
     .header('age', String(Math.floor(document.ageMs / 1000)))
   if (matchesIfNoneMatch(request.headers['if-none-match'], document.etag)) return reply.code(304).send()
   return reply.type('application/json; charset=utf-8').serializer(passThrough).send(document.body)
+}
+
+/** Catalog reads are anonymous: what they cost upstream is charged to the client's and the public allowance. */
+function publicClient(request: FastifyRequest) {
+  return { kind: 'public', client: request.ip } as const
 }
 
 export default async function catalogRoutes(instance: FastifyInstance): Promise<void> {
@@ -67,13 +73,15 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
       },
     },
     async (request, reply) =>
-      sendDocument(
-        request,
-        reply,
-        await app.catalog.pageDocument({
-          limit: request.query.limit,
-          ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
-        }),
+      spendAs(publicClient(request), async () =>
+        sendDocument(
+          request,
+          reply,
+          await app.catalog.pageDocument({
+            limit: request.query.limit,
+            ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
+          }),
+        ),
       ),
   )
 
@@ -87,11 +95,12 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
         response: { 200: productDocumentSchema },
       },
     },
-    async (request, reply) => {
-      const document = await app.catalog.productDocument(request.params.externalProductId)
-      if (!document) throw new AppError('NOT_FOUND', { detail: 'No such product in the catalog' })
-      return sendDocument(request, reply, document)
-    },
+    async (request, reply) =>
+      spendAs(publicClient(request), async () => {
+        const document = await app.catalog.productDocument(request.params.externalProductId)
+        if (!document) throw new AppError('NOT_FOUND', { detail: 'No such product in the catalog' })
+        return sendDocument(request, reply, document)
+      }),
   )
 
   app.get(
@@ -103,7 +112,8 @@ export default async function catalogRoutes(instance: FastifyInstance): Promise<
         response: { 200: settingsSchema },
       },
     },
-    async (request, reply) => sendDocument(request, reply, await app.catalog.settingsDocument()),
+    async (request, reply) =>
+      spendAs(publicClient(request), async () => sendDocument(request, reply, await app.catalog.settingsDocument())),
   )
 
   app.post(

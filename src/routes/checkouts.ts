@@ -21,7 +21,14 @@ import {
 } from '../checkout/schemas.ts'
 import { createCheckoutService } from '../checkout/service.ts'
 import { AppError } from '../errors.ts'
+import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
+import { spendAs } from '../recharge/budget/spender.ts'
 import '../plugins/auth-types.ts'
+
+/** The context of a keyed write: the Idempotency-Key guard runs right before the upstream call. */
+function writeContext(request: FastifyRequest) {
+  return { requestId: request.id, beforeWrite: () => beforeIdempotentWrite(request) }
+}
 
 const idempotencyHeaderSchema = z.object({
   'idempotency-key': z
@@ -78,7 +85,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
   }
 
   const chargeOutcomes = app.metrics.counter(
-    'checkout_charges_total',
+    'recharge_bridge_checkout_charges_total',
     'Checkout charge attempts by outcome (processed, recovered, card_declined, sca_required, …)',
     ['outcome'],
   )
@@ -136,7 +143,11 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
       },
     },
     async (request, reply) => {
-      const created = await service.create(request.body, { requestId: request.id })
+      // Anonymous: the catalog reads are charged to this client and the public share; the create call to the public
+      // share only (this route's per-IP limit already bounds it per client).
+      const created = await spendAs({ kind: 'public', client: request.ip }, () =>
+        service.create(request.body, writeContext(request)),
+      )
       return reply.code(201).send(created)
     },
   )
@@ -190,7 +201,7 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
         response: { 200: checkoutResponseSchema },
       },
     },
-    async (request) => service.update(request.params.token, request.body, { requestId: request.id }),
+    async (request) => service.update(request.params.token, request.body, writeContext(request)),
   )
 
   app.post(
@@ -214,6 +225,12 @@ export default async function checkoutsRoutes(parent: FastifyInstance): Promise<
         response: { 200: chargeResponseSchema },
       },
     },
-    async (request) => service.charge(request.params.token, request.body, { requestId: request.id }),
+    async (request) =>
+      service.charge(request.params.token, request.body, writeContext(request)).catch((error: unknown) => {
+        // Whether the payment went through is not known: a same-key retry gets this answer again, never a charge.
+        if (error instanceof AppError && error.code === 'CHECKOUT_OUTCOME_UNKNOWN')
+          request.upstreamOutcomeUnknown = true
+        throw error
+      }),
   )
 }

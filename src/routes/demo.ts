@@ -78,6 +78,8 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
     }
   }
 
+  // A newcomer opening the bridge's address lands on the storefront instead of a 404.
+  routes.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/demo', 302))
   routes.get('/demo', { schema: { hide: true } }, async (_request, reply) =>
     reply
       .type('text/html; charset=utf-8')

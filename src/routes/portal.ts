@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
+import { toAppError } from '../plugins/error-handler.ts'
 import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
 import { portalUrlBuilder } from '../shopper/portal-url.ts'
 
@@ -96,7 +97,17 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
           detail: 'Go back to your account page and use the "Manage Subscriptions" link again.',
         })
       }
-      const url = await portalUrlFor(customerId, request.id)
+      let url: string
+      try {
+        url = await portalUrlFor(customerId, request.id)
+      } catch (error) {
+        // The shopper clicked a link: a page they can read (the portal not configured, Recharge down), not JSON.
+        if (!prefersHtml(request.headers.accept)) throw error
+        const problem = toAppError(error)
+        request.log.warn({ code: problem.code, detail: problem.detail }, 'portal hand-off failed; answered a page')
+        if (problem.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(problem.retryAfter)))
+        return privateResponse(reply).code(problem.status).type('text/html; charset=utf-8').send(unavailablePage)
+      }
       return privateResponse(reply).header('referrer-policy', 'no-referrer').redirect(url, 302)
     },
   )
@@ -105,6 +116,16 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
 function prefersHtml(accept: string | undefined): boolean {
   return typeof accept === 'string' && /\btext\/html\b/.test(accept)
 }
+
+const unavailablePage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Subscription management is unavailable</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222;line-height:1.5}</style>
+</head><body><h1>Subscription management is unavailable</h1>
+<p>We could not open the subscription management page just now. Your subscriptions are unchanged.</p>
+<p>Please try again in a few minutes from your account page.</p>
+</body></html>
+`
 
 const expiredLinkPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

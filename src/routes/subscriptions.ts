@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { spendAs } from '../recharge/budget/spender.ts'
 import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import {
@@ -33,11 +34,14 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
 
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
-   * failing with nothing cached), the subscriptions are still shown, without those two actions.
+   * failing with nothing cached), the subscriptions are still shown, without those two actions. Optional, so it books
+   * below the bucket's interactive reserve: when many shoppers arrive cold at once, the reads their answers need go
+   * first.
    */
   async function upcoming(request: FastifyRequest): Promise<Charge[]> {
     try {
-      return (await records.upcomingCharges(shopperOf(request).customerId)).rows
+      const customerId = shopperOf(request).customerId
+      return (await spendAs({ kind: 'optional' }, () => records.upcomingCharges(customerId))).rows
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
       return []

@@ -42,6 +42,8 @@ export interface ActionContext {
   shopper: Shopper
   requestId: string
   signal?: AbortSignal
+  /** Called right before the first upstream write; a throw stops the write (the Idempotency-Key guard). */
+  beforeWrite?: () => Promise<void>
 }
 
 export class ShopperActions {
@@ -355,6 +357,7 @@ export class ShopperActions {
     writes: () => Promise<T>,
     confirm?: () => Promise<T | undefined>,
   ): Promise<T> {
+    await context.beforeWrite?.()
     try {
       return await writes()
     } catch (error) {

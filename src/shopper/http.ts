@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import type { Shopper } from '../plugins/auth-types.ts'
+import { beforeIdempotentWrite } from '../plugins/idempotency.ts'
 import type { ActionContext } from './actions.ts'
 import { problemSchema } from './schemas.ts'
 
@@ -17,7 +18,9 @@ export const problems = {
 export const writeProblems = {
   ...problems,
   403: problemSchema.describe('The store policy does not allow this action (code ACTION_NOT_ALLOWED)'),
-  409: problemSchema.describe('Same Idempotency-Key still in flight, or the address is being changed'),
+  409: problemSchema.describe(
+    'Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed',
+  ),
   422: problemSchema.describe('Not possible in the current state, outside the policy bounds, or key reused'),
 }
 
@@ -34,7 +37,7 @@ export function shopperOf(request: FastifyRequest): Shopper {
 }
 
 export function actionContext(request: FastifyRequest): ActionContext {
-  return { shopper: shopperOf(request), requestId: request.id }
+  return { shopper: shopperOf(request), requestId: request.id, beforeWrite: () => beforeIdempotentWrite(request) }
 }
 
 /** Personal data behind a bearer token: never stored by browsers or shared caches. */

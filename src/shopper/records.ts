@@ -17,8 +17,12 @@ import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
  * A shopper's records, read through the shared cache with keys and tags scoped to their Recharge customer id.
  * These lists are also the ownership proof: an id a shopper sends is looked up in THEIR list, and only an id found
  * there ever reaches Recharge. A miss re-reads the shopper's own list once (a subscription created a moment ago),
- * never the foreign id.
+ * never the foreign id, and only while the shopper's re-read allowance lasts (SHOPPER_REREADS_PER_MINUTE calls):
+ * past it, an id missing from the cached list is answered 404 at once, so probing ids cannot spend the store's bucket.
  */
+
+/** May this shopper's ownership re-read spend `cost` upstream calls now? Taken when it answers true. */
+export type RereadAllowance = (customerId: string, cost: number) => Promise<boolean>
 
 /** Short: these change when the shopper acts (and we invalidate then) or when Recharge processes a charge. */
 const LIST_TTL_MS = 30_000
@@ -101,10 +105,20 @@ export class ShopperRecords {
   private readonly chargeList: CachedFunction<string, Charge[]>
   private readonly orderList: CachedFunction<string, Order[]>
   private readonly addressList: CachedFunction<string, Address[]>
+  private readonly rereadAllowance: RereadAllowance
+  private readonly rereadAfterMs: number
 
-  constructor(cache: Cache, upstream: () => ShopperUpstream, namespace = '') {
+  constructor(
+    cache: Cache,
+    upstream: () => ShopperUpstream,
+    namespace = '',
+    rereadAllowance: RereadAllowance = async () => true,
+    rereadAfterMs = OWNERSHIP_REFRESH_AFTER_MS,
+  ) {
+    this.rereadAfterMs = rereadAfterMs
     this.cache = cache
     this.upstream = upstream
+    this.rereadAllowance = rereadAllowance
     const listPolicy = {
       ttlMs: LIST_TTL_MS,
       staleWhileRevalidateMs: LIST_SWR_MS,
@@ -246,15 +260,16 @@ export class ShopperRecords {
   }
 
   ownSubscription(customerId: string, id: string): Promise<Subscription> {
-    return this.own(this.subscriptionList, customerId, id)
+    return this.own(this.subscriptionList, customerId, id, 1)
   }
 
   ownAddress(customerId: string, id: string): Promise<Address> {
-    return this.own(this.addressList, customerId, id)
+    return this.own(this.addressList, customerId, id, 1)
   }
 
   ownCharge(customerId: string, id: string): Promise<Charge> {
-    return this.own(this.chargeList, customerId, id)
+    // Upcoming charges are two reads (queued and skipped).
+    return this.own(this.chargeList, customerId, id, 2)
   }
 
   /**
@@ -277,11 +292,16 @@ export class ShopperRecords {
     cached: CachedFunction<string, T[]>,
     customerId: string,
     id: string,
+    rereadCost: number,
   ): Promise<T> {
     const first = await cached(customerId)
     const found = first.value.find((row) => row.id === id)
     if (found) return found
-    if (first.state !== 'MISS' && first.ageMs >= OWNERSHIP_REFRESH_AFTER_MS) {
+    if (
+      first.state !== 'MISS' &&
+      first.ageMs >= this.rereadAfterMs &&
+      (await this.rereadAllowance(customerId, rereadCost))
+    ) {
       // Maybe created since we cached the list: re-read the shopper's own list once.
       await cached.invalidate(customerId)
       const fresh = await cached(customerId)

@@ -25,7 +25,10 @@ export function createShopperServices(app: FastifyInstance): ShopperServices {
   }
   const catalog = (): CatalogService | undefined => (app.hasDecorator('catalog') ? app.catalog : undefined)
   const namespace = app.deps.shopper?.namespace ?? ''
-  const records = new ShopperRecords(app.cache, upstream, namespace)
+  const rereadAllowance = app.hasDecorator('upstreamBudget')
+    ? (customerId: string, cost: number) => app.upstreamBudget.chargeShopperReread(customerId, cost)
+    : undefined
+  const records = new ShopperRecords(app.cache, upstream, namespace, rereadAllowance, app.deps.shopper?.rereadAfterMs)
   const writeLimit = new ShopperWriteLimit({
     redis: app.redis,
     log: app.log,

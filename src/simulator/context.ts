@@ -4,6 +4,7 @@ import { SimClock } from './clock.ts'
 import { FaultRules } from './faults.ts'
 import { Ledger } from './ledger.ts'
 import type { ResolvedOptions } from './options.ts'
+import { seedRetention } from './retention-seed.ts'
 import { seedState } from './seed.ts'
 import { SimState } from './state.ts'
 import { WebhookDispatcher } from './webhooks/dispatcher.ts'
@@ -53,6 +54,7 @@ export class Simulator {
   #freshState(): SimState {
     const state = new SimState(this.options, () => this.clock.now())
     seedState(state)
+    seedRetention(state)
     return state
   }
 }

@@ -1,5 +1,6 @@
 import { findVariant, imagesOf } from './catalog.ts'
 import { addInterval } from './dates.ts'
+import { addressDiscounts, discountMinorFor } from './discount-amount.ts'
 import { parseMoney } from './money.ts'
 import { postalOf } from './postal.ts'
 import type { SimState } from './state.ts'
@@ -174,7 +175,7 @@ export function newCharge(
     created_at: now,
     currency: state.options.currency,
     customer: state.customerRef(customer),
-    discounts: [],
+    discounts: type === 'recurring' ? addressDiscounts(state, address) : [],
     error: null,
     error_type: null,
     external_order_id: { ecommerce: null },
@@ -209,8 +210,8 @@ export function newCharge(
   return charge
 }
 
-/** Recomputes a charge's money fields from its line items and shipping lines. */
-export function applyTotals(state: SimState, charge: Charge, discountMinor = 0): void {
+/** Recomputes a charge's money fields from its line items, shipping lines and (by default) its discount. */
+export function applyTotals(state: SimState, charge: Charge, discountMinor = discountMinorFor(state, charge)): void {
   let subtotal = 0
   let grams = 0
   for (const item of charge.line_items) {

@@ -1,6 +1,7 @@
 import { dateOnly, isoNaive, isoOffset } from './dates.ts'
 import { formatMoney } from './money.ts'
 import { currencyDecimals, type ResolvedOptions } from './options.ts'
+import type { RetentionStrategy, StoreDiscount, SubscriptionPause } from './retention-types.ts'
 import type {
   Address,
   AsyncBatch,
@@ -50,6 +51,10 @@ export class SimState {
   readonly asyncBatches = new Map<number, AsyncBatch>()
   readonly asyncBatchTasks = new Map<number, AsyncBatchTask[]>()
   readonly discounts = new Map<string, Discount>()
+  /** The Discounts API's records by id (checkouts still read `discounts`, the codes by name). */
+  readonly storeDiscounts = new Map<number, StoreDiscount>()
+  readonly retentionStrategies = new Map<number, RetentionStrategy>()
+  readonly pauses = new Map<number, SubscriptionPause>()
   readonly notifications: SentNotification[] = []
 
   #nextId = new Map<string, number>()

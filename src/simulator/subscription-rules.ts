@@ -140,6 +140,7 @@ export function cancelSubscription(state: SimState, subscription: Subscription, 
   subscription.cancelled_at = `${new Date(state.now()).toISOString().replace('Z', '')}+00:00`
   subscription.next_charge_scheduled_at = null
   subscription.updated_at = state.timestamp()
+  state.pauses.delete(subscription.id)
   rebuildQueuedCharges(state, subscription.address_id)
   emitSubscription(state, 'subscription/cancelled', subscription)
   deactivateIfLast(state, subscription.customer_id)
@@ -163,7 +164,18 @@ export function activateSubscription(state: SimState, subscription: Subscription
     state.emit('customer/activated', { customer: { id: customer.id, email: customer.email } })
 }
 
-export function setNextChargeDate(state: SimState, subscription: Subscription, body: Record<string, unknown>): void {
+/**
+ * `POST /subscriptions/{id}/set_next_charge_date` `{date}`. With `pause` (the storefront SDK's and portal theme's
+ * `?pause=true`) the move is a pause: Recharge 2021-11 has no paused status, the subscription stays `active` with its
+ * next charge on the resume date, and subscription/paused follows subscription/updated. A move without `pause` ends
+ * any pause (that is how a pause is resumed early).
+ */
+export function setNextChargeDate(
+  state: SimState,
+  subscription: Subscription,
+  body: Record<string, unknown>,
+  options: { pause?: boolean } = {},
+): void {
   const date = body.date
   if (date === undefined || date === null || date === '') throw fieldError('date', 'Missing data for required field.')
   if (!isDate(date)) throw fieldError('date', 'Not a valid date.')
@@ -171,8 +183,18 @@ export function setNextChargeDate(state: SimState, subscription: Subscription, b
   if (subscription.status !== 'active') throw unprocessable({ status: ['Subscription is not active.'] })
   subscription.next_charge_scheduled_at = date
   subscription.updated_at = state.timestamp()
+  if (options.pause) {
+    state.pauses.set(subscription.id, {
+      subscription_id: subscription.id,
+      paused_at: subscription.updated_at,
+      resumes_on: date,
+    })
+  } else {
+    state.pauses.delete(subscription.id)
+  }
   rebuildQueuedCharges(state, subscription.address_id)
   emitSubscription(state, 'subscription/updated', subscription)
+  if (options.pause) emitSubscription(state, 'subscription/paused', subscription)
 }
 
 function deactivateIfLast(state: SimState, customerId: number): void {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { createBlockingRedisClient, type RedisClient } from '../plugins/redis.ts'
+import { closeRedisClient, createBlockingRedisClient, type RedisClient } from '../plugins/redis.ts'
 import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import { createForwardHandler } from './forwarder.ts'
 import { type Accepted, acceptDelivery, type IntakeRequest } from './intake.ts'
@@ -208,9 +208,6 @@ export class WebhookService {
     await this.forwardQueue?.stop()
     const worker = this.workerClient
     this.workerClient = null
-    if (worker) {
-      if (worker.isOpen) await worker.close().catch(() => worker.destroy())
-      else worker.destroy()
-    }
+    if (worker) await closeRedisClient(worker)
   }
 }

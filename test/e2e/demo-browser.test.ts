@@ -28,6 +28,8 @@ let page: Page
 let userDataDir: string
 const pageErrors: string[] = []
 let provokedHttpError = false
+/** The next delivery date before the skip, which unskip must bring back. */
+let beforeSkip: string | null = null
 
 /**
  * Demo mode as src/server.ts wires it: the embedded simulator stands in for Recharge. The port is chosen up front
@@ -133,10 +135,16 @@ afterAll(async () => {
 
 describe('demo storefront in a browser', () => {
   it('shows the catalog with a subscribe-and-save widget priced from the catalog', async () => {
-    await page.goto(`${base}/demo`)
+    // The bridge's own address leads to the storefront.
+    await page.goto(base)
+    await page.waitForURL(`${base}/demo`)
     const cards = page.locator('.product-card')
     await eventually(() => cards.count()).toBeGreaterThan(0)
     await shot('01-shop')
+    // "From" prices count pay-as-you-go subscription plans only; a product sold once shows its one-time price.
+    const cardPrice = (title: string) => cards.filter({ hasText: title }).locator('.from').textContent()
+    expect(await cardPrice('Ceramic Pour-Over Dripper')).toBe('$32.00')
+    expect(await cardPrice('Morning Ritual Coffee')).toBe('From $15.30 with subscription')
 
     await cards.filter({ hasText: 'Morning Ritual Coffee' }).click()
     const widget = page.locator('[data-widget]')
@@ -178,6 +186,7 @@ describe('demo storefront in a browser', () => {
     await page.getByRole('link', { name: 'Manage your subscription' }).click()
     await page.waitForURL(`${base}/demo/account`)
     await eventually(() => page.inputValue('#sign-in-email')).toBe(shopperEmail)
+    expect(await page.locator('[data-demo-shoppers]').textContent()).toMatch(/alice@example\.com.*bob@example\.com/)
     await shot('05-sign-in')
     await page.getByRole('button', { name: 'Sign in' }).click()
     const card = subscriptionCard()
@@ -190,12 +199,36 @@ describe('demo storefront in a browser', () => {
   it('skips the next delivery and shows the new date', async () => {
     const card = subscriptionCard()
     const before = await card.locator('[data-field="next"]').textContent()
+    beforeSkip = before
     await card.getByRole('button', { name: 'Skip next delivery' }).click()
     await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Next delivery skipped.')
     const after = await card.locator('[data-field="next"]').textContent()
     expect(after).toMatch(/\d{4}/)
     expect(Date.parse(after ?? '')).toBeGreaterThan(Date.parse(before ?? ''))
     await shot('06-skipped')
+  })
+
+  it('restores the skipped delivery: the next date is the one before the skip', async () => {
+    const card = subscriptionCard()
+    const restore = card.getByRole('button', { name: 'Restore skipped delivery' })
+    await restore.waitFor({ state: 'visible' })
+    await restore.click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Skipped delivery restored.')
+    expect(await card.locator('[data-field="next"]').textContent()).toBe(beforeSkip)
+    await eventually(() => restore.isHidden()).toBe(true)
+    await shot('06-unskipped')
+  })
+
+  it('changes the quantity inside the store bounds', async () => {
+    const card = subscriptionCard()
+    await card.getByRole('button', { name: 'Change quantity' }).click()
+    const input = card.getByLabel('Quantity', { exact: true })
+    await input.waitFor({ state: 'visible' })
+    expect(await input.inputValue()).toBe('1')
+    await input.fill('2')
+    await card.getByRole('button', { name: 'Save quantity' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Quantity set to 2.')
+    expect(await card.locator('[data-field="quantity"]').textContent()).toBe('2')
   })
 
   it('reschedules the next delivery inside the store window', async () => {

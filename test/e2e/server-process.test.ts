@@ -49,7 +49,7 @@ describe('the server process', () => {
     const [code] = await once(child, 'exit')
     expect(code).not.toBe(0)
     const output = child.output()
-    for (const name of ['RECHARGE_API_TOKEN', 'CUSTOMER_TOKEN_SECRET', 'ADMIN_API_KEY']) {
+    for (const name of ['RECHARGE_API_TOKEN', 'CUSTOMER_TOKEN_SECRET', 'ADMIN_API_KEY', 'PUBLIC_URL']) {
       expect(output).toMatch(new RegExp(`^\\s+- ${name}: required when NODE_ENV=production`, 'm'))
     }
   })
@@ -83,9 +83,13 @@ describe('the server process', () => {
         LOG_LEVEL: 'info',
         RECHARGE_API_TOKEN: sim.apiToken,
         RECHARGE_API_URL: sim.url,
+        // A loopback simulator: a loopback PUBLIC_URL is allowed in production.
+        PUBLIC_URL: 'http://127.0.0.1:3000',
         CUSTOMER_TOKEN_SECRET: 'lifecycle-test-secret-0123456789abcdef',
         ADMIN_API_KEY: 'lifecycle-test-admin-key-0123456789',
         CORS_ORIGINS: '',
+        RECHARGE_WEBHOOK_SECRET: 'lifecycle-test-webhook-secret',
+        METRICS_TOKEN: 'lifecycle-test-metrics-token-0123456789',
         SHUTDOWN_GRACE_MS: '20000',
       })
       const base = await waitFor(
@@ -116,6 +120,27 @@ describe('the server process', () => {
       const [code] = await once(child, 'exit')
       expect(code).toBe(0)
       await pool.close()
+      // One line summarises the effective configuration; it names the secrets as set, never their values.
+      const summary = child
+        .output()
+        .split('\n')
+        .find((line) => line.includes('effective configuration'))
+      expect(summary).toBeDefined()
+      expect(JSON.parse(summary as string).settings).toMatchObject({
+        NODE_ENV: 'production',
+        RECHARGE_API_URL: sim.url.replace(/\/$/, ''),
+        RECHARGE_API_TOKEN: 'set',
+        METRICS_TOKEN: 'set',
+      })
+      for (const secret of [
+        sim.apiToken,
+        'lifecycle-test-secret-0123456789abcdef',
+        'lifecycle-test-admin-key-0123456789',
+        'lifecycle-test-webhook-secret',
+        'lifecycle-test-metrics-token-0123456789',
+      ]) {
+        expect(child.output()).not.toContain(secret)
+      }
     } finally {
       await sim.close()
     }

@@ -88,6 +88,7 @@ describe('SIGTERM under load', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         RECHARGE_API_URL: sim.url,
+        PUBLIC_URL: base,
         RECHARGE_API_TOKEN: sim.apiToken,
         RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
         RECHARGE_BUCKET_SIZE: '1000000',
@@ -117,6 +118,8 @@ describe('SIGTERM under load', () => {
       if (attempt > 400 || child.exitCode !== null) throw new Error(`the server did not start:\n${output}`)
       await sleep(50)
     }
+    // Production with neither METRICS_TOKEN nor METRICS_PORT starts, and says /metrics is open.
+    await expect.poll(() => output, { timeout: 10_000 }).toContain('/metrics is open on the API port')
 
     // The portal URL is read from Recharge on every call (never cached): each request is in flight upstream.
     const customerPath = `/customers/${customer.id}`

@@ -105,9 +105,9 @@ describe('the cache with the real app, Redis and the simulator', () => {
 
   it('reports hits by tier, misses and stale serves by definition name, never by key or tag', async () => {
     const text = (await apps[0]!.inject('/metrics')).body
-    expect(text).toContain(`cache_lookups_total{cache="${unique}.store",outcome="miss"}`)
-    expect(text).toContain(`cache_lookups_total{cache="${unique}.store",outcome="stale_error"}`)
-    expect(text).toMatch(/^cache_redis_breaker_state 0$/m)
+    expect(text).toContain(`recharge_bridge_cache_lookups_total{cache="${unique}.store",outcome="miss"}`)
+    expect(text).toContain(`recharge_bridge_cache_lookups_total{cache="${unique}.store",outcome="stale_error"}`)
+    expect(text).toMatch(/^recharge_bridge_cache_redis_breaker_state 0$/m)
     const cacheLines = text.split('\n').filter((line) => line.startsWith('cache_'))
     for (const secret of ['stampede', 'failing', `${unique}-store`, sim.apiToken]) {
       expect(cacheLines.filter((line) => line.includes(secret))).toEqual([])
@@ -180,8 +180,8 @@ describe('the cache while its Redis is stopped and restarted', () => {
     expect(during.map((r) => r.statusCode)).toEqual(Array(40).fill(200))
     expect(new Set(during.slice(0, 20).map((r) => r.headers['x-cache']))).toEqual(new Set(['HIT']))
     const outage = (await a.inject('/metrics')).body + (await b.inject('/metrics')).body
-    expect(outage).toMatch(/^cache_redis_breaker_state 1$/m)
-    expect(outage).toMatch(/^cache_redis_errors_total\{operation="get"\} [1-9]/m)
+    expect(outage).toMatch(/^recharge_bridge_cache_redis_breaker_state 1$/m)
+    expect(outage).toMatch(/^recharge_bridge_cache_redis_errors_total\{operation="get"\} [1-9]/m)
     // An invalidation during the outage does not fail its caller: L1 drops now, the Redis part is owed.
     await a.cache.invalidateTags([`${unique}-store:warm`])
     expect((await a.inject('/test-cache/store/warm')).headers['x-cache']).toBe('MISS')
@@ -205,7 +205,7 @@ describe('the cache while its Redis is stopped and restarted', () => {
     expect(fromL2.headers['x-cache']).toBe('HIT')
     expect((await b.inject('/test-cache/store/after-restart')).headers['x-cache']).toBe('HIT')
 
-    expect((await b.inject('/metrics')).body).toMatch(/^cache_redis_breaker_state 0$/m)
+    expect((await b.inject('/metrics')).body).toMatch(/^recharge_bridge_cache_redis_breaker_state 0$/m)
 
     // The subscribers re-subscribed: an invalidation on A still reaches B's L1.
     await a.cache.invalidateTags([`${unique}-store:after-restart`])
@@ -233,7 +233,7 @@ describe('the cache while its Redis is stopped and restarted', () => {
         if (response.statusCode !== 200)
           expect(response.json()).toMatchObject({ status: 504, code: 'UPSTREAM_TIMEOUT' })
       }
-      expect((await b.inject('/metrics')).body).toMatch(/^cache_redis_breaker_state 1$/m)
+      expect((await b.inject('/metrics')).body).toMatch(/^recharge_bridge_cache_redis_breaker_state 1$/m)
     } finally {
       redis.resume()
     }
@@ -243,7 +243,7 @@ describe('the cache while its Redis is stopped and restarted', () => {
         async () => {
           // A lookup that needs Redis lets the breaker probe it.
           await b.inject(`/test-cache/store/after-hang-${++probe}`)
-          return (await b.inject('/metrics')).body.match(/^cache_redis_breaker_state (\d)$/m)?.[1]
+          return (await b.inject('/metrics')).body.match(/^recharge_bridge_cache_redis_breaker_state (\d)$/m)?.[1]
         },
         {
           timeout: 10_000,

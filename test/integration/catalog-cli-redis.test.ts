@@ -125,7 +125,7 @@ describe('catalog sync CLI with Redis', () => {
     const started = await app.catalogSync.start({ feed: feedWithPrice('30.00'), deleteMissing: false, source: 'api' })
     if (!started.ok) throw new Error('lock held')
     const cliRun = await runCli(['--feed', 'feed.json', '--no-delete'])
-    expect(cliRun.code).toBe(2)
+    expect(cliRun.code, cliRun.stderr).toBe(2)
     expect(cliRun.stderr).toContain(`job ${started.job.id}`)
     expect((await started.done).state).toBe('succeeded')
   })

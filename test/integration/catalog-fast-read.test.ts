@@ -125,8 +125,8 @@ describe('catalog product fast read', () => {
   }
 
   it('counts its answers in the request-duration histogram and as L1 hits', async () => {
-    const durationLine = `http_request_duration_seconds_count{method="GET",route="/v1/catalog/products/:externalProductId",status_code="200"}`
-    const hitLine = `cache_lookups_total{cache="catalog.product",outcome="hit_l1"}`
+    const durationLine = `recharge_bridge_http_request_duration_seconds_count{method="GET",route="/v1/catalog/products/:externalProductId",status_code="200"}`
+    const hitLine = `recharge_bridge_cache_lookups_total{cache="catalog.product",outcome="hit_l1"}`
     const before = { duration: await metricValue(fast.url, durationLine), hits: await metricValue(fast.url, hitLine) }
     const routedBefore = fast.routed()
     for (let i = 0; i < 5; i++) await get(`${fast.url}/v1/catalog/products/${productId}`)

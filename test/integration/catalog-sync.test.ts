@@ -340,8 +340,8 @@ describe('catalog sync', () => {
 
   it('counts finished runs and their upstream calls in /metrics (no ids in labels)', async () => {
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
-    expect(metrics).toMatch(/catalog_sync_runs_total\{state="succeeded",dry_run="false"\} [1-9]/)
-    expect(metrics).toMatch(/catalog_sync_upstream_calls_total\{kind="write"\} [1-9]/)
+    expect(metrics).toMatch(/recharge_bridge_catalog_sync_runs_total\{state="succeeded",dry_run="false"\} [1-9]/)
+    expect(metrics).toMatch(/recharge_bridge_catalog_sync_upstream_calls_total\{kind="write"\} [1-9]/)
   })
 
   it('requires the admin key', async () => {

@@ -614,9 +614,9 @@ describe('secrets', () => {
       expect(lines.join('\n')).not.toContain(secret.split('.')[2]!)
 
       const metrics = await (await fetch(`${logged.base}/metrics`)).text()
-      expect(metrics).toMatch(/checkout_charges_total\{outcome="processed"\} 1/)
-      expect(metrics).toMatch(/checkout_charges_total\{outcome="card_declined"\} 1/)
-      expect(metrics).toMatch(/checkout_charges_total\{outcome="checkout_already_processed"\} 1/)
+      expect(metrics).toMatch(/recharge_bridge_checkout_charges_total\{outcome="processed"\} 1/)
+      expect(metrics).toMatch(/recharge_bridge_checkout_charges_total\{outcome="card_declined"\} 1/)
+      expect(metrics).toMatch(/recharge_bridge_checkout_charges_total\{outcome="checkout_already_processed"\} 1/)
     } finally {
       await logged.app.close()
     }

@@ -48,10 +48,14 @@ describe('recharge plugin', () => {
     expect(missing).toBeInstanceOf(RechargeNotFoundError)
 
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
-    expect(metrics).toMatch(/recharge_upstream_responses_total\{operation="GET \/store",status="200"\} 1/)
-    expect(metrics).toMatch(/recharge_upstream_responses_total\{operation="GET \/customers\/:id",status="404"\} 1/)
-    expect(metrics).toMatch(/recharge_queue_wait_seconds_count\{lane="interactive"\} 2/)
-    expect(metrics).toMatch(/recharge_limiter_degraded 0/)
+    expect(metrics).toMatch(
+      /recharge_bridge_recharge_upstream_responses_total\{operation="GET \/store",status="200"\} 1/,
+    )
+    expect(metrics).toMatch(
+      /recharge_bridge_recharge_upstream_responses_total\{operation="GET \/customers\/:id",status="404"\} 1/,
+    )
+    expect(metrics).toMatch(/recharge_bridge_recharge_queue_wait_seconds_count\{lane="interactive"\} 2/)
+    expect(metrics).toMatch(/recharge_bridge_recharge_limiter_degraded 0/)
     // Ids never become label values (metric values may contain any digits, so only labels are searched).
     const labels = metrics.match(/\{[^}]*\}/g) ?? []
     expect(labels.some((label) => label.includes('999999999'))).toBe(false)

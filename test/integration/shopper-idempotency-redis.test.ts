@@ -1,9 +1,9 @@
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { FallbackIdempotencyStore } from '../../src/idempotency/fallback-store.ts'
 import { storageKey } from '../../src/idempotency/fingerprint.ts'
-import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store.ts'
 import { RedisIdempotencyStore } from '../../src/idempotency/redis-store.ts'
+import { IdempotencyStoreUnavailableError, SharedIdempotencyStore } from '../../src/idempotency/shared-store.ts'
+import { ClaimLostError } from '../../src/idempotency/types.ts'
 import type { RedisClient } from '../../src/plugins/redis.ts'
 import { RedisPortalLinkStore } from '../../src/shopper/portal-links.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
@@ -21,59 +21,72 @@ afterAll(async () => {
 })
 
 const response = { status: 201, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' }
+const timings = { reserveTtlMs: 10_000, answerTtlMs: 86_400_000 }
 
 describe('Redis idempotency store', () => {
   it('lets exactly one of many concurrent requests claim a key', async () => {
-    const store = new RedisIdempotencyStore(redis)
+    const store = new RedisIdempotencyStore(redis, timings)
     const key = storageKey(prefix, 'customer:1', 'concurrent')
-    const results = await Promise.all(Array.from({ length: 25 }, () => store.begin(key, 'fp', 10_000)))
+    const results = await Promise.all(Array.from({ length: 25 }, () => store.begin(key, 'fp')))
     expect(results.filter((result) => result.kind === 'started')).toHaveLength(1)
     expect(results.filter((result) => result.kind === 'in-flight' && result.sameRequest)).toHaveLength(24)
   })
 
   it('stores the response with a TTL under a hash-tagged key and replays it', async () => {
-    const store = new RedisIdempotencyStore(redis)
+    const store = new RedisIdempotencyStore(redis, timings)
     const key = storageKey(prefix, 'customer:2', 'stored')
     expect(key).toMatch(/\{[A-Za-z0-9_-]+\}:/)
-    const claim = await store.begin(key, 'fp', 10_000)
+    const claim = await store.begin(key, 'fp')
     if (claim.kind !== 'started') throw new Error('expected to start')
-    await store.complete(key, claim.owner, 'fp', response, 86_400_000)
+    await store.dispatch(key, claim.owner, 'fp')
+    await store.complete(key, claim.owner, 'fp', response)
     expect(await redis.pTTL(key)).toBeGreaterThan(86_000_000)
-    expect(await store.begin(key, 'fp', 10_000)).toEqual({ kind: 'completed', sameRequest: true, response })
-    expect(await store.begin(key, 'other', 10_000)).toMatchObject({ kind: 'completed', sameRequest: false })
+    expect(await store.begin(key, 'fp')).toEqual({ kind: 'completed', sameRequest: true, response })
+    expect(await store.begin(key, 'other')).toMatchObject({ kind: 'completed', sameRequest: false })
   })
 
   it('releases only its own marker', async () => {
-    const store = new RedisIdempotencyStore(redis)
+    const store = new RedisIdempotencyStore(redis, timings)
     const key = storageKey(prefix, 'customer:3', 'release')
-    const claim = await store.begin(key, 'fp', 10_000)
+    const claim = await store.begin(key, 'fp')
     if (claim.kind !== 'started') throw new Error('expected to start')
     await store.release(key, 'someone-else')
-    expect((await store.begin(key, 'fp', 10_000)).kind).toBe('in-flight')
+    expect((await store.begin(key, 'fp')).kind).toBe('in-flight')
     await store.release(key, claim.owner)
-    expect((await store.begin(key, 'fp', 10_000)).kind).toBe('started')
+    expect((await store.begin(key, 'fp')).kind).toBe('started')
   })
 
-  it('an expired marker cannot be completed by its late owner over a newer claim', async () => {
-    const store = new RedisIdempotencyStore(redis)
+  it('an expired reservation can neither be dispatched nor completed by its late owner over a newer claim', async () => {
+    const shortLived = new RedisIdempotencyStore(redis, { ...timings, reserveTtlMs: 30 })
+    const store = new RedisIdempotencyStore(redis, timings)
     const key = storageKey(prefix, 'customer:4', 'late')
-    const first = await store.begin(key, 'fp', 30)
+    const first = await shortLived.begin(key, 'fp')
     await new Promise((resolve) => setTimeout(resolve, 60))
-    const second = await store.begin(key, 'fp', 10_000)
+    const second = await store.begin(key, 'fp')
     if (first.kind !== 'started' || second.kind !== 'started') throw new Error('expected both to start')
-    await store.complete(key, first.owner, 'fp', response, 10_000)
-    expect((await store.begin(key, 'fp', 10_000)).kind).toBe('in-flight')
+    await expect(store.dispatch(key, first.owner, 'fp')).rejects.toThrow(ClaimLostError)
+    await store.complete(key, first.owner, 'fp', response)
+    expect((await store.begin(key, 'fp')).kind).toBe('in-flight')
   })
 
-  it('falls back to this replica while Redis is unreachable', async () => {
+  it('keeps a dispatched key whose answer was never stored, and calls it unsettled after the reservation window', async () => {
+    const store = new RedisIdempotencyStore(redis, { ...timings, reserveTtlMs: 40 })
+    const key = storageKey(prefix, 'customer:5', 'unsettled')
+    const claim = await store.begin(key, 'fp')
+    if (claim.kind !== 'started') throw new Error('expected to start')
+    await store.dispatch(key, claim.owner, 'fp')
+    expect((await store.begin(key, 'fp')).kind).toBe('in-flight')
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    expect(await store.begin(key, 'fp')).toMatchObject({ kind: 'unsettled', sameRequest: true })
+    expect(await redis.pTTL(key)).toBeGreaterThan(86_000_000)
+  })
+
+  it('refuses to answer while Redis is unreachable (no in-process fallback)', async () => {
     const broken = await connectRedis()
     await broken.close()
-    const store = new FallbackIdempotencyStore(new RedisIdempotencyStore(broken), new MemoryIdempotencyStore(), silent)
-    const key = storageKey(prefix, 'customer:5', 'fallback')
-    const claim = await store.begin(key, 'fp', 10_000)
-    if (claim.kind !== 'started') throw new Error('expected to start')
-    await store.complete(key, claim.owner, 'fp', response, 10_000)
-    expect((await store.begin(key, 'fp', 10_000)).kind).toBe('completed')
+    const store = new SharedIdempotencyStore(new RedisIdempotencyStore(broken, timings), timings, silent)
+    const key = storageKey(prefix, 'customer:6', 'down')
+    await expect(store.begin(key, 'fp')).rejects.toThrow(IdempotencyStoreUnavailableError)
   })
 })
 

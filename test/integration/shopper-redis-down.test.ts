@@ -7,8 +7,9 @@ import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**
- * Redis dies under a running bridge: shopper reads keep answering, writes keep working with Idempotency-Key
- * deduplicated on this replica, portal links and the write budget fall back to this process. Nothing hangs.
+ * Redis dies under a running bridge: shopper reads keep answering, writes without a key keep working, portal links
+ * and the write budget fall back to this process. A write with an Idempotency-Key is refused (503, Retry-After)
+ * before anything is sent: no store can tell whether the key was applied. Nothing hangs.
  */
 const namespace = `t${randomBytes(4).toString('hex')}-`
 const adminKey = 'test-admin-key-0123456789abcdef'
@@ -41,7 +42,7 @@ afterAll(async () => {
 })
 
 describe('shopper API with Redis down', () => {
-  it('keeps serving reads, deduplicated writes and portal links', async () => {
+  it('keeps serving reads, unkeyed writes and portal links, and refuses keyed writes before sending them', async () => {
     const minted = await app.inject({
       method: 'POST',
       url: '/v1/admin/customer-tokens',
@@ -59,19 +60,23 @@ describe('shopper API with Redis down', () => {
     expect(read.statusCode).toBe(200)
     expect(read.json().subscriptions.length).toBe(warm.json().subscriptions.length)
 
-    const key = randomUUID()
     const before = (await sim.ledger({ method: 'PUT' })).length
-    const write = () =>
+    const write = (headers: Record<string, string>) =>
       app.inject({
         method: 'PATCH',
         url: `/v1/subscriptions/${subscription.id}`,
-        headers: { ...auth, 'idempotency-key': key },
+        headers: { ...auth, ...headers },
         payload: { quantity: 3 },
       })
-    const first = await write()
-    expect(first.statusCode).toBe(200)
-    const second = await write()
-    expect(second.headers['idempotent-replayed']).toBe('true')
+    const keyed = await write({ 'idempotency-key': randomUUID() })
+    expect(keyed.statusCode).toBe(503)
+    expect(keyed.headers['content-type']).toContain('application/problem+json')
+    expect(keyed.json().code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE')
+    expect(Number(keyed.headers['retry-after'])).toBeGreaterThan(0)
+    expect((await sim.ledger({ method: 'PUT' })).length - before).toBe(0)
+
+    const unkeyed = await write({})
+    expect(unkeyed.statusCode).toBe(200)
     expect((await sim.ledger({ method: 'PUT' })).length - before).toBe(1)
 
     const link = await app.inject({ method: 'POST', url: '/v1/portal/links', headers: auth })

@@ -109,21 +109,21 @@ function deliver(body: string, headers: Record<string, string>, topic = 'subscri
 
 describe('POST /v1/webhooks/recharge', () => {
   it('accepts the legacy X-Recharge-Hmac-Sha256 scheme and processes the delivery', async () => {
-    const before = counter(app, 'webhook_events_processed_total')
+    const before = counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2030-01-01T00:00:01')
     const response = await deliver(body, legacyHeaders(body))
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ received: true, topic: 'subscription/updated', resource: 'subscription' })
-    await until(() => counter(app, 'webhook_events_processed_total') === before + 1)
+    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === before + 1)
     await until(() => forwarded.length === 1)
   })
 
   it('accepts the timestamped X-Recharge-Webhook-Signature scheme', async () => {
-    const before = counter(app, 'webhook_events_processed_total')
+    const before = counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2030-01-01T00:00:02')
     const response = await deliver(body, v1Headers(body))
     expect(response.statusCode).toBe(200)
-    await until(() => counter(app, 'webhook_events_processed_total') === before + 1)
+    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === before + 1)
     await until(() => forwarded.length === 1)
   })
 
@@ -143,18 +143,18 @@ describe('POST /v1/webhooks/recharge', () => {
     expect((await deliver(body, legacyHeaders(body, 'another-secret'))).statusCode).toBe(401)
     const old = Math.floor(Date.now() / 1000) - 49 * 3600
     expect((await deliver(body, v1Headers(body, secret, old))).statusCode).toBe(401)
-    expect(counter(app, 'webhook_deliveries_rejected_total')).toBeGreaterThanOrEqual(5)
+    expect(counter(app, 'recharge_bridge_webhook_deliveries_rejected_total')).toBeGreaterThanOrEqual(5)
   })
 
   it('processes a replayed delivery once', async () => {
-    const processed = counter(app, 'webhook_events_processed_total')
-    const duplicates = counter(app, 'webhook_events_deduplicated_total')
+    const processed = counter(app, 'recharge_bridge_webhook_events_processed_total')
+    const duplicates = counter(app, 'recharge_bridge_webhook_events_deduplicated_total')
     const body = subscriptionBody('2030-01-01T00:00:04')
     for (let i = 0; i < 3; i++) expect((await deliver(body, legacyHeaders(body))).statusCode).toBe(200)
     // The same body re-signed with the v1 scheme is the same delivery too.
     expect((await deliver(body, v1Headers(body))).statusCode).toBe(200)
-    await until(() => counter(app, 'webhook_events_deduplicated_total') === duplicates + 3)
-    expect(counter(app, 'webhook_events_processed_total')).toBe(processed + 1)
+    await until(() => counter(app, 'recharge_bridge_webhook_events_deduplicated_total') === duplicates + 3)
+    expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(processed + 1)
     await until(() => forwarded.length === 1)
     await sleep(300)
     expect(forwarded).toHaveLength(1)
@@ -181,13 +181,13 @@ describe('POST /v1/webhooks/recharge', () => {
   })
 
   it('acknowledges an older version but does not let it invalidate caches (ordering guard)', async () => {
-    const superseded = counter(app, 'webhook_events_superseded_total')
+    const superseded = counter(app, 'recharge_bridge_webhook_events_superseded_total')
     const newer = subscriptionBody('2031-06-01T00:00:00')
     const older = subscriptionBody('2031-05-01T00:00:00')
     expect((await deliver(newer, legacyHeaders(newer))).statusCode).toBe(200)
     await until(() => forwarded.length === 1)
     expect((await deliver(older, legacyHeaders(older))).statusCode).toBe(200)
-    await until(() => counter(app, 'webhook_events_superseded_total') === superseded + 1)
+    await until(() => counter(app, 'recharge_bridge_webhook_events_superseded_total') === superseded + 1)
     await until(() => forwarded.length === 2)
     expect(JSON.parse(forwarded[1]?.body ?? '')).toMatchObject({ superseded: true })
   })
@@ -202,10 +202,10 @@ describe('POST /v1/webhooks/recharge', () => {
     })
     expect((await list({ customerId })).value).toEqual({ n: 1 })
     expect((await list({ customerId })).state).toBe('HIT')
-    const processed = counter(app, 'webhook_events_processed_total')
+    const processed = counter(app, 'recharge_bridge_webhook_events_processed_total')
     const body = subscriptionBody('2032-01-01T00:00:00')
     await deliver(body, v1Headers(body))
-    await until(() => counter(app, 'webhook_events_processed_total') === processed + 1)
+    await until(() => counter(app, 'recharge_bridge_webhook_events_processed_total') === processed + 1)
     await until(async () => (await list({ customerId })).value.n === 2)
   })
 

@@ -5,6 +5,7 @@ import { MemoryQueue } from '../../src/webhooks/queue/memory.ts'
 import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
 import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'
 import { MemoryEventStore, RedisEventStore } from '../../src/webhooks/store.ts'
+import { startFaultProxy } from '../support/fault-proxy.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
 
 let redis: RedisClient
@@ -49,6 +50,31 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
 }
 
 describe('Redis stream queue', () => {
+  it('replaces a consumer connection that stopped answering (a killed Redis container) and goes on processing', async () => {
+    const target = new URL(redisUrl())
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      const queue = streamQueue('blackholed', {
+        createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
+      })
+      const seen: string[] = []
+      await queue.start(async (job) => {
+        seen.push(job.fields.n as string)
+      })
+      await queue.enqueue({ n: 'before' })
+      await until(() => seen.length === 1)
+      // The consumer's blocked read is swallowed: no reply, no reset, as when the Redis container is killed.
+      await proxy.set({ blackhole: true })
+      await sleep(300)
+      await proxy.set({})
+      await queue.enqueue({ n: 'after' })
+      await until(() => seen.length === 2)
+      expect(seen).toEqual(['before', 'after'])
+    } finally {
+      await proxy.close()
+    }
+  })
+
   it('hands every enqueued job to the handler once and removes it when done', async () => {
     const queue = streamQueue('basic')
     const seen: Job[] = []

@@ -71,8 +71,8 @@ describe('without Redis (one replica, in-process queue)', () => {
       expect(app.webhooks.intakeQueue.kind).toBe('memory')
       const body = '{"charge":{"id":1,"customer_id":2,"updated_at":"2030-01-01T00:00:00"}}'
       for (let i = 0; i < 2; i++) expect((await deliver(app, body)).statusCode).toBe(200)
-      await until(() => counter(app, 'webhook_events_deduplicated_total') === 1)
-      expect(counter(app, 'webhook_events_processed_total')).toBe(1)
+      await until(() => counter(app, 'recharge_bridge_webhook_events_deduplicated_total') === 1)
+      expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(1)
     } finally {
       await app.close()
     }
@@ -131,9 +131,9 @@ describe('shutdown', () => {
       (await deliver(app, '{"charge":{"id":4,"customer_id":8,"updated_at":"2030-01-01T00:00:00"}}')).statusCode,
     ).toBe(200)
     await until(() => started)
-    expect(counter(app, 'webhook_events_processed_total')).toBe(0)
+    expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(0)
     await app.close()
-    expect(counter(app, 'webhook_events_processed_total')).toBe(1)
+    expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(1)
     expect(await redis.xLen(`${prefix}:drain:deliveries`)).toBe(0)
   })
 })
@@ -154,7 +154,7 @@ describe('forwarding to a failing endpoint', () => {
     try {
       const body = '{"charge":{"id":99,"customer_id":2,"status":"success","updated_at":"2030-01-01T00:00:00"}}'
       expect((await deliver(app, body)).statusCode).toBe(200)
-      await until(() => counter(app, 'webhook_events_dead_lettered_total') === 1, 20_000)
+      await until(() => counter(app, 'recharge_bridge_webhook_events_dead_lettered_total') === 1, 20_000)
       // 2 attempts × 3 quick tries each.
       expect(targetHits).toBe(6)
       const dead = (await redis.xRange(`${prefix}:forward:dead`, '-', '+')) ?? []
@@ -162,7 +162,7 @@ describe('forwarding to a failing endpoint', () => {
       expect(dead[0]?.message.error).toContain('500')
       expect(JSON.parse(dead[0]?.message.event ?? '{}')).toMatchObject({ topic: 'charge/paid', data: { id: 99 } })
       // The event itself was processed (caches invalidated) regardless of the merchant endpoint.
-      expect(counter(app, 'webhook_events_processed_total')).toBe(1)
+      expect(counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(1)
       expect(await redis.xLen(`${prefix}:forward`)).toBe(0)
     } finally {
       await app.close()

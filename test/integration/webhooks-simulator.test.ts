@@ -207,12 +207,12 @@ describe('webhooks against the simulator', () => {
     expect(cancelled.status).toBe(200)
     expect(await read()).toBe('active') // the cache does not know yet
 
-    const processed = counter('webhook_events_processed_total')
+    const processed = counter('recharge_bridge_webhook_events_processed_total')
     const deliveries = await deliverPending()
     expect(deliveries.length).toBeGreaterThan(0)
     expect(deliveries.every((delivery) => delivery.status === 200)).toBe(true)
     expect(deliveries.map((delivery) => delivery.topic)).toContain('subscription/cancelled')
-    await until(() => counter('webhook_events_processed_total') >= processed + deliveries.length)
+    await until(() => counter('recharge_bridge_webhook_events_processed_total') >= processed + deliveries.length)
     expect(await read()).toBe('cancelled')
   })
 
@@ -227,12 +227,12 @@ describe('webhooks against the simulator', () => {
     expect(relayed.at(-1)?.headers['x-recharge-webhook-signature']).toBeDefined() // the simulator sent both
 
     relayMode = 'tamper'
-    const rejected = counter('webhook_deliveries_rejected_total')
+    const rejected = counter('recharge_bridge_webhook_deliveries_rejected_total')
     await sim('POST', `/subscriptions/${active[1]?.id}/cancel`, { cancellation_reason: 'tampered' })
     const tampered = await deliverPending()
     expect(tampered.length).toBeGreaterThan(0)
     expect(tampered.every((delivery) => delivery.status === 401)).toBe(true)
-    expect(counter('webhook_deliveries_rejected_total')).toBe(rejected + tampered.length)
+    expect(counter('recharge_bridge_webhook_deliveries_rejected_total')).toBe(rejected + tampered.length)
 
     // Recharge retries; once the bytes arrive intact the same deliveries are accepted.
     relayMode = 'pass'
@@ -245,14 +245,14 @@ describe('webhooks against the simulator', () => {
     const last = relayed.at(-1)
     expect(last?.status).toBe(200)
     await settled()
-    const processed = counter('webhook_events_processed_total')
-    const duplicates = counter('webhook_events_deduplicated_total')
+    const processed = counter('recharge_bridge_webhook_events_processed_total')
+    const duplicates = counter('recharge_bridge_webhook_events_deduplicated_total')
     for (let i = 0; i < 3; i++) {
       expect(await forward(last?.url ?? '', last?.headers ?? {}, last?.body ?? Buffer.alloc(0))).toBe(200)
     }
-    await until(() => counter('webhook_events_deduplicated_total') === duplicates + 3)
+    await until(() => counter('recharge_bridge_webhook_events_deduplicated_total') === duplicates + 3)
     await sleep(200)
-    expect(counter('webhook_events_processed_total')).toBe(processed)
+    expect(counter('recharge_bridge_webhook_events_processed_total')).toBe(processed)
   })
 
   it('re-registers a webhook Recharge deleted after failed deliveries, and /readyz reports it', async () => {

@@ -144,7 +144,9 @@ describe("a shopper's subscriptions when Recharge's record has fields of unexpec
       const served = response.json().subscriptions.map((row: { id: string }) => row.id)
       expect(served).toEqual(others.map((row) => String(row.id)))
       const metrics = await app.inject({ method: 'GET', url: '/metrics' })
-      expect(metrics.body).toMatch(/recharge_unusable_rows_total\{operation="GET \/subscriptions"\} 1\b/)
+      expect(metrics.body).toMatch(
+        /recharge_bridge_recharge_unusable_rows_total\{operation="GET \/subscriptions"\} 1\b/,
+      )
     } finally {
       await sim.clearFaults()
     }

@@ -11,6 +11,10 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     ADMIN_API_KEY: 'test-admin-key-0123456789abcdef',
     CORS_ORIGINS: 'https://shop.example',
     PUBLIC_URL: 'https://bridge.example',
+    // Feature tests make many cold anonymous reads from one loopback address: the anonymous allowances are set to
+    // the whole bucket here, and test/security (which proves them) sets them explicitly.
+    PUBLIC_BUDGET_SHARE: '1',
+    PUBLIC_CLIENT_CALLS_PER_MINUTE: '100000',
     ...overrides,
   })
 }

@@ -2,6 +2,7 @@ import { buildSimulator } from '../../src/simulator/app.ts'
 import type { FaultRule } from '../../src/simulator/faults.ts'
 import type { LedgerEntry, LedgerFilter } from '../../src/simulator/ledger.ts'
 import type { SimulatorOptions } from '../../src/simulator/options.ts'
+import type * as SimRetention from '../../src/simulator/retention-types.ts'
 import type * as Sim from '../../src/simulator/types.ts'
 import type { DeliveryResult } from '../../src/simulator/webhooks/dispatcher.ts'
 
@@ -52,6 +53,9 @@ export interface SimSnapshot {
   checkouts: Sim.Checkout[]
   webhooks: Sim.Webhook[]
   async_batches: Sim.AsyncBatch[]
+  discounts: SimRetention.StoreDiscount[]
+  retention_strategies: SimRetention.RetentionStrategy[]
+  subscription_pauses: SimRetention.SubscriptionPause[]
   notifications: Sim.SentNotification[]
   buckets: { token_index: number; used: number; size: number }[]
 }

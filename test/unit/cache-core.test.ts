@@ -35,7 +35,7 @@ function origin<T>(answer: (id: string, call: number) => T | Promise<T>) {
 }
 
 async function counter(metrics: Metrics, outcome: string): Promise<number> {
-  const metric = await metrics.registry.getSingleMetric('cache_lookups_total')?.get()
+  const metric = await metrics.registry.getSingleMetric('recharge_bridge_cache_lookups_total')?.get()
   return metric?.values.find((v) => v.labels.outcome === outcome)?.value ?? 0
 }
 

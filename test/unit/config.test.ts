@@ -33,7 +33,8 @@ describe('configuration', () => {
     })()
     expect(error).toBeInstanceOf(ConfigError)
     const lines = (error as ConfigError).problems
-    expect(lines).toHaveLength(4)
+    expect(lines).toHaveLength(5)
+    expect(lines.join('\n')).toMatch(/PUBLIC_URL: required when NODE_ENV=production/)
     expect(lines.join('\n')).toMatch(/RECHARGE_API_TOKEN: required when NODE_ENV=production/)
     expect(lines.join('\n')).toMatch(/CORS_ORIGINS: required when NODE_ENV=production/)
     expect(lines.join('\n')).toMatch(/CUSTOMER_TOKEN_SECRET: required/)

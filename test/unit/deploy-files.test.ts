@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { envKeys } from '../../src/config.ts'
+import { envKeys, loadConfig } from '../../src/config.ts'
 
 /**
- * Static checks of the deployment files (CI has no Docker engine): the compose file starts what the README says,
- * health-gated, with env names the app actually reads; the Dockerfile builds a non-root, health-checked image from
- * files that exist.
+ * Static checks of the deployment files: the compose file starts what the README says, health-gated, on loopback
+ * unless told otherwise, with env names the app (or the image's entrypoint) reads; the Dockerfile builds a non-root,
+ * health-checked image from files that exist. `npm run test:compose` runs them for real on a Docker engine.
  */
 const root = new URL('../../', import.meta.url)
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8')
@@ -16,7 +16,7 @@ interface Healthcheck {
 }
 interface Service {
   image?: string
-  build?: string | { context: string }
+  build?: string | { context: string; dockerfile?: string }
   command?: string[]
   profiles?: string[]
   init?: boolean
@@ -25,10 +25,17 @@ interface Service {
   depends_on?: Record<string, { condition: string }>
   healthcheck?: Healthcheck
   ports?: string[]
+  volumes?: string[]
 }
-const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> }
+const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+  services: Record<string, Service>
+  volumes: Record<string, unknown>
+}
 const services = compose.services
-const bridgeServices = ['app', 'replica', 'demo'] as const
+const bridgeServices = ['app', 'demo', 'prod-1', 'prod-2'] as const
+const prodReplicas = ['prod-1', 'prod-2'] as const
+/** Read by docker/entrypoint.sh, not by the app: where the prod replicas' shared secrets live. */
+const entrypointKeys = ['SHARED_SECRETS_DIR']
 
 /** `src/x.ts` for `dist/x.js`: what the image runs must be something the build produces. */
 function sourceOf(distPath: string): string {
@@ -36,13 +43,13 @@ function sourceOf(distPath: string): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('defines redis and the app by default, the simulator under "demo" and a second replica under "prod"', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'demo', 'redis', 'replica', 'simulator'])
+  it('defines redis and the app by default, the simulator under "demo" and "prod", two replicas under "prod"', () => {
+    expect(Object.keys(services).sort()).toEqual(['app', 'demo', 'prod-1', 'prod-2', 'redis', 'simulator'])
     expect(services.redis?.profiles).toBeUndefined()
     expect(services.app?.profiles).toBeUndefined()
-    expect(services.simulator?.profiles).toEqual(['demo'])
+    expect(services.simulator?.profiles).toEqual(['demo', 'prod'])
     expect(services.demo?.profiles).toEqual(['demo'])
-    expect(services.replica?.profiles).toEqual(['prod'])
+    for (const name of prodReplicas) expect(services[name]?.profiles).toEqual(['prod'])
   })
 
   it('health-checks every service and starts the bridge only once its dependencies are healthy', () => {
@@ -53,38 +60,64 @@ describe('docker-compose.yml', () => {
     for (const name of bridgeServices) {
       const service = services[name]
       expect(service?.depends_on?.redis?.condition, name).toBe('service_healthy')
-      expect(service?.init, `${name} runs under an init process`).toBe(true)
+      // The image's tini is PID 1 (signals, zombies); a second init would demote it and make it warn.
+      expect(service?.init, `${name}: no second init process`).toBeUndefined()
       // slim images have no curl: the probe is Node's fetch against the liveness route.
       expect(JSON.stringify(service?.healthcheck?.test)).toContain("fetch('http://127.0.0.1:3000/healthz')")
     }
-    expect(services.demo?.depends_on?.simulator?.condition).toBe('service_healthy')
+    for (const name of ['demo', ...prodReplicas]) {
+      expect(services[name]?.depends_on?.simulator?.condition, name).toBe('service_healthy')
+    }
   })
 
-  it('points every replica at the same Redis and the demo bridge at the simulator service', () => {
+  it('points every bridge at the same Redis and the demo and prod bridges at the simulator service', () => {
     const redisUrls = bridgeServices.map((name) => services[name]?.environment?.REDIS_URL)
     expect(new Set(redisUrls)).toEqual(new Set(['redis://redis:6379']))
-    expect(services.demo?.environment?.RECHARGE_API_URL).toBe('http://simulator:4010')
-    expect(services.demo?.environment?.RECHARGE_API_TOKEN).toBe(services.simulator?.environment?.SIM_API_TOKEN)
+    for (const name of ['demo', ...prodReplicas]) {
+      expect(services[name]?.environment?.RECHARGE_API_URL, name).toBe('http://simulator:4010')
+      expect(services[name]?.environment?.RECHARGE_API_TOKEN, name).toBe(services.simulator?.environment?.SIM_API_TOKEN)
+    }
+    // Each profile's bridges keep their own keys: they talk to different simulators on one Redis.
+    const prefixes = ['app', 'demo', 'prod-1'].map((name) => services[name]?.environment?.REDIS_KEY_PREFIX ?? 'rb')
+    expect(new Set(prefixes).size).toBe(3)
   })
 
-  it('uses only env names the app reads, all of them listed in .env.example', () => {
+  it('runs Redis with the configuration in docker/: persistent, never evicting', () => {
+    expect(services.redis?.volumes).toContain('./docker/redis.conf:/usr/local/etc/redis/redis.conf:ro')
+    expect(services.redis?.command).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf'])
+    const conf = read('docker/redis.conf')
+    expect(conf).toMatch(/^appendonly yes$/m)
+    expect(conf).toMatch(/^maxmemory-policy noeviction$/m)
+  })
+
+  it('uses only env names the app (or the entrypoint) reads, the app ones listed in .env.example', () => {
     const example = new Set(
       read('.env.example')
         .split('\n')
         .map((line) => /^([A-Z0-9_]+)=/.exec(line)?.[1])
         .filter(Boolean),
     )
+    const entrypoint = read('docker/entrypoint.sh')
     for (const name of bridgeServices) {
       for (const key of Object.keys(services[name]?.environment ?? {})) {
+        if (entrypointKeys.includes(key)) {
+          expect(entrypoint, `${name}: ${key} read by docker/entrypoint.sh`).toContain(key)
+          continue
+        }
         expect(envKeys, `${name}: ${key}`).toContain(key)
         expect(example.has(key), `${name}: ${key} in .env.example`).toBe(true)
       }
     }
     // The default services read the operator's .env when there is one, and start in demo mode when there is not.
     expect(services.app?.env_file).toEqual([{ path: '.env', required: false }])
+    // The demo and prod bridges are self-contained: an operator's .env must not half-configure them.
+    for (const name of ['demo', ...prodReplicas]) expect(services[name]?.env_file, name).toEqual([])
   })
 
-  it('publishes the port the app listens on inside the container', () => {
+  it('publishes every port on 127.0.0.1 unless PUBLISH_ADDRESS says otherwise, on the port the app listens on', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? []) expect(port, name).toMatch(/^\$\{PUBLISH_ADDRESS:-127\.0\.0\.1\}:/)
+    }
     for (const name of bridgeServices) {
       const service = services[name]
       expect(service?.environment?.PORT).toBe('3000')
@@ -94,6 +127,31 @@ describe('docker-compose.yml', () => {
     expect(services.simulator?.environment?.SIM_PORT).toBe('4010')
   })
 
+  it('runs the prod replicas in production mode with one configuration and one shared secrets volume', () => {
+    const [first, second] = prodReplicas.map((name) => services[name] as Service)
+    const { PUBLIC_URL: _a, ...firstEnv } = first?.environment ?? {}
+    const { PUBLIC_URL: _b, ...secondEnv } = second?.environment ?? {}
+    expect(firstEnv).toEqual(secondEnv)
+    expect(firstEnv.NODE_ENV).toBe('production')
+    // Secrets are never written in the compose file: the entrypoint shares them through the volume.
+    expect(firstEnv.CUSTOMER_TOKEN_SECRET).toBeUndefined()
+    expect(firstEnv.ADMIN_API_KEY).toBeUndefined()
+    for (const service of [first, second]) {
+      expect(service?.volumes).toEqual([`shared-secrets:${firstEnv.SHARED_SECRETS_DIR}`])
+    }
+    expect(Object.keys(compose.volumes)).toContain('shared-secrets')
+  })
+
+  it('gives the prod replicas a configuration production accepts once the entrypoint has filled the secrets', () => {
+    for (const name of prodReplicas) {
+      const env = { ...services[name]?.environment }
+      for (const [key, value] of Object.entries(env)) env[key] = value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1')
+      const config = loadConfig({ ...env, CUSTOMER_TOKEN_SECRET: 'c'.repeat(43), ADMIN_API_KEY: 'a'.repeat(32) })
+      expect(config.NODE_ENV).toBe('production')
+      expect(config.demoMode).toBe(false)
+    }
+  })
+
   it('configures the simulator only with variables the simulator reads', () => {
     const simulatorSource = read('src/simulator/server.ts') + read('src/simulator/options.ts')
     for (const key of Object.keys(services.simulator?.environment ?? {})) {
@@ -101,9 +159,9 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  it('builds the bridge and the simulator from this repository and runs files the build produces', () => {
+  it('builds the bridge and the simulator from this repository with docker/Dockerfile and runs what the build produces', () => {
     for (const name of [...bridgeServices, 'simulator']) {
-      expect(services[name]?.build, name).toBe('.')
+      expect(services[name]?.build, name).toEqual({ context: '.', dockerfile: 'docker/Dockerfile' })
       expect(services[name]?.image, name).toBe('recharge-bridge:local')
     }
     const simulatorEntry = services.simulator?.command?.[1] ?? ''
@@ -132,7 +190,7 @@ function instructions(text: string): Instruction[] {
 }
 
 describe('Dockerfile', () => {
-  const steps = instructions(read('Dockerfile'))
+  const steps = instructions(read('docker/Dockerfile'))
   const stages = steps.filter((step) => step.keyword === 'FROM')
   const finalStageStart = steps.lastIndexOf(stages.at(-1) as Instruction)
   const runtime = steps.slice(finalStageStart)
@@ -143,7 +201,7 @@ describe('Dockerfile', () => {
     expect(stages.at(-1)?.args).toBe('node:24-slim AS runtime')
   })
 
-  it('runs as the unprivileged node user, under tini, with an exec-form CMD of the built server', () => {
+  it('runs as the unprivileged node user, under tini and the entrypoint, with an exec-form CMD of the built server', () => {
     const user = runtime.filter((step) => step.keyword === 'USER').at(-1)
     expect(user?.args).toBe('node')
     const cmd = runtime.find((step) => step.keyword === 'CMD')
@@ -152,7 +210,12 @@ describe('Dockerfile', () => {
     expect(JSON.parse(runtime.find((step) => step.keyword === 'ENTRYPOINT')?.args ?? 'null')).toEqual([
       '/usr/bin/tini',
       '--',
+      '/usr/local/bin/docker-entrypoint.sh',
     ])
+    const copied = runtime.find(
+      (step) => step.keyword === 'COPY' && step.args.endsWith('/usr/local/bin/docker-entrypoint.sh'),
+    )
+    expect(copied?.args.split(/\s+/)[0]).toBe('docker/entrypoint.sh')
   })
 
   it('health-checks /healthz with Node (slim has no curl)', () => {

@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors.ts'
+import { MemoryIdempotencyStore } from '../../src/idempotency/memory-store.ts'
+import type { StoredResponse } from '../../src/idempotency/types.ts'
 import errorHandler from '../../src/plugins/error-handler.ts'
-import idempotency from '../../src/plugins/idempotency.ts'
+import idempotency, { beforeIdempotentWrite, IDEMPOTENCY_TIMINGS } from '../../src/plugins/idempotency.ts'
 import metrics from '../../src/plugins/metrics.ts'
 import redis from '../../src/plugins/redis.ts'
 
@@ -155,5 +157,83 @@ describe('Idempotency-Key', () => {
     const control = await post({ n: 1 }, 'bad\u0001key')
     expect(control.statusCode).toBe(400)
     expect(ctx.calls()).toBe(0)
+  })
+})
+
+/** A memory store whose calls can be made to fail, with a clock the test moves. */
+class FlakyStore extends MemoryIdempotencyStore {
+  failing = new Set<'begin' | 'dispatch' | 'complete'>()
+  readonly clock: { now: number }
+  constructor() {
+    const clock = { now: 1_000_000 }
+    super(IDEMPOTENCY_TIMINGS, { now: () => clock.now })
+    this.clock = clock
+  }
+  override async begin(key: string, fingerprint: string) {
+    if (this.failing.has('begin')) throw new Error('redis down')
+    return super.begin(key, fingerprint)
+  }
+  override async dispatch(key: string, owner: string, fingerprint: string) {
+    if (this.failing.has('dispatch')) throw new Error('redis down')
+    return super.dispatch(key, owner, fingerprint)
+  }
+  override async complete(key: string, owner: string, fingerprint: string, response: StoredResponse) {
+    if (this.failing.has('complete')) throw new Error('redis down')
+    return super.complete(key, owner, fingerprint, response)
+  }
+}
+
+describe('Idempotency-Key when the store fails', () => {
+  let app: FastifyInstance
+  let store: FlakyStore
+  let sent = 0
+  beforeEach(async () => {
+    sent = 0
+    store = new FlakyStore()
+    app = Fastify({ logger: false })
+    await app.register(errorHandler)
+    await app.register(metrics)
+    await app.register(redis, { client: null })
+    await app.register(idempotency, { store })
+    app.post('/writes', { config: { idempotency: 'optional' } }, async (request) => {
+      await beforeIdempotentWrite(request)
+      sent += 1
+      return { sent }
+    })
+    await app.ready()
+  })
+  afterEach(async () => {
+    await app.close()
+  })
+  const write = () =>
+    app.inject({ method: 'POST', url: '/writes', payload: {}, headers: { 'idempotency-key': 'key-of-sixteen-chars' } })
+
+  it('refuses a keyed write with 503 and Retry-After, sending nothing, when the key cannot be looked up or its dispatch recorded', async () => {
+    store.failing.add('begin')
+    const refused = await write()
+    expect([refused.statusCode, refused.json().code]).toEqual([503, 'IDEMPOTENCY_STORE_UNAVAILABLE'])
+    expect(refused.headers['retry-after']).toBe('2')
+    store.failing = new Set(['dispatch'])
+    expect((await write()).json().code).toBe('IDEMPOTENCY_STORE_UNAVAILABLE')
+    expect(sent).toBe(0)
+    store.failing.clear()
+    // The reservation of the refused attempt was released: the retry goes through, once.
+    expect((await write()).statusCode).toBe(200)
+    expect((await write()).headers['idempotent-replayed']).toBe('true')
+    expect(sent).toBe(1)
+  })
+
+  it('never re-runs a write whose answer could not be stored: in use at first, then unsettled', async () => {
+    store.failing.add('complete')
+    expect((await write()).statusCode).toBe(200)
+    store.failing.clear()
+    const early = await write()
+    expect([early.statusCode, early.json().code]).toEqual([409, 'IDEMPOTENCY_KEY_IN_USE'])
+    store.clock.now += IDEMPOTENCY_TIMINGS.reserveTtlMs
+    const late = await write()
+    expect([late.statusCode, late.json().code]).toEqual([409, 'IDEMPOTENCY_KEY_UNSETTLED'])
+    store.clock.now += 23 * 60 * 60 * 1000
+    expect((await write()).json().code).toBe('IDEMPOTENCY_KEY_UNSETTLED')
+    expect(sent).toBe(1)
   })
 })

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
+import { prettyPrinterInstalled } from '../../src/logger.ts'
 import { mintCustomerToken, secretKey } from '../../src/shopper/customer-token.ts'
 import { testConfig } from '../support/config.ts'
 
@@ -86,5 +87,15 @@ describe('request loggers', () => {
     await app.close()
     expect(linesOf('not-found-0002').map((line) => line.msg)).toEqual(['incoming request', 'request completed'])
     expect(linesOf('metrics-scrape-0001')).toEqual([])
+  })
+})
+
+describe('pretty printing on a terminal', () => {
+  it('is used only where pino-pretty (a dev dependency) resolves, so a production install on a TTY logs JSON', () => {
+    expect(prettyPrinterInstalled()).toBe(true)
+    const productionInstall = (id: string): string => {
+      throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' })
+    }
+    expect(prettyPrinterInstalled(productionInstall)).toBe(false)
   })
 })

@@ -26,14 +26,17 @@ describe('request duration metrics', () => {
     for (let i = 0; i < 3; i++) expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200)
     expect((await app.inject({ url: '/v1/no/such/route' })).statusCode).toBe(404)
     const metrics = (await app.inject({ url: '/metrics' })).body
-    expect(metrics).toContain('# TYPE http_request_duration_seconds histogram')
+    expect(metrics).toContain('# TYPE recharge_bridge_http_request_duration_seconds histogram')
     const healthz = 'method="GET",route="/healthz",status_code="200"'
-    expect(sample(metrics, `http_request_duration_seconds_count{${healthz}}`)).toBe(3)
-    expect(sample(metrics, `http_request_duration_seconds_bucket{le="+Inf",${healthz}}`)).toBe(3)
-    expect(sample(metrics, `http_request_duration_seconds_sum{${healthz}}`)).toBeGreaterThan(0)
+    expect(sample(metrics, `recharge_bridge_http_request_duration_seconds_count{${healthz}}`)).toBe(3)
+    expect(sample(metrics, `recharge_bridge_http_request_duration_seconds_bucket{le="+Inf",${healthz}}`)).toBe(3)
+    expect(sample(metrics, `recharge_bridge_http_request_duration_seconds_sum{${healthz}}`)).toBeGreaterThan(0)
     // Unmatched URLs share one series: raw paths never become label values.
     expect(
-      sample(metrics, 'http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}'),
+      sample(
+        metrics,
+        'recharge_bridge_http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}',
+      ),
     ).toBe(1)
     expect(metrics).not.toContain('/v1/no/such/route')
   })
@@ -51,8 +54,8 @@ describe('request duration metrics', () => {
 
   it('series counters render as Prometheus counters, one line per label set', async () => {
     const metrics = new Metrics()
-    const counter = metrics.seriesCounter('upstream_total', 'Answers by operation and status')
-    expect(metrics.seriesCounter('upstream_total', 'again')).toBe(counter)
+    const counter = metrics.seriesCounter('recharge_bridge_upstream_total', 'Answers by operation and status')
+    expect(metrics.seriesCounter('recharge_bridge_upstream_total', 'again')).toBe(counter)
     const ok = counter.seriesFor('GET /x 200', () => ({ operation: 'GET /x', status: '200' }))
     counter.inc(ok)
     counter.inc(ok)
@@ -61,8 +64,8 @@ describe('request duration metrics', () => {
       3,
     )
     const text = await metrics.registry.metrics()
-    expect(text).toContain('# TYPE upstream_total counter')
-    expect(sample(text, 'upstream_total{operation="GET /x",status="200"}')).toBe(2)
-    expect(sample(text, 'upstream_total{operation="GET /x",status="503"}')).toBe(3)
+    expect(text).toContain('# TYPE recharge_bridge_upstream_total counter')
+    expect(sample(text, 'recharge_bridge_upstream_total{operation="GET /x",status="200"}')).toBe(2)
+    expect(sample(text, 'recharge_bridge_upstream_total{operation="GET /x",status="503"}')).toBe(3)
   })
 })

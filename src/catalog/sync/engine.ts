@@ -92,6 +92,8 @@ export interface SyncRunOptions {
   deleteMissing?: boolean
   /** Allow deleting more than MASS_DELETE_SHARE of the store's products in one run. Default false. */
   allowMassDelete?: boolean
+  /** false: refuse a run that would delete any product (the CLI asks for --yes). Default true. */
+  allowDeletes?: boolean
   planStrategy?: PlanStrategy
   signal?: AbortSignal
   onProgress?: (progress: SyncProgress) => void
@@ -229,6 +231,19 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   const desired = feed.products.map(desiredProduct)
   const plan = diffCatalog(desired, current, { deleteMissing: options.deleteMissing ?? true })
   const deletes = plan.totals.productDeletes
+  if (!dryRun && options.allowDeletes === false && deletes > 0) {
+    const doomed = plan.changes
+      .filter((change) => change.product === 'delete')
+      .map((change) => change.external_product_id)
+    throw new FeedInvalidError([
+      {
+        index: null,
+        external_product_id: null,
+        path: 'products',
+        message: `would delete ${deletes} of the ${current.products.size} products in Recharge (${doomed.slice(0, 10).join(', ')}${doomed.length > 10 ? ', …' : ''}) because the feed does not list them; confirm with --yes (or --allow-deletes), keep them with --no-delete, or see the plan with --dry-run`,
+      },
+    ])
+  }
   if (
     !dryRun &&
     !options.allowMassDelete &&

@@ -10,6 +10,8 @@ export interface StartSyncOptions {
   dryRun?: boolean
   deleteMissing?: boolean
   allowMassDelete?: boolean
+  /** false: a run that would delete any product is refused (the CLI without --yes). Default true. */
+  allowDeletes?: boolean
   planStrategy?: PlanStrategy
   source: 'api' | 'cli'
   /** Observes each upstream write (tests). */
@@ -151,6 +153,7 @@ export class CatalogSyncJobs {
           dryRun: status.dryRun,
           ...(options.deleteMissing === undefined ? {} : { deleteMissing: options.deleteMissing }),
           ...(options.allowMassDelete ? { allowMassDelete: true } : {}),
+          ...(options.allowDeletes === false ? { allowDeletes: false } : {}),
           ...(options.planStrategy ? { planStrategy: options.planStrategy } : {}),
           ...(options.afterWrite ? { afterWrite: options.afterWrite } : {}),
           onChanged: (id) => changed.add(id),

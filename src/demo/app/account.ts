@@ -26,11 +26,12 @@ type Json<T> = T extends { content: { 'application/json': infer Body } } ? Body 
 type Subscription = Json<paths['/v1/subscriptions']['get']['responses'][200]>['subscriptions'][number]
 type SubscriptionDetail = Json<paths['/v1/subscriptions/{id}']['get']['responses'][200]>
 type Action = Subscription['allowed_actions'][number]
-type Panel = 'reschedule' | 'frequency' | 'swap' | 'cancel'
+type Panel = 'reschedule' | 'frequency' | 'quantity' | 'swap' | 'cancel'
 
 const panelAction: Record<Panel, Action> = {
   reschedule: 'reschedule',
   frequency: 'change_frequency',
+  quantity: 'change_quantity',
   swap: 'swap_variant',
   cancel: 'cancel',
 }
@@ -172,6 +173,8 @@ function fill(item: HTMLElement, subscription: Subscription): void {
   field(item, 'quantity').textContent = String(subscription.quantity)
   const allowed = new Set(subscription.allowed_actions)
   required<HTMLButtonElement>('[data-action="skip"]', item).hidden = !allowed.has('skip')
+  // After a skip the next delivery can be restored (the bridge offers unskip while a skipped charge exists).
+  required<HTMLButtonElement>('[data-action="unskip"]', item).hidden = !allowed.has('unskip')
   for (const [panel, action] of Object.entries(panelAction)) {
     required<HTMLButtonElement>(`[data-panel="${panel}"]`, item).hidden = !allowed.has(action)
   }
@@ -194,6 +197,15 @@ function wire(item: HTMLElement, id: string): void {
     const button = event.currentTarget as HTMLButtonElement
     void run(item, id, button, 'Skipping…', 'Next delivery skipped.', () =>
       bridge.POST('/v1/subscriptions/{id}/skip', {
+        params: { path: { id }, header: { 'idempotency-key': newIdempotencyKey() } },
+      }),
+    )
+  })
+
+  required<HTMLButtonElement>('[data-action="unskip"]', item).addEventListener('click', (event) => {
+    const button = event.currentTarget as HTMLButtonElement
+    void run(item, id, button, 'Restoring…', 'Skipped delivery restored.', () =>
+      bridge.POST('/v1/subscriptions/{id}/unskip', {
         params: { path: { id }, header: { 'idempotency-key': newIdempotencyKey() } },
       }),
     )
@@ -235,6 +247,14 @@ function wire(item: HTMLElement, id: string): void {
     void run(item, id, submitter(form), 'Saving…', 'Delivery frequency updated.', () =>
       patch(id, { frequency: { unit, every: Number(every) } }),
     )
+  })
+
+  forms('quantity').addEventListener('submit', (event) => {
+    event.preventDefault()
+    const form = forms('quantity')
+    const quantity = Number(value(form, 'quantity'))
+    if (!Number.isInteger(quantity) || quantity < 1) return setStatus(status, 'Please enter a whole number.', 'error')
+    void run(item, id, submitter(form), 'Saving…', `Quantity set to ${quantity}.`, () => patch(id, { quantity }))
   })
 
   forms('swap').addEventListener('submit', (event) => {
@@ -291,7 +311,9 @@ async function togglePanel(item: HTMLElement, id: string, toggle: HTMLButtonElem
       status,
       panel === 'frequency'
         ? 'This product is delivered on one schedule only.'
-        : 'There is no other option to swap to.',
+        : panel === 'quantity'
+          ? 'The quantity of this subscription cannot be changed.'
+          : 'There is no other option to swap to.',
     )
   }
   form.hidden = false
@@ -306,6 +328,12 @@ function fillPanel(form: HTMLFormElement, panel: Panel, detail: SubscriptionDeta
     input.min = detail.reschedule_window.earliest
     input.max = detail.reschedule_window.latest
     input.value = detail.next_charge_date ?? detail.reschedule_window.earliest
+  } else if (panel === 'quantity') {
+    const input = form.elements.namedItem('quantity') as HTMLInputElement
+    input.min = String(detail.quantity_bounds.min)
+    input.max = String(detail.quantity_bounds.max)
+    input.value = String(detail.quantity)
+    return detail.quantity_bounds.min === detail.quantity_bounds.max
   } else if (panel === 'frequency') {
     const select = form.elements.namedItem('frequency') as HTMLSelectElement
     select.replaceChildren(

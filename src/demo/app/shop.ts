@@ -63,6 +63,24 @@ function priceOf(variant: Variant | undefined) {
   return variant?.prices[0]
 }
 
+/**
+ * The card's price: the lowest subscription price over every variant ("From … with subscription"), counting only
+ * pay-as-you-go subscription plans (a prepaid plan's price covers several deliveries); a product sold only once shows
+ * its one-time price ("From" when variants differ).
+ */
+function cardPrice(product: Product): string {
+  const subscriptionIds = new Set(subscriptionPlans(product).map((plan) => plan.id))
+  const prices = product.variants.flatMap((variant) => variant.prices.slice(0, 1))
+  const subscribed = prices.flatMap((price) =>
+    price.plans.filter((plan) => subscriptionIds.has(plan.id)).map((plan) => Number(plan.discounted_price)),
+  )
+  if (subscribed.length > 0) return `From ${money(Math.min(...subscribed))} with subscription`
+  const units = prices.map((price) => Number(price.unit_price)).filter((unit) => Number.isFinite(unit))
+  if (units.length === 0) return money(undefined)
+  const lowest = Math.min(...units)
+  return units.some((unit) => unit !== lowest) ? `From ${money(lowest)}` : money(lowest)
+}
+
 function subscriptionPlans(product: Product): Plan[] {
   return product.plans.filter((plan) => plan.type === 'subscription').sort((a, b) => a.sort_order - b.sort_order)
 }
@@ -121,9 +139,7 @@ function renderProductList(): void {
       name.textContent = product.title
       const from = document.createElement('span')
       from.className = 'from'
-      const price = priceOf(product.variants[0])
-      const best = price?.plans.map((plan) => Number(plan.discounted_price)).sort((a, b) => a - b)[0]
-      from.textContent = best !== undefined ? `From ${money(best)} with subscription` : money(price?.unit_price)
+      from.textContent = cardPrice(product)
       meta.append(name, from)
       button.append(thumb, meta)
       button.addEventListener('click', () => {

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { RechargeAbortedError, RechargeRateLimitedError, RechargeUnavailableError } from '../errors.ts'
+import type { UpstreamBudget } from '../budget/budget.ts'
+import { currentSpender } from '../budget/spender.ts'
+import {
+  PublicBudgetError,
+  RechargeAbortedError,
+  RechargeRateLimitedError,
+  RechargeUnavailableError,
+} from '../errors.ts'
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from '../observability.ts'
 import type { Lane } from '../types.ts'
 import { type AddressLocks, LocalAddressLocks, type Release } from './address-lock.ts'
@@ -37,6 +44,8 @@ export interface QueueOptions {
   lateToleranceMs?: number
   /** The configured bucket size, compared with what Recharge reports. */
   capacity?: number
+  /** Who may spend how much of the bucket (src/recharge/budget); without it every caller may use all of it. */
+  budget?: UpstreamBudget | undefined
 }
 
 /** Re-bookings after a late wake-up, per admission, before the call is sent anyway. */
@@ -54,6 +63,7 @@ export class RechargeQueue {
   private readonly log: RechargeLog
   private readonly lateToleranceMs: number
   private readonly capacity: number | undefined
+  private readonly budget: UpstreamBudget | undefined
   private sizeMismatchLogged = false
   /** The book's level after this replica's latest booking, and when it was asked (local clock). */
   private lastBooking = { levelMs: 0, at: 0 }
@@ -74,6 +84,7 @@ export class RechargeQueue {
     this.log = options.log ?? noopLog
     this.lateToleranceMs = options.lateToleranceMs ?? Number.POSITIVE_INFINITY
     this.capacity = options.capacity
+    this.budget = options.budget
   }
 
   /** Calls admitted and not yet answered (for readiness and shutdown). */
@@ -139,8 +150,12 @@ export class RechargeQueue {
     let release: Release | undefined
     try {
       if (call.addressId !== undefined) release = await this.locks.acquire(call.addressId, call.deadlineAt, call.signal)
+      const spender = currentSpender()
+      if (spender?.kind === 'public' && call.lane === 'interactive') await this.chargePublic(call, spender.client)
+      // An optional read books below the interactive reserve (see budget/spender.ts).
+      const booking = spender?.kind === 'optional' ? { ...call, lane: 'background' as const } : call
       for (let attempt = 1; ; attempt++) {
-        await this.admit(call)
+        await this.admit(booking)
         const outcome = await job()
         if (outcome.kind === 'done') return outcome.value
         // 429: the upstream bucket is fuller than our book says (another consumer of the token). Read it as full, then
@@ -166,6 +181,29 @@ export class RechargeQueue {
       if (release) await release().finally(() => this.settled())
       else this.settled()
     }
+  }
+
+  /**
+   * An interactive call made on behalf of an anonymous client (see budget/spender.ts) must first fit in that client's
+   * allowance and in the public share of the bucket; refused, it fails before booking anything. Charged once per
+   * call: a 429 re-booking is not a new call. Background work is the store's own and is not charged.
+   */
+  private async chargePublic(call: QueueCall, client: string | null): Promise<void> {
+    if (!this.budget) return
+    const decision = await this.budget.chargePublic(client)
+    if (decision.ok) return
+    this.metrics.admissionRejected(decision.by === 'client' ? 'public-client' : 'public-share')
+    throw new PublicBudgetError(
+      decision.by === 'client'
+        ? 'This client has spent its share of the Recharge budget'
+        : 'Anonymous traffic has spent its share of the Recharge budget',
+      {
+        operation: call.operation,
+        reason: 'admission',
+        retryAfterSeconds: decision.retryAfterMs / 1000,
+        by: decision.by,
+      },
+    )
   }
 
   /** Book a slot and sleep until it; throws at once when the slot would be past the deadline. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
+import { readAddressDiscount, setAddressDiscount } from '../discount-rules.ts'
 import { notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import { POSTAL_FIELDS, postalOf, readPostal } from '../postal.ts'
@@ -80,6 +81,8 @@ export async function addressRoutes(app: FastifyInstance, { sim }: { sim: Simula
     }
     if (Object.keys(errors).length > 0) throw new SimError(422, { errors })
     return sim.locks.write(address.id, () => {
+      if (body.discounts !== undefined)
+        setAddressDiscount(state, address, readAddressDiscount(state, address, body.discounts))
       updateAddress(state, address, body)
       return { address }
     })

@@ -98,6 +98,9 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
       checkouts: [...state.checkouts.values()],
       webhooks: [...state.webhooks.values()],
       async_batches: [...state.asyncBatches.values()],
+      discounts: [...state.storeDiscounts.values()],
+      retention_strategies: [...state.retentionStrategies.values()],
+      subscription_pauses: [...state.pauses.values()],
       notifications: state.notifications,
       buckets: sim.options.apiTokens.map((token, index) => ({
         token_index: index,

@@ -3,16 +3,19 @@ import type { Simulator } from '../context.ts'
 import { addressSkipRoutes } from './address-skips.ts'
 import { addressRoutes } from './addresses.ts'
 import { asyncBatchRoutes } from './async-batches.ts'
+import { chargeActionRoutes } from './charge-actions.ts'
 import { chargeRoutes } from './charges.ts'
 import { checkoutRoutes } from './checkouts.ts'
 import { customerRoutes } from './customers.ts'
 import { deliveryScheduleRoutes } from './delivery-schedule.ts'
+import { discountRoutes } from './discounts.ts'
 import { notificationRoutes } from './notifications.ts'
 import { onetimeRoutes } from './onetimes.ts'
 import { orderRoutes } from './orders.ts'
 import { paymentMethodRoutes } from './payment-methods.ts'
 import { planRoutes } from './plans.ts'
 import { productRoutes } from './products.ts'
+import { retentionStrategyRoutes } from './retention-strategies.ts'
 import { storeRoutes } from './store.ts'
 import { subscriptionRoutes } from './subscriptions.ts'
 import { webhookRoutes } from './webhooks.ts'
@@ -33,6 +36,9 @@ export async function registerRechargeRoutes(app: FastifyInstance, { sim }: { si
     checkoutRoutes,
     webhookRoutes,
     asyncBatchRoutes,
+    retentionStrategyRoutes,
+    discountRoutes,
+    chargeActionRoutes,
     deliveryScheduleRoutes,
     notificationRoutes,
     addressSkipRoutes,

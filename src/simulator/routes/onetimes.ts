@@ -44,14 +44,16 @@ export async function onetimeRoutes(app: FastifyInstance, { sim }: { sim: Simula
   app.post('/onetimes', async (request, reply) => {
     const state = sim.state
     const body = bodyOf(request, 'onetime')
-    const missing = ['address_id', 'external_variant_id', 'next_charge_scheduled_at', 'quantity'].filter(
-      (key) => body[key] == null || body[key] === '',
-    )
+    const addToNext = body.add_to_next_charge === true
+    const required = ['address_id', 'external_variant_id', 'quantity']
+    if (!addToNext) required.push('next_charge_scheduled_at')
+    const missing = required.filter((key) => body[key] == null || body[key] === '')
     if (missing.length > 0) throw missingRequired(missing)
     const address = state.addresses.get(Number(body.address_id))
     if (!address) throw fieldError('address_id', 'Address not found.')
-    const date = readFutureDate(state, body.next_charge_scheduled_at)
-    const found = findVariant(state, readExternalId(body.external_product_id), readExternalId(body.external_variant_id))
+    assertActiveAddress(state, address.id)
+    const date = addToNext ? nextQueuedDate(state, address.id) : readFutureDate(state, body.next_charge_scheduled_at)
+    const found = findOnetimeVariant(state, body)
     if (!found) throw unprocessable({ external_variant_id: ['Variant not found.'] })
     const price =
       body.price === undefined ? variantPriceMinor(state, found.variant) : parseMoney(body.price, state.decimals)
@@ -91,14 +93,14 @@ export async function onetimeRoutes(app: FastifyInstance, { sim }: { sim: Simula
     const date =
       body.next_charge_scheduled_at === undefined ? undefined : readFutureDate(state, body.next_charge_scheduled_at)
     const quantity = body.quantity === undefined ? undefined : readQuantity(body.quantity)
+    const price = body.price === undefined ? undefined : parseMoney(body.price, state.decimals)
+    if (price === null || (price !== undefined && price < 0)) throw fieldError('price', 'Not a valid number.')
     return sim.locks.write(onetime.address_id, () => {
       if (date) onetime.next_charge_scheduled_at = date
       if (quantity) onetime.quantity = quantity
-      if (body.price !== undefined) {
-        const price = parseMoney(body.price, state.decimals)
-        if (price === null) throw fieldError('price', 'Not a valid number.')
-        onetime.price = state.money(price)
-      }
+      if (price !== undefined) onetime.price = state.money(price)
+      if (typeof body.product_title === 'string') onetime.product_title = body.product_title
+      if (Array.isArray(body.properties)) onetime.properties = body.properties as Onetime['properties']
       onetime.updated_at = state.timestamp()
       rebuildQueuedCharges(state, onetime.address_id)
       state.emit('onetime/updated', { onetime })
@@ -122,4 +124,36 @@ function readFutureDate(state: SimState, value: unknown): string {
   if (!isDate(value)) throw fieldError('next_charge_scheduled_at', 'Not a valid date.')
   if (value <= state.today()) throw fieldError('next_charge_scheduled_at', 'date is not far enough in the future')
   return value
+}
+
+/** Recharge refuses onetimes on an address with no active subscription (a cancelled or inactive address). */
+function assertActiveAddress(state: SimState, addressId: number): void {
+  for (const subscription of state.subscriptions.values()) {
+    if (subscription.address_id === addressId && subscription.status === 'active') return
+  }
+  throw fieldError('address_id', 'Cannot add a onetime to an address without an active subscription.')
+}
+
+/** `add_to_next_charge: true`: the date of the address's next queued charge. */
+function nextQueuedDate(state: SimState, addressId: number): string {
+  let next: string | null = null
+  const today = state.today()
+  for (const charge of state.charges.values()) {
+    if (charge.address_id !== addressId || charge.status !== 'queued' || charge.scheduled_at <= today) continue
+    if (next === null || charge.scheduled_at < next) next = charge.scheduled_at
+  }
+  if (next === null) throw fieldError('add_to_next_charge', 'There is no queued charge for this address.')
+  return next
+}
+
+/** `external_product_id` is optional on a onetime: without it the variant is looked up across the catalog. */
+function findOnetimeVariant(state: SimState, body: Body): ReturnType<typeof findVariant> {
+  const variantId = readExternalId(body.external_variant_id)
+  const productId = readExternalId(body.external_product_id)
+  if (productId !== null || variantId === null) return findVariant(state, productId, variantId)
+  for (const product of state.products.values()) {
+    const variant = product.variants.find((candidate) => candidate.external_variant_id === variantId)
+    if (variant) return { product, variant }
+  }
+  return null
 }

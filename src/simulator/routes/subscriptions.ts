@@ -148,6 +148,7 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
     const subscription = findSubscription(state, idParam(request))
     await sim.locks.write(subscription.address_id, () => {
       state.subscriptions.delete(subscription.id)
+      state.pauses.delete(subscription.id)
       rebuildQueuedCharges(state, subscription.address_id)
       state.emit('subscription/deleted', { subscription: { id: subscription.id } })
     })
@@ -177,8 +178,9 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
     const state = sim.state
     const subscription = findSubscription(state, idParam(request))
     const body = bodyOf(request)
+    const pause = isPauseFlag((request.query as Record<string, unknown>).pause) || isPauseFlag(body.pause)
     return sim.locks.write(subscription.address_id, () => {
-      setNextChargeDate(state, subscription, body)
+      setNextChargeDate(state, subscription, body, { pause })
       return { subscription: subscriptionView(state, subscription) }
     })
   })
@@ -211,4 +213,9 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
       return { subscription: subscriptionView(state, subscription) }
     })
   })
+}
+
+/** `pause=true` as the SDK sends it (query string), or `"pause": true` in the body. */
+function isPauseFlag(value: unknown): boolean {
+  return value === true || value === 'true' || value === '1'
 }

@@ -41,6 +41,7 @@ export const WEBHOOK_TOPICS = [
   'subscription/swapped',
   'subscription/unskipped',
   'subscription/updated',
+  'subscription/paused',
 ] as const
 
 /**
@@ -68,7 +69,6 @@ const REGISTRABLE_ONLY = [
   'order/updated',
   'recharge/uninstalled',
   'store/updated',
-  'subscription/paused',
   'subscription/removed_from_skipped_charge',
 ]
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RedisClient } from '../../plugins/redis.ts'
+import { closeRedisClient, type RedisClient, RedisDeadlineError, withReplyDeadline } from '../../plugins/redis.ts'
 import type { Job, JobHandler, JobQueue, QueueTuning } from './types.ts'
 
 export interface RedisStreamQueueOptions extends QueueTuning {
@@ -20,6 +20,8 @@ export interface RedisStreamQueueOptions extends QueueTuning {
 }
 
 const SWEEP_EVERY_MS = 10 * 60_000
+/** How long past its BLOCK time a read may take before its connection counts as dead. */
+const READ_MARGIN_MS = 2_000
 const DEAD_CONSUMER_IDLE_MS = 60 * 60_000
 
 type StreamMessage = { id: string; message: Record<string, string> }
@@ -112,12 +114,19 @@ export class RedisStreamQueue implements JobQueue {
           await this.sweepConsumers()
         }
         if (!this.running) break
-        const replies = await (this.blocking as RedisClient).xReadGroup(
-          this.options.group,
-          this.consumer,
-          { key: this.options.stream, id: '>' },
-          { COUNT: this.options.batchSize, BLOCK: this.options.blockMs },
-        )
+        const replies = await withReplyDeadline(this.blocking as RedisClient, this.options.blockMs + READ_MARGIN_MS)
+          .xReadGroup(
+            this.options.group,
+            this.consumer,
+            { key: this.options.stream, id: '>' },
+            { COUNT: this.options.batchSize, BLOCK: this.options.blockMs },
+          )
+          .catch((error: unknown) => {
+            // A read that outlives its BLOCK is on a dead connection (a killed Redis container black-holes it; TCP
+            // would notice after minutes): replace the connection, or the queue would stall until then.
+            if (error instanceof RedisDeadlineError) this.replaceConnection()
+            throw error
+          })
         failures = 0
         const messages = (replies as { messages: StreamMessage[] }[] | null)?.[0]?.messages ?? []
         await this.handleBatch(messages.map((message) => this.toJob(message, 1)))
@@ -131,6 +140,13 @@ export class RedisStreamQueue implements JobQueue {
         if (this.running) await sleep(Math.min(100 * 2 ** failures, 2_000))
       }
     }
+  }
+
+  private replaceConnection(): void {
+    const client = this.blocking
+    if (!client) return
+    client.destroy()
+    if (this.running) client.connect().catch(() => {})
   }
 
   /** Take over jobs idle longer than retryAfterMs: a crashed consumer's, or ones whose handler failed. */
@@ -234,7 +250,7 @@ export class RedisStreamQueue implements JobQueue {
     this.blocking = null
     if (!client) return
     // A job still in hand stays pending and is reclaimed by another consumer (or this one after a restart).
-    if (drained && client.isOpen) await client.close().catch(() => client.destroy())
+    if (drained) await closeRedisClient(client)
     else client.destroy()
   }
 }
