@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { nextOpenDate } from './delivery-schedule.ts'
 import { setAddressDiscount } from './discount-rules.ts'
 import { orderFromCharge } from './orders.ts'
 import type { AppliedDiscount } from './retention-types.ts'
-import { nextDate, rebuildQueuedCharges } from './scheduling.ts'
+import { rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
 import type { Charge } from './types.ts'
@@ -47,8 +48,8 @@ export function billCharge(state: SimState, charge: Charge, stepFrom: string) {
     }
     const subscription = state.subscriptions.get(item.purchase_item_id as number)
     if (subscription?.status !== 'active') continue
-    let next = nextDate(subscription, stepFrom)
-    while (next <= today) next = nextDate(subscription, next)
+    let next = nextOpenDate(state, subscription, stepFrom)
+    while (next <= today) next = nextOpenDate(state, subscription, next)
     subscription.next_charge_scheduled_at = next
     subscription.updated_at = now
     state.pauses.delete(subscription.id)

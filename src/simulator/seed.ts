@@ -3,6 +3,7 @@ import { addDays, addInterval, dateOnly, type IntervalUnit, isoNaive, isoOffset 
 import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'
+import { seedDunningShopper } from './seed-dunning.ts'
 import type { SimState } from './state.ts'
 import type { Address, Customer, PaymentMethod, Plan, Product, ProductVariant, Subscription } from './types.ts'
 
@@ -606,6 +607,7 @@ export function seedState(state: SimState): void {
       rebuildQueuedCharges(state, address.id)
     }
   }
+  seedDunningShopper(state)
 }
 
 function seedCents(productId: string, variantId: string): number {

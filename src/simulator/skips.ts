@@ -1,5 +1,6 @@
+import { nextOpenDate } from './delivery-schedule.ts'
 import { fieldError, unprocessable } from './errors.ts'
-import { nextDate, rebuildQueuedCharges } from './scheduling.ts'
+import { rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
 import type { Charge, LineItem } from './types.ts'
@@ -40,7 +41,7 @@ export function skipCharge(state: SimState, charge: Charge, purchaseItemIds: unk
   for (const item of skipped) {
     const subscription = state.subscriptions.get(item.purchase_item_id as number)
     if (!subscription) continue
-    subscription.next_charge_scheduled_at = nextDate(subscription, charge.scheduled_at)
+    subscription.next_charge_scheduled_at = nextOpenDate(state, subscription, charge.scheduled_at)
     subscription.updated_at = now
   }
   rebuildQueuedCharges(state, charge.address_id)
@@ -62,11 +63,26 @@ export function unskipCharge(state: SimState, charge: Charge, purchaseItemIds: u
   charge.line_items = charge.line_items.filter((item) => !restored.includes(item))
   charge.updated_at = now
 
+  let aheadOfNext = false
   for (const item of restored) {
     const subscription = state.subscriptions.get(item.purchase_item_id as number)
     if (subscription?.status !== 'active') continue
+    // A date skipped ahead of time (after the next charge) simply returns to the schedule.
+    if (subscription.next_charge_scheduled_at && subscription.next_charge_scheduled_at < charge.scheduled_at) {
+      aheadOfNext = true
+      continue
+    }
     subscription.next_charge_scheduled_at = charge.scheduled_at
     subscription.updated_at = now
+  }
+  if (aheadOfNext && charge.line_items.length === 0) {
+    // No charge exists yet for a date past the next one: the parked charge goes, answered as queued again.
+    state.charges.delete(charge.id)
+    for (const item of restored) {
+      const subscription = state.subscriptions.get(item.purchase_item_id as number)
+      if (subscription) emitSubscription(state, 'subscription/unskipped', subscription)
+    }
+    return { ...charge, status: 'queued', line_items: restored }
   }
   if (charge.line_items.length === 0) {
     const queuedSameDay = [...state.charges.values()].some(

@@ -15,6 +15,7 @@ import type {
   PaymentMethod,
   Plan,
   Product,
+  SentNotification,
   Store,
   Subscription,
   Webhook,
@@ -54,6 +55,7 @@ export class SimState {
   readonly storeDiscounts = new Map<number, StoreDiscount>()
   readonly retentionStrategies = new Map<number, RetentionStrategy>()
   readonly pauses = new Map<number, SubscriptionPause>()
+  readonly notifications: SentNotification[] = []
 
   #nextId = new Map<string, number>()
   #listeners: ((event: SimEvent) => void)[] = []

@@ -26,6 +26,8 @@ export interface Customer {
   has_valid_payment_method: boolean
   hash: string
   last_name: string
+  /** Absent on records created before phone was kept; rendered as null. */
+  phone?: string | null
   updated_at: string
 }
 
@@ -441,4 +443,15 @@ export interface Discount {
   code: string
   value: string
   value_type: 'percentage' | 'fixed_amount'
+}
+
+/** An email Recharge was asked to send (`POST /customers/{id}/notifications`); listed by `GET /__sim/notifications`. */
+export interface SentNotification {
+  id: number
+  customer_id: number
+  email: string
+  type: 'email'
+  template_type: string
+  template_vars: Record<string, unknown>
+  sent_at: string
 }

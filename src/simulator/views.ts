@@ -50,6 +50,7 @@ export function customerView(state: SimState, customer: Customer, counts?: Map<n
     has_valid_payment_method: customer.has_valid_payment_method,
     hash: customer.hash,
     last_name: customer.last_name,
+    phone: customer.phone ?? null,
     subscriptions_active_count: active,
     subscriptions_total_count: total,
     updated_at: customer.updated_at,

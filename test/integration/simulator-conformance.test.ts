@@ -248,6 +248,31 @@ const CASES: Record<string, Case> = {
   }),
 }
 
+/**
+ * Keys newer than the 2022-03 recording, each documented by a current source: the simulator answers them and the
+ * comparison accepts them as additions to the recorded shape (never as a replacement for a recorded key).
+ */
+const NEWER_THAN_RECORDING: { fixturePrefix: string; paths: string[]; source: string }[] = [
+  {
+    fixturePrefix: 'Customers/',
+    paths: ['$.customer.phone', '$.customers[0].phone'],
+    source: 'storefront SDK 2.3 Customer.phone and UpdateCustomerRequest.phone',
+  },
+  {
+    fixturePrefix: 'Customers/get-customer-delivery-schedules',
+    paths: ['$.deliveries[0].orders[0].line_items[0].is_skipped'],
+    source: 'storefront SDK 2.3 DeliveryLineItem.is_skipped',
+  },
+]
+
+function documentedAddition(file: string, problem: string): boolean {
+  return NEWER_THAN_RECORDING.some(
+    (entry) =>
+      file.startsWith(entry.fixturePrefix) &&
+      entry.paths.some((path) => problem === `${path}: not in the recorded response`),
+  )
+}
+
 async function listFixtures(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true })
   return entries
@@ -322,7 +347,10 @@ describe('conformance with recorded Recharge 2021-11 responses', () => {
       return
     }
     const actual: unknown = JSON.parse(text)
-    expect(shapeDiff(recorded, actual), text).toEqual([])
+    expect(
+      shapeDiff(recorded, actual).filter((problem) => !documentedAddition(file, problem)),
+      text,
+    ).toEqual([])
     // Error bodies are compared value for value where the recorded message is not data-specific.
     if (recordedStatus === 404) expect(actual).toEqual(recorded)
   })

@@ -56,6 +56,7 @@ export interface SimSnapshot {
   discounts: SimRetention.StoreDiscount[]
   retention_strategies: SimRetention.RetentionStrategy[]
   subscription_pauses: SimRetention.SubscriptionPause[]
+  notifications: Sim.SentNotification[]
   buckets: { token_index: number; used: number; size: number }[]
 }
 

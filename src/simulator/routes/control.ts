@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { processDueCharges } from '../billing.ts'
 import type { Simulator } from '../context.ts'
 import { validateRules } from '../faults.ts'
+import { retryFailedCharges } from '../retries.ts'
 import { customerView, queuedSubscriptionIds, subscriptionCounts, subscriptionView } from '../views.ts'
 
 /**
@@ -60,13 +61,19 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) {
       sim.clock.advance(body.advanceMs)
       // Moving time forward bills whatever fell due, like Recharge's scheduler would have.
-      if (body.advanceMs > 0) processedCharges = processDueCharges(sim.state)
+      if (body.advanceMs > 0) processedCharges = [...processDueCharges(sim.state), ...retryFailedCharges(sim.state)]
     }
     return {
       now: new Date(sim.clock.now()).toISOString(),
       frozen: sim.clock.frozen,
       processed_charges: processedCharges,
     }
+  })
+
+  app.get('/__sim/notifications', async (request) => {
+    const customerId = Number((request.query as Record<string, string | undefined>).customer_id)
+    const all = sim.state.notifications
+    return { notifications: Number.isSafeInteger(customerId) ? all.filter((n) => n.customer_id === customerId) : all }
   })
 
   app.get('/__sim/state', async () => {
@@ -94,6 +101,7 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
       discounts: [...state.storeDiscounts.values()],
       retention_strategies: [...state.retentionStrategies.values()],
       subscription_pauses: [...state.pauses.values()],
+      notifications: state.notifications,
       buckets: sim.options.apiTokens.map((token, index) => ({
         token_index: index,
         used: sim.buckets.peek(token, now),

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
+import { addressSkipRoutes } from './address-skips.ts'
 import { addressRoutes } from './addresses.ts'
 import { asyncBatchRoutes } from './async-batches.ts'
 import { chargeActionRoutes } from './charge-actions.ts'
 import { chargeRoutes } from './charges.ts'
 import { checkoutRoutes } from './checkouts.ts'
 import { customerRoutes } from './customers.ts'
+import { deliveryScheduleRoutes } from './delivery-schedule.ts'
 import { discountRoutes } from './discounts.ts'
+import { notificationRoutes } from './notifications.ts'
 import { onetimeRoutes } from './onetimes.ts'
 import { orderRoutes } from './orders.ts'
 import { paymentMethodRoutes } from './payment-methods.ts'
@@ -36,6 +39,9 @@ export async function registerRechargeRoutes(app: FastifyInstance, { sim }: { si
     retentionStrategyRoutes,
     discountRoutes,
     chargeActionRoutes,
+    deliveryScheduleRoutes,
+    notificationRoutes,
+    addressSkipRoutes,
   ]) {
     await app.register(routes, { sim })
   }
