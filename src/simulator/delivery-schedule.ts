@@ -1,6 +1,6 @@
+import { parseMoney } from '../infra/money.ts'
 import { findVariant, imagesOf } from './catalog.ts'
 import { addDays, addInterval } from './dates.ts'
-import { parseMoney } from './money.ts'
 import { nextDate } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import type { Address, Charge, Customer, Onetime, PostalAddress, Subscription } from './types.ts'

@@ -1,6 +1,6 @@
+import { applyPercentage } from '../infra/money.ts'
 import { findVariant, variantPriceMinor } from './catalog.ts'
 import { addDays, addInterval, dateOnly, isoNaive, isoOffset } from './dates.ts'
-import { applyPercentage } from './money.ts'
 import { orderFromCharge } from './orders.ts'
 import { SeededRandom } from './random.ts'
 import { newCharge, rebuildQueuedCharges, subscriptionLineItem } from './scheduling.ts'
