@@ -58,6 +58,8 @@ describe('modules a server process loads', () => {
       RECHARGE_API_URL: 'http://127.0.0.1:9',
       CUSTOMER_TOKEN_SECRET: 'production-modules-secret-0123456789abcdef',
       ADMIN_API_KEY: 'production-modules-admin-key-0123456789',
+      PUBLIC_URL: 'http://127.0.0.1:3000',
+      CORS_ORIGINS: '',
     })
     expect(modules).toContain(new URL('../../dist/app.js', import.meta.url).href)
     expect(modules.filter((url) => url.startsWith(simulatorDir) || url.startsWith(sourceSimulatorDir))).toEqual([])
