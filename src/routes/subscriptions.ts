@@ -34,14 +34,16 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
 
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
-   * failing with nothing cached), the subscriptions are still shown, without those two actions. Optional, so it books
-   * below the bucket's interactive reserve: when many shoppers arrive cold at once, the reads their answers need go
-   * first.
+   * failing with nothing cached), the subscriptions are still shown, without those two actions. On the list they are
+   * an optional read, booked below the bucket's interactive reserve: when many shoppers arrive cold at once, the reads
+   * their answers need go first. One subscription, and the answer to a write (whose charges the write just
+   * invalidated), read them as the interactive call they are: a shopper who just skipped must be offered unskip.
    */
-  async function upcoming(request: FastifyRequest): Promise<Charge[]> {
+  async function upcoming(request: FastifyRequest, optional = false): Promise<Charge[]> {
     try {
       const customerId = shopperOf(request).customerId
-      return (await spendAs({ kind: 'optional' }, () => records.upcomingCharges(customerId))).rows
+      const read = () => records.upcomingCharges(customerId)
+      return (await (optional ? spendAs({ kind: 'optional' }, read) : read())).rows
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
       return []
@@ -68,7 +70,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const customerId = shopperOf(request).customerId
-      const [subscriptions, charges] = await Promise.all([records.subscriptions(customerId), upcoming(request)])
+      const [subscriptions, charges] = await Promise.all([records.subscriptions(customerId), upcoming(request, true)])
       privateResponse(reply, subscriptions.state)
       const rows = request.query.status
         ? subscriptions.rows.filter((row) => row.status === request.query.status)
