@@ -65,7 +65,10 @@ export class WebhookService {
     const base = {
       maxAttempts: tuning.maxAttempts ?? 8,
       retryAfterMs: tuning.retryAfterMs ?? 30_000,
-      drainMs: Math.max(1_000, Math.min(app.config.SHUTDOWN_GRACE_MS, 10_000)),
+      // Well inside the shutdown grace, which the HTTP server, the watchdog and the Redis clients share: a job still in
+      // hand after it stays pending and is reclaimed by another consumer (or this one after a restart), whereas a
+      // drain that outlasts the grace gets the process killed (exit 1) with every in-flight request.
+      drainMs: Math.max(500, Math.min(Math.floor(app.config.SHUTDOWN_GRACE_MS * 0.4), 10_000)),
       onError: (error: unknown) => app.log.debug({ err: error }, 'webhook queue error'),
     }
     this.intakeQueue = this.createQueue(redis, `${prefix}:deliveries`, {
@@ -203,9 +206,8 @@ export class WebhookService {
   /** Stop taking work, finish what is in hand. */
   async stop(): Promise<void> {
     if (this.pendingTimer) clearInterval(this.pendingTimer)
-    await this.watchdog?.stop()
-    await this.intakeQueue.stop()
-    await this.forwardQueue?.stop()
+    // Side by side: each one's drain is bounded, and their sum must stay inside the shutdown grace.
+    await Promise.all([this.watchdog?.stop(), this.intakeQueue.stop(), this.forwardQueue?.stop()])
     const worker = this.workerClient
     this.workerClient = null
     if (worker) await closeRedisClient(worker)
