@@ -28,6 +28,9 @@ export class FastReads {
   private readonly reads: FastRead[] = []
   private open = true
   private shuttingDown = false
+  private server: Server | undefined
+  /** While shutting down: how often connections that went idle (their last answer sent) are closed. */
+  static readonly IDLE_SWEEP_MS = 100
 
   add(read: FastRead): void {
     this.reads.push(read)
@@ -42,6 +45,15 @@ export class FastReads {
   shutdown(): void {
     this.open = false
     this.shuttingDown = true
+    // server.close() waits for every connection to end, and a keep-alive client keeps the connection of a request
+    // that was in flight at SIGTERM open after its answer (until keepAliveTimeout, far past the grace period). So the
+    // connections that fall idle while draining are closed as they do; a new request on one would get the closing 503.
+    const server = this.server
+    if (!server) return
+    server.closeIdleConnections()
+    const sweep = setInterval(() => server.closeIdleConnections(), FastReads.IDLE_SWEEP_MS)
+    sweep.unref()
+    server.once('close', () => clearInterval(sweep))
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): boolean {
@@ -67,6 +79,7 @@ export class FastReads {
     if (settings.maxRequestsPerSocket !== undefined && settings.maxRequestsPerSocket > 0) {
       server.maxRequestsPerSocket = settings.maxRequestsPerSocket
     }
+    this.server = server
     return server
   }
 }
