@@ -457,7 +457,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '- **The real 2/s budget in the quick profile.** `--full` runs it (60 s); the quick profile runs the time-compressed phases only, shortened.',
     '- **CPU pinning.** `taskset` was not used: the machine is shared, so pinning would not isolate anything.',
     '',
-    `Every sample is in \`${resultsFile}\`. The per-capability benchmarks (\`bench/cache\`, \`bench/queue\`, \`bench/webhooks\`, \`bench/catalog\`) go deeper on one capability each.`,
+    `Every sample is in \`${resultsFile}\`. The per-capability suites (\`--only cache-limits\`, \`queue-phases\`, \`webhooks-ack\`, \`catalog-sync\`, \`steady\`, \`interference\`) go deeper on one capability each.`,
     '',
   ].join('\n')
 }
