@@ -5,6 +5,8 @@
  *   npm run bench -- --full        5 rounds, full-length queue phases (incl. the real 2/s budget)
  *   npm run bench -- --smoke       seconds per mode: proves the harness runs; results are not published
  *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache, budget
+ *   npm run bench -- --only steady -- --rounds 2  a deeper suite, alone, with its own arguments after `--`:
+ *                                  cache-limits, webhooks-ack, queue-phases, steady, interference, catalog-sync
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
@@ -17,10 +19,11 @@
  * Writes bench/results/<date>-<profile>.json and .md, and (quick and full profiles) docs/benchmarks.md with
  * docs/benchmarks.svg.
  */
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { stopAll } from './harness/processes.ts'
+import { repoRoot, stopAll } from './harness/processes.ts'
 import { ensureBuilt, setUp } from './harness/setup.ts'
 import { type Profile, type ProfileName, profiles, type RunContext } from './harness/types.ts'
 import { type MachineInfo, machineInfo, type SuiteResults, writeReport } from './report/write.ts'
@@ -30,7 +33,7 @@ import { queueSuite } from './suites/queue.ts'
 import { throughputSuite } from './suites/throughput.ts'
 import { webhooksSuite } from './suites/webhooks.ts'
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     full: { type: 'boolean', default: false },
     smoke: { type: 'boolean', default: false },
@@ -39,7 +42,23 @@ const { values } = parseArgs({
     note: { type: 'string' },
     render: { type: 'string' },
   },
+  // Arguments after `--` go to the deeper suites (e.g. `-- --rounds 2 --seconds 1`).
+  allowPositionals: true,
 })
+
+/**
+ * The deeper per-capability suites: each starts its own processes, runs alone, and writes its own
+ * bench/results/<name>.json and .md (their latest results are linked from docs/benchmarks.md). Tuned by their own
+ * arguments (after `--`) or BENCH_* variables, as each file's header says.
+ */
+const deeperSuites: Record<string, string> = {
+  'cache-limits': 'bench/suites/cache-limits/run.ts',
+  'webhooks-ack': 'bench/suites/webhooks-ack/run.ts',
+  'queue-phases': 'bench/suites/queue-phases.ts',
+  steady: 'bench/suites/steady.ts',
+  interference: 'bench/suites/interference.ts',
+  'catalog-sync': 'bench/suites/catalog-sync.ts',
+}
 
 if (values.render) {
   // Re-render the report of an earlier run (after editing bench/report/notes.md): no servers, no load.
@@ -65,10 +84,34 @@ if (values.render) {
 const profileName: ProfileName = values.full ? 'full' : values.smoke ? 'smoke' : 'quick'
 const profile = profiles[profileName]
 const all = ['throughput', 'webhooks', 'queue', 'cache', 'budget'] as const
-const selected = new Set(values.only ? values.only.split(',') : all)
+const selected = new Set<string>(values.only ? values.only.split(',') : all)
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
+const unknown = [...selected].filter((name) => !(all as readonly string[]).includes(name) && !(name in deeperSuites))
+if (unknown.length > 0) {
+  log(`unknown suite(s) ${unknown.join(', ')}; choose from ${[...all, ...Object.keys(deeperSuites)].join(', ')}`)
+  process.exit(2)
+}
 if (!values['no-build']) ensureBuilt(log, false)
+const deeper = [...selected].filter((name) => name in deeperSuites)
+if (deeper.length > 0) {
+  // One at a time, each in its own process (they start their own servers and read their own arguments).
+  let failed = false
+  for (const name of deeper) {
+    log(`${name} (${deeperSuites[name]} ${positionals.join(' ')})`)
+    const child = spawnSync(process.execPath, [`${repoRoot}${deeperSuites[name]}`, ...positionals], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    })
+    if (child.status !== 0) {
+      log(`  FAILED: ${name} exited with ${child.status ?? child.signal}`)
+      failed = true
+    }
+    selected.delete(name)
+  }
+  if (selected.size === 0) process.exit(failed ? 1 : 0)
+  if (failed) process.exitCode = 1
+}
 log(`profile ${profile.name}: suites ${[...selected].join(', ')}`)
 const loadAtStart = loadavg()
 const results: SuiteResults = {}

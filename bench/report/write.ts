@@ -185,7 +185,7 @@ function queueSection(result: QueueResult, profile: Profile): string[] {
   return [
     '## Shared rate-limit queue',
     '',
-    `${result.replicas} replica processes (bench/queue/replica.ts: the real client and queue) share one budget through Redis against the simulator's exact leaky bucket.${profile.name === 'quick' ? ' **Quick profile: phases shortened** (the full-length figures, 60 s + 30 s + 60 s at the real 2/s, come from `npm run bench -- --full` or `node bench/queue/run.ts`).' : ''}`,
+    `${result.replicas} replica processes (bench/harness/replica.ts: the real client and queue) share one budget through Redis against the simulator's exact leaky bucket.${profile.name === 'quick' ? ' **Quick profile: phases shortened** (the full-length figures, 60 s + 30 s + 60 s at the real 2/s, come from `npm run bench -- --full` or `npm run bench -- --only queue-phases`).' : ''}`,
     '',
     '| phase | duration | upstream 429s | 2xx in window / (bucket + rate×T) | budget use | shares r1/r2/r3 | max share deviation (÷ offered share) | interactive wait p50 / p95 / p99 ms | rejected at admission (interactive / background) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -370,17 +370,33 @@ function notes(): string[] {
 /** The per-capability benchmarks' own latest results, linked with the time each was run. */
 function capabilityResults(): string[] {
   const files: [string, string, string][] = [
-    ['bench/results/steady.md', 'node bench/steady/run.ts', 'uncached route vs reply-from, 3 processes a side, alone'],
+    [
+      'bench/results/steady.md',
+      'npm run bench -- --only steady',
+      'uncached route vs reply-from, 3 processes a side, alone',
+    ],
     [
       'bench/results/interference.md',
-      'node bench/steady/interference.ts',
+      'npm run bench -- --only interference',
       'the same pair, in rounds with and without load on a neighbour bridge first',
     ],
-    ['bench/results/queue.md', 'node bench/queue/run.ts', 'queue, full-length phases incl. the real 2/s budget'],
-    ['bench/results/cache.md', 'node bench/cache/run.ts', 'cache tiers in-process, incl. the miss path'],
-    ['bench/results/catalog.md', 'node bench/catalog/run.ts', '1,000-product catalog sync vs the rate-limit floor'],
-    ['bench/results/catalog-compressed.md', 'node bench/catalog/run.ts --compressed', 'the same, time-compressed'],
-    ['bench/webhooks/results.md', 'node bench/webhooks/run.ts', 'webhook ack latency, in-process app'],
+    [
+      'bench/results/queue.md',
+      'npm run bench -- --only queue-phases',
+      'queue, full-length phases incl. the real 2/s budget',
+    ],
+    ['bench/results/cache.md', 'npm run bench -- --only cache-limits', 'cache tiers in-process, incl. the miss path'],
+    [
+      'bench/results/catalog.md',
+      'npm run bench -- --only catalog-sync',
+      '1,000-product catalog sync vs the rate-limit floor',
+    ],
+    [
+      'bench/results/catalog-compressed.md',
+      'npm run bench -- --only catalog-sync -- --compressed',
+      'the same, time-compressed',
+    ],
+    ['bench/results/webhooks-ack.md', 'npm run bench -- --only webhooks-ack', 'webhook ack latency, in-process app'],
   ]
   const rows = files.flatMap(([file, command, what]) => {
     try {
@@ -395,7 +411,7 @@ function capabilityResults(): string[] {
   return [
     '## Per-capability benchmarks',
     '',
-    'Each capability owner keeps a deeper benchmark; their latest results (not re-run by `npm run bench`):',
+    'Each capability keeps a deeper suite, run alone with `--only <suite>` (not by a plain `npm run bench`); their latest results:',
     '',
     '| results | what | command | run at (UTC) |',
     '| --- | --- | --- | --- |',
@@ -441,7 +457,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '- **The real 2/s budget in the quick profile.** `--full` runs it (60 s); the quick profile runs the time-compressed phases only, shortened.',
     '- **CPU pinning.** `taskset` was not used: the machine is shared, so pinning would not isolate anything.',
     '',
-    `Every sample is in \`${resultsFile}\`. The per-capability benchmarks (\`bench/cache\`, \`bench/queue\`, \`bench/webhooks\`, \`bench/catalog\`) go deeper on one capability each.`,
+    `Every sample is in \`${resultsFile}\`. The per-capability suites (\`--only cache-limits\`, \`queue-phases\`, \`webhooks-ack\`, \`catalog-sync\`, \`steady\`, \`interference\`) go deeper on one capability each.`,
     '',
   ].join('\n')
 }

@@ -1,18 +1,18 @@
 /**
- * The shared rate-limit queue: 3 replica processes (bench/queue/replica.ts — the real Recharge client and queue,
+ * The shared rate-limit queue: 3 replica processes (bench/harness/replica.ts — the real Recharge client and queue,
  * driving open-loop interactive and closed-loop background load) share one token's budget through the harness's
- * Redis, against a simulator process with Recharge's exact leaky bucket. The phases are those of bench/queue/run.ts
+ * Redis, against a simulator process with Recharge's exact leaky bucket. The phases are those of bench/suites/queue-phases.ts
  * (whose published figures are the full-length ones); the quick profile runs them shortened and says so.
  */
 import type { ChildProcess } from 'node:child_process'
 import { startBridge } from '../harness/bridge.ts'
+import { maxShareDeviation } from '../harness/fairness.ts'
 import { percentile } from '../harness/load.ts'
 import { openLoop } from '../harness/open-loop.ts'
 import { stop } from '../harness/processes.ts'
+import { forkReplicas, startReplicas } from '../harness/replicas.ts'
 import { startSimulator } from '../harness/simulator.ts'
 import type { GoalResult, RunContext } from '../harness/types.ts'
-import { maxShareDeviation } from '../queue/fairness.ts'
-import { forkReplicas, startReplicas } from '../queue/replicas.ts'
 
 interface Phase {
   name: string
@@ -39,7 +39,7 @@ interface BudgetOutcome {
   /** Calls admitted (answered 2xx) and offered, per replica: what the fairness figures are computed from. */
   admittedPerReplica: number[]
   offeredPerReplica: number[]
-  /** See bench/queue/fairness.ts. */
+  /** See bench/harness/fairness.ts. */
   maxShareDeviation: number
 }
 

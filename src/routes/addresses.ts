@@ -16,7 +16,7 @@ import { addressPatchSchema, addressSchema, idParamsSchema } from '../shopper/sc
 /** The shopper's shipping addresses; PATCH changes one of their own (policy action update_address). */
 export default async function addressRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
-  const { records, actions } = app.shopperServices
+  const { records, addresses } = app.shopperServices
 
   routes.get(
     '/addresses',
@@ -71,7 +71,7 @@ export default async function addressRoutes(app: FastifyInstance): Promise<void>
       const { zip, ...rest } = request.body
       // Recharge takes zip as a string; clearing it is not a shipping address.
       const patch = { ...rest, ...(zip ? { zip } : {}) }
-      const updated = await actions.updateAddress(actionContext(request), request.params.id, patch)
+      const updated = await addresses.update(actionContext(request), request.params.id, patch)
       privateResponse(reply)
       return publicAddress(updated)
     },

@@ -14,7 +14,7 @@ import {
   syncJobParamsSchema,
   syncRequestSchema,
 } from '../catalog/http-schemas.ts'
-import { FeedInvalidError } from '../catalog/sync/engine.ts'
+import { FeedInvalidError } from '../catalog/sync/feed-invalid.ts'
 import type { CatalogDocumentResult } from '../catalog/types.ts'
 import { trustProxySetting } from '../config.ts'
 import { AppError } from '../errors.ts'

@@ -30,7 +30,7 @@ import {
  */
 export default async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
-  const { records, actions, policy } = app.shopperServices
+  const { records, subscriptions: actions, policy } = app.shopperServices
 
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { beforeIdempotentWrite } from '../idempotency/dispatch.ts'
 import type { Shopper } from '../identity/shopper.ts'
-import type { ActionContext } from './actions.ts'
+import type { ActionContext } from './pipeline.ts'
 import { problemSchema } from './schemas.ts'
 
 /** Shared bits of the shopper routes: OpenAPI tags/security, error docs, headers, the action context. */

@@ -2,10 +2,13 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cache } from '../cache/types.ts'
 import type { CatalogService } from '../catalog/types.ts'
 import type { RedisClient } from '../infra/redis.ts'
-import { ShopperActions } from './actions.ts'
+import { AddressActions } from './addresses.ts'
+import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
 import { type RereadAllowance, ShopperRecords } from './records.ts'
+import { SubscriptionActions } from './subscriptions.ts'
+import { SwapRules } from './swap.ts'
 import type { ShopperUpstream } from './upstream.ts'
 import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 
@@ -13,7 +16,10 @@ import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 export interface ShopperServices {
   policy: Policy
   records: ShopperRecords
-  actions: ShopperActions
+  /** The shared write steps (policy → budget → ownership → write → confirm → invalidate) each resource's actions use. */
+  pipeline: WritePipeline
+  subscriptions: SubscriptionActions
+  addresses: AddressActions
   portalLinks: PortalLinkStore
   upstream: () => ShopperUpstream
 }
@@ -53,9 +59,11 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
     limit: deps.tuning?.writesPerMinute ?? DEFAULT_WRITES_PER_MINUTE,
     prefix: `${deps.redisKeyPrefix}:${namespace}shopper-writes:`,
   })
-  const actions = new ShopperActions({ records, upstream, catalog, policy, writeLimit })
+  const pipeline = new WritePipeline({ records, upstream, policy, writeLimit })
+  const subscriptions = new SubscriptionActions({ pipeline, swap: new SwapRules({ policy, catalog }) })
+  const addresses = new AddressActions({ pipeline })
   const portalLinks = redis
     ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
-  return { policy, records, actions, portalLinks, upstream }
+  return { policy, records, pipeline, subscriptions, addresses, portalLinks, upstream }
 }

@@ -1,68 +1,21 @@
-import { createHash } from 'node:crypto'
 import { AppError } from '../../errors.ts'
+import { loadSagaCheckpoint, type SagaCheckpointStore, SagaRun } from '../../infra/saga.ts'
 import { asyncBatchesResource } from '../../recharge/resources/async-batches.ts'
 import { plansResource } from '../../recharge/resources/plans.ts'
 import { productsResource } from '../../recharge/resources/products.ts'
 import { storeResource } from '../../recharge/resources/store.ts'
-import {
-  type AsyncBatchType,
-  asyncBatchMaxTasksPerBatch,
-  asyncBatchMaxTasksPerRequest,
-} from '../../recharge/schemas/async-batches.ts'
+import { type AsyncBatchType, asyncBatchMaxTasksPerBatch } from '../../recharge/schemas/async-batches.ts'
 import type { RechargeTransport } from '../../recharge/types.ts'
 import { desiredProduct } from '../desired.ts'
-import { diffCatalog, type ProductChange, type SyncPlan } from '../diff.ts'
-import { type CatalogFeed, type FeedIssue, validateFeed } from '../feed.ts'
+import { diffCatalog, type ProductChange } from '../diff.ts'
+import { validateFeed } from '../feed.ts'
 import { type BatchRunnerOptions, runBatch, waitForBatch } from './batches.ts'
 import { type CallCounts, countingTransport } from './counting-transport.ts'
+import { FeedInvalidError, feedHash } from './feed-invalid.ts'
 import { readCurrentState } from './snapshot.ts'
-import { type Checkpoint, type SyncStateStore, withRetries } from './state-store.ts'
-import type { PlannedChange, PlanStrategy, SyncError, SyncPhase, SyncProgress, SyncReport } from './types.ts'
-
-/** Below this many products with plan changes of one kind, per-product plans-bulk calls are cheaper than a batch. */
-export const BATCH_MIN_PRODUCTS = 8
-
-/**
- * A feed that would delete more than this share of the store's products (and more than MASS_DELETE_MIN of them) is
- * refused unless the caller allows it: a truncated export must not wipe a catalog.
- */
-export const MASS_DELETE_SHARE = 0.25
-export const MASS_DELETE_MIN = 10
-
-/** Plans per plans-bulk request (the simulator enforces Recharge's cap of 20). */
-export const MAX_PLANS_PER_BULK = 20
-
-function chunks<T>(items: readonly T[], size = MAX_PLANS_PER_BULK): T[][] {
-  const out: T[][] = []
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
-  return out
-}
-
-function bulkCalls(changes: readonly ProductChange[], pick: (change: ProductChange) => readonly unknown[]): number {
-  return changes.reduce((sum, change) => sum + Math.ceil(pick(change).length / MAX_PLANS_PER_BULK), 0)
-}
-
-/** The feed did not validate: every issue, per product, with its path. Rendered as 400 VALIDATION_FAILED. */
-export class FeedInvalidError extends Error {
-  readonly issues: FeedIssue[]
-  /** `fetched`: the feed came from a URL, so no value from it (a product id) is quoted back; paths and rules only. */
-  constructor(issues: FeedIssue[], options: { fetched?: boolean } = {}) {
-    super(`The catalog feed has ${issues.length} problem(s)`)
-    this.name = 'FeedInvalidError'
-    this.issues = options.fetched ? issues.map((issue) => ({ ...issue, external_product_id: null })) : issues
-  }
-
-  toAppError(): AppError {
-    return new AppError('VALIDATION_FAILED', {
-      detail: this.message,
-      errors: this.issues.slice(0, 100).map((issue) => ({
-        field: `body.${issue.path}`,
-        message: issue.external_product_id ? `${issue.message} (product ${issue.external_product_id})` : issue.message,
-      })),
-      extensions: { issues: this.issues.slice(0, 1000) },
-    })
-  }
-}
+import type { Checkpoint, SyncStateStore } from './state-store.ts'
+import type { PlanStrategy, SyncError, SyncPhase, SyncProgress, SyncReport } from './types.ts'
+import { chooseModes, chunks, type Mode, plannedChanges, plannedWrites, refuseDeletes } from './write-plan.ts'
 
 export interface SyncLog {
   info(object: Record<string, unknown>, message: string): void
@@ -103,21 +56,6 @@ export interface SyncRunOptions {
   onChanged?: (externalProductId: string) => void
 }
 
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
-export function feedHash(feed: CatalogFeed): string {
-  return createHash('sha256').update(stableStringify(feed.products)).digest('hex')
-}
-
 function errorCode(error: unknown): { code: string; message: string } {
   if (error && typeof error === 'object' && 'toAppError' in error && typeof error.toAppError === 'function') {
     const appError = (error.toAppError as () => AppError)()
@@ -127,31 +65,21 @@ function errorCode(error: unknown): { code: string; message: string } {
   return { code: 'INTERNAL', message: error instanceof Error ? error.name : 'error' }
 }
 
-function plannedChanges(plan: SyncPlan): PlannedChange[] {
-  return plan.changes.slice(0, 1000).map((change) => ({
-    external_product_id: change.external_product_id,
-    product: change.product,
-    fields: change.fields,
-    plans: {
-      create: change.planCreates.map((p) => p.key),
-      update: change.planUpdates.map((p) => ({ key: p.key, fields: p.fields })),
-      delete: change.planDeletes.map((p) => ({ key: p.key, reason: p.reason })),
+type PendingBatch = NonNullable<Checkpoint['batch']>
+
+/** The sync's checkpoint, in its stored shape (`feedHash`, `batch`), as the saga runner's. */
+function sagaStore(state: SyncStateStore): SagaCheckpointStore<PendingBatch> {
+  return {
+    async load() {
+      const stored = await state.loadCheckpoint()
+      if (!stored) return null
+      const { feedHash: inputHash, batch: pending, ...rest } = stored
+      return { ...rest, inputHash, pending }
     },
-  }))
-}
-
-type Mode = 'bulk' | 'batch' | 'none'
-
-function chooseMode(strategy: PlanStrategy, products: number): Mode {
-  if (products === 0) return 'none'
-  if (strategy === 'bulk' || strategy === 'batch') return strategy
-  return products >= BATCH_MIN_PRODUCTS ? 'batch' : 'bulk'
-}
-
-function batchCalls(tasks: number): number {
-  if (tasks === 0) return 0
-  const batches = Math.ceil(tasks / asyncBatchMaxTasksPerBatch)
-  return batches * 2 + Math.ceil(tasks / asyncBatchMaxTasksPerRequest)
+    save: ({ jobId, inputHash, startedAt, updatedAt, done, writes, pending }) =>
+      state.saveCheckpoint({ jobId, feedHash: inputHash, startedAt, updatedAt, done, writes, batch: pending }),
+    clear: () => state.clearCheckpoint(),
+  }
 }
 
 /**
@@ -212,13 +140,14 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   const hash = feedHash(feed)
 
   // 2. An interrupted run may have left a submitted batch: let it finish before reading, or we would race it.
-  const previous = dryRun ? null : await withRetries(() => deps.state.loadCheckpoint()).catch(() => null)
-  const resumed = previous !== null && previous.feedHash === hash
-  if (previous?.batch?.submitted) {
-    log.info({ batchId: previous.batch.id }, 'catalog sync: waiting for the async batch of the interrupted run')
-    await waitForBatch(batchOptions, previous.batch.id).catch((error: unknown) => {
+  const checkpoints = sagaStore(deps.state)
+  const previous = dryRun ? null : await loadSagaCheckpoint(checkpoints)
+  const resumed = previous !== null && previous.inputHash === hash
+  if (previous?.pending?.submitted) {
+    log.info({ batchId: previous.pending.id }, 'catalog sync: waiting for the async batch of the interrupted run')
+    await waitForBatch(batchOptions, previous.pending.id).catch((error: unknown) => {
       log.warn(
-        { batchId: previous.batch?.id, error: errorCode(error).code },
+        { batchId: previous.pending?.id, error: errorCode(error).code },
         'catalog sync: previous batch not readable',
       )
     })
@@ -230,53 +159,10 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   report('planning')
   const desired = feed.products.map(desiredProduct)
   const plan = diffCatalog(desired, current, { deleteMissing: options.deleteMissing ?? true })
-  const deletes = plan.totals.productDeletes
-  if (!dryRun && options.allowDeletes === false && deletes > 0) {
-    const doomed = plan.changes
-      .filter((change) => change.product === 'delete')
-      .map((change) => change.external_product_id)
-    throw new FeedInvalidError([
-      {
-        index: null,
-        external_product_id: null,
-        path: 'products',
-        message: `would delete ${deletes} of the ${current.products.size} products in Recharge (${doomed.slice(0, 10).join(', ')}${doomed.length > 10 ? ', …' : ''}) because the feed does not list them; confirm with --yes (or --allow-deletes), keep them with --no-delete, or see the plan with --dry-run`,
-      },
-    ])
-  }
-  if (
-    !dryRun &&
-    !options.allowMassDelete &&
-    deletes > MASS_DELETE_MIN &&
-    deletes > current.products.size * MASS_DELETE_SHARE
-  ) {
-    throw new FeedInvalidError([
-      {
-        index: null,
-        external_product_id: null,
-        path: 'products',
-        message: `would delete ${deletes} of the ${current.products.size} products in Recharge; if that is intended, allow mass deletes (CLI --allow-mass-delete, API "allow_mass_delete": true), or keep them with delete_missing=false`,
-      },
-    ])
-  }
-  const strategy = options.planStrategy ?? 'auto'
-  const modes = {
-    planCreates: chooseMode(strategy, plan.changes.filter((c) => c.planCreates.length > 0).length),
-    planUpdates: chooseMode(strategy, plan.changes.filter((c) => c.planUpdates.length > 0).length),
-    planDeletes: chooseMode(strategy, plan.changes.filter((c) => c.planDeletes.length > 0).length),
-  }
+  if (!dryRun) refuseDeletes(plan, current.products.size, options)
+  const modes = chooseModes(options.planStrategy ?? 'auto', plan)
   const productWrites = plan.totals.productCreates + plan.totals.productUpdates + plan.totals.productDeletes
-  totalWrites =
-    productWrites +
-    (modes.planCreates === 'bulk'
-      ? bulkCalls(plan.changes, (c) => c.planCreates)
-      : batchCalls(bulkCalls(plan.changes, (c) => c.planCreates))) +
-    (modes.planUpdates === 'bulk'
-      ? bulkCalls(plan.changes, (c) => c.planUpdates)
-      : batchCalls(bulkCalls(plan.changes, (c) => c.planUpdates))) +
-    (modes.planDeletes === 'bulk'
-      ? bulkCalls(plan.changes, (c) => c.planDeletes)
-      : batchCalls(bulkCalls(plan.changes, (c) => c.planDeletes)))
+  totalWrites = plannedWrites(plan, modes)
   productsToChange = plan.changes.length
   const changedItems = productWrites + plan.totals.planCreates + plan.totals.planUpdates + plan.totals.planDeletes
   const errors: SyncError[] = []
@@ -310,50 +196,23 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
   }
 
   // 4. Write, checkpointing as we go.
-  const checkpoint: Checkpoint = {
+  const run = new SagaRun<PendingBatch>({
+    name: 'catalog sync',
     jobId: options.jobId,
-    feedHash: hash,
-    startedAt: resumed && previous ? previous.startedAt : new Date().toISOString(),
-    updatedAt: new Date().toISOString(),
-    done: resumed && previous ? previous.done : [],
-    writes: resumed && previous ? previous.writes : 0,
-    batch: null,
-  }
-  const done = new Set(checkpoint.done)
-  let lastSave = 0
-  const save = async (force = false) => {
-    const now = Date.now()
-    if (!force && now - lastSave < 500) return
-    lastSave = now
-    checkpoint.updatedAt = new Date(now).toISOString()
-    checkpoint.done = [...done]
-    checkpoint.writes = (resumed && previous ? previous.writes : 0) + counts.writes
-    // Best effort: correctness comes from re-reading Recharge; the checkpoint adds the batch in flight and progress.
-    await withRetries(() => deps.state.saveCheckpoint(checkpoint)).catch((error: unknown) => {
-      log.warn({ error: errorCode(error).code }, 'catalog sync: checkpoint not saved')
-    })
-  }
-  await save(true)
-  const track = async (batch: Checkpoint['batch']) => {
-    checkpoint.batch = batch
-    await save(true)
-  }
-
-  const attempt = async (change: ProductChange | null, operation: string, write: () => Promise<unknown>) => {
-    options.signal?.throwIfAborted()
-    // Before the write: one that times out may still have been applied upstream.
-    if (change) options.onChanged?.(change.external_product_id)
-    try {
-      await write()
-      return true
-    } catch (error) {
-      if (options.signal?.aborted) throw error
-      const { code, message } = errorCode(error)
-      errors.push({ external_product_id: change?.external_product_id ?? null, operation, code, message })
-      log.warn({ product: change?.external_product_id, operation, code }, 'catalog sync: write failed')
-      return false
-    }
-  }
+    inputHash: hash,
+    store: checkpoints,
+    previous,
+    log,
+    writes: () => counts.writes,
+    describeError: errorCode,
+    onFailure: ({ item, operation, code, message }) =>
+      errors.push({ external_product_id: item, operation, code, message }),
+    onTouched: options.onChanged,
+    signal: options.signal,
+  })
+  await run.save(true)
+  const attempt = (change: ProductChange | null, operation: string, write: () => Promise<unknown>) =>
+    run.attempt(change?.external_product_id ?? null, operation, write)
 
   /** Plan writes of one product through plans-bulk, ≤ 20 plans per call; stops at the first failure. */
   const inChunks = async <T>(
@@ -415,11 +274,11 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
       (modes.planUpdates === 'batch' && change.planUpdates.length > 0) ||
       (modes.planDeletes === 'batch' && change.planDeletes.length > 0)
     if (ok && !needsBatch) {
-      done.add(id)
+      run.complete(id)
       productsDone += 1
     }
     options.onProgress?.(progress())
-    await save()
+    await run.save()
   }
 
   // 5. Plan changes of many products: one async batch per kind instead of one call per product.
@@ -459,17 +318,14 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
         batchOptions,
         type,
         bodies.slice(start, start + asyncBatchMaxTasksPerBatch),
-        track,
+        (batch) => run.track(batch),
       )
       errors.push(...failures)
     }
     for (const change of touched) {
-      if (change.product !== 'delete' && !done.has(change.external_product_id)) {
-        done.add(change.external_product_id)
-        productsDone += 1
-      }
+      if (change.product !== 'delete' && run.complete(change.external_product_id)) productsDone += 1
     }
-    await save(true)
+    await run.save(true)
   }
 
   // 6. Products the feed no longer lists: their plans (per product when not batched), then the product.
@@ -487,14 +343,14 @@ export async function runCatalogSync(deps: SyncEngineDeps, options: SyncRunOptio
     }
     if (ok) ok = await attempt(change, 'product.delete', () => products.delete(id))
     if (ok) {
-      done.add(id)
+      run.complete(id)
       productsDone += 1
     }
     options.onProgress?.(progress())
-    await save()
+    await run.save()
   }
 
-  await withRetries(() => deps.state.clearCheckpoint()).catch(() => {})
+  await run.finish()
   report('done')
   const result = finish()
   log.info(

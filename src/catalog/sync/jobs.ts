@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { AppError } from '../../errors.ts'
+import { withRetries } from '../../infra/saga.ts'
 import { catalogTags } from '../types.ts'
-import { FeedInvalidError, runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
-import { type SyncStateStore, withRetries } from './state-store.ts'
+import { runCatalogSync, type SyncEngineDeps, type SyncLog } from './engine.ts'
+import { FeedInvalidError } from './feed-invalid.ts'
+import type { SyncStateStore } from './state-store.ts'
 import type { PlanStrategy, SyncJobStatus, SyncProgress } from './types.ts'
 
 export interface StartSyncOptions {

@@ -190,18 +190,3 @@ export class FileSyncStateStore implements SyncStateStore {
 }
 
 export const DEFAULT_STATE_FILE = '.catalog-sync-state.json'
-
-/**
- * Run a state operation, retrying a failed one twice (Redis commands have a short timeout on a busy box). The
- * operations are safe to repeat: SETs of whole values, owner-checked scripts.
- */
-export async function withRetries<T>(operation: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await operation()
-    } catch (error) {
-      if (attempt >= attempts) throw error
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt))
-    }
-  }
-}

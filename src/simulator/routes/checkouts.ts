@@ -1,13 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import {
-  applyCheckoutUpdate,
-  assertChargeable,
-  chargeOutcome,
-  createCheckout,
-  processCheckout,
-  shippingRates,
-} from '../checkout-rules.ts'
+import { assertChargeable, chargeOutcome, processCheckout } from '../checkout-processing.ts'
+import { applyCheckoutUpdate, createCheckout, shippingRates } from '../checkout-rules.ts'
 import type { Simulator } from '../context.ts'
 import { conflict, notFound, SimError } from '../errors.ts'
 import type { SimState } from '../state.ts'

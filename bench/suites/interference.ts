@@ -2,7 +2,7 @@
  * Does load on another bridge process change the uncached route's ratio to reply-from? The full suite runs the floor
  * and L1-hit modes on bridge A at 30,000+ req/s earlier in every round; measured alone, the P5 pair comes out higher.
  *
- *   node bench/steady/interference.ts [--rounds 10] [--seconds 5] [--warmup 2]
+ *   npm run bench -- --only interference -- [--rounds 10] [--seconds 5] [--warmup 2]
  *
  * Starts one simulator and one private redis-server, a neighbour bridge (the catalog product cached in its L1), one
  * bridge and one reply-from proxy for the pair. Each round loads, one after another, as the full suite does: (odd
@@ -13,8 +13,8 @@
 import { writeFileSync } from 'node:fs'
 import { cpuMicrosOf } from '../harness/cpu.ts'
 import { type LoadTarget, median, runLoad } from '../harness/load.ts'
+import { expectOk, numericOptions, withPairBench } from '../harness/pair.ts'
 import { repoRoot } from '../harness/processes.ts'
-import { expectOk, numericOptions, withPairBench } from './pair.ts'
 
 const { rounds, seconds, warmup: warmupS } = numericOptions({ rounds: 10, seconds: 5, warmup: 2 })
 const load = { connections: 50 }
@@ -92,7 +92,7 @@ await withPairBench(async ({ simulator, bridge, proxy, log }) => {
   const markdown = [
     `# The uncached route vs reply-from, with and without load on a neighbour bridge (${result.at})`,
     '',
-    `Reproduce: \`node bench/steady/interference.ts --rounds ${rounds} --seconds ${seconds} --warmup ${warmupS}\``,
+    `Reproduce: \`npm run bench -- --only interference -- --rounds ${rounds} --seconds ${seconds} --warmup ${warmupS}\``,
     '',
     '| rounds | count | bridge ÷ reply-from, req/s (median) | requests per CPU-second (median) |',
     '| --- | --- | --- | --- |',

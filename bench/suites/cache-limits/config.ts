@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from '../../src/config.ts'
+import { type Config, loadConfig } from '../../../src/config.ts'
 
 /** The bridge's config for the benchmark: the simulator as upstream, a budget that never limits, quiet logs. */
 export function testConfigValues(env: NodeJS.ProcessEnv): Config {

@@ -2,8 +2,8 @@
  * Queue benchmark: 3 bridge replicas (child processes running the real client + queue) share one Recharge token's
  * budget through Redis, against the simulator's exact leaky bucket.
  *
- *   node bench/queue/run.ts            # all phases (~2.5 min)
- *   BENCH_PHASES=compressed-10x node bench/queue/run.ts
+ *   npm run bench -- --only queue-phases            # all phases (~2.5 min)
+ *   BENCH_PHASES=compressed-10x npm run bench -- --only queue-phases
  *
  * Writes bench/results/queue.json and bench/results/queue.md. Needs Redis (REDIS_URL or 127.0.0.1:6379); keys use a
  * unique prefix and are deleted afterwards.
@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createRedisClient } from '../../src/infra/redis.ts'
 import { buildSimulator } from '../../src/simulator/app.ts'
+import { maxShareDeviation } from '../harness/fairness.ts'
 import { percentile } from '../harness/load.ts'
-import { maxShareDeviation } from './fairness.ts'
-import { forkReplicas, startReplicas } from './replicas.ts'
+import { forkReplicas, startReplicas } from '../harness/replicas.ts'
 
 interface Phase {
   name: string

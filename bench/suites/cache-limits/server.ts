@@ -1,17 +1,17 @@
 /**
  * One server of the cache benchmark, in its own process (so no two servers share an event loop):
  *
- *   node bench/cache/server.ts hello                 bare Fastify hello-world on the same route shape
- *   node bench/cache/server.ts simulator             the Recharge simulator (bucket effectively unlimited)
- *   SIM_URL=… node bench/cache/server.ts proxy        @fastify/reply-from pass-through to the simulator
- *   SIM_URL=… REDIS_URL=… node bench/cache/server.ts bridge    the bridge (buildApp); CACHE_L1_MAX_BYTES=0 for L2 only
+ *   node bench/suites/cache-limits/server.ts hello                 bare Fastify hello-world on the same route shape
+ *   node bench/suites/cache-limits/server.ts simulator             the Recharge simulator (bucket effectively unlimited)
+ *   SIM_URL=… node bench/suites/cache-limits/server.ts proxy        @fastify/reply-from pass-through to the simulator
+ *   SIM_URL=… REDIS_URL=… node bench/suites/cache-limits/server.ts bridge    the bridge (buildApp); CACHE_L1_MAX_BYTES=0 for L2 only
  *
  * Prints one JSON line `{"port": …, …}` when listening.
  */
 import replyFrom from '@fastify/reply-from'
 import Fastify from 'fastify'
-import { buildApp } from '../../src/app.ts'
-import { sendCached } from '../../src/cache/reply.ts'
+import { buildApp } from '../../../src/app.ts'
+import { sendCached } from '../../../src/cache/reply.ts'
 import { testConfigValues } from './config.ts'
 
 const mode = process.argv[2]
@@ -25,7 +25,7 @@ async function hello() {
 }
 
 async function simulator() {
-  const { buildSimulator } = await import('../../src/simulator/app.ts')
+  const { buildSimulator } = await import('../../../src/simulator/app.ts')
   const app = await buildSimulator({ bucketSize: 1_000_000_000, leakRate: 1_000_000_000 })
   const port = await listen(app)
   const product = app.sim.state.products.values().next().value as { external_product_id: string } | undefined

@@ -1,8 +1,8 @@
 /**
  * Cache benchmark: the bridge's cached catalog read side by side with its physical limits, in one run.
  *
- *   node bench/cache/run.ts                       # 3 interleaved rounds, 1 s warm-up + 5 s per mode (~2 min)
- *   BENCH_ROUNDS=5 BENCH_DURATION=8 node bench/cache/run.ts
+ *   npm run bench -- --only cache-limits                       # 3 interleaved rounds, 1 s warm-up + 5 s per mode (~2 min)
+ *   BENCH_ROUNDS=5 BENCH_DURATION=8 npm run bench -- --only cache-limits
  *
  * Modes, each a server in its own process, loaded by autocannon (c=50, p=1, body verified) from this process:
  *   hello      bare Fastify hello-world (the cost floor of one Node process answering HTTP)
@@ -250,8 +250,8 @@ async function main() {
       : 'harness route /bench/catalog/products/:id (catalog route not registered): cached products.get through app.recharge, sendCached',
   }
   const report = { at: new Date().toISOString(), machine, settings, summary, l1VsApp, goals, tierCounts, samples }
-  mkdirSync(new URL('../results/', import.meta.url), { recursive: true })
-  writeFileSync(new URL('../results/cache.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
+  mkdirSync(new URL('../../results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL('../../results/cache.json', import.meta.url), `${JSON.stringify(report, null, 2)}\n`)
 
   const rows = modes.map((mode) => {
     const s = summary[mode.name] as Record<string, number>
@@ -278,10 +278,10 @@ async function main() {
     '',
     `Tier check (bridge metrics over the measured and warm-up runs): L1 hits ${tierCounts.l1Hits}, L2 hits ${tierCounts.l2Hits}, misses ${tierCounts.misses}.`,
     '',
-    'Reproduce: `node bench/cache/run.ts` (Redis at REDIS_URL or 127.0.0.1:6379).',
+    'Reproduce: `npm run bench -- --only cache-limits` (Redis at REDIS_URL or 127.0.0.1:6379).',
     '',
   ].join('\n')
-  writeFileSync(new URL('../results/cache.md', import.meta.url), markdown)
+  writeFileSync(new URL('../../results/cache.md', import.meta.url), markdown)
   process.stdout.write(markdown)
 }
 

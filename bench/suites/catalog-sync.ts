@@ -8,7 +8,7 @@
  * With `--compressed` it runs time-compressed (bucket 40, 100 calls/s) and adds the per-product plans-bulk strategy
  * side by side, which at the real rate would take ~17 minutes on its own.
  *
- *   node bench/catalog/run.ts [--products 1000] [--compressed]
+ *   npm run bench -- --only catalog-sync -- [--products 1000] [--compressed]
  *
  * Results: bench/results/catalog[-compressed].json and .md
  */
@@ -136,7 +136,7 @@ const notes = `
 - changed items = product writes + plan writes (each plan counts once); the initial run also deletes the simulator's seeded products.
 - floor = every upstream call (reads and writes) ÷ the leak rate; "with burst" subtracts the ${bucketSize} calls the full bucket absorbs at once (initial run only: the later runs start with the bucket the previous run drained).
 - wall ÷ floor near 1 means the sync runs as fast as the token's budget allows; the background lane keeps a quarter of the bucket free for shoppers, which shows in the burst-adjusted ratio.
-- reproduce: \`node bench/catalog/run.ts${compressed ? ' --compressed' : ''} --products ${products}\`
+- reproduce: \`npm run bench -- --only catalog-sync --${compressed ? ' --compressed' : ''} --products ${products}\`
 `
 mkdirSync('bench/results', { recursive: true })
 writeFileSync(`bench/results/${label}.json`, `${JSON.stringify({ products, bucketSize, leakRate, rows }, null, 2)}\n`)

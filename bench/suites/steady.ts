@@ -1,7 +1,7 @@
 /**
  * The uncached route against reply-from at steady state, the cross-check of the throughput suite's P5:
  *
- *   node bench/steady/run.ts [--instances 3] [--rounds 8] [--seconds 3] [--warmup 1]
+ *   npm run bench -- --only steady -- [--instances 3] [--rounds 8] [--seconds 3] [--warmup 1]
  *
  * Starts one simulator and one private redis-server, `instances` bridge processes and as many reply-from proxies,
  * and loads one process at a time (autocannon, c=50, p=1, every body verified) with nothing else running: the
@@ -15,8 +15,8 @@
 import { writeFileSync } from 'node:fs'
 import { cpuMicrosOf } from '../harness/cpu.ts'
 import { median, runLoad } from '../harness/load.ts'
+import { numericOptions, type PairSide, withPairBench } from '../harness/pair.ts'
 import { repoRoot } from '../harness/processes.ts'
-import { numericOptions, type PairSide, withPairBench } from './pair.ts'
 
 const {
   instances,
@@ -84,7 +84,7 @@ await withPairBench(async ({ bridge, proxy, log }) => {
   const markdown = [
     `# Uncached route vs reply-from at steady state (${result.at})`,
     '',
-    `Reproduce: \`node bench/steady/run.ts --instances ${instances} --rounds ${rounds} --seconds ${seconds} --warmup ${warmupS}\``,
+    `Reproduce: \`npm run bench -- --only steady -- --instances ${instances} --rounds ${rounds} --seconds ${seconds} --warmup ${warmupS}\``,
     '',
     '| process | req/s (median) | CPU µs / request (median) |',
     '| --- | --- | --- |',

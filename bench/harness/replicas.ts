@@ -22,7 +22,7 @@ export interface ReplicaLoad {
 }
 
 /**
- * Fork `count` replica processes (bench/queue/replica.ts: the real client and queue) and wait until each is ready.
+ * Fork `count` replica processes (bench/harness/replica.ts: the real client and queue) and wait until each is ready.
  * `results` settle when a replica reports, or reject if it exits first.
  */
 export async function forkReplicas(

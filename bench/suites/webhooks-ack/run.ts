@@ -1,13 +1,13 @@
 /**
  * Webhook acknowledgement latency at a fixed delivery rate, against a bare Fastify hello-world in the same run.
  *
- *   node bench/webhooks/run.ts            # 200 deliveries/s, 3 interleaved rounds of 10 s per server
- *   BENCH_RATE=400 BENCH_DURATION=20 BENCH_ROUNDS=5 node bench/webhooks/run.ts
+ *   npm run bench -- --only webhooks-ack            # 200 deliveries/s, 3 interleaved rounds of 10 s per server
+ *   BENCH_RATE=400 BENCH_DURATION=20 BENCH_ROUNDS=5 npm run bench -- --only webhooks-ack
  *
  * Every request carries a distinct subscription payload signed with the v1 scheme (HMAC over "<t>.<body>") and the
  * legacy header, as Recharge sends both; the bridge verifies, appends to the Redis stream and answers 200, and its
- * consumers process in the background. Needs Redis (REDIS_URL or 127.0.0.1:6379). Writes results.json/results.md
- * next to this file. Goal: bridge p99 < 100 ms at 200/s.
+ * consumers process in the background. Needs Redis (REDIS_URL or 127.0.0.1:6379). Writes
+ * bench/results/webhooks-ack.json and .md. Goal: bridge p99 < 100 ms at 200/s.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -17,8 +17,8 @@ import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
 import { createClient } from 'redis'
-import { median } from '../harness/load.ts'
-import { signedDeliveries } from '../harness/webhook-signature.ts'
+import { median } from '../../harness/load.ts'
+import { signedDeliveries } from '../../harness/webhook-signature.ts'
 
 const rate = Number(process.env.BENCH_RATE ?? 200)
 const duration = Number(process.env.BENCH_DURATION ?? 10)
@@ -199,7 +199,7 @@ try {
   const markdown = [
     `# Webhook acknowledgement latency (${result.date})`,
     '',
-    `${rate} requests/s, ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections, Node ${process.version}; command: \`node bench/webhooks/run.ts\`. Latencies are medians over the rounds (max: the worst round).`,
+    `${rate} requests/s, ${rounds} interleaved rounds of ${duration} s per server, ${connections} connections, Node ${process.version}; command: \`npm run bench -- --only webhooks-ack\`. Latencies are medians over the rounds (max: the worst round).`,
     '',
     '| server | requests | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -215,8 +215,8 @@ try {
     `Processed ${processed} events; stream drained ${result.processing.drained_after_load_ms} ms after the load ended; processing lag p99 ≤ ${lagP99Bucket ?? '?'} s.`,
     '',
   ].join('\n')
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`)
-  writeFileSync(new URL('./results.md', import.meta.url), markdown)
+  writeFileSync(new URL('../../results/webhooks-ack.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`)
+  writeFileSync(new URL('../../results/webhooks-ack.md', import.meta.url), markdown)
   process.stdout.write(markdown)
 } finally {
   bridge.child.kill('SIGTERM')

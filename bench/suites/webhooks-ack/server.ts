@@ -4,8 +4,8 @@
  * hello-world that parses the same JSON body). Prints `{"port": n}` when listening; exits on SIGTERM.
  */
 import Fastify from 'fastify'
-import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
+import { buildApp } from '../../../src/app.ts'
+import { loadConfig } from '../../../src/config.ts'
 
 const mode = process.argv[2]
 
