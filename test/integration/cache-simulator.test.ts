@@ -61,6 +61,11 @@ beforeAll(async () => {
   sim = await startTestSimulator()
 })
 
+// No fault rule of one test reaches another, whatever the order.
+beforeEach(async () => {
+  await sim.clearFaults()
+})
+
 afterAll(async () => {
   await sim.close()
   const client = await connectRedis()
@@ -76,10 +81,6 @@ describe('the cache with the real app, Redis and the simulator', () => {
       // Entries stay fresh far longer than any test: none can expire while a stampede is still arriving.
       apps.push(await replica(redisUrl(), { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
     }
-  })
-
-  beforeEach(async () => {
-    await sim.clearFaults()
   })
 
   afterAll(async () => {

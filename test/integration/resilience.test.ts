@@ -184,6 +184,10 @@ describe('faults between the bridge and Recharge', () => {
   it('never sends a write twice when its connection is reset; a same-key retry replays, a new key applies once', async () => {
     const key = randomUUID()
     const skipPath = `/v1/subscriptions/${subscriptionId}/skip`
+    // The reads a skip makes first (the subscription, its upcoming charges) are cached now: only the write itself
+    // meets the reset, whichever test ran before.
+    expect((await call('GET', `/v1/subscriptions/${subscriptionId}`, shopper())).status).toBe(200)
+    expect((await call('GET', '/v1/subscriptions', shopper())).status).toBe(200)
     const before = (await sim.ledger({ method: 'POST' })).length
     await upstreamProxy.set({ reset: true })
     upstreamProxy.dropConnections()
