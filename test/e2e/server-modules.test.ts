@@ -58,6 +58,9 @@ describe('modules a server process loads', () => {
       RECHARGE_API_URL: 'http://127.0.0.1:9',
       CUSTOMER_TOKEN_SECRET: 'production-modules-secret-0123456789abcdef',
       ADMIN_API_KEY: 'production-modules-admin-key-0123456789',
+      // Production requires both; no browser calls this process.
+      CORS_ORIGINS: '',
+      PUBLIC_URL: 'https://bridge.example',
     })
     expect(modules).toContain(new URL('../../dist/app.js', import.meta.url).href)
     expect(modules.filter((url) => url.startsWith(simulatorDir) || url.startsWith(sourceSimulatorDir))).toEqual([])
