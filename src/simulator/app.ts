@@ -83,6 +83,7 @@ export async function buildSimulator(options: SimulatorOptions = {}): Promise<Fa
     const fault = sim.faults.take(request.method, path)
     if (!fault) return
     if (fault.latencyMs && fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs))
+    if (fault.gate) await sim.gates.wait(fault.gate)
     if (fault.headers) reply.headers(fault.headers)
     if (fault.hang) {
       reply.hijack()

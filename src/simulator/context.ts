@@ -1,7 +1,7 @@
 import { AddressLocks } from './address-locks.ts'
 import { LeakyBuckets } from './bucket.ts'
 import { SimClock } from './clock.ts'
-import { FaultRules } from './faults.ts'
+import { FaultGates, FaultRules } from './faults.ts'
 import { Ledger } from './ledger.ts'
 import type { ResolvedOptions } from './options.ts'
 import { seedRetention } from './retention-seed.ts'
@@ -16,6 +16,7 @@ export class Simulator {
   readonly buckets: LeakyBuckets
   readonly ledger = new Ledger()
   readonly faults = new FaultRules()
+  readonly gates = new FaultGates()
   readonly locks: AddressLocks
   readonly webhooks: WebhookDispatcher
   /** Checkout tokens whose charge is being processed right now (a second charge gets 409). */
@@ -47,6 +48,7 @@ export class Simulator {
     this.ledger.clear()
     this.buckets.reset()
     this.faults.clear()
+    this.gates.clear()
     this.locks.clear()
     this.chargingCheckouts.clear()
   }

@@ -2,6 +2,8 @@
  * Fault injection rules (`POST /__sim/faults`). A rule matches by method and path (a prefix, or a regular
  * expression when the string starts with `^`) and then, in this order:
  * - `latencyMs`: waits before doing anything else;
+ * - `gate`: holds the request at the named gate until `POST /__sim/gates/{name}/open` (tests set up races with it
+ *   instead of delays; `GET /__sim/gates` shows how many requests each gate holds), then goes on;
  * - `hang`: never answers (the request is not processed);
  * - `status`: answers with that status and a Recharge-shaped error body (the request is not processed);
  * - `malformed` / `truncate` / `huge`: the request IS processed, then its response body is corrupted
@@ -14,6 +16,7 @@ export interface FaultRule {
   body?: unknown
   headers?: Record<string, string>
   latencyMs?: number
+  gate?: string
   hang?: boolean
   malformed?: boolean
   truncate?: boolean
@@ -69,6 +72,54 @@ export class FaultRules {
   }
 }
 
+/**
+ * Named gates for `gate` rules: a request waits at its gate until the gate is opened. An open gate lets every
+ * later request through until the gates are cleared (fault rules replaced or cleared, or a reset), which also
+ * releases whatever a gate still holds, so nothing waits forever.
+ */
+export class FaultGates {
+  #gates = new Map<string, { open: boolean; held: Set<() => void> }>()
+
+  #gate(name: string) {
+    let gate = this.#gates.get(name)
+    if (!gate) {
+      gate = { open: false, held: new Set() }
+      this.#gates.set(name, gate)
+    }
+    return gate
+  }
+
+  wait(name: string): Promise<void> {
+    const gate = this.#gate(name)
+    if (gate.open) return Promise.resolve()
+    return new Promise((resolve) => {
+      const release = () => {
+        gate.held.delete(release)
+        resolve()
+      }
+      gate.held.add(release)
+    })
+  }
+
+  /** Opens the gate; answers how many held requests it released. */
+  open(name: string): number {
+    const gate = this.#gate(name)
+    gate.open = true
+    const held = [...gate.held]
+    for (const release of held) release()
+    return held.length
+  }
+
+  list(): { name: string; open: boolean; held: number }[] {
+    return [...this.#gates].map(([name, gate]) => ({ name, open: gate.open, held: gate.held.size }))
+  }
+
+  clear(): void {
+    for (const name of this.#gates.keys()) this.open(name)
+    this.#gates.clear()
+  }
+}
+
 export function validateRules(input: unknown): FaultRule[] | string {
   const rules = (input as { rules?: unknown } | null)?.rules
   if (!Array.isArray(rules)) return 'body must be {"rules": [...]}'
@@ -77,6 +128,9 @@ export function validateRules(input: unknown): FaultRule[] | string {
     const { status, path } = { status: (rule as FaultRule).status, path: (rule as FaultRule).match?.path }
     if (status !== undefined && (!Number.isInteger(status) || status < 100 || status > 599))
       return `invalid status ${status}`
+    const gate = (rule as FaultRule).gate
+    if (gate !== undefined && (typeof gate !== 'string' || !/^[\w-]{1,64}$/.test(gate)))
+      return `invalid gate ${String(gate)}: letters, digits, _ or -, at most 64`
     if (path?.startsWith('^')) {
       try {
         new RegExp(path)

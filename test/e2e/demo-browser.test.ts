@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { type BrowserContext, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { buildDemoAssets } from '../../src/demo/bundle.ts'
@@ -18,7 +18,9 @@ import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simula
  */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const artifacts = new URL('../artifacts/demo/', import.meta.url).pathname
-const shopperEmail = 'dana.demo@example.com'
+let shoppers = 0
+/** Each test that subscribes does so as a new shopper: no test sees another's subscription. */
+const newShopperEmail = () => `dana.demo+${++shoppers}@example.com`
 
 let simulator: EmbeddedSimulator
 let app: FastifyInstance
@@ -28,8 +30,6 @@ let page: Page
 let userDataDir: string
 const pageErrors: string[] = []
 let provokedHttpError = false
-/** The next delivery date before the skip, which unskip must bring back. */
-let beforeSkip: string | null = null
 
 /**
  * Demo mode as src/server.ts wires it: the embedded simulator stands in for Recharge. The port is chosen up front
@@ -76,6 +76,60 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve))
   if (!address || typeof address !== 'object') throw new Error('no free port')
   return address.port
+}
+
+/** The storefront's product page of the coffee with subscribe-and-save picked at its first frequency. */
+async function openCoffeeWidget(): Promise<void> {
+  await page.goto(`${base}/demo`)
+  const cards = page.locator('.product-card')
+  await eventually(() => cards.count()).toBeGreaterThan(0)
+  await cards.filter({ hasText: 'Morning Ritual Coffee' }).click()
+  await eventually(() => page.locator('#product-title').textContent()).toBe('Morning Ritual Coffee')
+  // The simulator's widget settings keep Recharge's default (one-time selected): the shopper picks subscribe.
+  await page
+    .locator('[data-widget]')
+    .getByLabel(/subscribe/i)
+    .check()
+  await page.locator('#frequency').waitFor({ state: 'visible' })
+  const frequencies = await page.locator('#frequency option').allTextContents()
+  expect(frequencies.length).toBeGreaterThan(0)
+  await page.selectOption('#frequency', { label: frequencies[0] ?? '' })
+}
+
+/** Adds the coffee on the open product page to the cart and pays the checkout with the test card as `email`. */
+async function subscribeAs(email: string, screenshots = false): Promise<void> {
+  await page.getByRole('button', { name: 'Add to cart' }).click()
+  await eventually(() => page.locator('[data-cart-count]').textContent()).toBe('1')
+  await page.fill('#email', email)
+  await page.getByRole('button', { name: 'Checkout' }).click()
+  const checkout = page.locator('[data-checkout]')
+  await checkout.waitFor({ state: 'visible' })
+  await eventually(() => checkout.locator('.checkout-line').first().textContent()).toMatch(/Morning Ritual Coffee/)
+  await eventually(() => checkout.locator('dd.grand').textContent()).toMatch(/\$\d/)
+  if (screenshots) await shot('03-checkout')
+  await page.getByRole('button', { name: 'Pay with test card' }).click()
+  await page.locator('[data-confirmation]').waitFor({ state: 'visible' })
+}
+
+/** From the order confirmation to the account page, signed in as `email` (the address the checkout remembered). */
+async function signInFromConfirmation(email: string, screenshots = false) {
+  await page.getByRole('link', { name: 'Manage your subscription' }).click()
+  await page.waitForURL(`${base}/demo/account`)
+  await eventually(() => page.inputValue('#sign-in-email')).toBe(email)
+  expect(await page.locator('[data-demo-shoppers]').textContent()).toMatch(/alice@example\.com.*bob@example\.com/)
+  if (screenshots) await shot('05-sign-in')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  const card = subscriptionCard()
+  await card.waitFor({ state: 'visible' })
+  return card
+}
+
+/** A new shopper who just subscribed to the coffee, signed in on the account page: the card of that subscription. */
+async function signedInWithNewSubscription() {
+  const email = newShopperEmail()
+  await openCoffeeWidget()
+  await subscribeAs(email)
+  return signInFromConfirmation(email)
 }
 
 async function shot(name: string): Promise<void> {
@@ -134,6 +188,15 @@ afterAll(async () => {
 })
 
 describe('demo storefront in a browser', () => {
+  // Each test starts on the storefront with an empty cart and nobody signed in.
+  beforeEach(async () => {
+    await page.goto(`${base}/demo`)
+    await page.evaluate(() => {
+      localStorage.clear()
+      sessionStorage.clear()
+    })
+  })
+
   it('shows the catalog with a subscribe-and-save widget priced from the catalog', async () => {
     // The bridge's own address leads to the storefront.
     await page.goto(base)
@@ -165,41 +228,25 @@ describe('demo storefront in a browser', () => {
   })
 
   it('subscribes: add to cart, create a checkout, pay with the test card', async () => {
-    await page.getByRole('button', { name: 'Add to cart' }).click()
-    await eventually(() => page.locator('[data-cart-count]').textContent()).toBe('1')
-    await page.fill('#email', shopperEmail)
-    await page.getByRole('button', { name: 'Checkout' }).click()
-    const checkout = page.locator('[data-checkout]')
-    await checkout.waitFor({ state: 'visible' })
-    await eventually(() => checkout.locator('.checkout-line').first().textContent()).toMatch(/Morning Ritual Coffee/)
-    await eventually(() => checkout.locator('dd.grand').textContent()).toMatch(/\$\d/)
-    await shot('03-checkout')
-
-    await page.getByRole('button', { name: 'Pay with test card' }).click()
-    const confirmation = page.locator('[data-confirmation]')
-    await confirmation.waitFor({ state: 'visible' })
-    expect(await confirmation.textContent()).toMatch(/subscription is active/)
+    await openCoffeeWidget()
+    await subscribeAs(newShopperEmail(), true)
+    expect(await page.locator('[data-confirmation]').textContent()).toMatch(/subscription is active/)
     await shot('04-order-confirmed')
   })
 
   it('finds the new subscription in the account page after a demo sign-in', async () => {
-    await page.getByRole('link', { name: 'Manage your subscription' }).click()
-    await page.waitForURL(`${base}/demo/account`)
-    await eventually(() => page.inputValue('#sign-in-email')).toBe(shopperEmail)
-    expect(await page.locator('[data-demo-shoppers]').textContent()).toMatch(/alice@example\.com.*bob@example\.com/)
-    await shot('05-sign-in')
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    const card = subscriptionCard()
-    await card.waitFor({ state: 'visible' })
+    const email = newShopperEmail()
+    await openCoffeeWidget()
+    await subscribeAs(email)
+    const card = await signInFromConfirmation(email, true)
     expect(await card.locator('[data-field="status"]').textContent()).toBe('active')
     expect(await card.locator('[data-field="next"]').textContent()).toMatch(/\d{4}/)
     await shot('05-subscriptions')
   })
 
   it('skips the next delivery and shows the new date', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
     const before = await card.locator('[data-field="next"]').textContent()
-    beforeSkip = before
     await card.getByRole('button', { name: 'Skip next delivery' }).click()
     await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Next delivery skipped.')
     const after = await card.locator('[data-field="next"]').textContent()
@@ -209,7 +256,10 @@ describe('demo storefront in a browser', () => {
   })
 
   it('restores the skipped delivery: the next date is the one before the skip', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
+    const beforeSkip = await card.locator('[data-field="next"]').textContent()
+    await card.getByRole('button', { name: 'Skip next delivery' }).click()
+    await eventually(() => card.locator('[data-field="status-line"]').textContent()).toBe('Next delivery skipped.')
     const restore = card.getByRole('button', { name: 'Restore skipped delivery' })
     await restore.waitFor({ state: 'visible' })
     await restore.click()
@@ -220,7 +270,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('changes the quantity inside the store bounds', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
     await card.getByRole('button', { name: 'Change quantity' }).click()
     const input = card.getByLabel('Quantity', { exact: true })
     await input.waitFor({ state: 'visible' })
@@ -232,7 +282,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('reschedules the next delivery inside the store window', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
     await card.getByRole('button', { name: 'Reschedule' }).click()
     const date = card.getByLabel('New delivery date')
     await date.waitFor({ state: 'visible' })
@@ -248,7 +298,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('changes the delivery frequency to another plan of the product', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
     const before = await card.locator('[data-field="frequency"]').textContent()
     await card.getByRole('button', { name: 'Change frequency' }).click()
     const select = card.getByLabel('Deliver every')
@@ -264,10 +314,10 @@ describe('demo storefront in a browser', () => {
   })
 
   it('tells the shopper in plain words when Recharge refuses a change', async () => {
+    const card = await signedInWithNewSubscription()
     await setFaults([{ match: { method: 'PUT', path: '^/subscriptions/' }, status: 422, count: 1 }])
     provokedHttpError = true
     try {
-      const card = subscriptionCard()
       await card.getByRole('button', { name: 'Swap product' }).click()
       const select = card.getByLabel('Swap to')
       await select.waitFor({ state: 'visible' })
@@ -287,7 +337,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('cancels with a reason chosen from the store list', async () => {
-    const card = subscriptionCard()
+    const card = await signedInWithNewSubscription()
     await card.getByRole('button', { name: 'Cancel', exact: true }).click()
     const reason = card.getByLabel('Why are you cancelling?')
     await reason.waitFor({ state: 'visible' })
@@ -314,6 +364,7 @@ describe('demo storefront in a browser', () => {
   })
 
   it('follows the plain "Manage Subscriptions" link to the hosted portal', async () => {
+    await signedInWithNewSubscription()
     const link = page.getByRole('link', { name: 'Manage Subscriptions' })
     const href = await link.getAttribute('href')
     expect(href).toMatch(/\/v1\/portal\/redirect\?token=[\w-]+$/)
@@ -326,7 +377,9 @@ describe('demo storefront in a browser', () => {
     await shot('12-hosted-portal')
   })
 
-  it('ran without script errors or content-security-policy violations', () => {
-    expect(pageErrors).toEqual([])
+  // Every test's pages ran without script errors or content-security-policy violations.
+  afterEach(() => {
+    const errors = pageErrors.splice(0)
+    expect(errors).toEqual([])
   })
 })

@@ -179,8 +179,10 @@ describe('cache across replicas on a real Redis', () => {
     expect(origin.calls).toHaveLength(2)
 
     origin.fail(false)
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
-    await expect.poll(async () => (await defined[1]!({ id: '1' })).state).toBe('MISS')
+    // Once the failure noted for the other replicas has lapsed, a lookup refetches and replaces the entry.
+    await expect
+      .poll(async () => (await defined[1]!({ id: '1' })).state, { timeout: 10_000, interval: 100 })
+      .toBe('MISS')
   })
 
   it('stale-while-revalidate refreshes once across replicas, in the background lane', async () => {

@@ -17,21 +17,37 @@ import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 const unique = uniquePrefix('cache-sim').replaceAll(':', '-')
 let sim: TestSimulator
 
-/** A replica with a test-only route `GET /test-cache/store/:variant` serving a cached `/store` read. */
+/** Lookups each replica's test route has started, by variant: the stampede test opens its gate once all began. */
+const started = new Map<string, number>()
+/** Long enough for any lookup to wait out a gated fill on a loaded machine (the cache's default is 3 s). */
+const LOOKUP_DEADLINE_MS = 30_000
+
+/**
+ * A replica with test-only routes serving a cached `/store` read: `GET /test-cache/store/:variant` with `policy`, and
+ * `GET /test-cache/expiring/:variant`, whose entries are fresh for 1 ms and then served stale if Recharge fails.
+ */
 async function replica(redisUrlValue: string | undefined, policy: Omit<CachePolicy<string, unknown>, 'tags'>) {
   const app = await buildApp(
     testConfig({ REDIS_URL: redisUrlValue, RECHARGE_API_URL: sim.url, RECHARGE_API_TOKEN: sim.apiToken }),
     { backgroundWorkers: false },
   )
-  const store = app.cache.define(`${unique}.store`, {
-    ...policy,
-    key: (variant: string) => variant,
-    fetch: (_variant, context) =>
-      app.recharge.store.get({ lane: context.lane, deadlineMs: context.deadlineMs, signal: context.signal }),
-    tags: (variant) => [`${unique}-store:${variant}`],
+  const define = (name: string, definitionPolicy: Omit<CachePolicy<string, unknown>, 'tags'>) =>
+    app.cache.define(`${unique}.${name}`, {
+      ...definitionPolicy,
+      key: (variant: string) => variant,
+      fetch: (_variant, context) =>
+        app.recharge.store.get({ lane: context.lane, deadlineMs: context.deadlineMs, signal: context.signal }),
+      tags: (variant) => [`${unique}-${name}:${variant}`],
+    })
+  const store = define('store', policy)
+  const expiring = define('expiring', { ttlMs: 1, staleIfErrorMs: 60_000 })
+  app.get<{ Params: { variant: string } }>('/test-cache/store/:variant', async (request, reply) => {
+    const { variant } = request.params
+    started.set(variant, (started.get(variant) ?? 0) + 1)
+    return sendCached(reply, await store(variant, { deadlineMs: LOOKUP_DEADLINE_MS }))
   })
-  app.get<{ Params: { variant: string } }>('/test-cache/store/:variant', async (request, reply) =>
-    sendCached(reply, await store(request.params.variant)),
+  app.get<{ Params: { variant: string } }>('/test-cache/expiring/:variant', async (request, reply) =>
+    sendCached(reply, await expiring(request.params.variant)),
   )
   await app.ready()
   return app
@@ -43,6 +59,11 @@ async function storeCalls(): Promise<number> {
 
 beforeAll(async () => {
   sim = await startTestSimulator()
+})
+
+// No fault rule of one test reaches another, whatever the order.
+beforeEach(async () => {
+  await sim.clearFaults()
 })
 
 afterAll(async () => {
@@ -57,12 +78,9 @@ describe('the cache with the real app, Redis and the simulator', () => {
 
   beforeAll(async () => {
     for (let i = 0; i < 3; i++) {
-      apps.push(await replica(redisUrl(), { ttlMs: 400, staleIfErrorMs: 60_000 }))
+      // Entries stay fresh far longer than any test: none can expire while a stampede is still arriving.
+      apps.push(await replica(redisUrl(), { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
     }
-  })
-
-  beforeEach(async () => {
-    await sim.clearFaults()
   })
 
   afterAll(async () => {
@@ -71,24 +89,35 @@ describe('the cache with the real app, Redis and the simulator', () => {
 
   it('3 replicas × 200 concurrent requests for one cold key reach Recharge exactly once', async () => {
     const before = await storeCalls()
-    const responses = await Promise.all(
+    // Recharge holds the first /store read until all 600 lookups have begun: every one overlaps the fill.
+    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, gate: 'stampede', count: 1 }])
+    const answers = Promise.all(
       apps.flatMap((app) => Array.from({ length: 200 }, () => app.inject('/test-cache/store/stampede'))),
     )
+    await expect.poll(() => started.get('stampede'), { timeout: 20_000 }).toBe(600)
+    await expect.poll(() => sim.heldAt('stampede'), { timeout: 20_000 }).toBe(1)
+    await sim.openGate('stampede')
+    const responses = await answers
     expect(responses.map((r) => r.statusCode)).toEqual(Array(600).fill(200))
     expect(new Set(responses.map((r) => r.body)).size).toBe(1)
     expect(JSON.parse(responses[0]!.body)).toHaveProperty('id')
     expect(await storeCalls()).toBe(before + 1)
   })
 
-  it('serves the stale entry with X-Cache: STALE while Recharge fails', async () => {
-    const fresh = await apps[0]!.inject('/test-cache/store/failing')
-    expect(fresh.statusCode).toBe(200)
-    await new Promise((resolve) => setTimeout(resolve, 450))
+  /** Stores a `variant` entry (a miss), then makes Recharge fail every /store read; the entry is stale by then. */
+  async function staleWhileFailing(variant: string) {
+    const fresh = await apps[0]!.inject(`/test-cache/expiring/${variant}`)
+    expect([fresh.statusCode, fresh.headers['x-cache']]).toEqual([200, 'MISS'])
     await sim.setFaults([{ match: { method: 'GET', path: '/store' }, status: 503 }])
+    return fresh
+  }
+
+  it('serves the stale entry with X-Cache: STALE while Recharge fails, and a fresh one once it answers again', async () => {
+    const fresh = await staleWhileFailing('failing')
     const before = await storeCalls()
 
     for (const app of apps) {
-      const stale = await app.inject('/test-cache/store/failing')
+      const stale = await app.inject('/test-cache/expiring/failing')
       expect(stale.statusCode).toBe(200)
       expect(stale.headers['x-cache']).toBe('STALE')
       expect(stale.body).toBe(fresh.body)
@@ -96,20 +125,32 @@ describe('the cache with the real app, Redis and the simulator', () => {
     expect(await storeCalls()).toBeGreaterThan(before)
 
     await sim.clearFaults()
-    // The entry survived the failures: once Recharge answers again, a refetch replaces it.
-    await new Promise((resolve) => setTimeout(resolve, 1_100))
-    const recovered = await apps[1]!.inject('/test-cache/store/failing')
-    expect(recovered.statusCode).toBe(200)
-    expect(recovered.headers['x-cache']).toBe('MISS')
+    // The entry survived the failures: once Recharge answers again (and the failure noted for the other replicas
+    // has lapsed), a refetch replaces it.
+    await expect
+      .poll(async () => (await apps[1]!.inject('/test-cache/expiring/failing')).headers['x-cache'], {
+        timeout: 15_000,
+        interval: 100,
+      })
+      .toBe('MISS')
   })
 
-  it('reports hits by tier, misses and stale serves by definition name, never by key or tag', async () => {
+  it('reports misses and stale serves by definition name, never by key or tag', async () => {
+    await staleWhileFailing('metered')
+    expect((await apps[0]!.inject('/test-cache/expiring/metered')).headers['x-cache']).toBe('STALE')
     const text = (await apps[0]!.inject('/metrics')).body
-    expect(text).toContain(`recharge_bridge_cache_lookups_total{cache="${unique}.store",outcome="miss"}`)
-    expect(text).toContain(`recharge_bridge_cache_lookups_total{cache="${unique}.store",outcome="stale_error"}`)
+    expect(text).toMatch(
+      new RegExp(`^recharge_bridge_cache_lookups_total\\{cache="${unique}\\.expiring",outcome="miss"\\} [1-9]`, 'm'),
+    )
+    expect(text).toMatch(
+      new RegExp(
+        `^recharge_bridge_cache_lookups_total\\{cache="${unique}\\.expiring",outcome="stale_error"\\} [1-9]`,
+        'm',
+      ),
+    )
     expect(text).toMatch(/^recharge_bridge_cache_redis_breaker_state 0$/m)
-    const cacheLines = text.split('\n').filter((line) => line.startsWith('cache_'))
-    for (const secret of ['stampede', 'failing', `${unique}-store`, sim.apiToken]) {
+    const cacheLines = text.split('\n').filter((line) => line.includes('cache'))
+    for (const secret of ['metered', `${unique}-expiring`, sim.apiToken]) {
       expect(cacheLines.filter((line) => line.includes(secret))).toEqual([])
     }
   })

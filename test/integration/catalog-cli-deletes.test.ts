@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { sampleFeed } from '../../src/catalog/sample-feed.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
@@ -56,6 +56,11 @@ afterAll(async () => {
 })
 
 describe('catalog sync deletion guard', () => {
+  // Each test starts from the seeded store (six products the feed does not list): --yes deletes them.
+  beforeEach(async () => {
+    await sim.reset()
+  })
+
   it('refuses a run that would delete products without --yes: exit 3, the products named, nothing written', async () => {
     const seeded = (await sim.state()).products.map((product) => product.external_product_id)
     expect(seeded.length).toBeGreaterThan(2)

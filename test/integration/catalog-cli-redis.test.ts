@@ -121,10 +121,14 @@ describe('catalog sync CLI with Redis', () => {
   })
 
   it('one sync per store across the server and the CLI: the CLI exits 2 while the server’s job runs', async () => {
-    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, latencyMs: 3_000, count: 1 }])
+    writeFileSync(join(dir, 'feed.json'), JSON.stringify(feedWithPrice('25.00')))
+    // The server's job is held at its first Recharge call until the CLI has run: the two overlap for certain.
+    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, gate: 'server-sync', count: 1 }])
     const started = await app.catalogSync.start({ feed: feedWithPrice('30.00'), deleteMissing: false, source: 'api' })
     if (!started.ok) throw new Error('lock held')
+    await expect.poll(() => sim.heldAt('server-sync'), { timeout: 15_000 }).toBe(1)
     const cliRun = await runCli(['--feed', 'feed.json', '--no-delete'])
+    await sim.openGate('server-sync')
     expect(cliRun.code, cliRun.stderr).toBe(2)
     expect(cliRun.stderr).toContain(`job ${started.job.id}`)
     expect((await started.done).state).toBe('succeeded')

@@ -82,7 +82,15 @@ describe('catalog sync', () => {
   // Plans per product in the sample feed: 3 weekly + prepaid on every 5th + onetime on every 3rd.
   const expectedPlans = (i: number) => 3 + (i % 5 === 0 ? 1 : 0) + (i % 3 === 0 ? 1 : 0)
 
+  /** Each test that needs the feed in Recharge puts it there itself: the seeded store, then one sync of `feed`. */
+  async function storeHoldingFeed(): Promise<void> {
+    await sim.reset()
+    const job = await syncOverHttp(app, { feed })
+    expect(job.state, JSON.stringify(job.report?.errors ?? job.error)).toBe('succeeded')
+  }
+
   it('creates the feed products and plans (async batches for 30 products) and removes products not in the feed', async () => {
+    await sim.reset()
     const seeded = (await sim.state()).products.map((product) => product.external_product_id)
     const mark = (await sim.ledger()).length
     const job = await syncOverHttp(app, { feed })
@@ -111,6 +119,7 @@ describe('catalog sync', () => {
   })
 
   it('makes zero writes when run again with the same feed', async () => {
+    await storeHoldingFeed()
     const mark = (await sim.ledger()).length
     const job = await syncOverHttp(app, { feed })
     expect(job.state).toBe('succeeded')
@@ -120,6 +129,7 @@ describe('catalog sync', () => {
   })
 
   it('writes exactly the differences of a modified feed', async () => {
+    await storeHoldingFeed()
     const modified = structuredClone(feed)
     const [first, second, third, fourth] = modified.products
     if (!first || !second || !third || !fourth) throw new Error('feed too small')
@@ -248,7 +258,8 @@ describe('catalog sync', () => {
   })
 
   it('runs one writing sync per store: a second start gets 409 with the running job id', async () => {
-    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, latencyMs: 400, count: 1 }])
+    // The first run is held at its first Recharge call until the others have been answered.
+    await sim.setFaults([{ match: { method: 'GET', path: '/store' }, gate: 'first-sync', count: 1 }])
     const first = await app.inject({
       method: 'POST',
       url: '/v1/admin/catalog/sync',
@@ -256,6 +267,7 @@ describe('catalog sync', () => {
       payload: { feed, delete_missing: false },
     })
     expect(first.statusCode).toBe(202)
+    await expect.poll(() => sim.heldAt('first-sync'), { timeout: 15_000 }).toBe(1)
     const second = await app.inject({ method: 'POST', url: '/v1/admin/catalog/sync', headers: auth, payload: { feed } })
     expect(second.statusCode).toBe(409)
     expect(second.json()).toMatchObject({ code: 'CONFLICT', jobId: first.json().job.id })
@@ -267,18 +279,20 @@ describe('catalog sync', () => {
       payload: { feed, dry_run: true },
     })
     expect(dry.statusCode).toBe(202)
-    for (;;) {
-      const polled = await app.inject({
-        method: 'GET',
-        url: `/v1/admin/catalog/sync/${first.json().job.id}`,
-        headers: auth,
-      })
-      if (polled.json().job.state !== 'running') break
-      await new Promise((resolve) => setTimeout(resolve, 20))
+    await sim.openGate('first-sync')
+    for (const job of [first.json().job.id, dry.json().job.id]) {
+      await expect
+        .poll(
+          async () =>
+            (await app.inject({ method: 'GET', url: `/v1/admin/catalog/sync/${job}`, headers: auth })).json().job.state,
+          { timeout: 30_000, interval: 20 },
+        )
+        .toBe('succeeded')
     }
   })
 
   it('refuses a feed that would delete most of the catalog unless mass deletes are allowed', async () => {
+    await storeHoldingFeed()
     const truncated = { version: 1, products: feed.products.slice(0, 3) }
     const mark = (await sim.ledger()).length
     const job = await syncOverHttp(app, { feed: truncated })
@@ -339,6 +353,8 @@ describe('catalog sync', () => {
   })
 
   it('counts finished runs and their upstream calls in /metrics (no ids in labels)', async () => {
+    const job = await syncOverHttp(app, { feed: sampleFeed({ products: 1, prefix: 'metered' }), delete_missing: false })
+    expect(job.state).toBe('succeeded')
     const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
     expect(metrics).toMatch(/recharge_bridge_catalog_sync_runs_total\{state="succeeded",dry_run="false"\} [1-9]/)
     expect(metrics).toMatch(/recharge_bridge_catalog_sync_upstream_calls_total\{kind="write"\} [1-9]/)

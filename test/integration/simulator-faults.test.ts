@@ -61,6 +61,26 @@ describe('fault injection', () => {
     expect((await request('GET', '/store')).status).toBe(200)
   })
 
+  it('gate: holds the request unprocessed until the gate is opened, then processes and answers it', async () => {
+    await sim.setFaults([{ match: { method: 'PUT', path: '/subscriptions/' }, gate: 'write', count: 1 }])
+    const before = await quantity()
+    const held = request('PUT', `/subscriptions/${subscriptionId}`, { quantity: before + 2 })
+    await expect.poll(() => sim.heldAt('write')).toBe(1)
+    expect(await quantity()).toBe(before)
+    await sim.openGate('write')
+    expect((await held).status).toBe(200)
+    expect(await quantity()).toBe(before + 2)
+    expect(await sim.heldAt('write')).toBe(0)
+  })
+
+  it('gate: clearing the rules releases what a gate holds', async () => {
+    await sim.setFaults([{ match: { path: '/store' }, gate: 'store' }])
+    const held = request('GET', '/store')
+    await expect.poll(() => sim.heldAt('store')).toBe(1)
+    await sim.clearFaults()
+    expect((await held).status).toBe(200)
+  })
+
   it('malformed: processes the write but answers 200 with a body that is not JSON', async () => {
     await sim.setFaults([{ match: { path: '/subscriptions/' }, malformed: true, count: 1 }])
     const before = await quantity()

@@ -61,6 +61,9 @@ function named(name: string): ReadableSpan[] {
 describe('OpenTelemetry traces', () => {
   it("a shopper's read is one server span with the route and status, and its Recharge call's queue wait and upstream call under it", async () => {
     const token = await mintToken()
+    // Not cached by an earlier test: this read must reach Recharge.
+    const shopper = (await sim.state()).customers.find((customer) => customer.email === EMAIL)
+    await app.cache.invalidateTags([`customer:${shopper?.id}`])
     exporter.reset()
     const response = await app.inject({ url: '/v1/subscriptions', headers: { authorization: `Bearer ${token}` } })
     expect(response.statusCode).toBe(200)

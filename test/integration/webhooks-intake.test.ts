@@ -34,8 +34,14 @@ function counter(app: FastifyInstance, name: string): Promise<number> {
 }
 
 const customerId = String(900_000_000 + Math.floor(Math.random() * 1_000_000))
-const subscriptionBody = (updatedAt: string, extra = '') =>
-  `{"subscription":{"id":77${customerId},"customer_id":${customerId},"address_id":5,"status":"active","updated_at":"${updatedAt}"${extra}}}`
+let subscriptions = 0
+/** Each test's own subscription: the ordering guard and the dedup never see another test's versions. */
+const freshSubscriptionId = () => Number(`77${customerId}`) * 100 + ++subscriptions
+const subscriptionBody = (updatedAt: string, id: number) =>
+  `{"subscription":{"id":${id},"customer_id":${customerId},"address_id":5,"status":"active","updated_at":"${updatedAt}"}}`
+/** The events forwarded for one subscription, in arrival order. */
+const forwardedFor = (id: number) =>
+  forwarded.filter((entry) => (JSON.parse(entry.body) as { data?: { id?: number } }).data?.id === id)
 
 let redis: RedisClient
 let app: FastifyInstance
@@ -97,26 +103,29 @@ function deliver(body: string, headers: Record<string, string>, topic = 'subscri
 
 describe('POST /v1/webhooks/recharge', () => {
   it('accepts the legacy X-Recharge-Hmac-Sha256 scheme and processes the delivery', async () => {
+    const id = freshSubscriptionId()
     const before = await counter(app, 'recharge_bridge_webhook_events_processed_total')
-    const body = subscriptionBody('2030-01-01T00:00:01')
+    const body = subscriptionBody('2030-01-01T00:00:01', id)
     const response = await deliver(body, legacyHeaders(body))
     expect(response.statusCode).toBe(200)
     expect(response.json()).toEqual({ received: true, topic: 'subscription/updated', resource: 'subscription' })
     await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === before + 1)
-    await until(() => forwarded.length === 1)
+    await until(() => forwardedFor(id).length === 1)
   })
 
   it('accepts the timestamped X-Recharge-Webhook-Signature scheme', async () => {
+    const id = freshSubscriptionId()
     const before = await counter(app, 'recharge_bridge_webhook_events_processed_total')
-    const body = subscriptionBody('2030-01-01T00:00:02')
+    const body = subscriptionBody('2030-01-01T00:00:02', id)
     const response = await deliver(body, v1Headers(body))
     expect(response.statusCode).toBe(200)
     await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === before + 1)
-    await until(() => forwarded.length === 1)
+    await until(() => forwardedFor(id).length === 1)
   })
 
   it('rejects a one-byte change with 401 problem+json that does not say what failed', async () => {
-    const body = subscriptionBody('2030-01-01T00:00:03')
+    const id = freshSubscriptionId()
+    const body = subscriptionBody('2030-01-01T00:00:03', id)
     const tampered = body.replace('"active"', '"activf"')
     for (const headers of [legacyHeaders(body), v1Headers(body)]) {
       const response = await deliver(tampered, headers)
@@ -135,9 +144,10 @@ describe('POST /v1/webhooks/recharge', () => {
   })
 
   it('processes a replayed delivery once', async () => {
+    const id = freshSubscriptionId()
     const processed = await counter(app, 'recharge_bridge_webhook_events_processed_total')
     const duplicates = await counter(app, 'recharge_bridge_webhook_events_deduplicated_total')
-    const body = subscriptionBody('2030-01-01T00:00:04')
+    const body = subscriptionBody('2030-01-01T00:00:04', id)
     for (let i = 0; i < 3; i++) expect((await deliver(body, legacyHeaders(body))).statusCode).toBe(200)
     // The same body re-signed with the v1 scheme is the same delivery too.
     expect((await deliver(body, v1Headers(body))).statusCode).toBe(200)
@@ -145,16 +155,17 @@ describe('POST /v1/webhooks/recharge', () => {
       async () => (await counter(app, 'recharge_bridge_webhook_events_deduplicated_total')) === duplicates + 3,
     )
     expect(await counter(app, 'recharge_bridge_webhook_events_processed_total')).toBe(processed + 1)
-    await until(() => forwarded.length === 1)
+    await until(() => forwardedFor(id).length === 1)
     await sleep(300)
-    expect(forwarded).toHaveLength(1)
+    expect(forwardedFor(id)).toHaveLength(1)
   })
 
   it('forwards a normalised event signed with X-Bridge-Signature', async () => {
-    const body = subscriptionBody('2030-01-01T00:00:05')
+    const id = freshSubscriptionId()
+    const body = subscriptionBody('2030-01-01T00:00:05', id)
     await deliver(body, v1Headers(body), 'subscription/cancelled')
-    await until(() => forwarded.length === 1)
-    const [received] = forwarded
+    await until(() => forwardedFor(id).length === 1)
+    const [received] = forwardedFor(id)
     expect(received?.headers['x-bridge-topic']).toBe('subscription/cancelled')
     expect(received?.headers['x-bridge-event-id']).toBe(JSON.parse(received?.body ?? '{}').id)
     const signature = String(received?.headers['x-bridge-signature'])
@@ -171,18 +182,20 @@ describe('POST /v1/webhooks/recharge', () => {
   })
 
   it('acknowledges an older version and forwards it marked superseded (ordering guard)', async () => {
+    const id = freshSubscriptionId()
     const superseded = await counter(app, 'recharge_bridge_webhook_events_superseded_total')
-    const newer = subscriptionBody('2031-06-01T00:00:00')
-    const older = subscriptionBody('2031-05-01T00:00:00')
+    const newer = subscriptionBody('2031-06-01T00:00:00', id)
+    const older = subscriptionBody('2031-05-01T00:00:00', id)
     expect((await deliver(newer, legacyHeaders(newer))).statusCode).toBe(200)
-    await until(() => forwarded.length === 1)
+    await until(() => forwardedFor(id).length === 1)
     expect((await deliver(older, legacyHeaders(older))).statusCode).toBe(200)
     await until(async () => (await counter(app, 'recharge_bridge_webhook_events_superseded_total')) === superseded + 1)
-    await until(() => forwarded.length === 2)
-    expect(JSON.parse(forwarded[1]?.body ?? '')).toMatchObject({ superseded: true })
+    await until(() => forwardedFor(id).length === 2)
+    expect(JSON.parse(forwardedFor(id)[1]?.body ?? '')).toMatchObject({ superseded: true })
   })
 
   it('invalidates the cache tags of the changed record', async () => {
+    const id = freshSubscriptionId()
     let fetches = 0
     const list = app.cache.define(`webhooks-intake-test-${prefix}`, {
       key: (args: { customerId: string }) => args.customerId,
@@ -193,7 +206,7 @@ describe('POST /v1/webhooks/recharge', () => {
     expect((await list({ customerId })).value).toEqual({ n: 1 })
     expect((await list({ customerId })).state).toBe('HIT')
     const processed = await counter(app, 'recharge_bridge_webhook_events_processed_total')
-    const body = subscriptionBody('2032-01-01T00:00:00')
+    const body = subscriptionBody('2032-01-01T00:00:00', id)
     await deliver(body, v1Headers(body))
     await until(async () => (await counter(app, 'recharge_bridge_webhook_events_processed_total')) === processed + 1)
     await until(async () => (await list({ customerId })).value.n === 2)
@@ -211,6 +224,8 @@ describe('POST /v1/webhooks/recharge', () => {
     // Larger than the 64 KiB of the JSON routes (included_objects make big payloads), within the route's 1 MiB.
     const large = `{"subscription":{"id":2,"updated_at":"2030-01-01T00:00:00","note":"${'x'.repeat(200 * 1024)}"}}`
     expect((await deliver(large, legacyHeaders(large))).statusCode).toBe(200)
+    // Nothing of this test is still in flight when the next one counts events.
+    await until(() => forwardedFor(2).length === 1)
     const huge = `{"subscription":{"id":1,"note":"${'x'.repeat(1024 * 1024)}"}}`
     expect((await deliver(huge, legacyHeaders(huge))).statusCode).toBe(413)
   })
@@ -226,11 +241,12 @@ describe('webhook admin routes', () => {
 
 describe('without RECHARGE_WEBHOOK_SECRET', () => {
   it('refuses deliveries with 503 and says why on /readyz', async () => {
+    const id = freshSubscriptionId()
     const bare = await buildApp(testConfig({ ...recharge, REDIS_URL: redisUrl() }), {
       webhooks: { keyPrefix: `${prefix}:bare` },
     })
     try {
-      const body = subscriptionBody('2030-01-01T00:00:00')
+      const body = subscriptionBody('2030-01-01T00:00:00', id)
       const response = await bare.inject({
         method: 'POST',
         url: '/v1/webhooks/recharge',

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
 import { request } from 'undici'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/infra/redis.ts'
 import { REGISTRABLE_TOPICS } from '../../src/simulator/routes/webhooks.ts'
@@ -147,7 +147,21 @@ async function settled(): Promise<void> {
   await until(async () => (await bridge.webhooks.intakeQueue.pending()) === 0)
 }
 
+/** Registers every needed topic at PUBLIC_URL (the tests after the first registration need them in place). */
+async function registered(): Promise<void> {
+  const response = await bridge.inject({ method: 'POST', url: '/v1/admin/webhooks/register', headers: admin })
+  expect(response.statusCode).toBe(200)
+}
+
 describe('webhooks against the simulator', () => {
+  // Each test starts from the seeded simulator with no webhook registered, an idle intake and a passing relay.
+  beforeEach(async () => {
+    relayMode = 'pass'
+    await settled()
+    await simulator.reset()
+    relayed.length = 0
+  })
+
   it('registers every needed topic at PUBLIC_URL, idempotently', async () => {
     const first = await bridge.inject({ method: 'POST', url: '/v1/admin/webhooks/register', headers: admin })
     expect(first.statusCode).toBe(200)
@@ -168,6 +182,7 @@ describe('webhooks against the simulator', () => {
   })
 
   it('a subscription change in the simulator reaches the next shopper read', async () => {
+    await registered()
     const state = await simulator.state()
     // The last seeded active one: other test files (same seed, same ids, shared Redis tags) start from the first.
     const subscription = state.subscriptions.findLast((row) => row.status === 'active')
@@ -209,6 +224,7 @@ describe('webhooks against the simulator', () => {
   })
 
   it('accepts the legacy scheme alone and rejects a one-byte change', async () => {
+    await registered()
     const state = await simulator.state()
     const active = state.subscriptions.filter((row) => row.status === 'active')
     relayMode = 'legacy-only'
@@ -234,6 +250,10 @@ describe('webhooks against the simulator', () => {
   })
 
   it('processes a replayed delivery once', async () => {
+    await registered()
+    const active = (await simulator.state()).subscriptions.find((row) => row.status === 'active')
+    await sim('POST', `/subscriptions/${active?.id}/cancel`, { cancellation_reason: 'replayed' })
+    expect((await deliverPending()).length).toBeGreaterThan(0)
     const last = relayed.at(-1)
     expect(last?.status).toBe(200)
     await settled()
@@ -248,6 +268,7 @@ describe('webhooks against the simulator', () => {
   })
 
   it('re-registers a webhook Recharge deleted after failed deliveries, and /readyz reports it', async () => {
+    await registered()
     const watchdog = bridge.webhooks.watchdog
     expect(watchdog).not.toBeNull()
     expect((await watchdog?.check())?.missing.sort()).toEqual([...unsupported].sort())

@@ -31,6 +31,10 @@ export interface TestSimulator {
   reset(): Promise<void>
   setFaults(rules: FaultRule[]): Promise<void>
   clearFaults(): Promise<void>
+  /** How many requests a `gate` fault rule holds at this gate now (0 for a gate nothing reached yet). */
+  heldAt(gate: string): Promise<number>
+  /** Opens a gate: releases the requests it holds and lets later ones through until the faults change. */
+  openGate(gate: string): Promise<void>
   /** Delivers every pending webhook now and reports each attempt. */
   deliverWebhooks(): Promise<DeliveryResult[]>
   /** Moves the simulator clock (leaky bucket, timestamps). Freeze it with `{ frozenClock: true }`. */
@@ -110,6 +114,13 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     },
     async clearFaults() {
       await control('DELETE', '/__sim/faults')
+    },
+    async heldAt(gate) {
+      const { gates } = await control<{ gates: { name: string; held: number }[] }>('GET', '/__sim/gates')
+      return gates.find((entry) => entry.name === gate)?.held ?? 0
+    },
+    async openGate(gate) {
+      await control('POST', `/__sim/gates/${encodeURIComponent(gate)}/open`, {})
     },
     async deliverWebhooks() {
       const { deliveries } = await control<{ deliveries: DeliveryResult[] }>('POST', '/__sim/webhooks/deliver', {})

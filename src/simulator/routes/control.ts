@@ -7,7 +7,7 @@ import { customerView, queuedSubscriptionIds, subscriptionCounts, subscriptionVi
 
 /**
  * The control API for tests, demos and benchmarks (never under the Recharge token check, never in the ledger):
- * reset, ledger, faults, webhook flushing, state dump and clock.
+ * reset, ledger, faults and their gates, webhook flushing, state dump and clock.
  */
 export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simulator }): Promise<void> {
   app.post('/__sim/reset', async () => {
@@ -35,12 +35,21 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     const rules = validateRules(request.body)
     if (typeof rules === 'string') return reply.code(400).send({ error: rules })
     sim.faults.set(rules)
+    sim.gates.clear()
     return { rules: sim.faults.list() }
   })
 
   app.delete('/__sim/faults', async () => {
     sim.faults.clear()
+    sim.gates.clear()
     return { rules: [] }
+  })
+
+  app.get('/__sim/gates', async () => ({ gates: sim.gates.list() }))
+
+  app.post('/__sim/gates/:name/open', async (request) => {
+    const { name } = request.params as { name: string }
+    return { name, released: sim.gates.open(name) }
   })
 
   app.post('/__sim/webhooks/deliver', async () => {
