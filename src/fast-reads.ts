@@ -29,8 +29,8 @@ export class FastReads {
   private open = true
   private shuttingDown = false
   private server: Server | undefined
-  /** While shutting down: how often connections that went idle (their last answer sent) are closed. */
-  static readonly IDLE_SWEEP_MS = 100
+  /** While shutting down: how long a connection may stay idle after its last answer. */
+  static readonly DRAIN_KEEP_ALIVE_MS = 500
 
   add(read: FastRead): void {
     this.reads.push(read)
@@ -47,13 +47,12 @@ export class FastReads {
     this.shuttingDown = true
     // server.close() waits for every connection to end, and a keep-alive client keeps the connection of a request
     // that was in flight at SIGTERM open after its answer (until keepAliveTimeout, far past the grace period). So the
-    // connections that fall idle while draining are closed as they do; a new request on one would get the closing 503.
+    // connections idle now are closed, and one whose answer is still to come stays open only briefly after it (a
+    // request pipelined behind it is still answered, with the closing 503).
     const server = this.server
     if (!server) return
+    server.keepAliveTimeout = Math.min(server.keepAliveTimeout, FastReads.DRAIN_KEEP_ALIVE_MS)
     server.closeIdleConnections()
-    const sweep = setInterval(() => server.closeIdleConnections(), FastReads.IDLE_SWEEP_MS)
-    sweep.unref()
-    server.once('close', () => clearInterval(sweep))
   }
 
   private serve(request: IncomingMessage, response: ServerResponse): boolean {
