@@ -41,10 +41,6 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
-          // Not shuffled yet: the browser test's first sign-in after start-up can find the webhook registration
-          // filling the bucket's background share, where the account list's optional charges read waits and gives up,
-          // so the list offers no skip. Optional reads need a place between interactive and background work first.
-          sequence: { shuffle: false },
         },
       },
     ],
