@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Metrics } from '../infra/metrics/registry.ts'
+import type { BookingLane } from './queue/gcra.ts'
 import type { Lane } from './types.ts'
 
 /** The log methods the Recharge layer uses (pino's shape); a no-op outside an app. */
@@ -10,9 +11,10 @@ export type RechargeLog = Pick<FastifyBaseLogger, 'debug' | 'info' | 'warn' | 'e
 
 /** What the Recharge layer reports. Label values are lanes, path templates and status codes: never ids or secrets. */
 export interface RechargeMetrics {
-  queueWait(lane: Lane, seconds: number): void
+  /** `optional`: a read an answer can do without, booked between the two lanes (queue/gcra.ts). */
+  queueWait(lane: BookingLane, seconds: number): void
   /** `public-client` / `public-share`: an anonymous call refused by its allowance (src/recharge/budget). */
-  admissionRejected(lane: Lane | 'public-client' | 'public-share'): void
+  admissionRejected(lane: BookingLane | 'public-client' | 'public-share'): void
   upstreamResponse(operation: string, status: string): void
   upstreamRateLimited(): void
   bucketLevel(used: number): void

@@ -35,9 +35,10 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
    * failing with nothing cached), the subscriptions are still shown, without those two actions. On the list they are
-   * an optional read, booked below the bucket's interactive reserve: when many shoppers arrive cold at once, the reads
-   * their answers need go first. One subscription, and the answer to a write (whose charges the write just
-   * invalidated), read them as the interactive call they are: a shopper who just skipped must be offered unskip.
+   * an optional read (src/recharge/queue/gcra.ts): it books ahead of background work, but only halfway into the
+   * interactive reserve, so when many shoppers arrive cold at once the reads their answers need go first. One
+   * subscription, and the answer to a write (whose charges the write just invalidated), read them as the interactive
+   * call they are: a shopper who just skipped must be offered unskip.
    */
   async function upcoming(request: FastifyRequest, optional = false): Promise<Charge[]> {
     try {

@@ -141,10 +141,9 @@ beforeAll(async () => {
   await buildDemoAssets()
   simulator = await startEmbeddedSimulator()
   const port = await freePort()
-  // No webhook registration: its 35 creates fill the bucket's background share after start-up, and meanwhile the
-  // account list's optional upcoming-charges read gives up, so the list offers no skip (a known gap until optional
-  // reads get a priority between interactive and background work). The pages under test are the shopper's.
-  app = await buildApp(demoConfig(simulator, port), { redis: null, webhooks: { watchdog: false } })
+  // With the webhook registration running, as in demo mode: its start-up creates fill the background share while the
+  // shopper signs in, and the account list's optional read (which decides whether Skip is offered) books ahead of them.
+  app = await buildApp(demoConfig(simulator, port), { redis: null })
   await app.listen({ port, host: '127.0.0.1' })
   base = `http://127.0.0.1:${port}`
 

@@ -69,6 +69,22 @@ describe('shared GCRA book in Redis', () => {
     if (later.kind === 'booked') expect(later.waitMs).toBeGreaterThan(500)
   })
 
+  it('an optional read books ahead of the background line, but only halfway into the interactive reserve', async () => {
+    // Recharge's own bucket: 40 calls, 2 a second; the same counts as the in-process book (test/unit/recharge-queue).
+    const params = gcraParams({ capacity: 40, ratePerSecond: 2 })
+    const book = new RedisGcra({ redis, keyPrefix: prefixFor('optional'), params })
+    let background = 0
+    while ((await book.reserve({ lane: 'background', ticket: `b${background}`, maxWaitMs: 60_000 })).kind === 'booked')
+      background++
+    expect(background).toBe(31)
+    const optional = () => book.reserve({ lane: 'optional', ticket: '', maxWaitMs: 3_000 })
+    for (let i = 0; i < 3; i++) expect(await optional()).toMatchObject({ kind: 'booked' })
+    expect(await optional()).toMatchObject({ kind: 'rejected' })
+    let interactive = 0
+    while ((await book.reserve({ lane: 'interactive', ticket: '', maxWaitMs: 0 })).kind === 'booked') interactive++
+    expect(interactive).toBe(5)
+  })
+
   it('concurrent interactive reservations share script calls and book exactly as if they came one by one', async () => {
     const params = gcraParams({ capacity: 10, ratePerSecond: 1 })
     const scripts = countingScriptCalls()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Clock } from '../../src/infra/clock.ts'
+import { spendAs } from '../../src/recharge/budget/spender.ts'
 import { RechargeRateLimitedError, RechargeUnavailableError } from '../../src/recharge/errors.ts'
 import { gcraParams, LocalGcra, lateTolerance } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
@@ -96,6 +97,50 @@ describe('RechargeQueue over the in-process book', () => {
       kind: 'booked',
       waitMs: 0,
     })
+  })
+
+  it('an optional read books ahead of the background line, but only halfway into the interactive reserve', async () => {
+    // Recharge's own bucket: 40 calls, 2 a second (T = 500 ms, background ceiling 28 calls + 1 s horizon, interactive
+    // 38, reserve 10: optional calls reach 28 + 5).
+    const clock = new ManualClock()
+    const { store } = queueWith(40, 2, clock)
+    let background = 0
+    while ((await store.reserve({ lane: 'background', ticket: `b${background}`, maxWaitMs: 60_000 })).kind === 'booked')
+      background++
+    // The background book is full up to its horizon, and a waiter is in line.
+    expect(background).toBe(31)
+    const optional = () => store.reserve({ lane: 'optional', ticket: '', maxWaitMs: 3_000 })
+    // Past the line's head, up to 2.5 s ahead (half the reserve).
+    expect(await optional()).toMatchObject({ kind: 'booked', waitMs: 1_500 })
+    expect(await optional()).toMatchObject({ kind: 'booked', waitMs: 2_000 })
+    expect(await optional()).toMatchObject({ kind: 'booked', waitMs: 2_500 })
+    // The optional ceiling is reached: the half of the reserve above it is the interactive calls'.
+    expect(await optional()).toMatchObject({ kind: 'rejected' })
+    let interactive = 0
+    while ((await store.reserve({ lane: 'interactive', ticket: '', maxWaitMs: 0 })).kind === 'booked') interactive++
+    expect(interactive).toBe(5)
+  })
+
+  it('a read run as an optional spender jumps the calls waiting in the background line', async () => {
+    const clock = new ManualClock()
+    const { queue } = queueWith(40, 2, clock)
+    const sent: string[] = []
+    const call = (name: string, lane: 'interactive' | 'background') =>
+      queue.run(
+        { lane, deadlineAt: clock.now() + (lane === 'background' ? 60_000 : 3_000), operation: name },
+        async () => {
+          sent.push(name)
+          return { kind: 'done', value: null }
+        },
+      )
+    // Forty background calls: 31 book at once, the rest wait in line for the bucket to leak.
+    const backgroundCalls = Array.from({ length: 40 }, (_, i) => call(`background ${i}`, 'background'))
+    await clock.advance(10)
+    const optional = spendAs({ kind: 'optional' }, () => call('optional', 'interactive'))
+    await clock.advance(30_000)
+    await Promise.all([...backgroundCalls, optional])
+    // Sent before the background calls that were waiting when it arrived (a background lane would have put it last).
+    expect(sent.indexOf('optional')).toBeLessThan(sent.indexOf('background 31'))
   })
 
   it('re-sends after a 429 within the deadline, and reports it as UPSTREAM_BUSY once the deadline is gone', async () => {

@@ -16,8 +16,9 @@ export type Spender =
       client: string | null
     }
   /**
-   * A read an answer can do without (e.g. the actions offered beside a list): it books like background work, below
-   * the reserve kept for interactive calls, so when many shoppers arrive at once the reads their answers need go first.
+   * A read an answer can do without (e.g. the actions offered beside a list): it books in its own lane, ahead of
+   * background work but only halfway into the reserve kept for interactive calls (queue/gcra.ts), so when many
+   * shoppers arrive at once the reads their answers need go first.
    */
   | { kind: 'optional' }
 

@@ -1,6 +1,13 @@
 import type { Lane } from '../types.ts'
 
 /**
+ * Where a call books: its lane, or `optional` for a read an answer can do without (budget/spender.ts). Optional
+ * calls book directly, as interactive ones do, so they never wait behind the background line; but they reach at
+ * most halfway into the interactive reserve (`optionalMaxWait`).
+ */
+export type BookingLane = Lane | 'optional'
+
+/**
  * GCRA ("generic cell rate algorithm") as a reservation book for Recharge's leaky bucket.
  *
  * TAT (theoretical arrival time) is when the bucket, counting every call sent or booked so far, would be empty.
@@ -10,6 +17,10 @@ import type { Lane } from '../types.ts'
  *
  * Lanes:
  * - interactive books directly, with tau = (capacity - safety) * T: it may use the whole bucket.
+ * - optional (a read an answer can do without) books directly like interactive, with the background tau, and only a
+ *   slot within half the reserve's drain time (`optionalMaxWait`): it jumps the background line (a shopper is
+ *   waiting for the answer it belongs to) but leaves half of the interactive reserve free. When the bucket is fuller
+ *   than that it is refused at once, and the answer goes without it.
  * - background keeps a reserve free for interactive bursts: tau = (capacity - reserve - safety) * T, and it books
  *   only up to `horizonMs` ahead. Farther slots are not booked (that would queue interactive calls behind 60 s of
  *   background work): background callers wait in a FIFO line instead, and only the head may book. Waiters refresh a
@@ -82,7 +93,7 @@ export type Reservation =
   | { kind: 'queued'; pollInMs: number }
 
 export interface ReserveRequest {
-  lane: Lane
+  lane: BookingLane
   /** Identifies a background waiter across polls (its place in the line). */
   ticket: string
   /** The longest wait the caller accepts (its remaining deadline). */
@@ -99,6 +110,17 @@ export interface GcraStore {
   penalize(): Promise<void>
   /** Upstream said `used` calls are in the bucket; if that is fuller than we think, push TAT forward. */
   reconcile(used: number): Promise<void>
+}
+
+/**
+ * The longest an optional call may wait for its slot, booked under the background tau: the time half the
+ * interactive reserve takes to drain. Its booking so fills the bucket at most halfway into the reserve (33 of 40
+ * calls at Recharge's defaults, where the background line's head reaches 31 and interactive calls 38): above the
+ * background line, whose head it can pass at any moment, and below the half of the reserve kept for answers.
+ */
+export function optionalMaxWait(params: GcraParams, maxWaitMs: number): number {
+  const reserveCalls = Math.round((params.interactiveTauMs - params.backgroundTauMs) / params.intervalMs)
+  return Math.min(maxWaitMs, Math.floor(reserveCalls / 2) * params.intervalMs)
 }
 
 /** Longest poll interval of a background waiter (keeps its liveness stamp fresh). */
@@ -125,9 +147,10 @@ export class LocalGcra implements GcraStore {
     const now = this.now()
     const p = this.params
     const tat = Math.max(this.tat, now)
-    if (lane === 'interactive') {
-      const wait = Math.max(0, tat - p.interactiveTauMs - now)
-      if (wait > maxWaitMs) return { kind: 'rejected', retryAfterMs: wait }
+    if (lane !== 'background') {
+      const optional = lane === 'optional'
+      const wait = Math.max(0, tat - (optional ? p.backgroundTauMs : p.interactiveTauMs) - now)
+      if (wait > (optional ? optionalMaxWait(p, maxWaitMs) : maxWaitMs)) return { kind: 'rejected', retryAfterMs: wait }
       this.tat = tat + p.intervalMs
       return { kind: 'booked', waitMs: wait, levelMs: this.tat - now }
     }

@@ -11,7 +11,7 @@ import {
 import { noopLog, noopMetrics, type RechargeLog, type RechargeMetrics } from '../observability.ts'
 import type { Lane } from '../types.ts'
 import { type AddressLocks, LocalAddressLocks, type Release } from './address-lock.ts'
-import type { GcraStore } from './gcra.ts'
+import type { BookingLane, GcraStore } from './gcra.ts'
 
 /**
  * The rate-limit-aware queue every Recharge call goes through. For each call it:
@@ -156,10 +156,10 @@ export class RechargeQueue {
       if (call.addressId !== undefined) release = await this.locks.acquire(call.addressId, call.deadlineAt, call.signal)
       const spender = currentSpender()
       if (spender?.kind === 'public' && call.lane === 'interactive') await this.chargePublic(call, spender.client)
-      // An optional read books below the interactive reserve (see budget/spender.ts).
-      const booking = spender?.kind === 'optional' ? { ...call, lane: 'background' as const } : call
+      // An optional read books ahead of the background line, never into the interactive reserve (gcra.ts).
+      const lane: BookingLane = spender?.kind === 'optional' && call.lane === 'interactive' ? 'optional' : call.lane
       for (let attempt = 1; ; attempt++) {
-        await this.admit(booking)
+        await this.admit(call, lane)
         const outcome = await job()
         if (outcome.kind === 'done') return outcome.value
         // 429: the upstream bucket is fuller than our book says (another consumer of the token). Read it as full, then
@@ -211,14 +211,14 @@ export class RechargeQueue {
   }
 
   /** Book a slot and sleep until it; throws at once when the slot would be past the deadline. */
-  private async admit(call: QueueCall): Promise<void> {
-    // Only background calls wait in a line, where the ticket is their place; interactive calls book directly.
-    const ticket = call.lane === 'background' ? randomUUID() : ''
+  private async admit(call: QueueCall, lane: BookingLane): Promise<void> {
+    // Only background calls wait in a line, where the ticket is their place; the others book directly.
+    const ticket = lane === 'background' ? randomUUID() : ''
     const started = this.clock.now()
     let lateRebooks = 0
     for (;;) {
       if (call.signal?.aborted) {
-        if (call.lane === 'background') await this.store.leave(ticket)
+        if (lane === 'background') await this.store.leave(ticket)
         throw new RechargeAbortedError('Cancelled before its Recharge slot; nothing was sent', {
           operation: call.operation,
         })
@@ -226,9 +226,9 @@ export class RechargeQueue {
       const remaining = call.deadlineAt - this.clock.now()
       const maxWaitMs = Math.max(0, remaining - answerMargin(remaining))
       const askedAt = this.clock.now()
-      const reservation = await this.store.reserve({ lane: call.lane, ticket, maxWaitMs })
+      const reservation = await this.store.reserve({ lane, ticket, maxWaitMs })
       if (reservation.kind === 'rejected') {
-        this.metrics.admissionRejected(call.lane)
+        this.metrics.admissionRejected(lane)
         throw new RechargeRateLimitedError('The Recharge budget cannot serve this call before its deadline', {
           operation: call.operation,
           reason: 'admission',
@@ -251,10 +251,10 @@ export class RechargeQueue {
         const late = this.clock.now() - (askedAt + reservation.waitMs)
         if (late > this.lateToleranceMs && lateRebooks < MAX_LATE_REBOOKS) {
           lateRebooks++
-          this.log.warn({ queue: { lane: call.lane, lateMs: late } }, 'Recharge slot missed by a stall; booking again')
+          this.log.warn({ queue: { lane, lateMs: late } }, 'Recharge slot missed by a stall; booking again')
           continue
         }
-        this.metrics.queueWait(call.lane, (this.clock.now() - started) / 1000)
+        this.metrics.queueWait(lane, (this.clock.now() - started) / 1000)
         return
       }
     }

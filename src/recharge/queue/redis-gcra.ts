@@ -4,6 +4,7 @@ import {
   type GcraParams,
   type GcraStore,
   lateTolerance,
+  optionalMaxWait,
   pollDelay,
   type Reservation,
   type ReserveRequest,
@@ -206,7 +207,8 @@ export class RedisGcra implements GcraStore {
   }
 
   reserve(request: ReserveRequest): Promise<Reservation> {
-    if (request.lane !== 'interactive') return this.reserveBackground(request)
+    if (request.lane === 'background') return this.reserveBackground(request)
+    if (request.lane === 'optional') return this.reserveOptional(request)
     this.asked++
     const spare = this.takeSpareSlot()
     if (spare) return Promise.resolve(spare)
@@ -227,6 +229,25 @@ export class RedisGcra implements GcraStore {
     }
     slots.left--
     return { kind: 'booked', waitMs: 0, levelMs: Math.max(0, slots.levelMs - age) }
+  }
+
+  /**
+   * An optional read books directly, as one interactive caller would, but under the background tau, within
+   * `optionalMaxWait`, and with no spare slots. Not batched with interactive callers: their batch shares one ceiling, and optional reads are few
+   * (one per list answer), so the extra round trip is cheap.
+   */
+  private async reserveOptional({ maxWaitMs }: ReserveRequest): Promise<Reservation> {
+    const p = this.params
+    const [status = 0, ms = 0, level = 0] = await this.run([
+      'interactive',
+      p.intervalMs,
+      KEY_TTL_MS,
+      p.backgroundTauMs,
+      0,
+      0,
+      Math.floor(Math.max(0, optionalMaxWait(p, maxWaitMs))),
+    ])
+    return status === 1 ? { kind: 'booked', waitMs: ms, levelMs: level } : { kind: 'rejected', retryAfterMs: ms }
   }
 
   private async reserveBackground({ ticket, maxWaitMs }: ReserveRequest): Promise<Reservation> {
