@@ -1359,6 +1359,340 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/charges/{id}/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skip an upcoming delivery
+         * @description The charge must be queued (else 422 CHARGE_NOT_SKIPPABLE). subscription_ids default to all of the shopper’s subscriptions on the charge; an id not on it is 422 NOT_ON_DELIVERY. Policy switch: skip. Answers the delivery as the schedule shows it now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Which subscriptions of the delivery; default: all of the shopper's subscriptions on it */
+                        subscription_ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description The queued charge of this delivery (skip it with POST /v1/charges/:id/skip) */
+                            charge_id: string | null;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                /** @description The subscription or one-time item */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "subscription" | "onetime";
+                                /** @description unit_price × quantity */
+                                price: string | null;
+                                quantity: number | null;
+                                /** @description A subscription line that may be skipped (never a one-time or prepaid line) */
+                                skippable: boolean;
+                                skipped: boolean;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description The store allows skipping and a subscription line can still be skipped */
+                            skippable: boolean;
+                            /** @description The charge holding its skipped lines (restore them with POST /v1/charges/:id/unskip) */
+                            skipped_charge_id: string | null;
+                            /**
+                             * @description scheduled: no charge exists yet; queued: charged on its date; (partly_)skipped: some or all skipped
+                             * @enum {string}
+                             */
+                            status: "scheduled" | "queued" | "partly_skipped" | "skipped";
+                            /** @description The store allows restoring and a line is skipped */
+                            unskippable: boolean;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/charges/{id}/unskip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a skipped delivery
+         * @description The charge must be skipped (else 422 CHARGE_NOT_SKIPPABLE). subscription_ids default to all of the shopper’s subscriptions on the charge; an id not on it is 422 NOT_ON_DELIVERY. Policy switch: unskip. Answers the delivery as the schedule shows it now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Which subscriptions of the delivery; default: all of the shopper's subscriptions on it */
+                        subscription_ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description The queued charge of this delivery (skip it with POST /v1/charges/:id/skip) */
+                            charge_id: string | null;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                /** @description The subscription or one-time item */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "subscription" | "onetime";
+                                /** @description unit_price × quantity */
+                                price: string | null;
+                                quantity: number | null;
+                                /** @description A subscription line that may be skipped (never a one-time or prepaid line) */
+                                skippable: boolean;
+                                skipped: boolean;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description The store allows skipping and a subscription line can still be skipped */
+                            skippable: boolean;
+                            /** @description The charge holding its skipped lines (restore them with POST /v1/charges/:id/unskip) */
+                            skipped_charge_id: string | null;
+                            /**
+                             * @description scheduled: no charge exists yet; queued: charged on its date; (partly_)skipped: some or all skipped
+                             * @enum {string}
+                             */
+                            status: "scheduled" | "queued" | "partly_skipped" | "skipped";
+                            /** @description The store allows restoring and a line is skipped */
+                            unskippable: boolean;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/checkouts": {
         parameters: {
             query?: never;
@@ -1888,6 +2222,285 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/delivery-schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Upcoming deliveries by date
+         * @description Each delivery (a date and an address) with its subscription and one-time lines, whether it can be skipped or restored, and the charge to do it with (none yet for a date further out: skip those by date).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How many weeks ahead (1–26, default 8) */
+                    weeks?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: {
+                                /** @description Recharge id */
+                                address_id: string;
+                                /** @description The queued charge of this delivery (skip it with POST /v1/charges/:id/skip) */
+                                charge_id: string | null;
+                                /** @description YYYY-MM-DD */
+                                date: string;
+                                lines: {
+                                    external_product_id: string | null;
+                                    external_variant_id: string | null;
+                                    /** @description The subscription or one-time item */
+                                    id: string;
+                                    /** @enum {string} */
+                                    kind: "subscription" | "onetime";
+                                    /** @description unit_price × quantity */
+                                    price: string | null;
+                                    quantity: number | null;
+                                    /** @description A subscription line that may be skipped (never a one-time or prepaid line) */
+                                    skippable: boolean;
+                                    skipped: boolean;
+                                    title: string | null;
+                                    unit_price: string | null;
+                                    variant_title: string | null;
+                                }[];
+                                /** @description The store allows skipping and a subscription line can still be skipped */
+                                skippable: boolean;
+                                /** @description The charge holding its skipped lines (restore them with POST /v1/charges/:id/unskip) */
+                                skipped_charge_id: string | null;
+                                /**
+                                 * @description scheduled: no charge exists yet; queued: charged on its date; (partly_)skipped: some or all skipped
+                                 * @enum {string}
+                                 */
+                                status: "scheduled" | "queued" | "partly_skipped" | "skipped";
+                                /** @description The store allows restoring and a line is skipped */
+                                unskippable: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/delivery-schedule/skip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skip a delivery by its date
+         * @description For a delivery with or without a charge yet. The date must be one of the schedule’s (else 422 NOT_IN_SCHEDULE); subscription_ids default to every skippable subscription of that delivery (an id not on it: 422 NOT_ON_DELIVERY). Policy switch: skip. Answers the delivery as it is now.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Needed only when deliveries to several addresses share the date */
+                        address_id?: string;
+                        /** @description One of the delivery dates of GET /v1/delivery-schedule */
+                        date: string;
+                        /** @description Which subscriptions of the delivery; default: all of the shopper's subscriptions on it */
+                        subscription_ids?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description The queued charge of this delivery (skip it with POST /v1/charges/:id/skip) */
+                            charge_id: string | null;
+                            /** @description YYYY-MM-DD */
+                            date: string;
+                            lines: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                /** @description The subscription or one-time item */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "subscription" | "onetime";
+                                /** @description unit_price × quantity */
+                                price: string | null;
+                                quantity: number | null;
+                                /** @description A subscription line that may be skipped (never a one-time or prepaid line) */
+                                skippable: boolean;
+                                skipped: boolean;
+                                title: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description The store allows skipping and a subscription line can still be skipped */
+                            skippable: boolean;
+                            /** @description The charge holding its skipped lines (restore them with POST /v1/charges/:id/unskip) */
+                            skipped_charge_id: string | null;
+                            /**
+                             * @description scheduled: no charge exists yet; queued: charged on its date; (partly_)skipped: some or all skipped
+                             * @enum {string}
+                             */
+                            status: "scheduled" | "queued" | "partly_skipped" | "skipped";
+                            /** @description The store allows restoring and a line is skipped */
+                            unskippable: boolean;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -1966,6 +2579,481 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/onetimes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One-time items on upcoming deliveries */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            onetimes: {
+                                /** @description Recharge id */
+                                address_id: string;
+                                currency: string | null;
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                /** @description Recharge id */
+                                id: string;
+                                /** @description YYYY-MM-DD of the delivery this item rides on */
+                                next_charge_date: string | null;
+                                /** @description Unit price, from the store catalog */
+                                price: string | null;
+                                product_title: string | null;
+                                quantity: number;
+                                variant_title: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a product to an upcoming delivery, once
+         * @description Priced from the store catalog. Lands on the next queued delivery of the address unless next_charge_date is given. Errors: ACTION_NOT_ALLOWED (policy add_onetime), NOT_FOUND (not one of the shopper’s records), 422 PRODUCT_NOT_OFFERED (not in the catalog or not sold one-time), ADDRESS_NOT_ACTIVE (no active subscription at the address), DATE_NOT_ALLOWED (outside onetimes.max_days_ahead), NO_UPCOMING_DELIVERY (no date given and none queued), UNPROCESSABLE (quantity outside onetimes.max_quantity).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A catalog product to add to an upcoming delivery once; the price comes from the catalog */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One of the shopper's addresses; default: the address of their active subscription */
+                        address_id?: string;
+                        external_product_id: string;
+                        external_variant_id: string;
+                        /** @description Delivery date; default: the next queued delivery of the address (inside onetimes.max_days_ahead) */
+                        next_charge_date?: string;
+                        /** @description Up to the store bound onetimes.max_quantity */
+                        quantity: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            /** @description YYYY-MM-DD of the delivery this item rides on */
+                            next_charge_date: string | null;
+                            /** @description Unit price, from the store catalog */
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/onetimes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a one-time item from its delivery
+         * @description Errors: ACTION_NOT_ALLOWED (policy add_onetime), NOT_FOUND (not one of the shopper’s records), 422 PRODUCT_NOT_OFFERED (not in the catalog or not sold one-time), ADDRESS_NOT_ACTIVE (no active subscription at the address), DATE_NOT_ALLOWED (outside onetimes.max_days_ahead), NO_UPCOMING_DELIVERY (no date given and none queued), UNPROCESSABLE (quantity outside onetimes.max_quantity).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change the quantity or delivery date of a one-time item
+         * @description Errors: ACTION_NOT_ALLOWED (policy add_onetime), NOT_FOUND (not one of the shopper’s records), 422 PRODUCT_NOT_OFFERED (not in the catalog or not sold one-time), ADDRESS_NOT_ACTIVE (no active subscription at the address), DATE_NOT_ALLOWED (outside onetimes.max_days_ahead), NO_UPCOMING_DELIVERY (no date given and none queued), UNPROCESSABLE (quantity outside onetimes.max_quantity).
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Another delivery date, inside onetimes.max_days_ahead */
+                        next_charge_date?: string;
+                        quantity?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            /** @description YYYY-MM-DD of the delivery this item rides on */
+                            next_charge_date: string | null;
+                            /** @description Unit price, from the store catalog */
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/orders": {
@@ -2292,7 +3380,7 @@ export interface paths {
                                 /** @description Recharge id */
                                 address_id: string;
                                 /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                                 cancellation_reason: string | null;
                                 cancelled_at: string | null;
                                 currency: string | null;
@@ -2393,7 +3481,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             /** @description Reasons a cancel request must choose from */
                             cancellation_reasons: string[];
@@ -2533,7 +3621,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -2683,7 +3771,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -2846,7 +3934,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -3000,7 +4088,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -3154,7 +4242,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;

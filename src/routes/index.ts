@@ -4,8 +4,10 @@ import admin from './admin.ts'
 import catalog from './catalog.ts'
 import charges from './charges.ts'
 import checkouts from './checkouts.ts'
+import deliverySchedule from './delivery-schedule.ts'
 import demo from './demo.ts'
 import me from './me.ts'
+import onetimes from './onetimes.ts'
 import orders from './orders.ts'
 import portal from './portal.ts'
 import subscriptions from './subscriptions.ts'
@@ -19,6 +21,8 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(portal)
       await v1.register(subscriptions)
       await v1.register(charges)
+      await v1.register(onetimes)
+      await v1.register(deliverySchedule)
       await v1.register(orders)
       await v1.register(addresses)
       await v1.register(checkouts)

@@ -17,6 +17,7 @@ export const shopperActions = [
   'cancel',
   'activate',
   'update_address',
+  'add_onetime',
 ] as const
 
 export type ShopperAction = (typeof shopperActions)[number]
@@ -97,6 +98,19 @@ export const policySchema = z
       })
       .strict()
       .default({ scope: 'same_product' }),
+    onetimes: z
+      .object({
+        max_quantity: z.number().int().min(1).max(1000).default(10).describe('Largest quantity of one one-time item'),
+        max_days_ahead: z
+          .number()
+          .int()
+          .min(1)
+          .max(365)
+          .default(90)
+          .describe('Latest delivery date a one-time item may be put on, in days from today'),
+      })
+      .strict()
+      .default({ max_quantity: 10, max_days_ahead: 90 }),
   })
   .strict()
 
@@ -112,6 +126,7 @@ export interface Policy {
   readonly reschedule: { readonly min_days_ahead: number; readonly max_days_ahead: number }
   readonly quantity: { readonly min: number; readonly max: number }
   readonly swap: { readonly scope: 'same_product' | 'catalog' }
+  readonly onetimes: { readonly max_quantity: number; readonly max_days_ahead: number }
 }
 
 export class PolicyError extends Error {
@@ -169,4 +184,5 @@ export const actionLabels: Record<ShopperAction, string> = {
   cancel: 'Cancelling a subscription',
   activate: 'Reactivating a subscription',
   update_address: 'Changing the shipping address',
+  add_onetime: 'Adding one-time items to a delivery',
 }

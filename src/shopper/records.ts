@@ -8,7 +8,8 @@ import type { CustomerIdentity } from '../identity/resolver.ts'
 import type { Page } from '../recharge/pagination.ts'
 import type { Address } from '../recharge/schemas/addresses.ts'
 import type { Charge } from '../recharge/schemas/charges.ts'
-import type { Customer } from '../recharge/schemas/customers.ts'
+import type { Customer, DeliverySchedule } from '../recharge/schemas/customers.ts'
+import type { Onetime } from '../recharge/schemas/onetimes.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
@@ -34,7 +35,11 @@ const IDENTITY_NEGATIVE_TTL_MS = 10_000
 /** A list older than this is re-read once when an id is not in it. */
 const OWNERSHIP_REFRESH_AFTER_MS = 2_000
 
-export type ShopperResource = 'subscription' | 'charge' | 'address' | 'order'
+export type ShopperResource = 'subscription' | 'charge' | 'address' | 'order' | 'onetime'
+
+/** The schedule is read once per shopper for the longest window offered (26 weeks) and cut to the weeks asked. */
+export const SCHEDULE_DAYS = 26 * 7
+const SCHEDULE_MAX_DATES = 100
 
 /** Thrown by the identity fetch when Recharge has no customer for a subject; status 404 makes it negatively cached. */
 class UnknownCustomerError extends Error {
@@ -101,6 +106,8 @@ export class ShopperRecords {
   private readonly chargeList: CachedFunction<string, Charge[]>
   private readonly orderList: CachedFunction<string, Order[]>
   private readonly addressList: CachedFunction<string, Address[]>
+  private readonly onetimeList: CachedFunction<string, Onetime[]>
+  private readonly schedule: CachedFunction<string, DeliverySchedule['deliveries']>
   private readonly rereadAllowance: RereadAllowance
   private readonly rereadAfterMs: number
 
@@ -214,6 +221,44 @@ export class ShopperRecords {
           this.upstream().addresses.list({ customer_id: customerId }, { cursor, limit: 250 }, callOptions(context)),
         ),
     })
+
+    // Onetimes are purchase items: webhooks tag them `subscription:<id>` (src/webhooks/event.ts), and onetime/deleted
+    // names only the id, so each row carries that tag. Processed or cancelled ones are not upcoming.
+    this.onetimeList = cache.define<string, Onetime[]>(`${namespace}shopper-onetimes`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `subscription:${row.id}`)],
+      fetch: async (customerId, context) =>
+        (
+          await allRows((cursor) =>
+            this.upstream().onetimes.list({ customer_id: customerId }, { cursor, limit: 250 }, callOptions(context)),
+          )
+        ).filter((row) => row.is_cancelled !== true),
+    })
+
+    this.schedule = cache.define<string, DeliverySchedule['deliveries']>(`${namespace}shopper-delivery-schedule`, {
+      key: (customerId) => customerId,
+      ...listPolicy,
+      tags: (customerId, deliveries) => [
+        `customer:${customerId}`,
+        ...(deliveries ?? []).flatMap((delivery) =>
+          delivery.orders.flatMap((order) => [
+            ...(order.charge_id ? [`charge:${order.charge_id}`] : []),
+            ...order.line_items.flatMap((line) =>
+              line.subscription_id ? [`subscription:${line.subscription_id}`] : [],
+            ),
+          ]),
+        ),
+      ],
+      fetch: async (customerId, context) =>
+        (
+          await this.upstream().customers.deliverySchedule(
+            customerId,
+            { future_interval: SCHEDULE_DAYS, delivery_count_future: SCHEDULE_MAX_DATES },
+            callOptions(context),
+          )
+        ).deliveries,
+    })
   }
 
   /**
@@ -255,6 +300,19 @@ export class ShopperRecords {
     return list(this.addressList, customerId)
   }
 
+  onetimes(customerId: string): Promise<ListResult<Onetime>> {
+    return list(this.onetimeList, customerId)
+  }
+
+  /** Upcoming deliveries (SCHEDULE_DAYS ahead), as Recharge's delivery schedule lists them. */
+  deliverySchedule(customerId: string): Promise<ListResult<DeliverySchedule['deliveries'][number]>> {
+    return list(this.schedule, customerId)
+  }
+
+  ownOnetime(customerId: string, id: string): Promise<Onetime> {
+    return this.own(this.onetimeList, customerId, id, 1)
+  }
+
   ownSubscription(customerId: string, id: string): Promise<Subscription> {
     return this.own(this.subscriptionList, customerId, id, 1)
   }
@@ -279,6 +337,8 @@ export class ShopperRecords {
       this.chargeList.invalidate(customerId),
       this.orderList.invalidate(customerId),
       this.addressList.invalidate(customerId),
+      this.onetimeList.invalidate(customerId),
+      this.schedule.invalidate(customerId),
       this.profile.invalidate(customerId),
       tags.length > 0 ? this.cache.invalidateTags(tags) : undefined,
     ])

@@ -3,6 +3,9 @@ import type { Cache } from '../cache/types.ts'
 import type { CatalogService } from '../catalog/types.ts'
 import type { RedisClient } from '../infra/redis.ts'
 import { AddressActions } from './addresses.ts'
+import { ChargeActions } from './charges.ts'
+import { DeliveryScheduleService } from './delivery-schedule.ts'
+import { OnetimeActions } from './onetimes.ts'
 import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
@@ -20,6 +23,10 @@ export interface ShopperServices {
   pipeline: WritePipeline
   subscriptions: SubscriptionActions
   addresses: AddressActions
+  onetimes: OnetimeActions
+  /** Skip or restore any upcoming delivery, by charge or by date. */
+  charges: ChargeActions
+  deliverySchedule: DeliveryScheduleService
   portalLinks: PortalLinkStore
   upstream: () => ShopperUpstream
 }
@@ -62,8 +69,22 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
   const pipeline = new WritePipeline({ records, upstream, policy, writeLimit })
   const subscriptions = new SubscriptionActions({ pipeline, swap: new SwapRules({ policy, catalog }) })
   const addresses = new AddressActions({ pipeline })
+  const onetimes = new OnetimeActions({ pipeline, catalog })
+  const deliverySchedule = new DeliveryScheduleService({ pipeline })
+  const charges = new ChargeActions({ pipeline, schedule: deliverySchedule })
   const portalLinks = redis
     ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
-  return { policy, records, pipeline, subscriptions, addresses, portalLinks, upstream }
+  return {
+    policy,
+    records,
+    pipeline,
+    subscriptions,
+    addresses,
+    onetimes,
+    charges,
+    deliverySchedule,
+    portalLinks,
+    upstream,
+  }
 }

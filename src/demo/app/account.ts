@@ -1,5 +1,6 @@
 /// <reference lib="dom.iterable" />
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
+import { setupDeliveries } from './account-deliveries.ts'
 import {
   bridge,
   clearSession,
@@ -100,7 +101,7 @@ async function showAccount(): Promise<void> {
   }
   const name = [me.data?.first_name, me.data?.last_name].filter(Boolean).join(' ')
   required('[data-account-email]').textContent = name ? `${name} · ${session.email}` : `Signed in as ${session.email}`
-  await Promise.all([refreshPortalLink(), loadSubscriptions()])
+  await Promise.all([refreshPortalLink(), loadSubscriptions(), setupDeliveries()])
 }
 
 /**

@@ -1,5 +1,6 @@
 import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
 import { addressEnvelope, addressSchema } from '../schemas/addresses.ts'
+import { chargeEnvelope } from '../schemas/charges.ts'
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
 /** Skip: an address left out is only withheld from its shopper (see PageSchemaOptions). */
@@ -44,6 +45,18 @@ export function addressesResource(transport: RechargeTransport) {
     update(id: string, body: AddressUpdate, options?: CallOptions) {
       return transport.send(
         { method: 'PUT', path: `/addresses/${encodeURIComponent(id)}`, body, schema: addressEnvelope },
+        { ...options, addressId: id },
+      )
+    },
+    /** Skip these subscriptions on a delivery date of the address, whether or not a charge exists for it yet. */
+    skipFutureCharge(id: string, date: string, subscriptionIds: readonly string[], options?: CallOptions) {
+      return transport.send(
+        {
+          method: 'POST',
+          path: `/addresses/${encodeURIComponent(id)}/charges/skip`,
+          body: { date, subscription_ids: subscriptionIds.map(Number) },
+          schema: chargeEnvelope,
+        },
         { ...options, addressId: id },
       )
     },

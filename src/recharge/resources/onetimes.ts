@@ -15,7 +15,9 @@ export interface OnetimeCreate {
   address_id: number
   external_variant_id: { ecommerce: string }
   external_product_id?: { ecommerce: string }
-  next_charge_scheduled_at: string
+  /** Required unless `add_to_next_charge` puts the item on the address's next queued charge. */
+  next_charge_scheduled_at?: string
+  add_to_next_charge?: boolean
   quantity: number
   price?: string
   product_title?: string
@@ -23,7 +25,7 @@ export interface OnetimeCreate {
   properties?: { name: string; value: string }[]
 }
 
-export type OnetimeUpdate = Partial<Omit<OnetimeCreate, 'address_id'>>
+export type OnetimeUpdate = Partial<Omit<OnetimeCreate, 'address_id' | 'add_to_next_charge'>>
 
 /** Onetimes are children of an address: writes pass `options.addressId`; create locks the body's address. */
 export function onetimesResource(transport: RechargeTransport) {

@@ -36,6 +36,8 @@ const deliveryLineItem = z.object({
   external_product_id: externalRef,
   external_variant_id: externalRef,
   is_skippable: nullish(flag),
+  /** A date skipped ahead of time, or a skipped charge's line (newer than the recorded response; the SDK has it). */
+  is_skipped: nullish(flag),
   plan_type: nullish(z.string()),
   product_title: nullish(text),
   variant_title: nullish(text),
