@@ -1,14 +1,7 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.ts'
-import { type Config, loadConfig } from '../../src/config.ts'
-import { buildDemoAssets } from '../../src/demo/bundle.ts'
-import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import type { EmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import { type DemoBrowser, eventually, startDemoBrowser } from '../support/demo-browser.ts'
 
 /**
  * The demo storefront in a real browser (Debian's Chromium driven by playwright-core), against the app in demo mode
@@ -16,45 +9,14 @@ import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simula
  * subscription in the account page, skip, cancel with a reason, and follow "Manage Subscriptions" to the portal.
  * Screenshots of every step go to test/artifacts/demo/.
  */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const artifacts = new URL('../artifacts/demo/', import.meta.url).pathname
 let shoppers = 0
 /** Each test that subscribes does so as a new shopper: no test sees another's subscription. */
 const newShopperEmail = () => `dana.demo+${++shoppers}@example.com`
 
+let demo: DemoBrowser
 let simulator: EmbeddedSimulator
-let app: FastifyInstance
 let base: string
-let context: BrowserContext
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
-let provokedHttpError = false
-
-/**
- * Demo mode as src/server.ts wires it: the embedded simulator stands in for Recharge. The port is chosen up front
- * because PUBLIC_URL (which the portal links point at) must name it.
- */
-function demoConfig(sim: EmbeddedSimulator, port: number): Config {
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  })
-  return Object.freeze({
-    ...config,
-    RECHARGE_API_URL: sim.url,
-    RECHARGE_API_TOKEN: sim.apiToken,
-    RECHARGE_WEBHOOK_SECRET: sim.clientSecret,
-    RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
-  })
-}
-
-/** Waits for what the page shows, as long as a slow CI machine may need (vitest's default is one second). */
-function eventually<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: 15_000, interval: 100 })
-}
 
 function subscriptionCard() {
   return page.locator('.subscription').filter({ hasText: 'Morning Ritual Coffee' })
@@ -67,15 +29,6 @@ async function setFaults(rules: unknown[]): Promise<void> {
     body: JSON.stringify({ rules }),
   })
   expect(response.status).toBe(200)
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address !== 'object') throw new Error('no free port')
-  return address.port
 }
 
 /** The storefront's product page of the coffee with subscribe-and-save picked at its first frequency. */
@@ -132,61 +85,17 @@ async function signedInWithNewSubscription() {
   return signInFromConfirmation(email)
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+const shot = (name: string) => demo.shot(name)
 
 beforeAll(async () => {
-  await mkdir(artifacts, { recursive: true })
-  await buildDemoAssets()
-  simulator = await startEmbeddedSimulator()
-  const port = await freePort()
   // With the webhook registration running, as in demo mode: its start-up creates fill the background share while the
   // shopper signs in, and the account list's optional read (which decides whether Skip is offered) books ahead of them.
-  app = await buildApp(demoConfig(simulator, port), { redis: null })
-  await app.listen({ port, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-
-  userDataDir = await mkdtemp(join(tmpdir(), 'rb-demo-chromium-'))
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-    viewport: { width: 1280, height: 900 },
-    // The assertions read dates and prices as an en-US shopper sees them, whatever the CI machine's locale.
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  })
-  page = context.pages()[0] ?? (await context.newPage())
-  page.setDefaultTimeout(15_000)
-  // Errors on our pages only (the simulator's stand-in portal page is not ours).
-  const ours = () => page.url().startsWith(`${base}/demo`)
-  page.on('pageerror', (error) => {
-    if (ours()) pageErrors.push(`pageerror: ${error.message} at ${page.url()}`)
-  })
-  page.on('console', (message) => {
-    if (message.type() !== 'error' || !ours()) return
-    // The browser logs every non-2xx response; the one test that provokes one expects it.
-    if (provokedHttpError && /^Failed to load resource: the server responded with a status of 422/.test(message.text()))
-      return
-    pageErrors.push(`console: ${message.text()} at ${page.url()}`)
-  })
+  demo = await startDemoBrowser({ artifacts: 'demo' })
+  ;({ simulator, base, page } = demo)
 })
 
 afterAll(async () => {
-  await context?.close()
-  await app?.close()
-  await simulator?.close()
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+  await demo?.close()
 })
 
 describe('demo storefront in a browser', () => {
@@ -318,7 +227,8 @@ describe('demo storefront in a browser', () => {
   it('tells the shopper in plain words when Recharge refuses a change', async () => {
     const card = await signedInWithNewSubscription()
     await setFaults([{ match: { method: 'PUT', path: '^/subscriptions/' }, status: 422, count: 1 }])
-    provokedHttpError = true
+    // The browser logs the 422 it provokes.
+    demo.expectedConsoleError = /^Failed to load resource: the server responded with a status of 422/
     try {
       await card.getByRole('button', { name: 'Swap product' }).click()
       const select = card.getByLabel('Swap to')
@@ -333,7 +243,7 @@ describe('demo storefront in a browser', () => {
       expect(await status.getAttribute('class')).toContain('error')
       await shot('08-friendly-error')
     } finally {
-      provokedHttpError = false
+      demo.expectedConsoleError = null
       await setFaults([])
     }
   })
@@ -381,7 +291,7 @@ describe('demo storefront in a browser', () => {
 
   // Every test's pages ran without script errors or content-security-policy violations.
   afterEach(() => {
-    const errors = pageErrors.splice(0)
+    const errors = demo.pageErrors.splice(0)
     expect(errors).toEqual([])
   })
 })

@@ -1,14 +1,6 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.ts'
-import { loadConfig } from '../../src/config.ts'
-import { buildDemoAssets } from '../../src/demo/bundle.ts'
-import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import { type DemoBrowser, eventually, startDemoBrowser } from '../support/demo-browser.ts'
 
 /**
  * The account page's deliveries section in a real browser (Debian's Chromium, playwright-core), against the app in
@@ -16,84 +8,18 @@ import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simula
  * delivery after next from the schedule and see it marked skipped; restore it. Screenshots go to
  * test/artifacts/demo-deliveries/.
  */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const artifacts = new URL('../artifacts/demo-deliveries/', import.meta.url).pathname
-
-let simulator: EmbeddedSimulator
-let app: FastifyInstance
+let demo: DemoBrowser
 let base: string
-let context: BrowserContext
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
-
-function eventually<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: 15_000, interval: 100 })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address !== 'object') throw new Error('no free port')
-  return address.port
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+const shot = (name: string) => demo.shot(name)
 
 beforeAll(async () => {
-  await mkdir(artifacts, { recursive: true })
-  await buildDemoAssets()
-  simulator = await startEmbeddedSimulator()
-  const port = await freePort()
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  })
-  app = await buildApp(
-    Object.freeze({
-      ...config,
-      RECHARGE_API_URL: simulator.url,
-      RECHARGE_API_TOKEN: simulator.apiToken,
-      RECHARGE_WEBHOOK_SECRET: simulator.clientSecret,
-      RECHARGE_STORE_SUBDOMAIN: simulator.storeSubdomain,
-    }),
-    // No webhook registration (see demo-browser.test.ts): the pages under test are the shopper's.
-    { redis: null, webhooks: { watchdog: false } },
-  )
-  await app.listen({ port, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-
-  userDataDir = await mkdtemp(join(tmpdir(), 'rb-demo-deliveries-chromium-'))
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  })
-  page = context.pages()[0] ?? (await context.newPage())
-  page.setDefaultTimeout(15_000)
-  const ours = () => page.url().startsWith(`${base}/demo`)
-  page.on('pageerror', (error) => {
-    if (ours()) pageErrors.push(`pageerror: ${error.message}`)
-  })
-  page.on('console', (message) => {
-    if (message.type() === 'error' && ours()) pageErrors.push(`console: ${message.text()}`)
-  })
+  demo = await startDemoBrowser({ artifacts: 'demo-deliveries' })
+  ;({ base, page } = demo)
 })
 
 afterAll(async () => {
-  await context?.close()
-  await app?.close()
-  await simulator?.close()
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+  await demo?.close()
 })
 
 describe('demo account page: deliveries', () => {
@@ -146,6 +72,6 @@ describe('demo account page: deliveries', () => {
     await eventually(() => page.locator('[data-onetime-list]').textContent()).toMatch(/No one-time items yet/)
     await eventually(() => next.locator('li[data-kind="onetime"]').count()).toBe(0)
     await shot('04-restored')
-    expect(pageErrors).toEqual([])
+    expect(demo.pageErrors).toEqual([])
   })
 })
