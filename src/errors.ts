@@ -30,6 +30,7 @@ export const errorCatalogue = {
   PORTAL_UNAVAILABLE: { status: 503, title: 'The hosted customer portal is not configured' },
   UNPROCESSABLE: { status: 422, title: 'The request cannot be processed' },
   UPSTREAM_REJECTED: { status: 422, title: 'Recharge rejected the request' },
+  EMAIL_IN_USE: { status: 422, title: 'Another customer already uses this email address' },
   CHECKOUT_IN_PROGRESS: { status: 409, title: 'This checkout is being charged by another request' },
   CHECKOUT_ALREADY_PROCESSED: { status: 422, title: 'This checkout has already been processed' },
   CARD_DECLINED: { status: 402, title: 'The payment was declined' },

@@ -29,6 +29,7 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   ACTION_NOT_ALLOWED: 'This action is not allowed by the store.',
   UNPROCESSABLE: 'That change cannot be made.',
   UPSTREAM_REJECTED: 'That change was not accepted. Please check the details and try again.',
+  EMAIL_IN_USE: 'Another account already uses this email address.',
   CHECKOUT_IN_PROGRESS: 'Your payment is already being processed.',
   CHECKOUT_ALREADY_PROCESSED: 'This order has already been placed.',
   CHECKOUT_NOT_CHARGED: 'Your payment did not go through and you were not charged. Please try again.',
