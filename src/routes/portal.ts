@@ -67,7 +67,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
           'Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. ' +
           'It opens the portal on `page` (default subscriptions; payment_methods is where a shopper in dunning ' +
           'updates their card). Each call mints a new link, so retrying is safe.',
-        body: portalLinkBodySchema.optional(),
+        body: portalLinkBodySchema.nullish(),
         response: { 200: z.object({ url: builtUrl, expires_at: z.string() }), ...problems },
       },
     },

@@ -85,7 +85,9 @@ describe('GET /v1/payment-methods', () => {
       )
       expect(method.last4).toMatch(/^\d{4}$/)
       expect(method.status).toBe('ok')
-      const users = erinAddresses.filter((row) => String(row.payment_method_id) === method.id).map((row) => String(row.id))
+      const users = erinAddresses
+        .filter((row) => String(row.payment_method_id) === method.id)
+        .map((row) => String(row.id))
       expect(method.address_ids).toEqual(users)
     }
     expect(response.body).not.toMatch(/cus_sim|pm_sim|processor/)
@@ -233,9 +235,7 @@ describe('POST /v1/payment-methods/:id/update-link', () => {
 
   it('maps a Recharge refusal to a 422 and gives the window back', async () => {
     const id = await frankMethodId()
-    await world.sim.setFaults([
-      { match: { method: 'POST', path: '/customers' }, status: 422, count: 1 },
-    ])
+    await world.sim.setFaults([{ match: { method: 'POST', path: '/customers' }, status: 422, count: 1 }])
     const refused = await world.call(frank, 'POST', updateLink(id))
     expect(refused.statusCode).toBe(422)
     expect(refused.json().code).toBe('UPSTREAM_REJECTED')
