@@ -2797,7 +2797,7 @@ export interface paths {
                          * @enum {string}
                          */
                         page?: "overview" | "subscriptions" | "orders" | "payment_methods" | "addresses";
-                    } | null;
+                    };
                 };
             };
             responses: {

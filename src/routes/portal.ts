@@ -60,6 +60,10 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
     '/portal/links',
     {
       preHandler: app.requireShopper,
+      // A POST without a body (the usual call) arrives as null: the same as `{}`.
+      preValidation: async (request) => {
+        if (request.body === null) request.body = {}
+      },
       schema: {
         ...shopperDocs,
         summary: 'A single-use "Manage Subscriptions" link',
@@ -67,7 +71,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
           'Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. ' +
           'It opens the portal on `page` (default subscriptions; payment_methods is where a shopper in dunning ' +
           'updates their card). Each call mints a new link, so retrying is safe.',
-        body: portalLinkBodySchema.nullish(),
+        body: portalLinkBodySchema.optional(),
         response: { 200: z.object({ url: builtUrl, expires_at: z.string() }), ...problems },
       },
     },
