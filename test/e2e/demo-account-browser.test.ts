@@ -174,7 +174,10 @@ describe('the account page of a shopper whose payment failed', () => {
   it('opens an old order with its items and shipping address', async () => {
     const orders = page.locator('[data-order-list] li')
     await eventually(() => orders.count()).toBeGreaterThan(0)
-    await orders.last().getByRole('button', { name: /View details/ }).click()
+    await orders
+      .last()
+      .getByRole('button', { name: /View details/ })
+      .click()
     const detail = page.locator('[data-order-detail]')
     await detail.waitFor({ state: 'visible' })
     await eventually(() => detail.locator('[data-order-detail-lines] li').first().textContent()).toMatch(
