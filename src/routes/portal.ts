@@ -60,9 +60,9 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
     '/portal/links',
     {
       preHandler: app.requireShopper,
-      // A POST without a body (the usual call) arrives as null: the same as `{}`.
+      // A POST without a body (the usual call) is the same as `{}` (Fastify would validate it as null).
       preValidation: async (request) => {
-        if (request.body === null) request.body = {}
+        if (request.body == null) request.body = {}
       },
       schema: {
         ...shopperDocs,
