@@ -38,6 +38,7 @@ export const errorCatalogue = {
   NOT_IN_SCHEDULE: { status: 422, title: 'There is no delivery on this date' },
   CHARGE_NOT_SKIPPABLE: { status: 422, title: 'This delivery cannot be skipped or restored now' },
   NOT_ON_DELIVERY: { status: 422, title: 'A subscription named is not on this delivery' },
+  EMAIL_IN_USE: { status: 422, title: 'Another customer already uses this email address' },
   CHECKOUT_IN_PROGRESS: { status: 409, title: 'This checkout is being charged by another request' },
   CHECKOUT_ALREADY_PROCESSED: { status: 422, title: 'This checkout has already been processed' },
   CARD_DECLINED: { status: 402, title: 'The payment was declined' },

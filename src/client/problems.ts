@@ -36,6 +36,7 @@ export const shopperMessages: Readonly<Partial<Record<ErrorCode, string>>> = {
   NOT_IN_SCHEDULE: 'There is no delivery on that date.',
   CHARGE_NOT_SKIPPABLE: 'This delivery cannot be changed now. Please refresh and try again.',
   NOT_ON_DELIVERY: 'That subscription is not part of this delivery.',
+  EMAIL_IN_USE: 'Another account already uses this email address.',
   CHECKOUT_IN_PROGRESS: 'Your payment is already being processed.',
   CHECKOUT_ALREADY_PROCESSED: 'This order has already been placed.',
   CHECKOUT_NOT_CHARGED: 'Your payment did not go through and you were not charged. Please try again.',

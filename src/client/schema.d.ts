@@ -179,7 +179,142 @@ export interface paths {
             };
         };
         put?: never;
-        post?: never;
+        /**
+         * Add a shipping address
+         * @description Policy create_address (the hosted portal calls it "prevent address creation"). The new address is paid by the default payment method. Send an Idempotency-Key: a retried create without one can add two.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A new shipping address */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address1: string;
+                        address2?: string | null;
+                        city: string;
+                        company?: string | null;
+                        country_code: string;
+                        first_name: string;
+                        last_name: string;
+                        phone?: string | null;
+                        province: string;
+                        zip?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address1: string | null;
+                            address2: string | null;
+                            city: string | null;
+                            company: string | null;
+                            country_code: string | null;
+                            first_name: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                            phone: string | null;
+                            province: string | null;
+                            zip: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -811,6 +946,7 @@ export interface paths {
                                 /** @description Recharge id */
                                 id: string;
                                 last_name: string | null;
+                                phone: string | null;
                             }[];
                         };
                     };
@@ -2508,7 +2644,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The shopper's Recharge customer */
+        /**
+         * The shopper's Recharge customer
+         * @description Safe fields only. `payment_recovery` is set when a charge failed (Recharge is retrying it: dunning) or no payment method is usable: show its `message` and offer its `action` (a bridge route to POST).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -2518,7 +2657,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description A Recharge customer (safe fields only) */
+                /** @description Default Response */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2536,6 +2675,35 @@ export interface paths {
                             /** @description Recharge id */
                             id: string;
                             last_name: string | null;
+                            payment_recovery: {
+                                /** @description What the shopper can do about it: the route to call */
+                                action: {
+                                    body: {
+                                        [key: string]: string;
+                                    } | null;
+                                    /** @description Bridge route that starts the fix (same origin as this API) */
+                                    href: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    method: "POST";
+                                };
+                                /** @description The failed charge, when one is known */
+                                failed_charge: {
+                                    /** @description Recharge id */
+                                    id: string;
+                                    scheduled_at: string | null;
+                                } | null;
+                                /** @description A sentence to show the shopper as it is */
+                                message: string;
+                                /** @description The method to update, when one is known */
+                                payment_method_id: string | null;
+                                /**
+                                 * @description payment_failed: a charge failed and is being retried; no_valid_payment_method: no usable card
+                                 * @enum {string}
+                                 */
+                                reason: "payment_failed" | "no_valid_payment_method";
+                            } | null;
+                            phone: string | null;
                         };
                     };
                 };
@@ -2578,7 +2746,169 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change the shopper's name, phone or email
+         * @description first_name, last_name and phone need the store policy update_profile; email also needs change_email (off by default). After an email change, customer tokens must name the new email.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Profile fields to change */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: email
+                         * @description Only when the store policy allows change_email (off by default)
+                         */
+                        email?: string;
+                        first_name?: string;
+                        last_name?: string;
+                        /** @description null or "" clears it */
+                        phone?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created_at: string | null;
+                            email: string | null;
+                            /** @description The customer's id on the store platform */
+                            external_customer_id: string | null;
+                            first_name: string | null;
+                            /** @description A payment failed and is being retried */
+                            has_payment_method_in_dunning: boolean | null;
+                            has_valid_payment_method: boolean | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                            payment_recovery: {
+                                /** @description What the shopper can do about it: the route to call */
+                                action: {
+                                    body: {
+                                        [key: string]: string;
+                                    } | null;
+                                    /** @description Bridge route that starts the fix (same origin as this API) */
+                                    href: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    method: "POST";
+                                };
+                                /** @description The failed charge, when one is known */
+                                failed_charge: {
+                                    /** @description Recharge id */
+                                    id: string;
+                                    scheduled_at: string | null;
+                                } | null;
+                                /** @description A sentence to show the shopper as it is */
+                                message: string;
+                                /** @description The method to update, when one is known */
+                                payment_method_id: string | null;
+                                /**
+                                 * @description payment_failed: a charge failed and is being retried; no_valid_payment_method: no usable card
+                                 * @enum {string}
+                                 */
+                                reason: "payment_failed" | "no_valid_payment_method";
+                            } | null;
+                            phone: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Recharge refused a field (UPSTREAM_REJECTED), or the email is used by another customer (EMAIL_IN_USE) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/onetimes": {
@@ -3063,10 +3393,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Order history */
+        /**
+         * Order history
+         * @description Newest first, `limit` per page (default 50). Follow `next_cursor` with ?cursor= for older orders; a cursor works only for the shopper it was issued to, and a made-up one is a 400.
+         */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    /** @description Orders per page (1–250, default 50) */
+                    limit?: number;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3080,6 +3418,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Pass as ?cursor= for the next (older) page; null on the last page */
+                            next_cursor: string | null;
                             orders: {
                                 charge_id: string | null;
                                 currency: string | null;
@@ -3101,6 +3441,225 @@ export interface paths {
                                 status: string;
                                 subtotal_price: string | null;
                                 total_price: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid limit, or a cursor this API did not issue to this shopper */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One order
+         * @description One of the shopper’s orders, with its shipping address. Another shopper’s order id is a 404.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            charge_id: string | null;
+                            currency: string | null;
+                            external_order_number: string | null;
+                            /** @description Recharge id */
+                            id: string;
+                            line_items: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                quantity: number | null;
+                                /** @description The subscription this line comes from (null for one-time items) */
+                                subscription_id: string | null;
+                                title: string | null;
+                                total_price: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            processed_at: string | null;
+                            shipping_address: {
+                                address1: string | null;
+                                address2: string | null;
+                                city: string | null;
+                                company: string | null;
+                                country_code: string | null;
+                                first_name: string | null;
+                                last_name: string | null;
+                                phone: string | null;
+                                province: string | null;
+                                zip: string | null;
+                            } | null;
+                            status: string;
+                            subtotal_price: string | null;
+                            total_price: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/payment-methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payment methods (masked)
+         * @description Brand, last 4, expiry, whether it is the default, which addresses it pays for, and whether it is failing (expired, refused, or paying a charge that failed and is being retried). Never a processor token.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            payment_methods: {
+                                /** @description The shipping addresses whose charges this method pays */
+                                address_ids: string[];
+                                /** @description Card brand (visa, mastercard, …), null for other payment types */
+                                brand: string | null;
+                                exp_month: number | null;
+                                exp_year: number | null;
+                                /** @description True unless status is ok: the shopper should update this method */
+                                failing: boolean;
+                                /** @description Recharge id */
+                                id: string;
+                                /** @description A charge this method pays failed and Recharge is retrying it */
+                                in_dunning: boolean;
+                                is_default: boolean;
+                                /** @description Last four digits of the card */
+                                last4: string | null;
+                                /** @description CREDIT_CARD, PAYPAL, … */
+                                payment_type: string | null;
+                                /**
+                                 * @description ok; expired (past its expiry date); invalid (the processor refused it); failing (a charge it pays failed and is being retried)
+                                 * @enum {string}
+                                 */
+                                status: "ok" | "expired" | "invalid" | "failing";
                             }[];
                         };
                     };
@@ -3147,6 +3706,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/payment-methods/{id}/update-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Email the shopper a link to update a payment method
+         * @description Asks Recharge to send its "update your payment information" email (policy update_payment_method), at most once per shopper every 10 minutes (429 with Retry-After). Answers 202: the email is on its way. Recharge keeps no record of sent emails, so a lost answer stays "outcome unknown" (and the 10 minutes run).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO time from which another link may be requested */
+                            next_request_after: string;
+                            /** @description Recharge id */
+                            payment_method_id: string;
+                            /**
+                             * @description Recharge was asked to email the shopper a secure link to update this method
+                             * @enum {string}
+                             */
+                            status: "sent";
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description A link was requested recently (RATE_LIMITED, Retry-After in seconds) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/portal/links": {
         parameters: {
             query?: never;
@@ -3158,7 +3868,7 @@ export interface paths {
         put?: never;
         /**
          * A single-use "Manage Subscriptions" link
-         * @description Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. Each call mints a new link, so retrying is safe.
+         * @description Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. It opens the portal on `page` (default subscriptions; payment_methods is where a shopper in dunning updates their card). Each call mints a new link, so retrying is safe.
          */
         post: {
             parameters: {
@@ -3167,7 +3877,17 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description The hosted portal page the link opens (default subscriptions)
+                         * @enum {string}
+                         */
+                        page?: "overview" | "subscriptions" | "orders" | "payment_methods" | "addresses";
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -3288,7 +4008,10 @@ export interface paths {
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The portal page to open (default subscriptions) */
+                    page?: "overview" | "subscriptions" | "orders" | "payment_methods" | "addresses";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3380,7 +4103,7 @@ export interface paths {
                                 /** @description Recharge id */
                                 address_id: string;
                                 /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                                 cancellation_reason: string | null;
                                 cancelled_at: string | null;
                                 currency: string | null;
@@ -3481,7 +4204,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             /** @description Reasons a cancel request must choose from */
                             cancellation_reasons: string[];
@@ -3621,7 +4344,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -3771,7 +4494,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -3934,7 +4657,168 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/change-address": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ship a subscription to another address
+         * @description Both the subscription and `address_id` must be the shopper’s own (404 otherwise, with no upstream call). Policy change_address. Its upcoming charges move with it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description One of the shopper’s own addresses (GET /v1/addresses) */
+                        address_id: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4088,7 +4972,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4242,7 +5126,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;

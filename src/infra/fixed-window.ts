@@ -74,6 +74,22 @@ export class FixedWindowCounter {
     }
   }
 
+  /**
+   * Drop `id`'s window, for a hit that turned out not to count (the action it admitted definitely did not happen).
+   * Best effort: a failure leaves the window to expire on its own.
+   */
+  async forget(id: string): Promise<void> {
+    const key = this.keyOf(id)
+    this.local.delete(key)
+    const client = this.options.redis
+    if (client === null || !client.isReady) return
+    try {
+      await client.del(key)
+    } catch (error) {
+      this.options.onDegraded?.(error)
+    }
+  }
+
   private hitLocal(key: string, windowMs: number, now: number): WindowCount {
     const window = this.local.get(key)
     if (!window || window.resetAt <= now) {

@@ -31,6 +31,7 @@ export default fp(
       upstream,
       catalog: () => (app.hasDecorator('catalog') ? app.catalog : undefined),
       tuning: app.deps.shopper,
+      cursorSecret: app.config.CUSTOMER_TOKEN_SECRET,
       rereadAllowance: app.hasDecorator('upstreamBudget')
         ? (customerId, cost) => app.upstreamBudget.chargeShopperReread(customerId, cost)
         : undefined,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { addressCreateSchema } from '../shopper/account-schemas.ts'
 import {
   actionContext,
   idempotencyHeader,
@@ -13,7 +14,10 @@ import {
 import { publicAddress } from '../shopper/mappers.ts'
 import { addressPatchSchema, addressSchema, idParamsSchema } from '../shopper/schemas.ts'
 
-/** The shopper's shipping addresses; PATCH changes one of their own (policy action update_address). */
+/**
+ * The shopper's shipping addresses; PATCH changes one of their own (policy action update_address), POST adds one
+ * (create_address).
+ */
 export default async function addressRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const { records, addresses } = app.shopperServices
@@ -74,6 +78,28 @@ export default async function addressRoutes(app: FastifyInstance): Promise<void>
       const updated = await addresses.update(actionContext(request), request.params.id, patch)
       privateResponse(reply)
       return publicAddress(updated)
+    },
+  )
+  routes.post(
+    '/addresses',
+    {
+      preHandler: app.requireShopper,
+      config: { idempotency: 'optional' },
+      schema: {
+        ...shopperDocs,
+        summary: 'Add a shipping address',
+        description:
+          'Policy create_address (the hosted portal calls it "prevent address creation"). The new address is paid ' +
+          'by the default payment method. Send an Idempotency-Key: a retried create without one can add two.',
+        headers: idempotencyHeader,
+        body: addressCreateSchema,
+        response: { 201: addressSchema, ...writeProblems },
+      },
+    },
+    async (request, reply) => {
+      const created = await addresses.create(actionContext(request), request.body)
+      privateResponse(reply).code(201)
+      return publicAddress(created)
     },
   )
 }

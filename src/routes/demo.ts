@@ -6,6 +6,7 @@ import { type Dispatcher, request } from 'undici'
 import { z } from 'zod'
 import { demoStorefrontEnabled } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
+import { portalPages } from '../shopper/account-schemas.ts'
 
 /**
  * The demo storefront at /demo: two plain HTML pages (shop, account) with scripts bundled from src/demo/app by
@@ -95,12 +96,12 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
 
   // Recharge's hosted pages, as the simulator stands them in, under the bridge's own origin (src/demo-mode.ts).
   routes.get(
-    '/portal/:hash/subscriptions',
-    { schema: { hide: true, params: z.object({ hash: standInId }) } },
+    '/portal/:hash/:page',
+    { schema: { hide: true, params: z.object({ hash: standInId, page: z.enum(portalPages) }) } },
     async (request, reply) =>
       forwardStandIn(
         app.config.RECHARGE_API_URL,
-        `/portal/${encodeURIComponent(request.params.hash)}/subscriptions`,
+        `/portal/${encodeURIComponent(request.params.hash)}/${request.params.page}`,
         reply,
       ),
   )

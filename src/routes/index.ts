@@ -9,7 +9,9 @@ import demo from './demo.ts'
 import me from './me.ts'
 import onetimes from './onetimes.ts'
 import orders from './orders.ts'
+import paymentMethods from './payment-methods.ts'
 import portal from './portal.ts'
+import subscriptionAddress from './subscription-address.ts'
 import subscriptions from './subscriptions.ts'
 import webhooks from './webhooks.ts'
 
@@ -25,6 +27,8 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(deliverySchedule)
       await v1.register(orders)
       await v1.register(addresses)
+      await v1.register(paymentMethods)
+      await v1.register(subscriptionAddress)
       await v1.register(checkouts)
       await v1.register(catalog)
       await v1.register(webhooks)

@@ -3,13 +3,15 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
 import { toAppError } from '../plugins/error-handler.ts'
+import { type PortalPage, portalLinkBodySchema, portalPages } from '../shopper/account-schemas.ts'
 import { privateResponse, problems, shopperDocs, shopperOf } from '../shopper/http.ts'
 import { portalUrlBuilder } from '../shopper/portal-url.ts'
 
 /**
  * The "Manage Subscriptions" hand-off to Recharge's hosted portal.
- *  - GET /v1/portal/url: the portal URL as JSON, for a storefront script that navigates itself.
- *  - POST /v1/portal/links: a single-use link (valid 2 min) to /v1/portal/redirect, for a plain `<a href>`.
+ *  - GET /v1/portal/url[?page=]: the portal URL as JSON, for a storefront script that navigates itself.
+ *  - POST /v1/portal/links [{"page"}]: a single-use link (valid 2 min) to /v1/portal/redirect, for a plain `<a href>`.
+ * Both open the portal on one of its pages (overview, subscriptions, orders, payment_methods, addresses).
  *  - GET /v1/portal/redirect?token=: consumes the link and answers 302 to the portal.
  * The customer hash in the portal URL authenticates the shopper there, so it is read fresh from Recharge for each
  * hand-off and never cached, logged or returned anywhere else; responses carrying it are `no-store`, no-referrer.
@@ -25,12 +27,12 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
   const services = app.shopperServices
   const portalUrl = portalUrlBuilder(app.config)
 
-  async function portalUrlFor(customerId: string, requestId: string): Promise<string> {
+  async function portalUrlFor(customerId: string, requestId: string, page?: PortalPage): Promise<string> {
     const customer = await services.upstream().customers.portalReference(customerId, { requestId })
     if (!customer.hash) {
       throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no customer portal reference' })
     }
-    return portalUrl(customer.hash)
+    return portalUrl(customer.hash, page)
   }
 
   routes.get(
@@ -41,11 +43,14 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
         ...shopperDocs,
         summary: 'The hosted customer portal URL',
         description: 'The URL authenticates the shopper on the portal: use it at once, do not store or log it.',
+        querystring: z.object({
+          page: z.enum(portalPages).optional().describe('The portal page to open (default subscriptions)'),
+        }),
         response: { 200: z.object({ url: builtUrl }), ...problems },
       },
     },
     async (request, reply) => {
-      const url = await portalUrlFor(shopperOf(request).customerId, request.id)
+      const url = await portalUrlFor(shopperOf(request).customerId, request.id, request.query.page)
       privateResponse(reply).header('referrer-policy', 'no-referrer')
       return { url }
     },
@@ -55,17 +60,23 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
     '/portal/links',
     {
       preHandler: app.requireShopper,
+      // A POST without a body (the usual call) is the same as `{}` (Fastify would validate it as null).
+      preValidation: async (request) => {
+        if (request.body == null) request.body = {}
+      },
       schema: {
         ...shopperDocs,
         summary: 'A single-use "Manage Subscriptions" link',
         description:
           'Returns a link to GET /v1/portal/redirect that works once within 2 minutes: put it in a plain <a href>. ' +
-          'Each call mints a new link, so retrying is safe.',
+          'It opens the portal on `page` (default subscriptions; payment_methods is where a shopper in dunning ' +
+          'updates their card). Each call mints a new link, so retrying is safe.',
+        body: portalLinkBodySchema.optional(),
         response: { 200: z.object({ url: builtUrl, expires_at: z.string() }), ...problems },
       },
     },
     async (request, reply) => {
-      const { token, expiresAt } = await services.portalLinks.issue(shopperOf(request).customerId)
+      const { token, expiresAt } = await services.portalLinks.issue(shopperOf(request).customerId, request.body?.page)
       privateResponse(reply)
       const url = new URL(`${app.config.PUBLIC_URL}/v1/portal/redirect`)
       url.searchParams.set('token', token)
@@ -87,8 +98,8 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
       },
     },
     async (request, reply) => {
-      const customerId = await services.portalLinks.consume(request.query.token)
-      if (!customerId) {
+      const link = await services.portalLinks.consume(request.query.token)
+      if (!link) {
         // A person who clicked a stale link gets a page they can read; API clients get problem+json.
         if (prefersHtml(request.headers.accept)) {
           return privateResponse(reply).code(410).type('text/html; charset=utf-8').send(expiredLinkPage)
@@ -99,7 +110,7 @@ export default async function portalRoutes(app: FastifyInstance): Promise<void> 
       }
       let url: string
       try {
-        url = await portalUrlFor(customerId, request.id)
+        url = await portalUrlFor(link.customerId, request.id, link.page)
       } catch (error) {
         // The shopper clicked a link: a page they can read (the portal not configured, Recharge down), not JSON.
         if (!prefersHtml(request.headers.accept)) throw error

@@ -30,6 +30,7 @@ export function publicCustomer(customer: Customer): PublicCustomer {
     email: customer.email,
     first_name: customer.first_name,
     last_name: customer.last_name,
+    phone: customer.phone,
     external_customer_id: customer.external_customer_id,
     has_valid_payment_method: customer.has_valid_payment_method,
     has_payment_method_in_dunning: customer.has_payment_method_in_dunning,
@@ -104,8 +105,12 @@ export function publicOrder(order: Order): PublicOrder {
 }
 
 export function publicAddress(address: Address): PublicAddress {
+  return { id: address.id, ...publicAddressFields(address) }
+}
+
+/** The postal fields of an address, an order's shipping address or a billing address. */
+export function publicAddressFields(address: Omit<Address, 'id' | 'payment_method_id'>): Omit<PublicAddress, 'id'> {
   return {
-    id: address.id,
     first_name: address.first_name,
     last_name: address.last_name,
     company: address.company,

@@ -18,9 +18,17 @@ export const shopperActions = [
   'activate',
   'update_address',
   'add_onetime',
+  'create_address',
+  'change_address',
+  'update_profile',
+  'change_email',
+  'update_payment_method',
 ] as const
 
 export type ShopperAction = (typeof shopperActions)[number]
+
+/** Actions that are off unless the policy turns them on; every other action defaults to allowed. */
+const OFF_BY_DEFAULT: ReadonlySet<ShopperAction> = new Set<ShopperAction>(['change_email'])
 
 const DEFAULT_CANCEL_REASONS = [
   'Too expensive',
@@ -38,7 +46,9 @@ const actionsSchema = z
     >,
   )
   .strict()
-  .describe('Which self-serve actions shoppers may take; an omitted action keeps its default (all true)')
+  .describe(
+    'Which self-serve actions shoppers may take; an omitted action keeps its default (true, except change_email)',
+  )
 
 export const policySchema = z
   .object({
@@ -144,10 +154,9 @@ export function parsePolicy(input: unknown): Policy {
     throw new PolicyError(`Invalid policy:\n${problems.map((line) => `  - ${line}`).join('\n')}`)
   }
   const value = parsed.data
-  const actions = Object.fromEntries(shopperActions.map((action) => [action, value.actions[action] ?? true])) as Record<
-    ShopperAction,
-    boolean
-  >
+  const actions = Object.fromEntries(
+    shopperActions.map((action) => [action, value.actions[action] ?? !OFF_BY_DEFAULT.has(action)]),
+  ) as Record<ShopperAction, boolean>
   return deepFreeze({ ...value, actions })
 }
 
@@ -185,4 +194,9 @@ export const actionLabels: Record<ShopperAction, string> = {
   activate: 'Reactivating a subscription',
   update_address: 'Changing the shipping address',
   add_onetime: 'Adding one-time items to a delivery',
+  create_address: 'Adding a shipping address',
+  change_address: 'Moving a subscription to another address',
+  update_profile: 'Changing your name or phone number',
+  change_email: 'Changing your email address',
+  update_payment_method: 'Requesting a link to update your payment details',
 }

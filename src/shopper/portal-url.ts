@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts'
 import { hostedPagesThroughBridge } from '../demo-mode.ts'
 import { AppError } from '../errors.ts'
+import type { PortalPage } from './account-schemas.ts'
 
 /**
  * The Recharge hosted customer portal for a Custom-platform store:
@@ -17,15 +18,16 @@ type PortalConfig = Pick<
 >
 
 /**
- * The portal URL for a customer hash, with everything that depends only on configuration worked out once: the
- * hand-off builds one per call.
+ * The portal URL for a customer hash and page (`overview`, `subscriptions`, `orders`, `payment_methods`,
+ * `addresses`: the hosted portal's deep-link pages; default `subscriptions`), with everything that depends only on
+ * configuration worked out once: the hand-off builds one per call.
  */
-export function portalUrlBuilder(config: PortalConfig): (customerHash: string) => string {
+export function portalUrlBuilder(config: PortalConfig): (customerHash: string, page?: PortalPage) => string {
   const throughBridge = hostedPagesThroughBridge(config)
   const origin =
     throughBridge ??
     (config.RECHARGE_STORE_SUBDOMAIN ? `https://${config.RECHARGE_STORE_SUBDOMAIN}.admin.rechargeapps.com` : undefined)
-  return (customerHash) => {
+  return (customerHash, page = 'subscriptions') => {
     if (!validHash.test(customerHash)) {
       throw new AppError('UPSTREAM_UNAVAILABLE', { detail: 'Recharge returned no usable customer portal reference' })
     }
@@ -34,7 +36,7 @@ export function portalUrlBuilder(config: PortalConfig): (customerHash: string) =
         detail: 'The hosted portal needs RECHARGE_STORE_SUBDOMAIN to be configured on the bridge.',
       })
     }
-    // The hash is URL-safe by the check above: nothing to encode.
-    return `${origin}/portal/${customerHash}/subscriptions`
+    // The hash is URL-safe by the check above, the page one of a fixed list: nothing to encode.
+    return `${origin}/portal/${customerHash}/${page}`
   }
 }

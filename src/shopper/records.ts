@@ -200,15 +200,14 @@ export class ShopperRecords {
       key: (customerId) => customerId,
       ...listPolicy,
       tags: (customerId, rows) => [`customer:${customerId}`, ...(rows ?? []).map((row) => `order:${row.id}`)],
+      // The newest MAX_SHOPPER_ROWS: the ownership proof of GET /v1/orders/:id and the cancel policy's count.
       fetch: (customerId, context) =>
-        allRows(
-          (cursor) =>
-            this.upstream().orders.list(
-              { customer_id: customerId, sort_by: 'processed_at-desc' },
-              { cursor, limit: 250 },
-              callOptions(context),
-            ),
-          250,
+        allRows((cursor) =>
+          this.upstream().orders.list(
+            { customer_id: customerId, sort_by: 'processed_at-desc' },
+            { cursor, limit: 250 },
+            callOptions(context),
+          ),
         ),
     })
 
@@ -321,6 +320,10 @@ export class ShopperRecords {
     return this.own(this.addressList, customerId, id, 1)
   }
 
+  ownOrder(customerId: string, id: string): Promise<Order> {
+    return this.own(this.orderList, customerId, id, 1)
+  }
+
   ownCharge(customerId: string, id: string): Promise<Charge> {
     // Upcoming charges are two reads (queued and skipped).
     return this.own(this.chargeList, customerId, id, 2)
@@ -344,7 +347,8 @@ export class ShopperRecords {
     ])
   }
 
-  private async own<T extends { id: string }>(
+  /** The ownership lookup for a list cached elsewhere (e.g. payment methods, src/shopper/payment-methods.ts). */
+  async own<T extends { id: string }>(
     cached: CachedFunction<string, T[]>,
     customerId: string,
     id: string,

@@ -18,6 +18,7 @@ export const customerSchema = z
     email: z.string().nullable(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
+    phone: z.string().nullable(),
     external_customer_id: z.string().nullable().describe("The customer's id on the store platform"),
     has_valid_payment_method: z.boolean().nullable(),
     has_payment_method_in_dunning: z.boolean().nullable().describe('A payment failed and is being retried'),

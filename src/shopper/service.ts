@@ -6,12 +6,17 @@ import { AddressActions } from './addresses.ts'
 import { ChargeActions } from './charges.ts'
 import { DeliveryScheduleService } from './delivery-schedule.ts'
 import { OnetimeActions } from './onetimes.ts'
+import { createOrderCursorCodec } from './order-cursor.ts'
+import { OrderHistory } from './orders.ts'
+import { PaymentMethodService } from './payment-methods.ts'
 import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
+import { ProfileActions } from './profile.ts'
 import { type RereadAllowance, ShopperRecords } from './records.ts'
 import { SubscriptionActions } from './subscriptions.ts'
 import { SwapRules } from './swap.ts'
+import { UpdateLinkLimit } from './update-link-limit.ts'
 import type { ShopperUpstream } from './upstream.ts'
 import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 
@@ -27,6 +32,11 @@ export interface ShopperServices {
   /** Skip or restore any upcoming delivery, by charge or by date. */
   charges: ChargeActions
   deliverySchedule: DeliveryScheduleService
+  /** Masked payment methods, the update-link email, and what GET /v1/me says about a failed payment. */
+  paymentMethods: PaymentMethodService
+  profile: ProfileActions
+  /** Order history pages (signed cursors) and single orders. */
+  orders: OrderHistory
   portalLinks: PortalLinkStore
   upstream: () => ShopperUpstream
 }
@@ -39,6 +49,8 @@ export interface ShopperTuning {
   writesPerMinute?: number
   /** Age a cached list must reach before an unknown id re-reads it (default 2 s; tests use 0 for the worst case). */
   rereadAfterMs?: number
+  /** One "update your payment information" email per shopper per this many ms (default 10 minutes). */
+  updateLinkIntervalMs?: number
 }
 
 export interface ShopperServiceDeps {
@@ -53,6 +65,8 @@ export interface ShopperServiceDeps {
   tuning?: ShopperTuning | undefined
   /** Charges a shopper's ownership re-read to their share of the budget; without it re-reads are unbounded. */
   rereadAllowance?: RereadAllowance | undefined
+  /** Key of the order-history cursors' MAC (CUSTOMER_TOKEN_SECRET); a per-process key when unset. */
+  cursorSecret?: string | undefined
 }
 
 export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
@@ -72,6 +86,21 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
   const onetimes = new OnetimeActions({ pipeline, catalog })
   const deliverySchedule = new DeliveryScheduleService({ pipeline })
   const charges = new ChargeActions({ pipeline, schedule: deliverySchedule })
+  const updateLinkLimit = new UpdateLinkLimit({
+    redis,
+    log,
+    prefix: `${deps.redisKeyPrefix}:${namespace}update-link:`,
+    ...(deps.tuning?.updateLinkIntervalMs !== undefined ? { intervalMs: deps.tuning.updateLinkIntervalMs } : {}),
+  })
+  const paymentMethods = new PaymentMethodService({ pipeline, cache: deps.cache, namespace, limit: updateLinkLimit })
+  const profile = new ProfileActions({ pipeline })
+  const orders = new OrderHistory({
+    records,
+    upstream,
+    cache: deps.cache,
+    namespace,
+    cursors: createOrderCursorCodec(deps.cursorSecret),
+  })
   const portalLinks = redis
     ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
@@ -84,6 +113,9 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
     onetimes,
     charges,
     deliverySchedule,
+    paymentMethods,
+    profile,
+    orders,
     portalLinks,
     upstream,
   }

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest'
 import { loadPolicy, PolicyError, parsePolicy, shopperActions } from '../../src/shopper/policy.ts'
 
 describe('merchant policy', () => {
-  it('defaults to every action allowed with bounded windows and a reason list', () => {
+  it('defaults to every action allowed but change_email, with bounded windows and a reason list', () => {
     const policy = parsePolicy({})
-    for (const action of shopperActions) expect(policy.actions[action]).toBe(true)
+    for (const action of shopperActions) expect(policy.actions[action]).toBe(action !== 'change_email')
+    expect(parsePolicy({ actions: { change_email: true } }).actions.change_email).toBe(true)
     expect(policy.cancel.reasons.length).toBeGreaterThan(0)
     expect(policy.reschedule).toEqual({ min_days_ahead: 1, max_days_ahead: 90 })
     expect(policy.quantity).toEqual({ min: 1, max: 10 })

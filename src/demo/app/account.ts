@@ -1,6 +1,7 @@
 /// <reference lib="dom.iterable" />
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
 import { setupDeliveries } from './account-deliveries.ts'
+import { showAccountProfile } from './account-profile.ts'
 import {
   bridge,
   clearSession,
@@ -101,7 +102,7 @@ async function showAccount(): Promise<void> {
   }
   const name = [me.data?.first_name, me.data?.last_name].filter(Boolean).join(' ')
   required('[data-account-email]').textContent = name ? `${name} · ${session.email}` : `Signed in as ${session.email}`
-  await Promise.all([refreshPortalLink(), loadSubscriptions(), setupDeliveries()])
+  await Promise.all([refreshPortalLink(), loadSubscriptions(), setupDeliveries(), showAccountProfile()])
 }
 
 /**
@@ -110,7 +111,7 @@ async function showAccount(): Promise<void> {
  */
 async function refreshPortalLink(): Promise<void> {
   const link = required<HTMLAnchorElement>('[data-manage-link]')
-  const { data } = await bridge.POST('/v1/portal/links', {})
+  const { data } = await bridge.POST('/v1/portal/links', { body: {} })
   if (!data) {
     link.setAttribute('aria-disabled', 'true')
     link.removeAttribute('href')

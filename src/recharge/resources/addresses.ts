@@ -27,6 +27,20 @@ export interface AddressUpdate {
   order_attributes?: { name: string; value: string }[]
 }
 
+export interface AddressCreate {
+  customer_id: number
+  first_name: string
+  last_name: string
+  address1: string
+  address2?: string | null
+  city: string
+  province: string
+  zip?: string
+  country_code: string
+  company?: string | null
+  phone?: string | null
+}
+
 export function addressesResource(transport: RechargeTransport) {
   return {
     list(filters: AddressFilters = {}, page?: PageRequest, options?: CallOptions) {
@@ -40,6 +54,10 @@ export function addressesResource(transport: RechargeTransport) {
         { method: 'GET', path: `/addresses/${encodeURIComponent(id)}`, schema: addressEnvelope },
         options,
       )
+    },
+    /** A new address of the customer (it takes the customer's default payment method unless told otherwise). */
+    create(body: AddressCreate, options?: CallOptions) {
+      return transport.send({ method: 'POST', path: '/addresses', body, schema: addressEnvelope }, options)
     },
     /** A write under the address itself: serialised with every other write under it. */
     update(id: string, body: AddressUpdate, options?: CallOptions) {

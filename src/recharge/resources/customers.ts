@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { type PageRequest, pageQuery, pageSchema } from '../pagination.ts'
 import {
   customerEnvelope,
@@ -8,6 +9,25 @@ import {
 import type { CallOptions, RechargeTransport } from '../types.ts'
 
 const customerPage = pageSchema('customers', customerSchema)
+
+/** `POST /customers/{id}/notifications` answers `{}` (nothing worth reading): any JSON object is success. */
+const notificationAnswer = z
+  .object({})
+  .passthrough()
+  .transform(() => undefined)
+
+/** The templates a storefront may ask Recharge to email (the 2021-11 reference's `template_type`). */
+export type NotificationTemplate =
+  | 'get_account_access'
+  | 'upcoming_charge'
+  | 'shopify_update_payment_information'
+  | 'shopify_migrate_payment_information'
+
+export interface CustomerNotification {
+  type: 'email'
+  template_type: NotificationTemplate
+  template_vars?: { address_id?: number; charge_id?: number; payment_method_id?: number }
+}
 
 export interface CustomerFilters {
   email?: string
@@ -59,6 +79,22 @@ export function customersResource(transport: RechargeTransport) {
     update(id: string, body: CustomerUpdate, options?: CallOptions) {
       return transport.send(
         { method: 'PUT', path: `/customers/${encodeURIComponent(id)}`, body, schema: customerEnvelope },
+        options,
+      )
+    },
+    /**
+     * Ask Recharge to email the customer (2021-11 `POST /customers/{id}/notifications`, body
+     * `{"type": "email", "template_type", "template_vars"}`). Recharge keeps no list of sent notifications: a lost
+     * answer cannot be confirmed by a read.
+     */
+    sendNotification(id: string, body: CustomerNotification, options?: CallOptions) {
+      return transport.send(
+        {
+          method: 'POST',
+          path: `/customers/${encodeURIComponent(id)}/notifications`,
+          body,
+          schema: notificationAnswer,
+        },
         options,
       )
     },

@@ -11,6 +11,7 @@ export const customerSchema = z.object({
   email: nullish(z.string()),
   first_name: nullish(text),
   last_name: nullish(text),
+  phone: nullish(text),
   external_customer_id: externalRef,
   /** Opaque customer hash used by hosted-portal URLs (length varies: never validate it). */
   hash: nullish(z.string()),
