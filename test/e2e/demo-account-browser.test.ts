@@ -1,14 +1,7 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.ts'
-import { type Config, loadConfig } from '../../src/config.ts'
-import { buildDemoAssets } from '../../src/demo/bundle.ts'
-import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import type { EmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import { type DemoBrowser, eventually, startDemoBrowser } from '../support/demo-browser.ts'
 
 /**
  * The account page in a real browser (Debian's Chromium driven by playwright-core) against the app in demo mode with
@@ -16,47 +9,12 @@ import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simula
  * email (which the simulator's /__sim/notifications then lists), changes his name, opens an old order, and adds an
  * address. Screenshots go to test/artifacts/demo-account/.
  */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const artifacts = new URL('../artifacts/demo-account/', import.meta.url).pathname
 const FRANK = 'frank@example.com'
 
+let demo: DemoBrowser
 let simulator: EmbeddedSimulator
-let app: FastifyInstance
 let base: string
-let context: BrowserContext
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
-
-function demoConfig(sim: EmbeddedSimulator, port: number): Config {
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  })
-  return Object.freeze({
-    ...config,
-    RECHARGE_API_URL: sim.url,
-    RECHARGE_API_TOKEN: sim.apiToken,
-    RECHARGE_WEBHOOK_SECRET: sim.clientSecret,
-    RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
-  })
-}
-
-/** Waits for what the page shows, as long as a slow CI machine may need. */
-function eventually<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: 15_000, interval: 100 })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address !== 'object') throw new Error('no free port')
-  return address.port
-}
 
 interface SimCustomer {
   id: number
@@ -80,45 +38,11 @@ async function notificationsOf(customerId: number): Promise<{ template_type: str
   return ((await response.json()) as { notifications: { template_type: string }[] }).notifications
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+const shot = (name: string) => demo.shot(name)
 
 beforeAll(async () => {
-  await mkdir(artifacts, { recursive: true })
-  await buildDemoAssets()
-  simulator = await startEmbeddedSimulator()
-  const port = await freePort()
-  app = await buildApp(demoConfig(simulator, port), { redis: null, webhooks: { watchdog: false } })
-  await app.listen({ port, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-  userDataDir = await mkdtemp(join(tmpdir(), 'rb-demo-account-chromium-'))
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  })
-  page = context.pages()[0] ?? (await context.newPage())
-  page.setDefaultTimeout(15_000)
-  const ours = () => page.url().startsWith(`${base}/demo`)
-  page.on('pageerror', (error) => {
-    if (ours()) pageErrors.push(`pageerror: ${error.message} at ${page.url()}`)
-  })
-  page.on('console', (message) => {
-    if (message.type() === 'error' && ours()) pageErrors.push(`console: ${message.text()} at ${page.url()}`)
-  })
+  demo = await startDemoBrowser({ artifacts: 'demo-account' })
+  ;({ simulator, base, page } = demo)
   // Signed in as frank once for the whole file: each test goes on from where the last left the page.
   await page.goto(`${base}/demo/account`)
   await page.fill('#sign-in-email', FRANK)
@@ -127,10 +51,7 @@ beforeAll(async () => {
 }, 120_000)
 
 afterAll(async () => {
-  await context?.close()
-  await app?.close()
-  await simulator?.close()
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+  await demo?.close()
 })
 
 describe('the account page of a shopper whose payment failed', () => {
@@ -141,6 +62,8 @@ describe('the account page of a shopper whose payment failed', () => {
     await eventually(() => banner.locator('[data-payment-alert-message]').textContent()).toMatch(
       /did not go through.*card ending \d{4}/,
     )
+    // The payment methods are folded until opened (they cost an upstream call).
+    await page.locator('[data-payment-methods-section] summary').click()
     const methods = page.locator('[data-payment-method-list] li')
     await eventually(() => methods.count()).toBe(1)
     expect(await methods.first().textContent()).toMatch(/Visa ending \d{4}.*Expired/)
@@ -172,6 +95,7 @@ describe('the account page of a shopper whose payment failed', () => {
   })
 
   it('opens an old order with its items and shipping address', async () => {
+    await page.locator('[data-orders-section] > summary').click()
     const orders = page.locator('[data-order-list] li')
     await eventually(() => orders.count()).toBeGreaterThan(0)
     await orders
@@ -190,6 +114,8 @@ describe('the account page of a shopper whose payment failed', () => {
   it('adds an address', async () => {
     const customer = await frank()
     const before = (await simState()).addresses.filter((row) => row.customer_id === customer.id).length
+    await page.locator('[data-addresses-section] > summary').click()
+    await eventually(() => page.locator('[data-address-list] li').count()).toBe(before)
     await page.locator('[data-address-create] summary').click()
     const form = page.locator('[data-address-form]')
     await form.getByLabel('First name').fill('Frank')
@@ -206,6 +132,6 @@ describe('the account page of a shopper whose payment failed', () => {
   })
 
   it('raised no page errors beyond the one refused request it provoked', () => {
-    expect(pageErrors.filter((line) => !/status of 429/.test(line))).toEqual([])
+    expect(demo.pageErrors.filter((line) => !/status of 429/.test(line))).toEqual([])
   })
 })

@@ -88,9 +88,12 @@ async function signedInWithNewSubscription() {
 const shot = (name: string) => demo.shot(name)
 
 beforeAll(async () => {
-  // With the webhook registration running, as in demo mode: its start-up creates fill the background share while the
-  // shopper signs in, and the account list's optional read (which decides whether Skip is offered) books ahead of them.
-  demo = await startDemoBrowser({ artifacts: 'demo' })
+  // Without webhook registration. A new store's first start registers 35 webhook topics, which takes the bucket's
+  // background share for about 20 s; this file drives a new shopper through checkout and sign-in every few seconds
+  // on top of that, which fills Recharge's 40-call bucket past the point where the account list's optional
+  // upcoming-charges read gives way (by design, src/recharge/queue/gcra.ts), and the list then offers no skip. The
+  // other browser tests run with registration on.
+  demo = await startDemoBrowser({ artifacts: 'demo', deps: { webhooks: { watchdog: false } } })
   ;({ simulator, base, page } = demo)
 })
 

@@ -1,6 +1,6 @@
 /// <reference lib="dom.iterable" />
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
-import { bridge, longDate, money, required, setStatus, showError, whileBusy } from './common.ts'
+import { bridge, loadWhenOpened, longDate, money, required, setStatus, showError, whileBusy } from './common.ts'
 
 /**
  * The account page's deliveries section: "add to next box" from the catalog (one-time add-ons, priced by the
@@ -14,15 +14,15 @@ type Product = Json<paths['/v1/catalog/products']['get']['responses'][200]>['pro
 
 let wired = false
 
-/** Shows the section for the signed-in shopper (called by account.ts once the account is shown). */
-export async function setupDeliveries(): Promise<void> {
-  const section = required('[data-deliveries]')
+/** Shows the section, folded, for the signed-in shopper (called by account.ts once the account is shown). */
+export function setupDeliveries(): void {
+  const section = required<HTMLDetailsElement>('[data-deliveries]')
   section.hidden = false
   if (!wired) {
     wired = true
     required<HTMLFormElement>('[data-onetime-form]').addEventListener('submit', (event) => void addOnetime(event))
   }
-  await Promise.all([loadProducts(), refresh()])
+  loadWhenOpened(section, () => Promise.all([loadProducts(), refresh()]))
 }
 
 function status(): HTMLElement {

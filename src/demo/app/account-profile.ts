@@ -2,7 +2,7 @@
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
 import { loadOrders } from './account-orders.ts'
 import { loadPaymentMethods, showPaymentAlert } from './account-payments.ts'
-import { bridge, required, setStatus, showError, whileBusy } from './common.ts'
+import { bridge, loadWhenOpened, required, setStatus, showError, whileBusy } from './common.ts'
 
 /**
  * The rest of the account page, beside the subscriptions (src/demo/app/account.ts calls `showAccountProfile` once the
@@ -25,7 +25,9 @@ export async function showAccountProfile(): Promise<void> {
   const { data } = await bridge.GET('/v1/me')
   showPaymentAlert(data)
   fillProfile(data)
-  await Promise.all([loadPaymentMethods(), loadOrders(), loadAddresses()])
+  loadWhenOpened(required<HTMLDetailsElement>('[data-payment-methods-section]'), loadPaymentMethods)
+  loadWhenOpened(required<HTMLDetailsElement>('[data-orders-section]'), loadOrders)
+  loadWhenOpened(required<HTMLDetailsElement>('[data-addresses-section]'), loadAddresses)
 }
 
 function fillProfile(me: Me | undefined): void {

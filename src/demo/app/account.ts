@@ -102,7 +102,8 @@ async function showAccount(): Promise<void> {
   }
   const name = [me.data?.first_name, me.data?.last_name].filter(Boolean).join(' ')
   required('[data-account-email]').textContent = name ? `${name} · ${session.email}` : `Signed in as ${session.email}`
-  await Promise.all([refreshPortalLink(), loadSubscriptions(), setupDeliveries(), showAccountProfile()])
+  setupDeliveries()
+  await Promise.all([refreshPortalLink(), loadSubscriptions(), showAccountProfile()])
 }
 
 /**
