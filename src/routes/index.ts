@@ -5,9 +5,12 @@ import catalog from './catalog.ts'
 import charges from './charges.ts'
 import checkouts from './checkouts.ts'
 import demo from './demo.ts'
+import discounts from './discounts.ts'
 import me from './me.ts'
+import orderNow from './order-now.ts'
 import orders from './orders.ts'
 import portal from './portal.ts'
+import retention from './retention.ts'
 import subscriptions from './subscriptions.ts'
 import webhooks from './webhooks.ts'
 
@@ -21,6 +24,9 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(charges)
       await v1.register(orders)
       await v1.register(addresses)
+      await v1.register(retention)
+      await v1.register(discounts)
+      await v1.register(orderNow)
       await v1.register(checkouts)
       await v1.register(catalog)
       await v1.register(webhooks)

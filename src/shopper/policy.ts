@@ -17,7 +17,15 @@ export const shopperActions = [
   'cancel',
   'activate',
   'update_address',
+  'pause',
+  'resume',
+  'apply_discount',
+  'order_now',
+  'cancellation_offers',
 ] as const
+
+/** Actions a store must switch on: billing a charge today ("order now") moves money ahead of the schedule. */
+const OFF_BY_DEFAULT: ReadonlySet<ShopperAction> = new Set(['order_now'])
 
 export type ShopperAction = (typeof shopperActions)[number]
 
@@ -37,7 +45,80 @@ const actionsSchema = z
     >,
   )
   .strict()
-  .describe('Which self-serve actions shoppers may take; an omitted action keeps its default (all true)')
+  .describe('Which self-serve actions shoppers may take; an omitted action keeps its default (true, order_now false)')
+
+const offerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lower-case letters, digits, - or _')
+  .describe('Stable id of the offer (used in the accept route and the metrics)')
+const offerTitle = z.string().trim().min(1).max(200).optional().describe('What the shopper reads')
+
+/** One retention offer of the policy file, shown before a cancellation with the reason it is listed under. */
+export const offerSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('discount'),
+      code: z.string().trim().min(1).max(64).describe('Recharge discount code set on the address (its next charges)'),
+      title: offerTitle,
+    })
+    .strict(),
+  z.object({ id: offerId, kind: z.literal('skip'), title: offerTitle }).strict(),
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('pause'),
+      days: z.number().int().min(1).max(365).optional().describe('Pause for this many days'),
+      deliveries: z.number().int().min(1).max(12).optional().describe('Pause for this many deliveries'),
+      title: offerTitle,
+    })
+    .strict()
+    .refine((offer) => (offer.days === undefined) !== (offer.deliveries === undefined), 'give days or deliveries'),
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('swap'),
+      external_product_id: z.string().min(1).max(64).optional(),
+      external_variant_id: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('The variant to swap to; without it the shopper picks one of the subscription variant_options'),
+      title: offerTitle,
+    })
+    .strict(),
+])
+export type PolicyOffer = z.output<typeof offerSchema>
+
+const pauseSchema = z
+  .object({
+    max_days: z.number().int().min(1).max(365).default(90).describe('Longest pause, in days from today'),
+    max_deliveries: z.number().int().min(1).max(12).default(3).describe('Most deliveries one pause may leave out'),
+  })
+  .strict()
+  .default({ max_days: 90, max_deliveries: 3 })
+
+const retentionSchema = z
+  .object({
+    offers: z
+      .record(z.string(), z.array(offerSchema).max(5))
+      .default({})
+      .describe('Offers per cancellation reason (keys are cancel.reasons)'),
+    recharge_strategies: z
+      .boolean()
+      .default(true)
+      .describe("Also offer the store's Recharge retention strategies (GET /retention_strategies)"),
+    delay_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(30)
+      .describe('Length of the pause a Recharge delay_subscription strategy offers'),
+  })
+  .strict()
+  .default({ offers: {}, recharge_strategies: true, delay_days: 30 })
 
 export const policySchema = z
   .object({
@@ -97,8 +178,50 @@ export const policySchema = z
       })
       .strict()
       .default({ scope: 'same_product' }),
+    pause: pauseSchema,
+    retention: retentionSchema,
   })
   .strict()
+  .superRefine((policy, ctx) => {
+    const seen = new Set<string>()
+    for (const [reason, offers] of Object.entries(policy.retention.offers)) {
+      if (!policy.cancel.reasons.includes(reason)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['retention', 'offers', reason],
+          message: 'must be one of cancel.reasons',
+        })
+      }
+      for (const offer of offers) {
+        if (seen.has(offer.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: `offer id ${offer.id} repeats`,
+          })
+        }
+        seen.add(offer.id)
+        if (offer.kind === 'pause' && offer.days !== undefined && offer.days > policy.pause.max_days) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: 'pause longer than pause.max_days',
+          })
+        }
+        if (
+          offer.kind === 'pause' &&
+          offer.deliveries !== undefined &&
+          offer.deliveries > policy.pause.max_deliveries
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: 'pause longer than pause.max_deliveries',
+          })
+        }
+      }
+    }
+  })
 
 export type PolicyInput = z.input<typeof policySchema>
 
@@ -112,6 +235,12 @@ export interface Policy {
   readonly reschedule: { readonly min_days_ahead: number; readonly max_days_ahead: number }
   readonly quantity: { readonly min: number; readonly max: number }
   readonly swap: { readonly scope: 'same_product' | 'catalog' }
+  readonly pause: { readonly max_days: number; readonly max_deliveries: number }
+  readonly retention: {
+    readonly offers: Readonly<Record<string, readonly PolicyOffer[]>>
+    readonly recharge_strategies: boolean
+    readonly delay_days: number
+  }
 }
 
 export class PolicyError extends Error {
@@ -129,10 +258,9 @@ export function parsePolicy(input: unknown): Policy {
     throw new PolicyError(`Invalid policy:\n${problems.map((line) => `  - ${line}`).join('\n')}`)
   }
   const value = parsed.data
-  const actions = Object.fromEntries(shopperActions.map((action) => [action, value.actions[action] ?? true])) as Record<
-    ShopperAction,
-    boolean
-  >
+  const actions = Object.fromEntries(
+    shopperActions.map((action) => [action, value.actions[action] ?? !OFF_BY_DEFAULT.has(action)]),
+  ) as Record<ShopperAction, boolean>
   return deepFreeze({ ...value, actions })
 }
 
@@ -169,4 +297,9 @@ export const actionLabels: Record<ShopperAction, string> = {
   cancel: 'Cancelling a subscription',
   activate: 'Reactivating a subscription',
   update_address: 'Changing the shipping address',
+  pause: 'Pausing a subscription',
+  resume: 'Resuming a paused subscription',
+  apply_discount: 'Entering a discount code',
+  order_now: 'Ordering the next delivery now',
+  cancellation_offers: 'Offers before cancelling',
 }

@@ -1,12 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cache } from '../cache/types.ts'
 import type { CatalogService } from '../catalog/types.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
 import type { RedisClient } from '../infra/redis.ts'
 import { AddressActions } from './addresses.ts'
+import { DiscountActions } from './discounts.ts'
+import { OfferViews } from './offer-views.ts'
+import { type OrderLock, OrderNowActions } from './order-now.ts'
+import { PauseActions } from './pause.ts'
+import { MemoryPauseStore, RedisPauseStore } from './pause-store.ts'
 import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
 import { type RereadAllowance, ShopperRecords } from './records.ts'
+import { RetentionOffers } from './retention-offers.ts'
 import { SubscriptionActions } from './subscriptions.ts'
 import { SwapRules } from './swap.ts'
 import type { ShopperUpstream } from './upstream.ts'
@@ -20,6 +27,11 @@ export interface ShopperServices {
   pipeline: WritePipeline
   subscriptions: SubscriptionActions
   addresses: AddressActions
+  /** Retention: pause/resume, discount codes, order now, and the cancellation offers that use them. */
+  pauses: PauseActions
+  discounts: DiscountActions
+  orderNow: OrderNowActions
+  offers: RetentionOffers
   portalLinks: PortalLinkStore
   upstream: () => ShopperUpstream
 }
@@ -46,6 +58,10 @@ export interface ShopperServiceDeps {
   tuning?: ShopperTuning | undefined
   /** Charges a shopper's ownership re-read to their share of the budget; without it re-reads are unbounded. */
   rereadAllowance?: RereadAllowance | undefined
+  /** Where the retention offer counters go (recharge_bridge_retention_offers_total); uncounted without it. */
+  metrics?: Metrics | undefined
+  /** The per-charge lock of "order now" (the checkout's charge lock, keyed under its own prefix). */
+  orderNowLock: OrderLock
 }
 
 export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
@@ -62,8 +78,44 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
   const pipeline = new WritePipeline({ records, upstream, policy, writeLimit })
   const subscriptions = new SubscriptionActions({ pipeline, swap: new SwapRules({ policy, catalog }) })
   const addresses = new AddressActions({ pipeline })
+  const keyPrefix = `${deps.redisKeyPrefix}:${namespace}`
+  const pauses = new PauseActions({
+    pipeline,
+    store: redis ? new RedisPauseStore(redis, log, `${keyPrefix}pauses:`) : new MemoryPauseStore(),
+  })
+  const discounts = new DiscountActions({ pipeline })
+  const orderNow = new OrderNowActions({ pipeline, lock: deps.orderNowLock })
+  const offerCounter = deps.metrics?.counter(
+    'recharge_bridge_retention_offers_total',
+    'Cancellation offers shown, accepted and declined (a cancel with the reason they were shown for)',
+    ['event', 'kind', 'offer', 'source'],
+  )
+  const offers = new RetentionOffers({
+    pipeline,
+    cache: deps.cache,
+    namespace,
+    subscriptions,
+    pauses,
+    discounts,
+    views: new OfferViews({ redis, log, prefix: `${keyPrefix}offers-shown:` }),
+    log,
+    count: (event, offer) => offerCounter?.inc({ event, kind: offer.kind, offer: offer.id, source: offer.source }),
+  })
+  subscriptions.cancelFlow = offers
   const portalLinks = redis
     ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
-  return { policy, records, pipeline, subscriptions, addresses, portalLinks, upstream }
+  return {
+    policy,
+    records,
+    pipeline,
+    subscriptions,
+    addresses,
+    pauses,
+    discounts,
+    orderNow,
+    offers,
+    portalLinks,
+    upstream,
+  }
 }

@@ -2,6 +2,7 @@ import type { addressesResource } from '../recharge/resources/addresses.ts'
 import type { chargesResource } from '../recharge/resources/charges.ts'
 import type { customersResource } from '../recharge/resources/customers.ts'
 import type { ordersResource } from '../recharge/resources/orders.ts'
+import type { retentionResource } from '../recharge/resources/retention.ts'
 import type { subscriptionsResource } from '../recharge/resources/subscriptions.ts'
 
 /** The part of `app.recharge` the shopper API uses (structural, so tests and the client stay decoupled). */
@@ -11,6 +12,7 @@ export interface ShopperUpstream {
   charges: ReturnType<typeof chargesResource>
   orders: ReturnType<typeof ordersResource>
   addresses: ReturnType<typeof addressesResource>
+  retention: ReturnType<typeof retentionResource>
 }
 
 /** How many rows one shopper list may hold before we stop paging (a shopper with more is not a shopper). */
