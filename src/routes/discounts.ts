@@ -15,7 +15,7 @@ const addressDiscountSchema = z.object({
   discount_code: z.string().nullable().describe('The code the address carries now (null: none)'),
 })
 
-export const discountedChargeSchema = chargeSchema.extend({
+export const chargeWithDiscountsSchema = chargeSchema.extend({
   discounts: z
     .array(z.object({ code: z.string().nullable(), value: z.string().nullable(), value_type: z.string().nullable() }))
     .describe('Discounts on this charge (its own, or its address’s)'),
@@ -98,7 +98,7 @@ export default async function discountRoutes(app: FastifyInstance): Promise<void
         params: idParamsSchema,
         headers: idempotencyHeader,
         body: codeBodySchema,
-        response: { 200: discountedChargeSchema, ...discountProblems },
+        response: { 200: chargeWithDiscountsSchema, ...discountProblems },
       },
     },
     async (request, reply) => {
@@ -117,7 +117,7 @@ export default async function discountRoutes(app: FastifyInstance): Promise<void
         summary: 'Remove the discount code of one upcoming charge',
         params: idParamsSchema,
         headers: idempotencyHeader,
-        response: { 200: discountedChargeSchema, ...discountProblems },
+        response: { 200: chargeWithDiscountsSchema, ...discountProblems },
       },
     },
     async (request, reply) => {

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { actionContext, privateResponse, shopperDocs, writeProblems } from '../shopper/http.ts'
 import { idParamsSchema, problemSchema } from '../shopper/schemas.ts'
-import { discountedChargeSchema, presentDiscountedCharge } from './discounts.ts'
+import { chargeWithDiscountsSchema, presentDiscountedCharge } from './discounts.ts'
 
 /**
  * "Order now" (policy action order_now, off by default): bill an upcoming charge today. Idempotency-Key required and a
@@ -32,7 +32,7 @@ export default async function orderNowRoutes(app: FastifyInstance): Promise<void
           'idempotency-key': z.string().optional().describe('Required: one key per attempt (a UUID)'),
         }),
         response: {
-          200: discountedChargeSchema,
+          200: chargeWithDiscountsSchema,
           ...writeProblems,
           409: problemSchema.describe('ORDER_NOW_IN_PROGRESS, or the same Idempotency-Key still in flight'),
           428: problemSchema.describe('IDEMPOTENCY_KEY_REQUIRED'),
