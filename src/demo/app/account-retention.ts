@@ -111,7 +111,10 @@ function decorateCard(card: HTMLElement, subscription: Subscription, options: Re
       const charge = charges.data?.charges.find(
         (row) => row.status === 'queued' && row.line_items.some((line) => line.subscription_id === id),
       )
-      if (!charge) return charges
+      if (!charge) {
+        const error = { type: 'about:blank', title: 'Not found', status: 404, code: 'NOT_FOUND' }
+        return { error, response: new Response(null, { status: 404 }) }
+      }
       return bridge.POST('/v1/charges/{id}/process', { params: { path: { id: charge.id }, header: key() } })
     })
   })
