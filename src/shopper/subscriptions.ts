@@ -97,7 +97,8 @@ export class SubscriptionActions {
           ),
       () => this.confirmShows(context, subscription.id, (current) => current.status === 'cancelled'),
     )
-    await this.cancelFlow?.cancelled(subscription.id, body.reason)
+    // Bookkeeping only (declined offers): the cancel is done whatever happens to it.
+    await this.cancelFlow?.cancelled(subscription.id, body.reason).catch(() => {})
     return cancelled
   }
 
