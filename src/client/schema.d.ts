@@ -540,6 +540,252 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/addresses/{id}/discount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a discount code to an address (its upcoming charges)
+         * @description Recharge holds one discount per address; an address that has one answers DISCOUNT_ALREADY_APPLIED (remove it first). The same code again is answered as done.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A discount code of the store (case-insensitive) */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string;
+                            /** @description The code the address carries now (null: none) */
+                            discount_code: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description DISCOUNT_NOT_FOUND, DISCOUNT_EXPIRED, DISCOUNT_NOT_APPLICABLE (inactive, other products or customers, order too small), DISCOUNT_ALREADY_APPLIED (one discount per address or charge), CHARGE_NOT_QUEUED, or UNPROCESSABLE */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove the discount code of an address */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string;
+                            /** @description The code the address carries now (null: none) */
+                            discount_code: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description DISCOUNT_NOT_FOUND, DISCOUNT_EXPIRED, DISCOUNT_NOT_APPLICABLE (inactive, other products or customers, order too small), DISCOUNT_ALREADY_APPLIED (one discount per address or charge), CHARGE_NOT_QUEUED, or UNPROCESSABLE */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/catalog/sync": {
         parameters: {
             query?: never;
@@ -1489,6 +1735,469 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/charges/{id}/discount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a discount code to one upcoming charge
+         * @description The charge must be queued; it takes no code when it or its address already has one.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description A discount code of the store (case-insensitive) */
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            currency: string | null;
+                            /** @description Discounts on this charge (its own, or its address’s) */
+                            discounts: {
+                                code: string | null;
+                                value: string | null;
+                                value_type: string | null;
+                            }[];
+                            /** @description Recharge id */
+                            id: string;
+                            line_items: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                quantity: number | null;
+                                /** @description The subscription this line comes from (null for one-time items) */
+                                subscription_id: string | null;
+                                title: string | null;
+                                total_price: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description YYYY-MM-DD */
+                            scheduled_at: string | null;
+                            /** @description queued, skipped, … */
+                            status: string;
+                            subtotal_price: string | null;
+                            total_price: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description DISCOUNT_NOT_FOUND, DISCOUNT_EXPIRED, DISCOUNT_NOT_APPLICABLE (inactive, other products or customers, order too small), DISCOUNT_ALREADY_APPLIED (one discount per address or charge), CHARGE_NOT_QUEUED, or UNPROCESSABLE */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove the discount code of one upcoming charge */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            currency: string | null;
+                            /** @description Discounts on this charge (its own, or its address’s) */
+                            discounts: {
+                                code: string | null;
+                                value: string | null;
+                                value_type: string | null;
+                            }[];
+                            /** @description Recharge id */
+                            id: string;
+                            line_items: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                quantity: number | null;
+                                /** @description The subscription this line comes from (null for one-time items) */
+                                subscription_id: string | null;
+                                title: string | null;
+                                total_price: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description YYYY-MM-DD */
+                            scheduled_at: string | null;
+                            /** @description queued, skipped, … */
+                            status: string;
+                            subtotal_price: string | null;
+                            total_price: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description DISCOUNT_NOT_FOUND, DISCOUNT_EXPIRED, DISCOUNT_NOT_APPLICABLE (inactive, other products or customers, order too small), DISCOUNT_ALREADY_APPLIED (one discount per address or charge), CHARGE_NOT_QUEUED, or UNPROCESSABLE */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/charges/{id}/process": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Order now: bill an upcoming delivery today (requires Idempotency-Key)
+         * @description Only when the store policy turns on order_now. One Idempotency-Key per attempt: a repeat gets the first answer. Errors: CHARGE_NOT_QUEUED (422, skipped or already billed), ORDER_NOW_IN_PROGRESS (409, another request is ordering it), IDEMPOTENCY_KEY_REQUIRED (428), ACTION_NOT_ALLOWED (403), NOT_FOUND. When Recharge does not confirm and the charge cannot be read back, a 502/504 with outcome "unknown": read the charge before ordering again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Required: one key per attempt (a UUID) */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            currency: string | null;
+                            /** @description Discounts on this charge (its own, or its address’s) */
+                            discounts: {
+                                code: string | null;
+                                value: string | null;
+                                value_type: string | null;
+                            }[];
+                            /** @description Recharge id */
+                            id: string;
+                            line_items: {
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                quantity: number | null;
+                                /** @description The subscription this line comes from (null for one-time items) */
+                                subscription_id: string | null;
+                                title: string | null;
+                                total_price: string | null;
+                                unit_price: string | null;
+                                variant_title: string | null;
+                            }[];
+                            /** @description YYYY-MM-DD */
+                            scheduled_at: string | null;
+                            /** @description queued, skipped, … */
+                            status: string;
+                            subtotal_price: string | null;
+                            total_price: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description ORDER_NOW_IN_PROGRESS, or the same Idempotency-Key still in flight */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description IDEMPOTENCY_KEY_REQUIRED */
+                428: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4103,7 +4812,7 @@ export interface paths {
                                 /** @description Recharge id */
                                 address_id: string;
                                 /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                                 cancellation_reason: string | null;
                                 cancelled_at: string | null;
                                 currency: string | null;
@@ -4122,6 +4831,8 @@ export interface paths {
                                 is_prepaid: boolean;
                                 /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                                 next_charge_date: string | null;
+                                /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                                paused_until: string | null;
                                 price: string | null;
                                 product_title: string | null;
                                 quantity: number;
@@ -4204,7 +4915,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             /** @description Reasons a cancel request must choose from */
                             cancellation_reasons: string[];
@@ -4234,6 +4945,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -4344,7 +5057,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4363,6 +5076,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -4494,7 +5209,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4513,6 +5228,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -4657,7 +5374,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4676,6 +5393,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -4773,6 +5492,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subscriptions/{id}/cancellation-offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cancellation reasons, each with the offers the store makes instead
+         * @description Show this before POST …/cancel: the store reasons (policy cancel.reasons, then the reasons of its Recharge retention strategies) with the offers that apply to this subscription now. Each listed offer is counted as shown in /metrics; a cancel with a reason then counts the offers shown for it as declined.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            reasons: {
+                                /** @description The store's words for this reason (Recharge prevention text) */
+                                message: string | null;
+                                offers: {
+                                    /** @description kind discount: the code applied to the address */
+                                    discount_code: string | null;
+                                    /** @description kind swap: the product offered (null: the same product) */
+                                    external_product_id: string | null;
+                                    /** @description kind swap: the variant offered (null: the shopper picks one of variant_options) */
+                                    external_variant_id: string | null;
+                                    /** @description Offer id, for POST …/offers/:offerId/accept */
+                                    id: string;
+                                    /**
+                                     * @description discount: a code on the next charges; skip: the next delivery; pause: a break; swap: another product
+                                     * @enum {string}
+                                     */
+                                    kind: "discount" | "skip" | "pause" | "swap";
+                                    /** @description kind pause: the next delivery moves this many days later */
+                                    pause_days: number | null;
+                                    /** @description kind pause: this many deliveries are left out */
+                                    pause_deliveries: number | null;
+                                    /**
+                                     * @description The policy file, or the store's Recharge retention strategies
+                                     * @enum {string}
+                                     */
+                                    source: "policy" | "recharge";
+                                    title: string;
+                                }[];
+                                /** @description A cancellation reason; POST …/cancel accepts it */
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/subscriptions/{id}/change-address": {
         parameters: {
             query?: never;
@@ -4818,7 +5675,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4837,6 +5694,525 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/offers/{offerId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a cancellation offer instead of cancelling
+         * @description Applies the offer: a discount code on the address (its next charges), a skip of the next delivery, a pause, or a swap. Each needs its own policy switch (apply_discount, skip, pause, swap_variant). Errors are those of that action (e.g. DISCOUNT_ALREADY_APPLIED); an offer not listed for this subscription is 404.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                    /** @description An id from GET …/cancellation-offers */
+                    offerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        external_product_id?: string;
+                        /** @description For a swap offer without a variant: one of the subscription variant_options */
+                        external_variant_id?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description An offer shown instead of cancelling */
+                            offer: {
+                                /** @description kind discount: the code applied to the address */
+                                discount_code: string | null;
+                                /** @description kind swap: the product offered (null: the same product) */
+                                external_product_id: string | null;
+                                /** @description kind swap: the variant offered (null: the shopper picks one of variant_options) */
+                                external_variant_id: string | null;
+                                /** @description Offer id, for POST …/offers/:offerId/accept */
+                                id: string;
+                                /**
+                                 * @description discount: a code on the next charges; skip: the next delivery; pause: a break; swap: another product
+                                 * @enum {string}
+                                 */
+                                kind: "discount" | "skip" | "pause" | "swap";
+                                /** @description kind pause: the next delivery moves this many days later */
+                                pause_days: number | null;
+                                /** @description kind pause: this many deliveries are left out */
+                                pause_deliveries: number | null;
+                                /**
+                                 * @description The policy file, or the store's Recharge retention strategies
+                                 * @enum {string}
+                                 */
+                                source: "policy" | "recharge";
+                                title: string;
+                            };
+                            subscription: {
+                                /** @description Recharge id */
+                                address_id: string;
+                                /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                                allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
+                                cancellation_reason: string | null;
+                                cancelled_at: string | null;
+                                currency: string | null;
+                                external_product_id: string | null;
+                                external_variant_id: string | null;
+                                frequency: {
+                                    /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                    charge_every: number;
+                                    /** @description Deliver every `every` units */
+                                    every: number;
+                                    /** @enum {string} */
+                                    unit: "day" | "week" | "month";
+                                } | null;
+                                /** @description Recharge id */
+                                id: string;
+                                is_prepaid: boolean;
+                                /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                                next_charge_date: string | null;
+                                /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                                paused_until: string | null;
+                                price: string | null;
+                                product_title: string | null;
+                                quantity: number;
+                                /** @description active, cancelled or expired */
+                                status: string;
+                                variant_title: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pause until a date or for a number of deliveries
+         * @description Recharge keeps a paused subscription active with its next charge on the day the pause ends (set_next_charge_date with the pause flag); the answer shows paused_until and offers resume. Bounded by the store policy: pause.max_days (the latest end, from today) and pause.max_deliveries.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            /** @description Either until or deliveries, within the store policy (pause.max_days, pause.max_deliveries) */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The day the pause ends: the next charge moves to it */
+                        until: string;
+                    } | {
+                        /** @description How many deliveries the pause leaves out */
+                        deliveries: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
+                            price: string | null;
+                            product_title: string | null;
+                            quantity: number;
+                            /** @description active, cancelled or expired */
+                            status: string;
+                            variant_title: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The store policy does not allow this action (code ACTION_NOT_ALLOWED) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Same Idempotency-Key still in flight or sent with its answer unrecorded (IDEMPOTENCY_KEY_UNSETTLED), or the address is being changed */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not possible in the current state, outside the policy bounds, or key reused */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a pause now
+         * @description The next charge goes back to the date it had before the pause, or to tomorrow when that has passed. A subscription that is not paused is 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried write safe: the same key and body replay the first response for 24 h */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Recharge id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Recharge id */
+                            address_id: string;
+                            /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
+                            cancellation_reason: string | null;
+                            cancelled_at: string | null;
+                            currency: string | null;
+                            external_product_id: string | null;
+                            external_variant_id: string | null;
+                            frequency: {
+                                /** @description Charge every `charge_every` units (differs from `every` for prepaid) */
+                                charge_every: number;
+                                /** @description Deliver every `every` units */
+                                every: number;
+                                /** @enum {string} */
+                                unit: "day" | "week" | "month";
+                            } | null;
+                            /** @description Recharge id */
+                            id: string;
+                            is_prepaid: boolean;
+                            /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
+                            next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -4972,7 +6348,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -4991,6 +6367,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;
@@ -5126,7 +6504,7 @@ export interface paths {
                             /** @description Recharge id */
                             address_id: string;
                             /** @description Actions the shopper may take on this subscription now, per the store policy and its status */
-                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method")[];
+                            allowed_actions: ("skip" | "unskip" | "reschedule" | "change_frequency" | "change_quantity" | "swap_variant" | "cancel" | "activate" | "update_address" | "add_onetime" | "create_address" | "change_address" | "update_profile" | "change_email" | "update_payment_method" | "pause" | "resume" | "apply_discount" | "order_now" | "cancellation_offers")[];
                             cancellation_reason: string | null;
                             cancelled_at: string | null;
                             currency: string | null;
@@ -5145,6 +6523,8 @@ export interface paths {
                             is_prepaid: boolean;
                             /** @description YYYY-MM-DD of the next charge, null when none is scheduled */
                             next_charge_date: string | null;
+                            /** @description YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps a paused subscription active; resume is then among allowed_actions */
+                            paused_until: string | null;
                             price: string | null;
                             product_title: string | null;
                             quantity: number;

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { createChargeLock } from '../checkout/charge-lock.ts'
 import { createShopperServices, type ShopperServices, type ShopperTuning } from '../shopper/service.ts'
 import type { ShopperUpstream } from '../shopper/upstream.ts'
 
@@ -35,6 +36,13 @@ export default fp(
       rereadAllowance: app.hasDecorator('upstreamBudget')
         ? (customerId, cost) => app.upstreamBudget.chargeShopperReread(customerId, cost)
         : undefined,
+      metrics: app.hasDecorator('metrics') ? app.metrics : undefined,
+      orderNowLock: createChargeLock({
+        redis: app.redis,
+        prefix: `${app.config.REDIS_KEY_PREFIX}:${app.deps.shopper?.namespace ?? ''}order-now:`,
+        onDegraded: (error) =>
+          app.log.warn({ err: { message: (error as Error).message } }, 'order-now lock: Redis unavailable'),
+      }),
     })
     app.decorate('shopperServices', services)
   },

@@ -10,6 +10,7 @@ import { ordersResource } from './resources/orders.ts'
 import { paymentMethodsResource } from './resources/payment-methods.ts'
 import { plansResource } from './resources/plans.ts'
 import { productsResource } from './resources/products.ts'
+import { retentionResource } from './resources/retention.ts'
 import { storeResource } from './resources/store.ts'
 import { subscriptionsResource } from './resources/subscriptions.ts'
 import { tokenInformationResource } from './resources/token-information.ts'
@@ -46,6 +47,7 @@ export function createRechargeClient(transport: RechargeTransport) {
     asyncBatches: asyncBatchesResource(transport),
     checkouts: checkoutsResource(transport),
     webhooks: webhooksResource(transport),
+    retention: retentionResource(transport),
   }
 }
 

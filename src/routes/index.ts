@@ -6,11 +6,14 @@ import charges from './charges.ts'
 import checkouts from './checkouts.ts'
 import deliverySchedule from './delivery-schedule.ts'
 import demo from './demo.ts'
+import discounts from './discounts.ts'
 import me from './me.ts'
 import onetimes from './onetimes.ts'
+import orderNow from './order-now.ts'
 import orders from './orders.ts'
 import paymentMethods from './payment-methods.ts'
 import portal from './portal.ts'
+import retention from './retention.ts'
 import subscriptionAddress from './subscription-address.ts'
 import subscriptions from './subscriptions.ts'
 import webhooks from './webhooks.ts'
@@ -29,6 +32,9 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(addresses)
       await v1.register(paymentMethods)
       await v1.register(subscriptionAddress)
+      await v1.register(retention)
+      await v1.register(discounts)
+      await v1.register(orderNow)
       await v1.register(checkouts)
       await v1.register(catalog)
       await v1.register(webhooks)

@@ -30,7 +30,7 @@ import {
  */
 export default async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
-  const { records, subscriptions: actions, policy } = app.shopperServices
+  const { records, subscriptions: actions, policy, pauses } = app.shopperServices
 
   /**
    * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
@@ -51,9 +51,14 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
     }
   }
 
-  /** The public shape, with the actions the shopper may take now. */
+  /** The public shape, with the actions the shopper may take now (and its pause, src/shopper/pause.ts). */
   async function present(request: FastifyRequest, subscription: Subscription) {
-    return publicSubscription(subscription, allowedActions(policy, subscription, await upcoming(request)))
+    const [charges, paused] = await Promise.all([
+      upcoming(request),
+      pauses.pausedUntil(shopperOf(request).customerId, [subscription]),
+    ])
+    const until = paused.get(subscription.id) ?? null
+    return publicSubscription(subscription, allowedActions(policy, subscription, charges, until), until)
   }
 
   routes.get(
@@ -76,8 +81,12 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
       const rows = request.query.status
         ? subscriptions.rows.filter((row) => row.status === request.query.status)
         : subscriptions.rows
+      const paused = await pauses.pausedUntil(customerId, rows)
       return {
-        subscriptions: rows.map((row) => publicSubscription(row, allowedActions(policy, row, charges))),
+        subscriptions: rows.map((row) => {
+          const until = paused.get(row.id) ?? null
+          return publicSubscription(row, allowedActions(policy, row, charges, until), until)
+        }),
       }
     },
   )

@@ -41,6 +41,7 @@ export function publicCustomer(customer: Customer): PublicCustomer {
 export function publicSubscription(
   subscription: Subscription,
   allowedActions: PublicSubscription['allowed_actions'],
+  pausedUntil: string | null = null,
 ): PublicSubscription {
   const unit = subscription.order_interval_unit
   const every = subscription.order_interval_frequency
@@ -60,6 +61,7 @@ export function publicSubscription(
     is_prepaid: subscription.is_prepaid ?? false,
     cancelled_at: subscription.cancelled_at,
     cancellation_reason: subscription.cancellation_reason,
+    paused_until: pausedUntil,
     allowed_actions: allowedActions,
   }
 }

@@ -34,11 +34,15 @@ export function chargeFor(
   )
 }
 
-/** What a shopper may do with this subscription now: the store policy intersected with what its state permits. */
+/**
+ * What a shopper may do with this subscription now: the store policy intersected with what its state permits.
+ * `pausedUntil` is the end of its pause when it is paused (src/shopper/pause-store.ts), which offers `resume`.
+ */
 export function allowedActions(
   policy: Policy,
   subscription: Subscription,
   charges: readonly Charge[],
+  pausedUntil: string | null = null,
 ): ShopperAction[] {
   const allowed: ShopperAction[] = []
   const may = (action: ShopperAction, condition: boolean) => {
@@ -52,6 +56,11 @@ export function allowedActions(
     may('change_quantity', true)
     may('swap_variant', subscription.is_swappable !== false)
     may('cancel', true)
+    may('pause', pausedUntil === null && subscription.next_charge_scheduled_at !== null)
+    may('resume', pausedUntil !== null)
+    may('apply_discount', true)
+    may('order_now', pausedUntil === null && chargeFor(subscription.id, charges, 'queued') !== null)
+    may('cancellation_offers', policy.actions.cancel)
   } else if (subscription.status === 'cancelled') {
     may('activate', true)
   }
@@ -95,9 +104,16 @@ export function checkQuantity(policy: Policy, quantity: number): void {
   }
 }
 
-export function checkCancelReason(policy: Policy, reason: string, comment: string | undefined): void {
-  if (!policy.cancel.reasons.includes(reason)) {
-    throw unprocessable(`Choose one of the store's cancellation reasons: ${policy.cancel.reasons.join(', ')}.`, [
+/** `extraReasons`: reasons the store's Recharge retention strategies add (src/shopper/retention-offers.ts). */
+export function checkCancelReason(
+  policy: Policy,
+  reason: string,
+  comment: string | undefined,
+  extraReasons: readonly string[] = [],
+): void {
+  if (!policy.cancel.reasons.includes(reason) && !extraReasons.includes(reason)) {
+    const reasons = [...policy.cancel.reasons, ...extraReasons]
+    throw unprocessable(`Choose one of the store's cancellation reasons: ${reasons.join(', ')}.`, [
       { field: 'body.reason', message: 'must be one of the store cancellation reasons' },
     ])
   }

@@ -23,12 +23,20 @@ export const shopperActions = [
   'update_profile',
   'change_email',
   'update_payment_method',
+  'pause',
+  'resume',
+  'apply_discount',
+  'order_now',
+  'cancellation_offers',
 ] as const
 
 export type ShopperAction = (typeof shopperActions)[number]
 
-/** Actions that are off unless the policy turns them on; every other action defaults to allowed. */
-const OFF_BY_DEFAULT: ReadonlySet<ShopperAction> = new Set<ShopperAction>(['change_email'])
+/**
+ * Actions that are off unless the policy turns them on; every other action defaults to allowed. Billing a charge
+ * today ("order now") moves money ahead of the schedule; changing the email changes how the shopper signs in.
+ */
+const OFF_BY_DEFAULT: ReadonlySet<ShopperAction> = new Set<ShopperAction>(['order_now', 'change_email'])
 
 const DEFAULT_CANCEL_REASONS = [
   'Too expensive',
@@ -47,8 +55,81 @@ const actionsSchema = z
   )
   .strict()
   .describe(
-    'Which self-serve actions shoppers may take; an omitted action keeps its default (true, except change_email)',
+    'Which self-serve actions shoppers may take; an omitted action keeps its default (true, except change_email and order_now)',
   )
+
+const offerId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lower-case letters, digits, - or _')
+  .describe('Stable id of the offer (used in the accept route and the metrics)')
+const offerTitle = z.string().trim().min(1).max(200).optional().describe('What the shopper reads')
+
+/** One retention offer of the policy file, shown before a cancellation with the reason it is listed under. */
+export const offerSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('discount'),
+      code: z.string().trim().min(1).max(64).describe('Recharge discount code set on the address (its next charges)'),
+      title: offerTitle,
+    })
+    .strict(),
+  z.object({ id: offerId, kind: z.literal('skip'), title: offerTitle }).strict(),
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('pause'),
+      days: z.number().int().min(1).max(365).optional().describe('Pause for this many days'),
+      deliveries: z.number().int().min(1).max(12).optional().describe('Pause for this many deliveries'),
+      title: offerTitle,
+    })
+    .strict()
+    .refine((offer) => (offer.days === undefined) !== (offer.deliveries === undefined), 'give days or deliveries'),
+  z
+    .object({
+      id: offerId,
+      kind: z.literal('swap'),
+      external_product_id: z.string().min(1).max(64).optional(),
+      external_variant_id: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .describe('The variant to swap to; without it the shopper picks one of the subscription variant_options'),
+      title: offerTitle,
+    })
+    .strict(),
+])
+export type PolicyOffer = z.output<typeof offerSchema>
+
+const pauseSchema = z
+  .object({
+    max_days: z.number().int().min(1).max(365).default(90).describe('Longest pause, in days from today'),
+    max_deliveries: z.number().int().min(1).max(12).default(3).describe('Most deliveries one pause may leave out'),
+  })
+  .strict()
+  .default({ max_days: 90, max_deliveries: 3 })
+
+const retentionSchema = z
+  .object({
+    offers: z
+      .record(z.string(), z.array(offerSchema).max(5))
+      .default({})
+      .describe('Offers per cancellation reason (keys are cancel.reasons)'),
+    recharge_strategies: z
+      .boolean()
+      .default(true)
+      .describe("Also offer the store's Recharge retention strategies (GET /retention_strategies)"),
+    delay_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(365)
+      .default(30)
+      .describe('Length of the pause a Recharge delay_subscription strategy offers'),
+  })
+  .strict()
+  .default({ offers: {}, recharge_strategies: true, delay_days: 30 })
 
 export const policySchema = z
   .object({
@@ -121,8 +202,50 @@ export const policySchema = z
       })
       .strict()
       .default({ max_quantity: 10, max_days_ahead: 90 }),
+    pause: pauseSchema,
+    retention: retentionSchema,
   })
   .strict()
+  .superRefine((policy, ctx) => {
+    const seen = new Set<string>()
+    for (const [reason, offers] of Object.entries(policy.retention.offers)) {
+      if (!policy.cancel.reasons.includes(reason)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['retention', 'offers', reason],
+          message: 'must be one of cancel.reasons',
+        })
+      }
+      for (const offer of offers) {
+        if (seen.has(offer.id)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: `offer id ${offer.id} repeats`,
+          })
+        }
+        seen.add(offer.id)
+        if (offer.kind === 'pause' && offer.days !== undefined && offer.days > policy.pause.max_days) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: 'pause longer than pause.max_days',
+          })
+        }
+        if (
+          offer.kind === 'pause' &&
+          offer.deliveries !== undefined &&
+          offer.deliveries > policy.pause.max_deliveries
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['retention', 'offers', reason],
+            message: 'pause longer than pause.max_deliveries',
+          })
+        }
+      }
+    }
+  })
 
 export type PolicyInput = z.input<typeof policySchema>
 
@@ -137,6 +260,12 @@ export interface Policy {
   readonly quantity: { readonly min: number; readonly max: number }
   readonly swap: { readonly scope: 'same_product' | 'catalog' }
   readonly onetimes: { readonly max_quantity: number; readonly max_days_ahead: number }
+  readonly pause: { readonly max_days: number; readonly max_deliveries: number }
+  readonly retention: {
+    readonly offers: Readonly<Record<string, readonly PolicyOffer[]>>
+    readonly recharge_strategies: boolean
+    readonly delay_days: number
+  }
 }
 
 export class PolicyError extends Error {
@@ -199,4 +328,9 @@ export const actionLabels: Record<ShopperAction, string> = {
   update_profile: 'Changing your name or phone number',
   change_email: 'Changing your email address',
   update_payment_method: 'Requesting a link to update your payment details',
+  pause: 'Pausing a subscription',
+  resume: 'Resuming a paused subscription',
+  apply_discount: 'Entering a discount code',
+  order_now: 'Ordering the next delivery now',
+  cancellation_offers: 'Offers before cancelling',
 }

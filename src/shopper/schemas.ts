@@ -54,6 +54,13 @@ export const subscriptionSchema = z.object({
   is_prepaid: z.boolean(),
   cancelled_at: z.string().nullable(),
   cancellation_reason: z.string().nullable(),
+  paused_until: z
+    .string()
+    .nullable()
+    .describe(
+      'YYYY-MM-DD the pause ends (the next charge date) while the subscription is paused, else null. Recharge keeps ' +
+        'a paused subscription active; resume is then among allowed_actions',
+    ),
   allowed_actions: allowedActionsSchema,
 })
 

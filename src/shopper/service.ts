@@ -1,19 +1,26 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cache } from '../cache/types.ts'
 import type { CatalogService } from '../catalog/types.ts'
+import type { Metrics } from '../infra/metrics/registry.ts'
 import type { RedisClient } from '../infra/redis.ts'
 import { AddressActions } from './addresses.ts'
 import { ChargeActions } from './charges.ts'
 import { DeliveryScheduleService } from './delivery-schedule.ts'
+import { DiscountActions } from './discounts.ts'
+import { OfferViews } from './offer-views.ts'
 import { OnetimeActions } from './onetimes.ts'
 import { createOrderCursorCodec } from './order-cursor.ts'
+import { type OrderLock, OrderNowActions } from './order-now.ts'
 import { OrderHistory } from './orders.ts'
+import { PauseActions } from './pause.ts'
+import { MemoryPauseStore, RedisPauseStore } from './pause-store.ts'
 import { PaymentMethodService } from './payment-methods.ts'
 import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
 import { ProfileActions } from './profile.ts'
 import { type RereadAllowance, ShopperRecords } from './records.ts'
+import { RetentionOffers } from './retention-offers.ts'
 import { SubscriptionActions } from './subscriptions.ts'
 import { SwapRules } from './swap.ts'
 import { UpdateLinkLimit } from './update-link-limit.ts'
@@ -37,6 +44,11 @@ export interface ShopperServices {
   profile: ProfileActions
   /** Order history pages (signed cursors) and single orders. */
   orders: OrderHistory
+  /** Retention: pause/resume, discount codes, order now, and the cancellation offers that use them. */
+  pauses: PauseActions
+  discounts: DiscountActions
+  orderNow: OrderNowActions
+  offers: RetentionOffers
   portalLinks: PortalLinkStore
   upstream: () => ShopperUpstream
 }
@@ -67,6 +79,10 @@ export interface ShopperServiceDeps {
   rereadAllowance?: RereadAllowance | undefined
   /** Key of the order-history cursors' MAC (CUSTOMER_TOKEN_SECRET); a per-process key when unset. */
   cursorSecret?: string | undefined
+  /** Where the retention offer counters go (recharge_bridge_retention_offers_total); uncounted without it. */
+  metrics?: Metrics | undefined
+  /** The per-charge lock of "order now" (the checkout's charge lock, keyed under its own prefix). */
+  orderNowLock: OrderLock
 }
 
 export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
@@ -101,6 +117,30 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
     namespace,
     cursors: createOrderCursorCodec(deps.cursorSecret),
   })
+  const keyPrefix = `${deps.redisKeyPrefix}:${namespace}`
+  const pauses = new PauseActions({
+    pipeline,
+    store: redis ? new RedisPauseStore(redis, log, `${keyPrefix}pauses:`) : new MemoryPauseStore(),
+  })
+  const discounts = new DiscountActions({ pipeline })
+  const orderNow = new OrderNowActions({ pipeline, lock: deps.orderNowLock })
+  const offerCounter = deps.metrics?.counter(
+    'recharge_bridge_retention_offers_total',
+    'Cancellation offers shown, accepted and declined (a cancel with the reason they were shown for)',
+    ['event', 'kind', 'offer', 'source'],
+  )
+  const offers = new RetentionOffers({
+    pipeline,
+    cache: deps.cache,
+    namespace,
+    subscriptions,
+    pauses,
+    discounts,
+    views: new OfferViews({ redis, log, prefix: `${keyPrefix}offers-shown:` }),
+    log,
+    count: (event, offer) => offerCounter?.inc({ event, kind: offer.kind, offer: offer.id, source: offer.source }),
+  })
+  subscriptions.cancelFlow = offers
   const portalLinks = redis
     ? new RedisPortalLinkStore(redis, log, `${deps.redisKeyPrefix}:${namespace}portal-link:`)
     : new MemoryPortalLinkStore()
@@ -116,6 +156,10 @@ export function createShopperServices(deps: ShopperServiceDeps): ShopperServices
     paymentMethods,
     profile,
     orders,
+    pauses,
+    discounts,
+    orderNow,
+    offers,
     portalLinks,
     upstream,
   }

@@ -14,6 +14,12 @@ import {
 import type { CatalogChange, SubscriptionOptions, SwapRules } from './swap.ts'
 import { showsSkipped, showsSubscriptionUpdate, showsUnskipped } from './write-confirmation.ts'
 
+/** The cancellation flow around a cancel (src/shopper/retention-offers.ts): more reasons, and declined offers. */
+export interface CancelFlow {
+  extraReasons(): Promise<readonly string[]>
+  cancelled(subscriptionId: string, reason: string): Promise<void>
+}
+
 export interface SubscriptionPatch extends CatalogChange {
   next_charge_date?: string | undefined
   quantity?: number | undefined
@@ -27,6 +33,8 @@ export interface SubscriptionPatch extends CatalogChange {
 export class SubscriptionActions {
   private readonly pipeline: WritePipeline
   private readonly swap: SwapRules
+  /** Set once the retention offers exist (they use these actions). */
+  cancelFlow: CancelFlow | null = null
 
   constructor(options: { pipeline: WritePipeline; swap: SwapRules }) {
     this.pipeline = options.pipeline
@@ -62,7 +70,10 @@ export class SubscriptionActions {
     const subscription = await pipeline.records.ownSubscription(context.shopper.customerId, subscriptionId)
     if (subscription.status !== 'active') throw unprocessable('This subscription is not active.')
     const comment = body.comment?.trim() || undefined
-    checkCancelReason(pipeline.policy, body.reason, comment)
+    const extraReasons = pipeline.policy.cancel.reasons.includes(body.reason)
+      ? []
+      : ((await this.cancelFlow?.extraReasons()) ?? [])
+    checkCancelReason(pipeline.policy, body.reason, comment, extraReasons)
     const minimum = pipeline.policy.cancel.minimum_charges_before_cancel
     if (minimum > 0) {
       const delivered = await this.deliveredCount(context, subscription.id)
@@ -73,7 +84,7 @@ export class SubscriptionActions {
         )
       }
     }
-    return pipeline.write(
+    const cancelled = await pipeline.write(
       context,
       [`subscription:${subscription.id}`],
       () =>
@@ -86,6 +97,9 @@ export class SubscriptionActions {
           ),
       () => this.confirmShows(context, subscription.id, (current) => current.status === 'cancelled'),
     )
+    // Bookkeeping only (declined offers): the cancel is done whatever happens to it.
+    await this.cancelFlow?.cancelled(subscription.id, body.reason).catch(() => {})
+    return cancelled
   }
 
   async activate(context: ActionContext, subscriptionId: string): Promise<Subscription> {

@@ -26,6 +26,15 @@ export interface ProcessorOptions {
   log: FastifyBaseLogger
   /** The intake queue's maxAttempts: on the last failed attempt the dedupe claim is released. */
   maxAttempts: number
+  /**
+   * State the bridge keeps beside the cache, for the topics in `topics` (a subscription/paused records the pause,
+   * src/shopper/pause.ts). Runs before the dedupe claim and the ordering guard: Recharge sends subscription/updated
+   * and subscription/paused with the same body, so the second is a "duplicate" of the first by content, yet only its
+   * topic says "paused". The handler must be idempotent.
+   */
+  onEvent?:
+    | { topics: ReadonlySet<string>; handle: (topic: string, record: Record<string, unknown>) => Promise<void> }
+    | undefined
   /** Test hook: runs before each job (the crash test blocks here). */
   beforeProcess?: ((job: Job) => Promise<void>) | undefined
 }
@@ -51,6 +60,13 @@ export function createDeliveryHandler(options: ProcessorOptions): JobHandler {
     await options.beforeProcess?.(job)
     const fields = job.fields as unknown as DeliveryFields
     const ttlMs = dedupeTtl(fields)
+    if (options.onEvent?.topics.has(fields.topic)) {
+      const payload = JSON.parse(fields.body) as Record<string, unknown>
+      const record = payload[fields.resource]
+      if (typeof record === 'object' && record !== null) {
+        await options.onEvent.handle(fields.topic, record as Record<string, unknown>)
+      }
+    }
     if ((await store.claim(fields.hash, job.id, ttlMs)) === 'duplicate') {
       metrics.deduplicated.inc()
       log.debug({ topic: fields.topic, jobId: job.id }, 'webhook duplicate skipped')

@@ -175,6 +175,12 @@ export class WebhookService {
         log: app.log.child({ component: 'webhooks' }),
         maxAttempts: this.tuning.maxAttempts ?? 8,
         beforeProcess: this.tuning.beforeProcess,
+        onEvent: app.hasDecorator('shopperServices')
+          ? {
+              topics: new Set(['subscription/paused']),
+              handle: (topic, record) => app.shopperServices.pauses.observe(topic, record),
+            }
+          : undefined,
       }),
     )
     const { WEBHOOK_FORWARD_URL: url, WEBHOOK_FORWARD_SECRET: secret } = app.config

@@ -7,7 +7,9 @@ import { loadPolicy, PolicyError, parsePolicy, shopperActions } from '../../src/
 describe('merchant policy', () => {
   it('defaults to every action allowed but change_email, with bounded windows and a reason list', () => {
     const policy = parsePolicy({})
-    for (const action of shopperActions) expect(policy.actions[action]).toBe(action !== 'change_email')
+    for (const action of shopperActions) {
+      expect(policy.actions[action]).toBe(action !== 'change_email' && action !== 'order_now')
+    }
     expect(parsePolicy({ actions: { change_email: true } }).actions.change_email).toBe(true)
     expect(policy.cancel.reasons.length).toBeGreaterThan(0)
     expect(policy.reschedule).toEqual({ min_days_ahead: 1, max_days_ahead: 90 })
@@ -23,7 +25,7 @@ describe('merchant policy', () => {
   })
 
   it('refuses unknown keys, inverted bounds and duplicate reasons, listing each problem', () => {
-    expect(() => parsePolicy({ actions: { pause: true } })).toThrow(PolicyError)
+    expect(() => parsePolicy({ actions: { teleport: true } })).toThrow(PolicyError)
     expect(() => parsePolicy({ quantity: { min: 5, max: 2 } })).toThrow(/quantity/)
     expect(() => parsePolicy({ cancel: { reasons: ['a', 'a'] } })).toThrow(/unique/)
     expect(() => parsePolicy({ reschedule: { min_days_ahead: 0 } })).toThrow(/reschedule.min_days_ahead/)

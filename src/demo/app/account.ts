@@ -2,6 +2,7 @@
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
 import { setupDeliveries } from './account-deliveries.ts'
 import { showAccountProfile } from './account-profile.ts'
+import { setupRetention } from './account-retention.ts'
 import {
   bridge,
   clearSession,
@@ -397,6 +398,7 @@ async function run(
 async function main(): Promise<void> {
   required<HTMLFormElement>('[data-sign-in-form]').addEventListener('submit', (event) => void signIn(event))
   required<HTMLButtonElement>('[data-sign-out]').addEventListener('click', signOut)
+  setupRetention({ reload: loadSubscriptions })
   await loadStoreSettings()
   await showAccount()
   // Portal links are single-use and short-lived: keep the one in the page fresh, replace it once it is used (a

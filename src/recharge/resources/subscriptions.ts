@@ -84,6 +84,22 @@ export function subscriptionsResource(transport: RechargeTransport) {
         options,
       )
     },
+    /**
+     * A pause as the storefront SDK asks for one: the next charge moves to `date` with the `pause` flag, and Recharge
+     * emits subscription/paused. 2021-11 keeps no paused status: the subscription stays active with that date.
+     */
+    pause(id: string, date: string, options?: CallOptions) {
+      return transport.send(
+        {
+          method: 'POST',
+          path: path(id, '/set_next_charge_date'),
+          query: { pause: true },
+          body: { date },
+          schema: subscriptionEnvelope,
+        },
+        options,
+      )
+    },
     /** Moves the subscription to another address of the same customer (lock the source address). */
     changeAddress(id: string, addressId: string, options?: CallOptions & { nextChargeScheduledAt?: string }) {
       const { nextChargeScheduledAt, ...callOptions } = options ?? {}
