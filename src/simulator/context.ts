@@ -6,6 +6,7 @@ import { Ledger } from './ledger.ts'
 import type { ResolvedOptions } from './options.ts'
 import { seedRetention } from './retention-seed.ts'
 import { seedState } from './seed.ts'
+import { seedGeneratedCustomers } from './seed-generated.ts'
 import { SimState } from './state.ts'
 import { WebhookDispatcher } from './webhooks/dispatcher.ts'
 
@@ -57,6 +58,8 @@ export class Simulator {
     const state = new SimState(this.options, () => this.clock.now())
     seedState(state)
     seedRetention(state)
+    // Last, so the hand-written data set keeps its ids whatever the count.
+    seedGeneratedCustomers(state, this.options.seedCustomers)
     return state
   }
 }
