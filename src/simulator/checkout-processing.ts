@@ -185,7 +185,8 @@ function shippingAddress(
   paymentMethodId: number,
   now: string,
 ): Address {
-  let address = state.addresses.ofCustomer(customer.id).find(
+  const known = state.addresses.ofCustomer(customer.id)
+  let address = known.find(
     (candidate) =>
       candidate.address1 === shipping.address1 &&
       candidate.zip === shipping.zip &&

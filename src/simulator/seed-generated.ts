@@ -4,7 +4,16 @@ import { addDays, dateOnly, isoNaive, isoOffset } from './dates.ts'
 import { SeededRandom } from './random.ts'
 import { newCharge, subscriptionLineItem } from './scheduling.ts'
 import type { SimState } from './state.ts'
-import type { Address, Customer, LineItem, PaymentMethod, Plan, Product, ProductVariant, Subscription } from './types.ts'
+import type {
+  Address,
+  Customer,
+  LineItem,
+  PaymentMethod,
+  Plan,
+  Product,
+  ProductVariant,
+  Subscription,
+} from './types.ts'
 
 /**
  * `SIM_SEED_CUSTOMERS=<n>`: n generated shoppers on top of the hand-written data set, so a store can be as large as

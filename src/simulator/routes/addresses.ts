@@ -8,7 +8,16 @@ import { chargesNear } from '../scheduling.ts'
 import type { SimState } from '../state.ts'
 import type { Address } from '../types.ts'
 import { findCustomer } from './customers.ts'
-import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope, scopedRecords } from './helpers.ts'
+import {
+  type Body,
+  bodyOf,
+  dateRangeFilter,
+  idParam,
+  idsFilter,
+  intFilter,
+  listEnvelope,
+  scopedRecords,
+} from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'updated_at-asc', 'updated_at-desc']
 /** The order Recharge lists missing fields in (recorded `create-address_422_no-data-provided`). */

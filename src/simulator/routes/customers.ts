@@ -80,7 +80,8 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
       errors.phone = ['Not a valid string.']
     if (Object.keys(errors).length > 0) throw new SimError(422, { errors })
     if (typeof body.email === 'string' && body.email.toLowerCase() !== customer.email.toLowerCase()) {
-      if (state.customers.byEmail(body.email).length > 0) throw new SimError(422, { errors: { email: 'email already exists on store' } })
+      if (state.customers.byEmail(body.email).length > 0)
+        throw new SimError(422, { errors: { email: 'email already exists on store' } })
       customer.email = body.email
     }
     if (typeof body.first_name === 'string') customer.first_name = body.first_name

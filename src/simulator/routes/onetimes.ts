@@ -9,7 +9,16 @@ import { chargesNear, rebuildQueuedCharges } from '../scheduling.ts'
 import type { SimState } from '../state.ts'
 import { readQuantity } from '../subscription-rules.ts'
 import type { Onetime } from '../types.ts'
-import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope, scopedRecords } from './helpers.ts'
+import {
+  type Body,
+  bodyOf,
+  dateRangeFilter,
+  idParam,
+  idsFilter,
+  intFilter,
+  listEnvelope,
+  scopedRecords,
+} from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
 
