@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
 import { resolveOptions, simulatorOptionsFromEnv } from '../../src/simulator/options.ts'
@@ -258,6 +259,50 @@ describe('configuration', () => {
     } finally {
       await embedded.close()
     }
+  })
+})
+
+describe('standalone process', () => {
+  const root = new URL('../../', import.meta.url).pathname
+  const run = (args: string[], env: Record<string, string>) =>
+    spawn(process.execPath, args, { cwd: root, env: { PATH: process.env.PATH ?? '', ...env }, stdio: 'pipe' })
+  const output = (child: ChildProcess) => {
+    let text = ''
+    child.stdout?.on('data', (chunk) => {
+      text += chunk
+    })
+    child.stderr?.on('data', (chunk) => {
+      text += chunk
+    })
+    return () => text
+  }
+
+  it('seeds `recharge-bridge simulator --seed-customers <n>` and says so when it starts', async () => {
+    const child = run(['src/cli.ts', 'simulator', '--port', '0', '--seed-customers', '2'], {})
+    const text = output(child)
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout?.on('data', () => {
+          const match = /listening on (http:\/\/\S+)/.exec(text())
+          if (match && text().includes('generated customers')) resolve(match[1] as string)
+        })
+        child.once('exit', () => reject(new Error(`simulator exited: ${text()}`)))
+      })
+      expect(text()).toContain('2 generated customers')
+      const headers = { 'x-recharge-access-token': 'sk_test_simulator' }
+      const found = await fetch(`${url}/customers?email=shopper2@generated.example`, { headers })
+      expect((await found.json()).customers).toHaveLength(1)
+    } finally {
+      child.kill('SIGTERM')
+    }
+  })
+
+  it('refuses to start on a SIM_SEED_CUSTOMERS that is not a count', async () => {
+    const child = run(['src/simulator/server.ts'], { SIM_PORT: '0', SIM_SEED_CUSTOMERS: 'many' })
+    const text = output(child)
+    const [code] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [number]
+    expect(code).toBe(78)
+    expect(text()).toMatch(/SIM_SEED_CUSTOMERS must be a (number|whole number)/)
   })
 })
 
