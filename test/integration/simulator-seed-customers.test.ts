@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
 import { resolveOptions, simulatorOptionsFromEnv } from '../../src/simulator/options.ts'
@@ -300,7 +301,7 @@ describe('standalone process', () => {
   it('refuses to start on a SIM_SEED_CUSTOMERS that is not a count', async () => {
     const child = run(['src/simulator/server.ts'], { SIM_PORT: '0', SIM_SEED_CUSTOMERS: 'many' })
     const text = output(child)
-    const [code] = (await new Promise((resolve) => child.once('exit', (...args) => resolve(args)))) as [number]
+    const [code] = await once(child, 'exit')
     expect(code).toBe(78)
     expect(text()).toMatch(/SIM_SEED_CUSTOMERS must be a (number|whole number)/)
   })
