@@ -4,6 +4,7 @@
  */
 import type { FaultRule } from '../../src/simulator/faults.ts'
 import type { LedgerEntry } from '../../src/simulator/ledger.ts'
+import type { WebhookDropRule } from '../../src/simulator/webhooks/drops.ts'
 import { freePort, repoRoot, type Spawned, spawnNode, waitForOutput } from './processes.ts'
 
 export interface SimulatorProcess {
@@ -19,6 +20,8 @@ export interface SimulatorProcess {
   recorded(): Promise<number>
   setFaults(rules: FaultRule[]): Promise<void>
   clearFaults(): Promise<void>
+  /** Loses a share of the webhook deliveries (`POST /__sim/webhooks/faults`); `[]` ends the loss. */
+  setWebhookFaults(rules: WebhookDropRule[]): Promise<void>
 }
 
 export interface SimulatorSettings {
@@ -26,6 +29,8 @@ export interface SimulatorSettings {
   leakRate: number
   /** A token of its own gives the bridges a budget (GCRA key) of its own in a shared Redis. */
   apiToken?: string
+  /** Generated customers on top of the seeded store (SIM_SEED_CUSTOMERS): a store of realistic size. */
+  seedCustomers?: number
 }
 
 export async function startSimulator(settings: SimulatorSettings): Promise<SimulatorProcess> {
@@ -43,6 +48,7 @@ export async function startSimulator(settings: SimulatorSettings): Promise<Simul
     SIM_LEAK_RATE: String(settings.leakRate),
     // Registered webhooks are delivered only when the harness asks: no background traffic during measurements.
     SIM_WEBHOOK_AUTO_DELIVER: 'false',
+    ...(settings.seedCustomers ? { SIM_SEED_CUSTOMERS: String(settings.seedCustomers) } : {}),
   })
   await waitForOutput(process_, /listening on (http:\/\/\S+)/, 'simulator')
   const url = `http://127.0.0.1:${port}`
@@ -77,6 +83,9 @@ export async function startSimulator(settings: SimulatorSettings): Promise<Simul
     },
     async clearFaults() {
       await control('DELETE', '/__sim/faults')
+    },
+    async setWebhookFaults(rules) {
+      await control('POST', '/__sim/webhooks/faults', { rules })
     },
   }
 }

@@ -133,9 +133,7 @@ export function processCheckout(state: SimState, checkout: Checkout, payment: Pa
 
 /** The customer with this email (case-insensitive), or a new one named from the shipping address. */
 function buyer(state: SimState, email: string, shipping: PostalAddress) {
-  let customer = [...state.customers.values()].find(
-    (candidate) => candidate.email.toLowerCase() === email.toLowerCase(),
-  )
+  let customer = state.customers.byEmail(email)[0]
   const newCustomer = !customer
   customer ??= createCustomer(state, {
     email,
@@ -143,9 +141,7 @@ function buyer(state: SimState, email: string, shipping: PostalAddress) {
     lastName: shipping.last_name ?? 'Simulator',
     externalId: null,
   })
-  const hadActive = [...state.subscriptions.values()].some(
-    (sub) => sub.customer_id === customer.id && sub.status === 'active',
-  )
+  const hadActive = state.subscriptions.ofCustomer(customer.id).some((sub) => sub.status === 'active')
   return { customer, newCustomer, hadActive }
 }
 
@@ -157,9 +153,7 @@ function defaultPaymentMethod(
   shipping: PostalAddress,
   payment: Payment,
 ): PaymentMethod {
-  let paymentMethod = [...state.paymentMethods.values()].find(
-    (method) => method.customer_id === customer.id && method.default,
-  )
+  let paymentMethod = state.paymentMethods.ofCustomer(customer.id).find((method) => method.default)
   if (!paymentMethod) {
     paymentMethod = {
       id: state.nextId('payment_method', 55_000_001),
@@ -191,9 +185,9 @@ function shippingAddress(
   paymentMethodId: number,
   now: string,
 ): Address {
-  let address = [...state.addresses.values()].find(
+  const known = state.addresses.ofCustomer(customer.id)
+  let address = known.find(
     (candidate) =>
-      candidate.customer_id === customer.id &&
       candidate.address1 === shipping.address1 &&
       candidate.zip === shipping.zip &&
       candidate.country_code === shipping.country_code,

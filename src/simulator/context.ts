@@ -6,8 +6,10 @@ import { Ledger } from './ledger.ts'
 import type { ResolvedOptions } from './options.ts'
 import { seedRetention } from './retention-seed.ts'
 import { seedState } from './seed.ts'
+import { seedGeneratedCustomers } from './seed-generated.ts'
 import { SimState } from './state.ts'
 import { WebhookDispatcher } from './webhooks/dispatcher.ts'
+import { WebhookDropRules } from './webhooks/drops.ts'
 
 /** Everything one simulator instance holds. `state` is replaced wholesale by `reset()`. */
 export class Simulator {
@@ -17,6 +19,8 @@ export class Simulator {
   readonly ledger = new Ledger()
   readonly faults = new FaultRules()
   readonly gates = new FaultGates()
+  /** Webhook loss (`POST /__sim/webhooks/faults`), kept apart from the request fault rules. */
+  readonly webhookDrops: WebhookDropRules
   readonly locks: AddressLocks
   readonly webhooks: WebhookDispatcher
   /** Checkout tokens whose charge is being processed right now (a second charge gets 409). */
@@ -29,7 +33,9 @@ export class Simulator {
     this.buckets = new LeakyBuckets(options.bucketSize, options.leakRate)
     this.locks = new AddressLocks(options.addressWriteWindowMs)
     this.state = this.#freshState()
+    this.webhookDrops = new WebhookDropRules(options.seed)
     this.webhooks = new WebhookDispatcher(this.state, {
+      drops: this.webhookDrops,
       clientSecret: options.clientSecret,
       autoDeliver: options.webhookAutoDeliver,
       retryBaseMs: options.webhookRetryBaseMs,
@@ -40,7 +46,10 @@ export class Simulator {
     this.webhooks.attach(this.state)
   }
 
-  /** Resets the clock, reseeds, empties the ledger, refills every bucket, clears faults and pending webhook deliveries. */
+  /**
+   * Resets the clock, reseeds, empties the ledger, refills every bucket, clears faults (webhook drops too) and
+   * pending webhook deliveries.
+   */
   reset(): void {
     this.clock.reset()
     this.state = this.#freshState()
@@ -48,6 +57,7 @@ export class Simulator {
     this.ledger.clear()
     this.buckets.reset()
     this.faults.clear()
+    this.webhookDrops.clear()
     this.gates.clear()
     this.locks.clear()
     this.chargingCheckouts.clear()
@@ -57,6 +67,8 @@ export class Simulator {
     const state = new SimState(this.options, () => this.clock.now())
     seedState(state)
     seedRetention(state)
+    // Last, so the hand-written data set keeps its ids whatever the count.
+    seedGeneratedCustomers(state, this.options.seedCustomers)
     return state
   }
 }

@@ -39,8 +39,8 @@ export function deliverySchedule(state: SimState, customer: Customer, window: Sc
     else byAddress.set(addressId, [line])
   }
 
-  for (const subscription of state.subscriptions.values()) {
-    if (subscription.customer_id !== customer.id || subscription.status !== 'active') continue
+  for (const subscription of state.subscriptions.ofCustomer(customer.id)) {
+    if (subscription.status !== 'active') continue
     const dates = new Set(projectedDates(subscription, window.count, window.until))
     for (const charge of skippedChargesOf(state, subscription)) dates.add(charge.scheduled_at)
     for (const date of dates) {
@@ -48,8 +48,8 @@ export function deliverySchedule(state: SimState, customer: Customer, window: Sc
       add(date, subscription.address_id, deliveryLine(state, subscription, skipped !== undefined))
     }
   }
-  for (const onetime of state.onetimes.values()) {
-    if (onetime.customer_id !== customer.id || onetime.is_cancelled) continue
+  for (const onetime of state.onetimes.ofCustomer(customer.id)) {
+    if (onetime.is_cancelled) continue
     add(onetime.next_charge_scheduled_at, onetime.address_id, deliveryLine(state, onetime, false))
   }
 
@@ -103,7 +103,7 @@ export function skippedChargeOn(state: SimState, subscription: Subscription, dat
 
 function skippedChargesOf(state: SimState, subscription: Subscription): Charge[] {
   const found: Charge[] = []
-  for (const charge of state.charges.values()) {
+  for (const charge of state.charges.ofCustomer(subscription.customer_id)) {
     if (charge.status !== 'skipped' || charge.address_id !== subscription.address_id) continue
     if (charge.scheduled_at < state.today()) continue
     if (charge.line_items.some((item) => item.purchase_item_id === subscription.id)) found.push(charge)
@@ -115,7 +115,7 @@ function deliveryOrder(state: SimState, date: string, addressId: number, lines: 
   const address = state.addresses.get(addressId)
   const paymentMethod = address?.payment_method_id ? state.paymentMethods.get(address.payment_method_id) : undefined
   let charge: Charge | undefined
-  for (const candidate of state.charges.values()) {
+  for (const candidate of address ? state.charges.ofCustomer(address.customer_id) : state.charges.values()) {
     if (candidate.address_id !== addressId || candidate.scheduled_at !== date) continue
     if (candidate.status === 'queued') charge = candidate
     else if (candidate.status === 'skipped' && !charge) charge = candidate

@@ -2,7 +2,7 @@ import { parseMoney } from '../infra/money.ts'
 import { appliedDiscount, coversItem } from './discount-amount.ts'
 import { fieldError, unprocessable } from './errors.ts'
 import type { AppliedDiscount, StoreDiscount } from './retention-types.ts'
-import { applyTotals } from './scheduling.ts'
+import { applyTotals, chargesNear } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import type { Address, Charge, LineItem } from './types.ts'
 
@@ -71,15 +71,16 @@ export function assertApplicable(state: SimState, discount: StoreDiscount, targe
 }
 
 function hasUsed(state: SimState, discount: StoreDiscount, customerId: number): boolean {
-  for (const order of state.orders.values()) {
-    if (order.customer.id !== customerId) continue
+  for (const order of state.orders.ofCustomer(customerId)) {
     if ((order.discounts as AppliedDiscount[]).some((line) => line.id === discount.id)) return true
   }
   return false
 }
 
 export function queuedChargesOf(state: SimState, addressId: number): Charge[] {
-  return [...state.charges.values()].filter((charge) => charge.address_id === addressId && charge.status === 'queued')
+  return [...chargesNear(state, addressId)].filter(
+    (charge) => charge.address_id === addressId && charge.status === 'queued',
+  )
 }
 
 /**

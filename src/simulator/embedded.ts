@@ -1,4 +1,5 @@
 import { buildSimulator } from './app.ts'
+import type { SimulatorOptions } from './options.ts'
 
 /** Demo mode: the simulator in-process on 127.0.0.1 with an ephemeral port. */
 export interface EmbeddedSimulator {
@@ -9,15 +10,19 @@ export interface EmbeddedSimulator {
   close(): Promise<void>
 }
 
-export async function startEmbeddedSimulator(): Promise<EmbeddedSimulator> {
-  const app = await buildSimulator()
+/** Any simulator option; `customers` is short for `seedCustomers` (generated shoppers, as SIM_SEED_CUSTOMERS). */
+export type EmbeddedSimulatorOptions = SimulatorOptions & { customers?: number }
+
+export async function startEmbeddedSimulator(options: EmbeddedSimulatorOptions = {}): Promise<EmbeddedSimulator> {
+  const { customers, ...rest } = options
+  const app = await buildSimulator(customers === undefined ? rest : { ...rest, seedCustomers: customers })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
-  const { options } = app.sim
+  const resolved = app.sim.options
   return {
     url,
-    apiToken: options.apiTokens[0] as string,
-    clientSecret: options.clientSecret,
-    storeSubdomain: options.storeSubdomain,
+    apiToken: resolved.apiTokens[0] as string,
+    clientSecret: resolved.clientSecret,
+    storeSubdomain: resolved.storeSubdomain,
     close: () => app.close(),
   }
 }

@@ -1,7 +1,7 @@
 import { isDate } from './dates.ts'
 import { isScheduledDate, skippedChargeOn } from './delivery-schedule.ts'
 import { fieldError } from './errors.ts'
-import { applyTotals, newCharge, subscriptionLineItem } from './scheduling.ts'
+import { applyTotals, chargesNear, newCharge, subscriptionLineItem } from './scheduling.ts'
 import { skipCharge } from './skips.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
@@ -37,7 +37,7 @@ export function skipFutureCharge(state: SimState, address: Address, body: Record
     )
   }
 
-  const queued = [...state.charges.values()].find(
+  const queued = [...chargesNear(state, address.id)].find(
     (charge) => charge.status === 'queued' && charge.address_id === address.id && charge.scheduled_at === date,
   )
   if (queued) {
@@ -50,7 +50,7 @@ export function skipFutureCharge(state: SimState, address: Address, body: Record
 
   const now = state.timestamp()
   const items = subscriptions.map((subscription) => subscriptionLineItem(state, subscription))
-  let parked = [...state.charges.values()].find(
+  let parked = [...chargesNear(state, address.id)].find(
     (charge) => charge.status === 'skipped' && charge.address_id === address.id && charge.scheduled_at === date,
   )
   if (parked) {

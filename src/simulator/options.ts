@@ -28,11 +28,19 @@ export interface SimulatorOptions {
   webhookMaxFailures?: number
   /** Per-delivery timeout (Recharge: 5 s). */
   webhookTimeoutMs?: number
+  /**
+   * Generated shoppers added to the data set (`SIM_SEED_CUSTOMERS`): each with a card, an address, 1–3
+   * subscriptions and their queued charges (seed-generated.ts). 0 (default) to 100,000.
+   */
+  seedCustomers?: number
   /** Start with a frozen clock that only moves through `POST /__sim/clock` (deterministic bucket tests). */
   frozenClock?: boolean
 }
 
 export type ResolvedOptions = Required<SimulatorOptions>
+
+/** The most generated shoppers a simulator takes (about 1 GB of records is where a test machine starts to suffer). */
+export const MAX_SEED_CUSTOMERS = 100_000
 
 const ZERO_DECIMAL = new Set([
   'BIF',
@@ -75,6 +83,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     webhookMaxFailures: positive(options.webhookMaxFailures, 20),
     webhookTimeoutMs: positive(options.webhookTimeoutMs, 5000),
     frozenClock: options.frozenClock ?? false,
+    seedCustomers: seedCustomerCount(options.seedCustomers),
   }
 }
 
@@ -109,7 +118,17 @@ export function simulatorOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOption
     webhookRetryBaseMs: num('SIM_WEBHOOK_RETRY_MS'),
     webhookMaxFailures: num('SIM_WEBHOOK_MAX_FAILURES'),
     webhookTimeoutMs: num('SIM_WEBHOOK_TIMEOUT_MS'),
+    seedCustomers: num('SIM_SEED_CUSTOMERS'),
   }
+}
+
+/** A whole number from 0 to MAX_SEED_CUSTOMERS; anything else is a configuration mistake worth stopping for. */
+function seedCustomerCount(value: number | undefined): number {
+  if (value === undefined) return 0
+  if (!Number.isInteger(value) || value < 0 || value > MAX_SEED_CUSTOMERS) {
+    throw new Error(`SIM_SEED_CUSTOMERS must be a whole number from 0 to ${MAX_SEED_CUSTOMERS}, got "${value}"`)
+  }
+  return value
 }
 
 function positive(value: number | undefined, fallback: number): number {

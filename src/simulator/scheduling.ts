@@ -1,4 +1,3 @@
-import { parseMoney } from '../infra/money.ts'
 import { findVariant, imagesOf } from './catalog.ts'
 import { addInterval } from './dates.ts'
 import { addressDiscounts, discountMinorFor } from './discount-amount.ts'
@@ -17,20 +16,20 @@ export function rebuildQueuedCharges(state: SimState, addressId: number): void {
   const address = state.addresses.get(addressId)
   const wanted = new Map<string, LineItem[]>()
   if (address) {
-    for (const subscription of state.subscriptions.values()) {
+    for (const subscription of state.subscriptions.ofCustomer(address.customer_id)) {
       if (subscription.address_id !== addressId || subscription.status !== 'active') continue
       const date = subscription.next_charge_scheduled_at
       if (!date) continue
       pushTo(wanted, date, subscriptionLineItem(state, subscription))
     }
-    for (const onetime of state.onetimes.values()) {
+    for (const onetime of state.onetimes.ofCustomer(address.customer_id)) {
       if (onetime.address_id !== addressId || onetime.is_cancelled) continue
       pushTo(wanted, onetime.next_charge_scheduled_at, onetimeLineItem(state, onetime))
     }
   }
 
   const existing = new Map<string, Charge>()
-  for (const charge of state.charges.values()) {
+  for (const charge of chargesNear(state, addressId)) {
     if (charge.address_id === addressId && charge.status === 'queued') existing.set(charge.scheduled_at, charge)
   }
 
@@ -55,6 +54,12 @@ export function rebuildQueuedCharges(state: SimState, addressId: number): void {
   }
 }
 
+/** The charges that can be on this address: its customer's (index), or every charge when the address is gone. */
+export function chargesNear(state: SimState, addressId: number): Iterable<Charge> {
+  const address = state.addresses.get(addressId)
+  return address ? state.charges.ofCustomer(address.customer_id) : state.charges.values()
+}
+
 export function queuedChargesFor(state: SimState, subscriptionId: number): Charge[] {
   return [...state.charges.values()].filter(
     (charge) =>
@@ -75,8 +80,8 @@ export function subscriptionLineItem(state: SimState, subscription: Subscription
     subscription.external_product_id.ecommerce,
     subscription.external_variant_id.ecommerce,
   )
-  const unit = parseMoney(subscription.price, state.decimals) ?? 0
-  const original = found ? (parseMoney(found.variant.prices.unit_price, state.decimals) ?? unit) : unit
+  const unit = state.minor(subscription.price) ?? 0
+  const original = found ? (state.minor(found.variant.prices.unit_price) ?? unit) : unit
   return lineItem(state, {
     purchaseItemId: subscription.id,
     type: 'subscription',
@@ -96,7 +101,7 @@ export function subscriptionLineItem(state: SimState, subscription: Subscription
 
 export function onetimeLineItem(state: SimState, onetime: Onetime): LineItem {
   const found = findVariant(state, onetime.external_product_id.ecommerce, onetime.external_variant_id.ecommerce)
-  const unit = parseMoney(onetime.price, state.decimals) ?? 0
+  const unit = state.minor(onetime.price) ?? 0
   return lineItem(state, {
     purchaseItemId: onetime.id,
     type: 'onetime',
@@ -215,10 +220,10 @@ export function applyTotals(state: SimState, charge: Charge, discountMinor = dis
   let subtotal = 0
   let grams = 0
   for (const item of charge.line_items) {
-    subtotal += (parseMoney(item.unit_price, state.decimals) ?? 0) * item.quantity
+    subtotal += (state.minor(item.unit_price) ?? 0) * item.quantity
     grams += item.grams * item.quantity
   }
-  const shipping = charge.shipping_lines.reduce((sum, line) => sum + (parseMoney(line.price, state.decimals) ?? 0), 0)
+  const shipping = charge.shipping_lines.reduce((sum, line) => sum + (state.minor(line.price) ?? 0), 0)
   charge.total_line_items_price = state.money(subtotal)
   charge.subtotal_price = state.money(subtotal - discountMinor)
   charge.total_discounts = state.money(discountMinor)

@@ -8,9 +8,13 @@ import { simulatorOptionsFromEnv } from './options.ts'
  */
 export async function startSimulatorServer(
   env: NodeJS.ProcessEnv = process.env,
-  overrides: { port?: number; seed?: string } = {},
+  overrides: { port?: number; seed?: string; seedCustomers?: number } = {},
 ) {
-  const options = { ...simulatorOptionsFromEnv(env), ...(overrides.seed ? { seed: overrides.seed } : {}) }
+  const options = {
+    ...simulatorOptionsFromEnv(env),
+    ...(overrides.seed ? { seed: overrides.seed } : {}),
+    ...(overrides.seedCustomers === undefined ? {} : { seedCustomers: overrides.seedCustomers }),
+  }
   const app = await buildSimulator(options)
   const port = overrides.port ?? Number(env.SIM_PORT ?? env.PORT ?? 4010)
   const host = env.HOST ?? '127.0.0.1'
@@ -27,7 +31,7 @@ export async function startSimulatorServer(
     [
       `Recharge 2021-11 simulator listening on ${address}`,
       `  X-Recharge-Access-Token: ${sim.options.apiTokens[0]}`,
-      `  store: ${sim.options.storeName} (${sim.options.storeSubdomain}, ${sim.options.currency}), seed "${sim.options.seed}"`,
+      `  store: ${sim.options.storeName} (${sim.options.storeSubdomain}, ${sim.options.currency}), seed "${sim.options.seed}"${sim.options.seedCustomers > 0 ? `, ${sim.options.seedCustomers} generated customers` : ''}`,
       `  bucket: ${sim.options.bucketSize} calls, leaking ${sim.options.leakRate}/s`,
       `  point the bridge at it: RECHARGE_API_URL=${address} RECHARGE_API_TOKEN=${sim.options.apiTokens[0]} RECHARGE_WEBHOOK_SECRET=${sim.options.clientSecret}`,
       '',

@@ -1,6 +1,6 @@
 import { nextOpenDate } from './delivery-schedule.ts'
 import { fieldError, unprocessable } from './errors.ts'
-import { rebuildQueuedCharges } from './scheduling.ts'
+import { chargesNear, rebuildQueuedCharges } from './scheduling.ts'
 import type { SimState } from './state.ts'
 import { emitSubscription } from './subscription-rules.ts'
 import type { Charge, LineItem } from './types.ts'
@@ -85,7 +85,7 @@ export function unskipCharge(state: SimState, charge: Charge, purchaseItemIds: u
     return { ...charge, status: 'queued', line_items: restored }
   }
   if (charge.line_items.length === 0) {
-    const queuedSameDay = [...state.charges.values()].some(
+    const queuedSameDay = [...chargesNear(state, charge.address_id)].some(
       (other) =>
         other.status === 'queued' &&
         other.address_id === charge.address_id &&
@@ -102,14 +102,14 @@ export function unskipCharge(state: SimState, charge: Charge, purchaseItemIds: u
   const current = state.charges.get(charge.id)
   if (current) return current
   // The items went back onto the queued charge already scheduled that day: answer with that one.
-  return [...state.charges.values()].find(
+  return [...chargesNear(state, charge.address_id)].find(
     (other) =>
       other.status === 'queued' && other.address_id === charge.address_id && other.scheduled_at === charge.scheduled_at,
   ) as Charge
 }
 
 function findSkipped(state: SimState, charge: Charge): Charge | undefined {
-  for (const other of state.charges.values()) {
+  for (const other of chargesNear(state, charge.address_id)) {
     if (
       other.id !== charge.id &&
       other.status === 'skipped' &&

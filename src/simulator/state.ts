@@ -1,5 +1,6 @@
-import { formatMoney } from '../infra/money.ts'
+import { formatMoney, parseMoney } from '../infra/money.ts'
 import { dateOnly, isoNaive, isoOffset } from './dates.ts'
+import { CustomerMap, CustomerRecords } from './indexed-records.ts'
 import { currencyDecimals, type ResolvedOptions } from './options.ts'
 import type { RetentionStrategy, StoreDiscount, SubscriptionPause } from './retention-types.ts'
 import type {
@@ -27,6 +28,8 @@ export interface SimEvent {
   readonly body: Record<string, unknown>
 }
 
+const MONEY_MEMO_SIZE = 10_000
+
 /**
  * The simulator's in-memory records and the few facts every route needs (now, currency, ids). Domain rules live in
  * the modules that use this (scheduling.ts, checkout-processing.ts, routes/); the state only stores and emits.
@@ -37,13 +40,14 @@ export class SimState {
   readonly decimals: number
 
   store!: Store
-  readonly customers = new Map<number, Customer>()
-  readonly addresses = new Map<number, Address>()
-  readonly paymentMethods = new Map<number, PaymentMethod>()
-  readonly subscriptions = new Map<number, Subscription>()
-  readonly onetimes = new Map<number, Onetime>()
-  readonly charges = new Map<number, Charge>()
-  readonly orders = new Map<number, Order>()
+  /** Indexed by email and external id; by customer below (indexed-records.ts: a large store stays fast). */
+  readonly customers = new CustomerMap()
+  readonly addresses = new CustomerRecords<Address>((address) => address.customer_id)
+  readonly paymentMethods = new CustomerRecords<PaymentMethod>((method) => method.customer_id)
+  readonly subscriptions = new CustomerRecords<Subscription>((subscription) => subscription.customer_id)
+  readonly onetimes = new CustomerRecords<Onetime>((onetime) => onetime.customer_id)
+  readonly charges = new CustomerRecords<Charge>((charge) => charge.customer.id)
+  readonly orders = new CustomerRecords<Order>((order) => order.customer.id)
   readonly products = new Map<string, Product>()
   readonly plans = new Map<number, Plan>()
   readonly checkouts = new Map<string, Checkout>()
@@ -58,6 +62,9 @@ export class SimState {
   readonly notifications: SentNotification[] = []
 
   #nextId = new Map<string, number>()
+  /** Money strings by amount and back: exact decimal arithmetic is slow, and a store repeats a few prices. */
+  #formatted = new Map<number, string>()
+  #parsed = new Map<string, number | null>()
   #listeners: ((event: SimEvent) => void)[] = []
 
   constructor(options: ResolvedOptions, now: () => number) {
@@ -107,7 +114,24 @@ export class SimState {
   }
 
   money(minor: number): string {
-    return formatMoney(minor, this.decimals)
+    let text = this.#formatted.get(minor)
+    if (text === undefined) {
+      text = formatMoney(minor, this.decimals)
+      if (this.#formatted.size >= MONEY_MEMO_SIZE) this.#formatted.clear()
+      this.#formatted.set(minor, text)
+    }
+    return text
+  }
+
+  /** `parseMoney` in the store currency (minor units; null when not a number), memoised like `money`. */
+  minor(text: string): number | null {
+    let minor = this.#parsed.get(text)
+    if (minor === undefined) {
+      minor = parseMoney(text, this.decimals)
+      if (this.#parsed.size >= MONEY_MEMO_SIZE) this.#parsed.clear()
+      this.#parsed.set(text, minor)
+    }
+    return minor
   }
 
   customerRef(customer: Customer) {

@@ -35,7 +35,7 @@ export function readQuantity(value: unknown): number {
 export function recomputeNextDate(state: SimState, subscription: Subscription): string {
   const today = state.today()
   let base = subscription.created_at.slice(0, 10)
-  for (const charge of state.charges.values()) {
+  for (const charge of state.charges.ofCustomer(subscription.customer_id)) {
     if (charge.status !== 'success' || charge.scheduled_at <= base) continue
     if (
       charge.line_items.some(
@@ -148,9 +148,9 @@ export function cancelSubscription(state: SimState, subscription: Subscription, 
 
 export function activateSubscription(state: SimState, subscription: Subscription): void {
   if (subscription.status === 'active') return
-  const wasInactiveCustomer = ![...state.subscriptions.values()].some(
-    (sub) => sub.customer_id === subscription.customer_id && sub.status === 'active',
-  )
+  const wasInactiveCustomer = !state.subscriptions
+    .ofCustomer(subscription.customer_id)
+    .some((sub) => sub.status === 'active')
   subscription.status = 'active'
   subscription.cancellation_reason = null
   subscription.cancellation_reason_comments = null
@@ -198,9 +198,7 @@ export function setNextChargeDate(
 }
 
 function deactivateIfLast(state: SimState, customerId: number): void {
-  const stillActive = [...state.subscriptions.values()].some(
-    (sub) => sub.customer_id === customerId && sub.status === 'active',
-  )
+  const stillActive = state.subscriptions.ofCustomer(customerId).some((sub) => sub.status === 'active')
   const customer = state.customers.get(customerId)
   if (!stillActive && customer)
     state.emit('customer/deactivated', { customer: { id: customer.id, email: customer.email } })

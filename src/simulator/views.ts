@@ -22,6 +22,14 @@ export function subscriptionCounts(state: SimState): Map<number, SubscriptionCou
   return counts
 }
 
+/** One customer's subscription counts, from the by-customer index. */
+function countsOf(state: SimState, customerId: number): SubscriptionCounts {
+  const subscriptions = state.subscriptions.ofCustomer(customerId)
+  let active = 0
+  for (const subscription of subscriptions) if (subscription.status === 'active') active += 1
+  return { active, total: subscriptions.length }
+}
+
 /** Ids of the subscriptions that sit on a queued charge, in one pass (for rendering lists). */
 export function queuedSubscriptionIds(state: SimState): Set<number> {
   const ids = new Set<number>()
@@ -35,7 +43,7 @@ export function queuedSubscriptionIds(state: SimState): Set<number> {
 }
 
 export function customerView(state: SimState, customer: Customer, counts?: Map<number, SubscriptionCounts>) {
-  const { active, total } = (counts ?? subscriptionCounts(state)).get(customer.id) ?? { active: 0, total: 0 }
+  const { active, total } = counts?.get(customer.id) ?? countsOf(state, customer.id)
   const { id, analytics_data, created_at, email, external_customer_id, first_charge_processed_at, first_name } =
     customer
   return {
@@ -98,7 +106,7 @@ export function subscriptionView(state: SimState, subscription: Subscription, qu
 }
 
 function isOnQueuedCharge(state: SimState, subscription: Subscription): boolean {
-  for (const charge of state.charges.values()) {
+  for (const charge of state.charges.ofCustomer(subscription.customer_id)) {
     if (charge.status !== 'queued' || charge.address_id !== subscription.address_id) continue
     for (const item of charge.line_items) {
       if (item.purchase_item_type === 'subscription' && item.purchase_item_id === subscription.id) return true

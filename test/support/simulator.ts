@@ -5,6 +5,7 @@ import type { SimulatorOptions } from '../../src/simulator/options.ts'
 import type * as SimRetention from '../../src/simulator/retention-types.ts'
 import type * as Sim from '../../src/simulator/types.ts'
 import type { DeliveryResult } from '../../src/simulator/webhooks/dispatcher.ts'
+import type { WebhookDropRule } from '../../src/simulator/webhooks/drops.ts'
 
 /**
  * The Recharge simulator for tests: a real HTTP server on 127.0.0.1:<ephemeral port>, driven through its control
@@ -37,6 +38,11 @@ export interface TestSimulator {
   openGate(gate: string): Promise<void>
   /** Delivers every pending webhook now and reports each attempt. */
   deliverWebhooks(): Promise<DeliveryResult[]>
+  /** The delivery log (last 1,000 attempts); `{dropped: true}` keeps the deliveries a drop rule lost. */
+  webhookDeliveries(filter?: { dropped?: boolean }): Promise<DeliveryResult[]>
+  /** Replaces the webhook drop rules (`POST /__sim/webhooks/faults`); `[]` or `clearWebhookFaults()` ends the loss. */
+  setWebhookFaults(rules: WebhookDropRule[]): Promise<void>
+  clearWebhookFaults(): Promise<void>
   /** Moves the simulator clock (leaky bucket, timestamps). Freeze it with `{ frozenClock: true }`. */
   advanceClock(ms: number): Promise<void>
   close(): Promise<void>
@@ -125,6 +131,20 @@ export async function startTestSimulator(options: SimulatorOptions = {}): Promis
     async deliverWebhooks() {
       const { deliveries } = await control<{ deliveries: DeliveryResult[] }>('POST', '/__sim/webhooks/deliver', {})
       return deliveries
+    },
+    async webhookDeliveries(filter = {}) {
+      const query = filter.dropped === undefined ? '' : `?dropped=${filter.dropped}`
+      const { deliveries } = await control<{ deliveries: DeliveryResult[] }>(
+        'GET',
+        `/__sim/webhooks/deliveries${query}`,
+      )
+      return deliveries
+    },
+    async setWebhookFaults(rules) {
+      await control('POST', '/__sim/webhooks/faults', { rules })
+    },
+    async clearWebhookFaults() {
+      await control('DELETE', '/__sim/webhooks/faults')
     },
     async advanceClock(ms) {
       await control('POST', '/__sim/clock', { advanceMs: ms })

@@ -4,10 +4,20 @@ import { readAddressDiscount, setAddressDiscount } from '../discount-rules.ts'
 import { notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import { POSTAL_FIELDS, postalOf, readPostal } from '../postal.ts'
+import { chargesNear } from '../scheduling.ts'
 import type { SimState } from '../state.ts'
 import type { Address } from '../types.ts'
 import { findCustomer } from './customers.ts'
-import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+import {
+  type Body,
+  bodyOf,
+  dateRangeFilter,
+  idParam,
+  idsFilter,
+  intFilter,
+  listEnvelope,
+  scopedRecords,
+} from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'updated_at-asc', 'updated_at-desc']
 /** The order Recharge lists missing fields in (recorded `create-address_422_no-data-provided`). */
@@ -27,7 +37,7 @@ export async function addressRoutes(app: FastifyInstance, { sim }: { sim: Simula
     const customerId = intFilter(query.filters.customer_id, 'customer_id')
     const ids = idsFilter(query.filters.ids)
     const inRange = dateRangeFilter(query.filters)
-    const matches = [...state.addresses.values()].filter(
+    const matches = [...scopedRecords(state, state.addresses, { customerId })].filter(
       (address) =>
         (customerId === null || address.customer_id === customerId) &&
         (ids === null || ids.has(address.id)) &&
@@ -115,7 +125,7 @@ export function updateAddress(state: SimState, address: Address, body: Body): vo
   if (typeof body.payment_method_id === 'number') address.payment_method_id = body.payment_method_id
   address.updated_at = state.timestamp()
   const postal = postalOf(address)
-  for (const charge of state.charges.values()) {
+  for (const charge of chargesNear(state, address.id)) {
     if (charge.address_id !== address.id || charge.status !== 'queued') continue
     charge.shipping_address = { ...postal }
     charge.updated_at = address.updated_at

@@ -6,7 +6,7 @@ import { paginate, parseListQuery } from '../pagination.ts'
 import { skipCharge, unskipCharge } from '../skips.ts'
 import type { SimState } from '../state.ts'
 import type { Charge } from '../types.ts'
-import { bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+import { bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope, scopedRecords } from './helpers.ts'
 
 const SORTS = [
   'id-asc',
@@ -54,7 +54,7 @@ export async function chargeRoutes(app: FastifyInstance, { sim }: { sim: Simulat
     const scheduledMin = scheduledBound(filters.scheduled_at_min, 'scheduled_at_min')
     const scheduledMax = scheduledBound(filters.scheduled_at_max, 'scheduled_at_max')
     const inRange = dateRangeFilter(filters)
-    const matches = [...state.charges.values()].filter(
+    const matches = [...scopedRecords(state, state.charges, { customerId, addressId })].filter(
       (charge) =>
         (customerId === null || charge.customer.id === customerId) &&
         (addressId === null || charge.address_id === addressId) &&

@@ -4,6 +4,7 @@ import type { Simulator } from '../context.ts'
 import { validateRules } from '../faults.ts'
 import { retryFailedCharges } from '../retries.ts'
 import { customerView, queuedSubscriptionIds, subscriptionCounts, subscriptionView } from '../views.ts'
+import { validateDropRules } from '../webhooks/drops.ts'
 
 /**
  * The control API for tests, demos and benchmarks (never under the Recharge token check, never in the ledger):
@@ -57,10 +58,27 @@ export async function controlRoutes(app: FastifyInstance, { sim }: { sim: Simula
     return { deliveries, pending: sim.webhooks.pendingCount }
   })
 
-  app.get('/__sim/webhooks/deliveries', async () => ({
-    deliveries: sim.webhooks.log(),
-    pending: sim.webhooks.pendingCount,
-  }))
+  app.get('/__sim/webhooks/deliveries', async (request) => {
+    const { dropped } = request.query as Record<string, string | undefined>
+    return {
+      deliveries: sim.webhooks.log(dropped === undefined ? {} : { dropped: dropped === 'true' || dropped === '1' }),
+      pending: sim.webhooks.pendingCount,
+    }
+  })
+
+  app.get('/__sim/webhooks/faults', async () => sim.webhookDrops.list())
+
+  app.post('/__sim/webhooks/faults', async (request, reply) => {
+    const rules = validateDropRules(request.body)
+    if (typeof rules === 'string') return reply.code(400).send({ error: rules })
+    sim.webhookDrops.set(rules)
+    return sim.webhookDrops.list()
+  })
+
+  app.delete('/__sim/webhooks/faults', async () => {
+    sim.webhookDrops.clear()
+    return sim.webhookDrops.list()
+  })
 
   app.post('/__sim/clock', async (request) => {
     const body = (request.body ?? {}) as { advanceMs?: unknown; frozen?: unknown }

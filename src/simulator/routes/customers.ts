@@ -5,7 +5,7 @@ import { fieldError, missingRequired, notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import type { SimState } from '../state.ts'
 import type { Customer } from '../types.ts'
-import { customerView, subscriptionCounts } from '../views.ts'
+import { customerView } from '../views.ts'
 import { bodyOf, dateRangeFilter, idParam, idsFilter, listEnvelope } from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
@@ -23,7 +23,14 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
     const { email, external_customer_id: externalId } = query.filters
     const ids = idsFilter(query.filters.ids)
     const inRange = dateRangeFilter(query.filters)
-    const matches = [...state.customers.values()].filter(
+    // An email or external id lookup reads its index: the mirror and token minting ask this of a large store.
+    const candidates =
+      email !== undefined
+        ? state.customers.byEmail(email)
+        : externalId !== undefined
+          ? state.customers.byExternalId(externalId)
+          : state.customers.values()
+    const matches = [...candidates].filter(
       (customer) =>
         (email === undefined || customer.email.toLowerCase() === email.toLowerCase()) &&
         (externalId === undefined || customer.external_customer_id.ecommerce === externalId) &&
@@ -31,8 +38,7 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
         inRange(customer),
     )
     const page = paginate(matches, query, (customer, field) => String(customer[field as keyof Customer]))
-    const counts = subscriptionCounts(state)
-    return listEnvelope('customers', page, (customer) => customerView(state, customer, counts))
+    return listEnvelope('customers', page, (customer) => customerView(state, customer))
   })
 
   app.get('/customers/:id', async (request) => {
@@ -49,7 +55,7 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
     if (missing.length > 0) throw missingRequired(missing)
     const email = String(body.email)
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw fieldError('email', 'Not a valid email address.')
-    if ([...state.customers.values()].some((customer) => customer.email.toLowerCase() === email.toLowerCase())) {
+    if (state.customers.byEmail(email).length > 0) {
       throw new SimError(422, { errors: { email: 'email already exists on store' } })
     }
     const customer = createCustomer(state, {
@@ -74,10 +80,8 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
       errors.phone = ['Not a valid string.']
     if (Object.keys(errors).length > 0) throw new SimError(422, { errors })
     if (typeof body.email === 'string' && body.email.toLowerCase() !== customer.email.toLowerCase()) {
-      const taken = [...state.customers.values()].some(
-        (other) => other.email.toLowerCase() === String(body.email).toLowerCase(),
-      )
-      if (taken) throw new SimError(422, { errors: { email: 'email already exists on store' } })
+      if (state.customers.byEmail(body.email).length > 0)
+        throw new SimError(422, { errors: { email: 'email already exists on store' } })
       customer.email = body.email
     }
     if (typeof body.first_name === 'string') customer.first_name = body.first_name
@@ -86,6 +90,7 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
     if (body.external_customer_id !== undefined)
       customer.external_customer_id = { ecommerce: readExternal(body.external_customer_id) }
     customer.updated_at = state.naiveTimestamp()
+    state.customers.set(customer.id, customer) // re-indexes a changed email or external id
     const view = customerView(state, customer)
     state.emit('customer/updated', { customer: view })
     return { customer: view }
@@ -94,12 +99,11 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
   app.delete('/customers/:id', async (request, reply) => {
     const state = sim.state
     const customer = findCustomer(state, idParam(request))
-    for (const [id, address] of state.addresses) if (address.customer_id === customer.id) state.addresses.delete(id)
-    for (const [id, subscription] of state.subscriptions)
-      if (subscription.customer_id === customer.id) state.subscriptions.delete(id)
-    for (const [id, onetime] of state.onetimes) if (onetime.customer_id === customer.id) state.onetimes.delete(id)
-    for (const [id, charge] of state.charges)
-      if (charge.customer.id === customer.id && charge.status === 'queued') state.charges.delete(id)
+    for (const address of state.addresses.ofCustomer(customer.id)) state.addresses.delete(address.id)
+    for (const subscription of state.subscriptions.ofCustomer(customer.id)) state.subscriptions.delete(subscription.id)
+    for (const onetime of state.onetimes.ofCustomer(customer.id)) state.onetimes.delete(onetime.id)
+    for (const charge of state.charges.ofCustomer(customer.id))
+      if (charge.status === 'queued') state.charges.delete(charge.id)
     state.customers.delete(customer.id)
     state.emit('customer/deleted', { customer: { id: customer.id } })
     return reply.code(204).send()

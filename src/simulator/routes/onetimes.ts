@@ -5,11 +5,20 @@ import type { Simulator } from '../context.ts'
 import { isDate } from '../dates.ts'
 import { fieldError, missingRequired, notFound, unprocessable } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
-import { rebuildQueuedCharges } from '../scheduling.ts'
+import { chargesNear, rebuildQueuedCharges } from '../scheduling.ts'
 import type { SimState } from '../state.ts'
 import { readQuantity } from '../subscription-rules.ts'
 import type { Onetime } from '../types.ts'
-import { type Body, bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+import {
+  type Body,
+  bodyOf,
+  dateRangeFilter,
+  idParam,
+  idsFilter,
+  intFilter,
+  listEnvelope,
+  scopedRecords,
+} from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
 
@@ -28,7 +37,7 @@ export async function onetimeRoutes(app: FastifyInstance, { sim }: { sim: Simula
     const addressId = intFilter(query.filters.address_id, 'address_id')
     const ids = idsFilter(query.filters.ids)
     const inRange = dateRangeFilter(query.filters)
-    const matches = [...state.onetimes.values()].filter(
+    const matches = [...scopedRecords(state, state.onetimes, { customerId, addressId })].filter(
       (onetime) =>
         (customerId === null || onetime.customer_id === customerId) &&
         (addressId === null || onetime.address_id === addressId) &&
@@ -128,7 +137,9 @@ function readFutureDate(state: SimState, value: unknown): string {
 
 /** Recharge refuses onetimes on an address with no active subscription (a cancelled or inactive address). */
 function assertActiveAddress(state: SimState, addressId: number): void {
-  for (const subscription of state.subscriptions.values()) {
+  const address = state.addresses.get(addressId)
+  const subscriptions = address ? state.subscriptions.ofCustomer(address.customer_id) : state.subscriptions.values()
+  for (const subscription of subscriptions) {
     if (subscription.address_id === addressId && subscription.status === 'active') return
   }
   throw fieldError('address_id', 'Cannot add a onetime to an address without an active subscription.')
@@ -138,7 +149,7 @@ function assertActiveAddress(state: SimState, addressId: number): void {
 function nextQueuedDate(state: SimState, addressId: number): string {
   let next: string | null = null
   const today = state.today()
-  for (const charge of state.charges.values()) {
+  for (const charge of chargesNear(state, addressId)) {
     if (charge.address_id !== addressId || charge.status !== 'queued' || charge.scheduled_at <= today) continue
     if (next === null || charge.scheduled_at < next) next = charge.scheduled_at
   }

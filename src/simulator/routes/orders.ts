@@ -3,7 +3,7 @@ import type { Simulator } from '../context.ts'
 import { fieldError, notFound } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import type { Order } from '../types.ts'
-import { dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+import { dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope, scopedRecords } from './helpers.ts'
 
 const SORTS = [
   'id-asc',
@@ -30,7 +30,7 @@ export async function orderRoutes(app: FastifyInstance, { sim }: { sim: Simulato
     if (type !== undefined && type !== 'checkout' && type !== 'recurring')
       throw fieldError('type', 'Must be one of: checkout, recurring.')
     const inRange = dateRangeFilter(filters)
-    const matches = [...state.orders.values()].filter(
+    const matches = [...scopedRecords(state, state.orders, { customerId, addressId })].filter(
       (order) =>
         (customerId === null || order.customer.id === customerId) &&
         (addressId === null || order.address_id === addressId) &&

@@ -34,7 +34,9 @@ export async function paymentMethodRoutes(app: FastifyInstance, { sim }: { sim: 
     const state = sim.state
     const query = request.query as Record<string, string | undefined>
     const customerId = intFilter(query.customer_id, 'customer_id')
-    const methods = [...state.paymentMethods.values()]
+    const methods = [
+      ...(customerId === null ? state.paymentMethods.values() : state.paymentMethods.ofCustomer(customerId)),
+    ]
       .filter((method) => customerId === null || method.customer_id === customerId)
       .sort((a, b) => b.id - a.id)
     return { payment_methods: methods }

@@ -18,9 +18,9 @@ import {
   updateSubscription,
 } from '../subscription-rules.ts'
 import type { Subscription } from '../types.ts'
-import { queuedSubscriptionIds, subscriptionView } from '../views.ts'
+import { subscriptionView } from '../views.ts'
 import { findAddress } from './addresses.ts'
-import { bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope } from './helpers.ts'
+import { bodyOf, dateRangeFilter, idParam, idsFilter, intFilter, listEnvelope, scopedRecords } from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
 const STATUSES = new Set(['active', 'cancelled', 'expired'])
@@ -44,7 +44,7 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
       throw fieldError('status', 'Must be one of: active, cancelled, expired.')
     const variantId = filters.external_variant_id
     const inRange = dateRangeFilter(filters)
-    const matches = [...state.subscriptions.values()].filter(
+    const matches = [...scopedRecords(state, state.subscriptions, { customerId, addressId })].filter(
       (sub) =>
         (customerId === null || sub.customer_id === customerId) &&
         (addressId === null || sub.address_id === addressId) &&
@@ -54,8 +54,7 @@ export async function subscriptionRoutes(app: FastifyInstance, { sim }: { sim: S
         inRange(sub),
     )
     const page = paginate(matches, query, (sub, field) => String(sub[field as keyof Subscription]))
-    const queued = queuedSubscriptionIds(state)
-    return listEnvelope('subscriptions', page, (sub) => subscriptionView(state, sub, queued))
+    return listEnvelope('subscriptions', page, (sub) => subscriptionView(state, sub))
   })
 
   app.get('/subscriptions/:id', async (request) => {

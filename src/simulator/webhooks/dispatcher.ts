@@ -1,5 +1,6 @@
 import { request } from 'undici'
 import type { SimEvent, SimState } from '../state.ts'
+import type { WebhookDropRules } from './drops.ts'
 import { signatureHeaders } from './signing.ts'
 
 /**
@@ -7,6 +8,7 @@ import { signatureHeaders } from './signing.ts'
  * envelope serialised once, signed with both schemes, plus `X-Recharge-Topic`. Deliveries run in the background;
  * a failure (no answer within the timeout, or a non-2xx) is retried with doubling delays from `retryBaseMs`, and a
  * webhook whose deliveries fail `maxFailures` times in a row is deleted, as Recharge does after 20 attempts.
+ * A webhook fault rule (drops.ts) may drop a delivery as its event happens: it is logged, never sent.
  */
 export interface DeliveryResult {
   webhook_id: number
@@ -17,6 +19,10 @@ export interface DeliveryResult {
   ok: boolean
   error?: string
   webhook_deleted?: boolean
+  /** Lost to a webhook fault rule: never sent (`attempt` 0). */
+  dropped?: true
+  /** On a dropped delivery: the id of the record the event was about (its envelope's `id`), when it has one. */
+  resource_id?: number | null
 }
 
 interface PendingDelivery {
@@ -34,6 +40,8 @@ export interface DispatcherOptions {
   maxFailures: number
   timeoutMs: number
   now: () => number
+  /** Webhook fault rules that drop a share of the deliveries. */
+  drops?: WebhookDropRules
 }
 
 const MAX_LOG = 1000
@@ -67,6 +75,10 @@ export class WebhookDispatcher {
     let body: string | null = null
     for (const webhook of this.#state.webhooks.values()) {
       if (webhook.topic !== event.topic) continue
+      if (this.#options.drops && !this.#options.drops.empty && this.#options.drops.drops(event.topic)) {
+        this.#record(droppedResult(webhook, event))
+        continue
+      }
       body ??= JSON.stringify(event.body)
       this.#pending.push({ webhookId: webhook.id, topic: event.topic, body, attempts: 0, dueAt: Date.now() })
       matched = true
@@ -84,8 +96,10 @@ export class WebhookDispatcher {
     return this.#pending.length
   }
 
-  log(): DeliveryResult[] {
-    return [...this.#log]
+  /** The last delivery attempts, oldest first; `dropped` keeps only the dropped ones (true) or the sent ones (false). */
+  log(filter: { dropped?: boolean } = {}): DeliveryResult[] {
+    if (filter.dropped === undefined) return [...this.#log]
+    return this.#log.filter((result) => (result.dropped === true) === filter.dropped)
   }
 
   /** Delivers every pending delivery now, regardless of its retry time, and reports what happened. */
@@ -196,5 +210,20 @@ export class WebhookDispatcher {
     if (this.#log.length >= MAX_LOG) this.#log.shift()
     this.#log.push(result)
     return result
+  }
+}
+
+function droppedResult(webhook: { id: number; address: string }, event: SimEvent): DeliveryResult {
+  const resource = Object.values(event.body)[0] as { id?: unknown } | undefined
+  return {
+    webhook_id: webhook.id,
+    topic: event.topic,
+    address: webhook.address,
+    attempt: 0,
+    status: null,
+    ok: false,
+    error: 'dropped by a webhook fault rule',
+    dropped: true,
+    resource_id: typeof resource?.id === 'number' ? resource.id : null,
   }
 }
