@@ -75,6 +75,16 @@ describe('demo account page: deliveries', () => {
     await eventually(() => page.locator('[data-onetime-list]').textContent()).toMatch(/No one-time items yet/)
     await eventually(() => next.locator('li[data-kind="onetime"]').count()).toBe(0)
     await shot('04-restored')
+
+    // A skip made on a subscription card shows in the open schedule without a reload.
+    const card = page.locator('.subscription').filter({ has: page.getByRole('button', { name: 'Skip next delivery' }) })
+    const title = (await card.first().locator('[data-field="title"]').textContent()) ?? ''
+    const before = await deliveries.first().locator('.delivery-lines li.is-skipped').count()
+    await card.first().getByRole('button', { name: 'Skip next delivery' }).click()
+    await eventually(() => deliveries.first().locator('.delivery-lines li.is-skipped').count()).toBeGreaterThan(before)
+    expect(await deliveries.first().locator('.delivery-lines li.is-skipped').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining(title)]),
+    )
     expect(demo.pageErrors).toEqual([])
   })
 })

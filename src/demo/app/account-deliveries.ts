@@ -1,6 +1,17 @@
 /// <reference lib="dom.iterable" />
 import { newIdempotencyKey, type paths } from '../../client/index.ts'
-import { bridge, loadWhenOpened, longDate, money, required, setStatus, showError, whileBusy } from './common.ts'
+import {
+  announceChange,
+  bridge,
+  loadWhenOpened,
+  longDate,
+  money,
+  onChange,
+  required,
+  setStatus,
+  showError,
+  whileBusy,
+} from './common.ts'
 
 /**
  * The account page's deliveries section: "add to next box" from the catalog (one-time add-ons, priced by the
@@ -13,6 +24,8 @@ type Onetime = Json<paths['/v1/onetimes']['get']['responses'][200]>['onetimes'][
 type Product = Json<paths['/v1/catalog/products']['get']['responses'][200]>['products'][number]
 
 let wired = false
+/** Whether the section has been opened (and so shows the schedule) since the shopper signed in. */
+let shown = false
 
 /** Shows the section, folded, for the signed-in shopper (called by account.ts once the account is shown). */
 export function setupDeliveries(): void {
@@ -21,8 +34,16 @@ export function setupDeliveries(): void {
   if (!wired) {
     wired = true
     required<HTMLFormElement>('[data-onetime-form]').addEventListener('submit', (event) => void addOnetime(event))
+    // A change made on a subscription card (skip, pause, order now…) shows in the schedule once it is open.
+    onChange((part) => {
+      if (part !== 'deliveries' && shown) void refresh()
+    })
   }
-  loadWhenOpened(section, () => Promise.all([loadProducts(), refresh()]))
+  shown = false
+  loadWhenOpened(section, () => {
+    shown = true
+    return Promise.all([loadProducts(), refresh()])
+  })
 }
 
 function status(): HTMLElement {
@@ -111,6 +132,7 @@ async function removeOnetime(onetime: Onetime, button: HTMLButtonElement): Promi
     if (!response.ok) return showError(status(), error)
     setStatus(status(), `${onetime.product_title ?? 'Item'} removed.`, 'ok')
     await refresh()
+    announceChange('deliveries')
   })
 }
 
@@ -179,5 +201,6 @@ async function changeDelivery(delivery: Delivery, change: 'skip' | 'unskip', but
     if (!result.data) return showError(status(), result.error)
     setStatus(status(), `Delivery of ${longDate(delivery.date)} ${change === 'skip' ? 'skipped' : 'restored'}.`, 'ok')
     await refresh()
+    announceChange('deliveries')
   })
 }

@@ -4,12 +4,14 @@ import { setupDeliveries } from './account-deliveries.ts'
 import { showAccountProfile } from './account-profile.ts'
 import { setupRetention } from './account-retention.ts'
 import {
+  announceChange,
   bridge,
   clearSession,
   intervalText,
   loadStoreSettings,
   longDate,
   money,
+  onChange,
   readSession,
   rememberedEmail,
   required,
@@ -392,13 +394,24 @@ async function run(
     if (data) fill(item, data)
     closePanels(item)
     setStatus(status, done, 'ok')
+    announceChange('subscriptions')
   })
 }
 
 async function main(): Promise<void> {
   required<HTMLFormElement>('[data-sign-in-form]').addEventListener('submit', (event) => void signIn(event))
   required<HTMLButtonElement>('[data-sign-out]').addEventListener('click', signOut)
-  setupRetention({ reload: loadSubscriptions })
+  // Retention actions (pause, order now, an offer) re-render the list and may move deliveries in the schedule.
+  setupRetention({
+    reload: async () => {
+      await loadSubscriptions()
+      announceChange('subscriptions')
+    },
+  })
+  // A delivery skipped or restored in the schedule moves a subscription's next date.
+  onChange((part) => {
+    if (part !== 'subscriptions' && readSession()) void loadSubscriptions()
+  })
   await loadStoreSettings()
   await showAccount()
   // Portal links are single-use and short-lived: keep the one in the page fresh, replace it once it is used (a

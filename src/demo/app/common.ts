@@ -160,3 +160,18 @@ export function loadWhenOpened(section: HTMLDetailsElement, load: () => Promise<
     })
   }
 }
+
+/** Which part of the account page made a change (the part itself already shows it). */
+export type AccountPart = 'subscriptions' | 'deliveries'
+
+/**
+ * A change in one part of the account page shows in the others: skipping a delivery in the schedule moves a
+ * subscription's next date on its card, and skipping, pausing or ordering now on a card changes the schedule.
+ */
+export function announceChange(part: AccountPart): void {
+  document.dispatchEvent(new CustomEvent<AccountPart>('account-changed', { detail: part }))
+}
+
+export function onChange(listener: (part: AccountPart) => void): void {
+  document.addEventListener('account-changed', (event) => listener((event as CustomEvent<AccountPart>).detail))
+}
