@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import { createClient, type RedisClientType } from 'redis'
@@ -222,6 +223,12 @@ export interface SupervisionOptions {
  * a connection that stopped answering (or a reconnect stuck in its handshake) stays "open" forever, and every
  * command times out. A PING probe with its own timeout finds that; after a few failures the client is destroyed and
  * connected afresh. Returns a function that stops the supervision (call it before closing the client).
+ *
+ * The probe sends a nonce and checks that the reply echoes it. A network that dropped commands and then recovered
+ * leaves the connection out of step: node-redis still waits for replies to the lost commands, so each new command
+ * takes the reply of an older one and its own arrives late, for as long as traffic flows. A plain PING answered with
+ * someone else's PONG would call that connection healthy forever; a reply that is not our nonce proves it out of
+ * step, and it is replaced at once.
  */
 export function superviseRedisConnection(client: RedisClient, options: SupervisionOptions = {}): () => void {
   const { intervalMs = 1_000, probeTimeoutMs = 1_000, maxFailures = 3 } = options
@@ -233,8 +240,8 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
     if (probing || stopped || !client.isOpen) return
     probing = true
     try {
-      await probe.ping()
-      failures = 0
+      const nonce = randomUUID()
+      failures = (await probe.ping(nonce)) === nonce ? 0 : maxFailures
     } catch {
       failures += 1
     } finally {
