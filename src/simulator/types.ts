@@ -119,6 +119,8 @@ export interface Onetime {
   external_variant_id: ExternalId
   is_cancelled: boolean
   next_charge_scheduled_at: string
+  /** The currency the shopper pays in (the store's, in this simulator). */
+  presentment_currency: string
   price: string
   product_title: string
   properties: NameValue[]

@@ -52,6 +52,7 @@ describe('one-time add-ons', () => {
       variant_title: 'White',
       quantity: 2,
       price: '32.00',
+      currency: 'USD',
       next_charge_date: nextCharge?.scheduled_at,
     })
     // It is a line of that delivery.

@@ -78,6 +78,7 @@ export async function onetimeRoutes(app: FastifyInstance, { sim }: { sim: Simula
         external_variant_id: { ecommerce: found.variant.external_variant_id },
         is_cancelled: false,
         next_charge_scheduled_at: date,
+        presentment_currency: state.options.currency,
         price: state.money(price),
         product_title: typeof body.product_title === 'string' ? body.product_title : found.product.title,
         properties: Array.isArray(body.properties) ? (body.properties as Onetime['properties']) : [],
