@@ -61,6 +61,9 @@ describe('Redis stream queue', () => {
       })
       await queue.enqueue({ n: 'before' })
       await until(() => seen.length === 1)
+      // Acknowledged first: a black hole that caught the acknowledgement would deliver 'before' again (at least once,
+      // the test below), and this test is about the blocked read.
+      await until(async () => (await redis.xLen(`${prefix}:blackholed`)) === 0)
       // The consumer's blocked read is swallowed: no reply, no reset, as when the Redis container is killed.
       await proxy.set({ blackhole: true })
       await sleep(300)
@@ -100,6 +103,30 @@ describe('Redis stream queue', () => {
       await until(() => attempts.includes('first#2') && attempts.includes('second#1'))
       await until(async () => (await redis.xLen(`${prefix}:blackholed-ack`)) === 0)
       expect(attempts.sort()).toEqual(['first#1', 'first#2', 'second#1'])
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('replaces a consumer connection stuck in its handshake (a reconnect into a dead network)', async () => {
+    const target = new URL(redisUrl())
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      // The first connection is accepted and never answered, so it never becomes ready: node-redis waits forever.
+      await proxy.set({ hang: true })
+      const queue = streamQueue('stuck-handshake', {
+        createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
+      })
+      const seen: string[] = []
+      await queue.start(async (job) => {
+        seen.push(job.fields.n as string)
+      })
+      await until(() => proxy.accepted === 1)
+      await proxy.set({})
+      await queue.enqueue({ n: 'waiting' })
+      await until(() => seen.length === 1)
+      expect(seen).toEqual(['waiting'])
+      expect(proxy.accepted).toBeGreaterThan(1)
     } finally {
       await proxy.close()
     }

@@ -26,6 +26,12 @@ const SWEEP_EVERY_MS = 10 * 60_000
  */
 const READ_MARGIN_MS = 2_000
 const DEAD_CONSUMER_IDLE_MS = 60 * 60_000
+/**
+ * A connection not ready for this long is stuck in its handshake (a reconnect into a black-holed network never gets
+ * the HELLO reply, and node-redis's connect timeout stops at the TCP connect): it is replaced. A reconnect to a Redis
+ * that is down tries at least every 2 s, so a mere outage is only restarted, never made worse.
+ */
+const STUCK_CONNECT_MS = 5_000
 
 type StreamMessage = { id: string; message: Record<string, string> }
 
@@ -105,12 +111,19 @@ export class RedisStreamQueue implements JobQueue {
   private async run(): Promise<void> {
     let failures = 0
     let grouped = false
+    let notReadySince: number | null = null
     while (this.running) {
       try {
         if (!(this.blocking as RedisClient).isReady) {
+          notReadySince ??= Date.now()
+          if (Date.now() - notReadySince >= STUCK_CONNECT_MS) {
+            this.replaceConnection()
+            notReadySince = Date.now()
+          }
           await sleep(100)
           continue
         }
+        notReadySince = null
         if (!grouped) {
           await this.ensureGroup()
           grouped = true
