@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import { createClient, type RedisClientType } from 'redis'
@@ -220,8 +221,13 @@ export interface SupervisionOptions {
 /**
  * Replace a zombie connection. node-redis reconnects when a socket closes, but not when the network black-holes it:
  * a connection that stopped answering (or a reconnect stuck in its handshake) stays "open" forever, and every
- * command times out. A PING probe with its own timeout finds that; after a few failures the client is destroyed and
+ * command times out. A probe with its own timeout finds that; after a few failures the client is destroyed and
  * connected afresh. Returns a function that stops the supervision (call it before closing the client).
+ *
+ * The probe is an ECHO of a fresh token, not a PING: once the network comes back, a connection that lost commands
+ * in a black hole is out of step (node-redis hands each reply to the oldest command still waiting, so every command
+ * gets the answer of one sent later). With enough traffic a PING then still gets a PONG in time, a later one, and
+ * the broken connection was kept while every caller's command timed out. Any answer but our token is replaced now.
  */
 export function superviseRedisConnection(client: RedisClient, options: SupervisionOptions = {}): () => void {
   const { intervalMs = 1_000, probeTimeoutMs = 1_000, maxFailures = 3 } = options
@@ -233,8 +239,10 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
     if (probing || stopped || !client.isOpen) return
     probing = true
     try {
-      await probe.ping()
-      failures = 0
+      const token = `probe-${randomBytes(6).toString('hex')}`
+      const answer = await probe.echo(token)
+      if (answer === token) failures = 0
+      else failures = maxFailures // someone else's answer: replies are out of step, replace it at once
     } catch {
       failures += 1
     } finally {
