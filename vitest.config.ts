@@ -8,8 +8,9 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     globalSetup: ['test/support/redis-global-setup.ts'],
-    // Every run shuffles the files and the tests inside them, so no test can lean on one that ran before it. Vitest
-    // prints the seed at the top of the run ("Running tests with seed N"); replay that order with --sequence.seed=N.
+    // Every run shuffles the files and the tests inside them, in all four projects (e2e included), so no test can lean
+    // on one that ran before it. Vitest prints the seed at the top of the run ("Running tests with seed N"); replay
+    // that order with --sequence.seed=N.
     sequence: { shuffle: true },
     reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
