@@ -8,9 +8,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     globalSetup: ['test/support/redis-global-setup.ts'],
-    // File order by default. `npx vitest run --sequence.shuffle` checks that order does not matter; it does not pass
-    // everywhere yet (a few integration tests still depend on one that ran before them), so CI keeps file order.
-    sequence: { shuffle: false },
+    // Every run shuffles the files and the tests inside them, in all four projects (e2e included), so no test can lean
+    // on one that ran before it. Vitest prints the seed at the top of the run ("Running tests with seed N"); replay
+    // that order with --sequence.seed=N.
+    sequence: { shuffle: true },
     reporters: process.env.CI ? ['default'] : ['default'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import { createClient, type RedisClientType } from 'redis'
@@ -221,14 +221,13 @@ export interface SupervisionOptions {
 /**
  * Replace a zombie connection. node-redis reconnects when a socket closes, but not when the network black-holes it:
  * a connection that stopped answering (or a reconnect stuck in its handshake) stays "open" forever, and every
- * command times out. A PING probe with its own timeout finds that; after a few failures the client is destroyed and
+ * command times out. A probe with its own timeout finds that; after a few failures the client is destroyed and
  * connected afresh. Returns a function that stops the supervision (call it before closing the client).
  *
- * The probe sends a nonce and checks that the reply echoes it. A network that dropped commands and then recovered
- * leaves the connection out of step: node-redis still waits for replies to the lost commands, so each new command
- * takes the reply of an older one and its own arrives late, for as long as traffic flows. A plain PING answered with
- * someone else's PONG would call that connection healthy forever; a reply that is not our nonce proves it out of
- * step, and it is replaced at once.
+ * The probe is an ECHO of a fresh token, not a PING: once the network comes back, a connection that lost commands
+ * in a black hole is out of step (node-redis hands each reply to the oldest command still waiting, so every command
+ * gets the answer of one sent later). With enough traffic a PING then still gets a PONG in time, a later one, and
+ * the broken connection was kept while every caller's command timed out. Any answer but our token is replaced now.
  */
 export function superviseRedisConnection(client: RedisClient, options: SupervisionOptions = {}): () => void {
   const { intervalMs = 1_000, probeTimeoutMs = 1_000, maxFailures = 3 } = options
@@ -240,8 +239,10 @@ export function superviseRedisConnection(client: RedisClient, options: Supervisi
     if (probing || stopped || !client.isOpen) return
     probing = true
     try {
-      const nonce = randomUUID()
-      failures = (await probe.ping(nonce)) === nonce ? 0 : maxFailures
+      const token = `probe-${randomBytes(6).toString('hex')}`
+      const answer = await probe.echo(token)
+      if (answer === token) failures = 0
+      else failures = maxFailures // someone else's answer: replies are out of step, replace it at once
     } catch {
       failures += 1
     } finally {

@@ -4,6 +4,9 @@ import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import type { WebhookMetrics } from './metrics.ts'
 import { reconcileWebhooks } from './registration.ts'
 
+/** After a round skipped because the lock could not be taken (Redis unreachable), the next try comes this soon. */
+const LOCK_RETRY_MS = 30_000
+
 export interface RegistrationState {
   /** ISO time of the last completed check, or null before the first. */
   checkedAt: string | null
@@ -44,10 +47,15 @@ export class RegistrationWatchdog {
   start(firstDelayMs = 1_000): void {
     const schedule = (delay: number) => {
       this.timer = setTimeout(() => {
-        this.running = this.tick().finally(() => {
-          this.running = null
-          if (!this.abort.signal.aborted) schedule(this.options.intervalMs)
-        })
+        let next = this.options.intervalMs
+        this.running = this.tick()
+          .then((round) => {
+            if (round === 'skipped') next = Math.min(this.options.intervalMs, LOCK_RETRY_MS)
+          })
+          .finally(() => {
+            this.running = null
+            if (!this.abort.signal.aborted) schedule(next)
+          })
       }, delay)
       this.timer.unref()
     }
@@ -67,20 +75,29 @@ export class RegistrationWatchdog {
     return `${this.options.keyPrefix}:watchdog:state`
   }
 
-  private async tick(): Promise<void> {
+  /** One round: take the lock and check, adopt another replica's result, or skip when the lock cannot be taken. */
+  private async tick(): Promise<'checked' | 'adopted' | 'skipped'> {
     const { redis } = this.options
     if (redis) {
       // Held at least a minute: longer than a check takes (35 creates on the background lane), so two replicas never
       // check at once even when the interval is short.
       const lockMs = Math.max(60_000, Math.floor(this.options.intervalMs * 0.9))
-      const won = await redis
-        .set(this.lockKey, '1', { NX: true, expiration: { type: 'PX', value: lockMs } })
-        .catch(() => 'OK')
+      let won: string | null
+      try {
+        won = await redis.set(this.lockKey, '1', { NX: true, expiration: { type: 'PX', value: lockMs } })
+      } catch (error) {
+        // No answer is not a won lock: the SET may have reached Redis (a late reply) or another replica may hold the
+        // lock, and checking anyway registers every missing topic twice. Skip the round and try again soon.
+        const message = error instanceof Error ? error.message : String(error)
+        this.state = { ...this.state, error: `registration lock unavailable: ${message}` }
+        this.options.log.warn({ err: error }, 'webhook registration check skipped: the lock could not be taken')
+        return 'skipped'
+      }
       if (won !== 'OK') {
         // Another replica checks this round; adopt its result.
         const shared = await redis.get(this.stateKey).catch(() => null)
         if (shared) this.state = JSON.parse(shared) as RegistrationState
-        return
+        return 'adopted'
       }
     }
     await this.check()
@@ -91,6 +108,7 @@ export class RegistrationWatchdog {
         })
         .catch(() => {})
     }
+    return 'checked'
   }
 
   /** One check and repair, now. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { sendCached } from '../../src/cache/reply.ts'
 import type { CachePolicy } from '../../src/cache/types.ts'
@@ -57,17 +57,19 @@ async function storeCalls(): Promise<number> {
   return (await sim.ledger({ method: 'GET', path: '/store' })).length
 }
 
-beforeAll(async () => {
+// Each test has its own simulator and replicas: the tests count the /store reads that reach Recharge, and a
+// replica of an earlier test may still be reading it (a call queued behind a hung Redis, a retry after a 503 that
+// outlived its caller's deadline), nor can a fault rule of one test reach another.
+beforeEach(async () => {
+  started.clear()
   sim = await startTestSimulator()
 })
 
-// No fault rule of one test reaches another, whatever the order.
-beforeEach(async () => {
-  await sim.clearFaults()
+afterEach(async () => {
+  await sim.close()
 })
 
 afterAll(async () => {
-  await sim.close()
   const client = await connectRedis()
   await deleteKeys(client, `*${unique}*`)
   await client.close()
@@ -76,15 +78,15 @@ afterAll(async () => {
 describe('the cache with the real app, Redis and the simulator', () => {
   const apps: FastifyInstance[] = []
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     for (let i = 0; i < 3; i++) {
       // Entries stay fresh far longer than any test: none can expire while a stampede is still arriving.
       apps.push(await replica(redisUrl(), { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
     }
   })
 
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()))
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()))
   })
 
   it('3 replicas × 200 concurrent requests for one cold key reach Recharge exactly once', async () => {
@@ -194,17 +196,18 @@ describe('the cache without Redis (one replica, in-process)', () => {
 describe('the cache while its Redis is stopped and restarted', () => {
   let redis: DisposableRedis
   const apps: FastifyInstance[] = []
-  let observer: RedisClient
+  let observer: RedisClient | undefined
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     redis = await DisposableRedis.start()
     apps.push(await replica(redis.url, { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
     apps.push(await replica(redis.url, { ttlMs: 60_000, staleIfErrorMs: 60_000 }))
   })
 
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()))
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()))
     observer?.destroy()
+    observer = undefined
     await redis.stop()
   })
 
@@ -228,15 +231,16 @@ describe('the cache while its Redis is stopped and restarted', () => {
     expect((await a.inject('/test-cache/store/warm')).headers['x-cache']).toBe('MISS')
 
     await redis.restart()
-    observer = createRedisClient(redis.url)
-    observer.on('error', () => {})
-    await observer.connect()
+    const client = createRedisClient(redis.url)
+    observer = client
+    client.on('error', () => {})
+    await client.connect()
     // Recovery: a value fetched by A lands in the (new, empty) Redis and B answers it from L2.
     await expect
       .poll(
         async () => {
           await a.inject('/test-cache/store/after-restart')
-          return observer.exists(`rb:c:v1:{${unique}.store:after-restart}`)
+          return client.exists(`rb:c:v1:{${unique}.store:after-restart}`)
         },
         { timeout: 10_000, interval: 200 },
       )

@@ -102,8 +102,10 @@ describe('catalog sync CLI', () => {
   })
 
   it('prints the plan without writing on --dry-run, and exits 3 on an invalid feed', async () => {
+    // Its own feed file: the SIGKILL test's feed.json may not exist yet (tests run in any order).
+    writeFileSync(join(dir, 'dry-run-feed.json'), JSON.stringify(sampleFeed({ products: 3, prefix: 'dry' })))
     const mark = (await sim.ledger()).length
-    const dry = await run(['--feed', 'feed.json', '--dry-run']).done
+    const dry = await run(['--feed', 'dry-run-feed.json', '--dry-run']).done
     expect(dry.code).toBe(0)
     expect(dry.stdout).toContain('Dry run (nothing written)')
     expect((await sim.ledger()).slice(mark).filter((entry) => entry.method !== 'GET')).toEqual([])

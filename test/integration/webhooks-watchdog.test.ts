@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import type { RedisClient } from '../../src/infra/redis.ts'
 import { createRecharge } from '../../src/recharge/create.ts'
@@ -11,18 +11,24 @@ import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/red
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 import { until } from '../support/until.ts'
 
-const prefix = uniquePrefix('webhooks-watchdog')
+/**
+ * Each test gets its own simulator and key prefix: both count every POST /webhooks in the simulator's ledger and the
+ * webhooks it holds, so a simulator shared between them counts the other test's registrations too.
+ */
+let prefix: string
 let redis: RedisClient
 let simulator: TestSimulator
-const replicas: FastifyInstance[] = []
+let replicas: FastifyInstance[] = []
 
-beforeAll(async () => {
+beforeEach(async () => {
+  prefix = uniquePrefix('webhooks-watchdog')
   redis = await connectRedis()
   simulator = await startTestSimulator({ webhookAutoDeliver: false, bucketSize: 400, leakRate: 200 })
 })
 
-afterAll(async () => {
+afterEach(async () => {
   for (const app of replicas) await app.close()
+  replicas = []
   await simulator?.close()
   await deleteKeys(redis, `${prefix}*`)
   await redis.close()

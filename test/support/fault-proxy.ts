@@ -26,6 +26,8 @@ export interface FaultProxy {
   /** host:port the code under test connects to. */
   readonly host: string
   readonly port: number
+  /** Connections accepted so far (a test waits for one to exist before changing the fault it was opened under). */
+  readonly accepted: number
   url(scheme: string): string
   set(fault: Fault): Promise<void>
   /** Close every open connection (both sides), as a network blip would. */
@@ -40,6 +42,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const sockets = new Set<Socket>()
   let server: Server
   let port = 0
+  let accepted = 0
 
   function track(socket: Socket): void {
     sockets.add(socket)
@@ -89,6 +92,7 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   }
 
   function onConnection(client: Socket): void {
+    accepted++
     track(client)
     const current = fault
     if (current.reset) {
@@ -128,6 +132,9 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     host: '127.0.0.1',
     get port() {
       return port
+    },
+    get accepted() {
+      return accepted
     },
     url(scheme) {
       return `${scheme}://127.0.0.1:${port}`

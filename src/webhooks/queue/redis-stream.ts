@@ -20,9 +20,18 @@ export interface RedisStreamQueueOptions extends QueueTuning {
 }
 
 const SWEEP_EVERY_MS = 10 * 60_000
-/** How long past its BLOCK time a read may take before its connection counts as dead. */
+/**
+ * How long past its BLOCK time a read may take before its connection counts as dead; also the deadline of the short
+ * commands (claims, acknowledgements) sent on that connection between reads.
+ */
 const READ_MARGIN_MS = 2_000
 const DEAD_CONSUMER_IDLE_MS = 60 * 60_000
+/**
+ * A connection not ready for this long is stuck in its handshake (a reconnect into a black-holed network never gets
+ * the HELLO reply, and node-redis's connect timeout stops at the TCP connect): it is replaced. A reconnect to a Redis
+ * that is down tries at least every 2 s, so a mere outage is only restarted, never made worse.
+ */
+const STUCK_CONNECT_MS = 5_000
 
 type StreamMessage = { id: string; message: Record<string, string> }
 
@@ -43,6 +52,12 @@ export class RedisStreamQueue implements JobQueue {
   readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
   private readonly options: RedisStreamQueueOptions
   private blocking: RedisClient | null = null
+  /**
+   * The blocking connection for its short commands, each with a reply deadline: node-redis's own timeout stops at the
+   * write, so a command written into a black-holed connection (XACK after a job, XAUTOCLAIM) would wait forever and
+   * stall the loop; past the deadline the loop replaces the connection instead.
+   */
+  private commands: RedisClient | null = null
   private handler: JobHandler | null = null
   private running = false
   private loop: Promise<void> | null = null
@@ -78,12 +93,13 @@ export class RedisStreamQueue implements JobQueue {
     // connect() keeps retrying while Redis is down; start-up must not hang on it.
     client.connect().catch((error: unknown) => this.options.onError?.(error))
     this.blocking = client
+    this.commands = withReplyDeadline(client, READ_MARGIN_MS)
     this.running = true
     this.loop = this.run()
   }
 
   private async ensureGroup(): Promise<void> {
-    const client = this.blocking as RedisClient
+    const client = this.commands as RedisClient
     try {
       // From the stream's beginning: jobs enqueued before the first consumer ever started are not skipped.
       await client.xGroupCreate(this.options.stream, this.options.group, '0', { MKSTREAM: true })
@@ -95,12 +111,19 @@ export class RedisStreamQueue implements JobQueue {
   private async run(): Promise<void> {
     let failures = 0
     let grouped = false
+    let notReadySince: number | null = null
     while (this.running) {
       try {
         if (!(this.blocking as RedisClient).isReady) {
+          notReadySince ??= Date.now()
+          if (Date.now() - notReadySince >= STUCK_CONNECT_MS) {
+            this.replaceConnection()
+            notReadySince = Date.now()
+          }
           await sleep(100)
           continue
         }
+        notReadySince = null
         if (!grouped) {
           await this.ensureGroup()
           grouped = true
@@ -114,19 +137,15 @@ export class RedisStreamQueue implements JobQueue {
           await this.sweepConsumers()
         }
         if (!this.running) break
-        const replies = await withReplyDeadline(this.blocking as RedisClient, this.options.blockMs + READ_MARGIN_MS)
-          .xReadGroup(
-            this.options.group,
-            this.consumer,
-            { key: this.options.stream, id: '>' },
-            { COUNT: this.options.batchSize, BLOCK: this.options.blockMs },
-          )
-          .catch((error: unknown) => {
-            // A read that outlives its BLOCK is on a dead connection (a killed Redis container black-holes it; TCP
-            // would notice after minutes): replace the connection, or the queue would stall until then.
-            if (error instanceof RedisDeadlineError) this.replaceConnection()
-            throw error
-          })
+        const replies = await withReplyDeadline(
+          this.blocking as RedisClient,
+          this.options.blockMs + READ_MARGIN_MS,
+        ).xReadGroup(
+          this.options.group,
+          this.consumer,
+          { key: this.options.stream, id: '>' },
+          { COUNT: this.options.batchSize, BLOCK: this.options.blockMs },
+        )
         failures = 0
         const messages = (replies as { messages: StreamMessage[] }[] | null)?.[0]?.messages ?? []
         await this.handleBatch(messages.map((message) => this.toJob(message, 1)))
@@ -135,6 +154,9 @@ export class RedisStreamQueue implements JobQueue {
           await this.ensureGroup().catch(() => {})
           continue
         }
+        // A read that outlives its BLOCK, or a short command past its deadline, is on a dead connection (a killed
+        // Redis container black-holes it; TCP would notice after minutes): replace it, or the queue would stall.
+        if (error instanceof RedisDeadlineError) this.replaceConnection()
         this.options.onError?.(error)
         failures++
         if (this.running) await sleep(Math.min(100 * 2 ** failures, 2_000))
@@ -151,7 +173,7 @@ export class RedisStreamQueue implements JobQueue {
 
   /** Take over jobs idle longer than retryAfterMs: a crashed consumer's, or ones whose handler failed. */
   private async claimStale(): Promise<void> {
-    const client = this.blocking as RedisClient
+    const client = this.commands as RedisClient
     let cursor = '0-0'
     do {
       const reply = await client.xAutoClaim(
@@ -181,7 +203,7 @@ export class RedisStreamQueue implements JobQueue {
    * for an hour (their jobs, if any, were claimed by others already).
    */
   private async sweepConsumers(): Promise<void> {
-    const client = this.blocking as RedisClient
+    const client = this.commands as RedisClient
     const consumers = await client.xInfoConsumers(this.options.stream, this.options.group)
     for (const consumer of consumers) {
       if (
@@ -195,7 +217,7 @@ export class RedisStreamQueue implements JobQueue {
   }
 
   private async deliveries(id: string): Promise<number> {
-    const [entry] = await (this.blocking as RedisClient).xPendingRange(
+    const [entry] = await (this.commands as RedisClient).xPendingRange(
       this.options.stream,
       this.options.group,
       id,
@@ -215,7 +237,7 @@ export class RedisStreamQueue implements JobQueue {
   }
 
   private async handle(job: Job): Promise<void> {
-    const client = this.blocking as RedisClient
+    const client = this.commands as RedisClient
     try {
       await (this.handler as JobHandler)(job)
     } catch (error) {
@@ -248,6 +270,7 @@ export class RedisStreamQueue implements JobQueue {
     ])
     const client = this.blocking
     this.blocking = null
+    this.commands = null
     if (!client) return
     // A job still in hand stays pending and is reclaimed by another consumer (or this one after a restart).
     if (drained) await closeRedisClient(client)
