@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
 import { resolveOptions, simulatorOptionsFromEnv } from '../../src/simulator/options.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
@@ -21,6 +21,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await Promise.all([sim.close(), twin.close()])
+})
+// Two tests change records (an email, a next date): every test starts from the seeded store, in any order.
+beforeEach(async () => {
+  await sim.reset()
 })
 
 // biome-ignore lint/suspicious/noExplicitAny: Recharge records; each test asserts the fields it needs
