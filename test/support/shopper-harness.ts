@@ -53,7 +53,7 @@ export interface ShopperHarness {
 }
 
 /** The admin key of testConfig(), for minting shopper tokens. */
-export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
 
 interface BridgeSetup {
   policy?: object
@@ -111,11 +111,8 @@ export async function startShopperHarness(name: string, simOptions: SimulatorOpt
       if (!setup) throw new Error('replica: not a bridge of this harness')
       return build(setup)
     },
-    async listen(app) {
-      await app.listen({ port: 0, host: '127.0.0.1' })
-      const address = app.server.address()
-      if (typeof address !== 'object' || !address) throw new Error('listen: no address')
-      return `http://127.0.0.1:${address.port}`
+    listen(app) {
+      return app.listen({ port: 0, host: '127.0.0.1' })
     },
     async mint(app, email) {
       const response = await app.inject({
