@@ -3,7 +3,8 @@
  * environment.
  */
 import { mintCustomerToken, secretKey } from '../../src/identity/customer-token.ts'
-import { freePort, repoRoot, type Spawned, spawnNode, waitForHttp } from './processes.ts'
+import { freePort } from '../../tools/free-port.ts'
+import { repoRoot, type Spawned, spawnNode, waitForHttp } from './processes.ts'
 import type { SimulatorProcess } from './simulator.ts'
 
 const BENCH_CUSTOMER_TOKEN_SECRET = 'bench-customer-token-secret-0123456789abcdef'

@@ -3,10 +3,10 @@
  * one simulator with an unlimited budget and one private redis-server, as the throughput suite starts them.
  */
 import { parseArgs } from 'node:util'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { type BridgeProcess, benchShopper, startBridge } from './bridge.ts'
 import type { LoadTarget } from './load.ts'
 import { stopAll } from './processes.ts'
-import { BenchRedis } from './redis-server.ts'
 import { ensureBuilt, startBaseline, UNLIMITED } from './setup.ts'
 import { type SimulatorProcess, startSimulator } from './simulator.ts'
 
@@ -18,7 +18,7 @@ export interface PairSide {
 }
 
 export interface PairBench {
-  redis: BenchRedis
+  redis: DisposableRedis
   simulator: SimulatorProcess
   /** A bridge replica answering GET /v1/portal/url for the bench shopper (its CPU: the bridge and Redis). */
   bridge(name: string): Promise<PairSide & { process: BridgeProcess }>
@@ -42,7 +42,7 @@ export function numericOptions<K extends string>(defaults: Record<K, number>): R
 export async function withPairBench(body: (bench: PairBench) => Promise<void>): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`)
   ensureBuilt(log, false)
-  const redis = await BenchRedis.start()
+  const redis = await DisposableRedis.start()
   try {
     const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
     const customer = await benchShopper(simulator)

@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export const repoRoot = new URL('../../', import.meta.url).pathname
@@ -38,17 +37,6 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   return { child, output: () => output, onOutput: (listener) => void listeners.push(listener) }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : 0
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 /** Poll `url` until it answers `status` (default 200); fail early when the process dies. */

@@ -6,9 +6,10 @@
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { freePort } from '../../tools/free-port.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { benchShopper, startBridge } from './bridge.ts'
-import { freePort, repoRoot, spawnNode, waitForHttp } from './processes.ts'
-import { BenchRedis } from './redis-server.ts'
+import { repoRoot, spawnNode, waitForHttp } from './processes.ts'
 import { startSimulator } from './simulator.ts'
 import type { Profile, RunContext } from './types.ts'
 
@@ -67,7 +68,7 @@ export async function startBaseline(mode: string, env: Record<string, string>): 
 }
 
 export async function setUp(profile: Profile, log: (line: string) => void): Promise<RunContext> {
-  const redis = await BenchRedis.start()
+  const redis = await DisposableRedis.start()
   try {
     return await startServers(profile, log, redis)
   } catch (error) {
@@ -77,7 +78,11 @@ export async function setUp(profile: Profile, log: (line: string) => void): Prom
   }
 }
 
-async function startServers(profile: Profile, log: (line: string) => void, redis: BenchRedis): Promise<RunContext> {
+async function startServers(
+  profile: Profile,
+  log: (line: string) => void,
+  redis: DisposableRedis,
+): Promise<RunContext> {
   const startedAt = Date.now()
   const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
   const bridgeSettings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }

@@ -5,7 +5,8 @@
 import type { FaultRule } from '../../src/simulator/faults.ts'
 import type { LedgerEntry } from '../../src/simulator/ledger.ts'
 import type { WebhookDropRule } from '../../src/simulator/webhooks/drops.ts'
-import { freePort, repoRoot, type Spawned, spawnNode, waitForOutput } from './processes.ts'
+import { freePort } from '../../tools/free-port.ts'
+import { repoRoot, type Spawned, spawnNode, waitForOutput } from './processes.ts'
 
 export interface SimulatorProcess {
   url: string

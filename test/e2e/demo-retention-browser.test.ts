@@ -1,66 +1,23 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
-import { type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { buildApp } from '../../src/app.ts'
-import { type Config, loadConfig } from '../../src/config.ts'
-import { buildDemoAssets } from '../../src/demo/bundle.ts'
-import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import type { EmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import { type DemoBrowser, eventually, signInToAccount, startDemoBrowser } from '../support/demo-browser.ts'
 
 /**
  * Keep the subscriber on the demo account page, in a real browser (Debian's Chromium driven by playwright-core)
  * against the app in demo mode with the embedded simulator: start to cancel and take a discount offer instead;
- * pause and resume; apply a discount code; order now (turned on by the policy file). Each test signs in as another seeded shopper, so none sees another's
- * changes. Screenshots go to test/artifacts/demo-retention/.
+ * pause and resume; apply a discount code; order now (turned on by the policy file). Each test signs in as another
+ * seeded shopper, so none sees another's changes. Screenshots go to test/artifacts/demo-retention/.
  */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const artifacts = new URL('../artifacts/demo-retention/', import.meta.url).pathname
-
+let demo: DemoBrowser
 let simulator: EmbeddedSimulator
-let app: FastifyInstance
 let base: string
-let context: BrowserContext
 let page: Page
-let userDataDir: string
-const pageErrors: string[] = []
-
-/** Demo mode with a policy file that also lets shoppers order now (off in the default policy). */
-function demoConfig(sim: EmbeddedSimulator, port: number, policyFile: string): Config {
-  const config = loadConfig({
-    POLICY_FILE: policyFile,
-    LOG_LEVEL: 'silent',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-  })
-  return Object.freeze({
-    ...config,
-    RECHARGE_API_URL: sim.url,
-    RECHARGE_API_TOKEN: sim.apiToken,
-    RECHARGE_WEBHOOK_SECRET: sim.clientSecret,
-    RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
-  })
-}
-
-function eventually<T>(read: () => T | Promise<T>) {
-  return expect.poll(read, { timeout: 15_000, interval: 100 })
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address !== 'object') throw new Error('no free port')
-  return address.port
-}
-
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true })
-}
+let policyDir: string
+const shot = (name: string) => demo.shot(name)
 
 interface SimState {
   customers: { id: number; email: string }[]
@@ -73,9 +30,7 @@ async function simState(): Promise<SimState> {
 
 /** Signs in on the account page as a seeded shopper; the first active subscription card, once decorated. */
 async function signInAs(email: string) {
-  await page.goto(`${base}/demo/account`)
-  await page.fill('#sign-in-email', email)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await signInToAccount(demo, email)
   const card = page.locator('.subscription:not(.is-cancelled)').first()
   await card.waitFor({ state: 'visible' })
   await card.locator('[data-retention]').waitFor({ state: 'attached' })
@@ -83,52 +38,23 @@ async function signInAs(email: string) {
 }
 
 beforeAll(async () => {
-  await mkdir(artifacts, { recursive: true })
-  await buildDemoAssets()
-  simulator = await startEmbeddedSimulator()
-  const port = await freePort()
-  userDataDir = await mkdtemp(join(tmpdir(), 'rb-demo-retention-chromium-'))
-  const policyFile = join(userDataDir, 'policy.json')
+  // A policy file that also lets shoppers order now (off in the default policy).
+  policyDir = await mkdtemp(join(tmpdir(), 'rb-demo-retention-policy-'))
+  const policyFile = join(policyDir, 'policy.json')
   await writeFile(policyFile, JSON.stringify({ actions: { order_now: true } }))
-  app = await buildApp(demoConfig(simulator, port, policyFile), { redis: null, webhooks: { watchdog: false } })
-  await app.listen({ port, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${port}`
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--no-first-run',
-    ],
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
+  demo = await startDemoBrowser({
+    artifacts: 'demo-retention',
+    deps: { webhooks: { watchdog: false } },
+    env: { POLICY_FILE: policyFile },
   })
-  page = context.pages()[0] ?? (await context.newPage())
-  page.setDefaultTimeout(15_000)
-  const ours = () => page.url().startsWith(`${base}/demo`)
-  page.on('pageerror', (error) => {
-    if (ours()) pageErrors.push(`pageerror: ${error.message} at ${page.url()}`)
-  })
-  page.on('console', (message) => {
-    if (message.type() !== 'error' || !ours()) return
-    // A refused discount code is a 422 the page explains; the browser logs the response too.
-    if (/status of 422/.test(message.text())) return
-    pageErrors.push(`console: ${message.text()} at ${page.url()}`)
-  })
+  ;({ simulator, base, page } = demo)
+  // A refused discount code is a 422 the page explains; the browser logs the response too.
+  demo.expectedConsoleError = /status of 422/
 })
 
 afterAll(async () => {
-  await context?.close()
-  await app?.close()
-  await simulator?.close()
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true })
+  await demo?.close()
+  if (policyDir) await rm(policyDir, { recursive: true, force: true })
 })
 
 describe('keep the subscriber on the demo account page', () => {
@@ -226,6 +152,6 @@ describe('keep the subscriber on the demo account page', () => {
           order.created_at.startsWith(today) && order.line_items.some((line) => String(line.purchase_item_id) === id),
       ),
     ).toBe(true)
-    expect(pageErrors).toEqual([])
+    expect(demo.pageErrors).toEqual([])
   })
 })

@@ -4,9 +4,9 @@ import { buildApp } from '../../src/app.ts'
 import { sendCached } from '../../src/cache/reply.ts'
 import type { CachePolicy } from '../../src/cache/types.ts'
 import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChargeLock } from '../../src/checkout/charge-lock.ts'
 import { nodeRedisRateLimitStore } from '../../src/checkout/rate-limit-store.ts'
 import { createRedisClient, type RedisClient, withReplyDeadline } from '../../src/infra/redis.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 
 let redis: RedisClient
 const prefix = `${uniquePrefix('checkout-stores')}:`

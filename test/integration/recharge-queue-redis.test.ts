@@ -8,8 +8,8 @@ import { FailoverGcra } from '../../src/recharge/queue/failover-gcra.ts'
 import { gcraParams, LocalGcra } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
 import { RedisGcra } from '../../src/recharge/queue/redis-gcra.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 
 let redis: RedisClient
 const base = uniquePrefix('recharge-queue')

@@ -9,8 +9,8 @@ import {
   RechargeUnavailableError,
 } from '../../src/recharge/errors.ts'
 import type { FailoverGcra } from '../../src/recharge/queue/failover-gcra.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 import { until } from '../support/until.ts'
 

@@ -2,9 +2,9 @@ import { createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { createRedisClient, RedisDeadlineError, withReplyDeadline } from '../../src/infra/redis.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
 import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 
 async function unusedPort(): Promise<number> {
   const server = createServer()

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { deleteKeys } from '../support/redis.ts'
@@ -26,9 +23,17 @@ interface Delivery {
 }
 
 let h: ShopperHarness
+let app: FastifyInstance
+let alice: string
+let aliceId: string
+let bobId: string
 
 beforeAll(async () => {
   h = await startShopperHarness('schedule', { webhookAutoDeliver: false })
+  app = await h.bridge()
+  alice = await h.mint(app, 'alice@example.com')
+  aliceId = await h.customerId('alice@example.com')
+  bobId = await h.customerId('bob@example.com')
 })
 beforeEach(async () => {
   await h.reset()
@@ -37,15 +42,8 @@ afterAll(async () => {
   await h?.close()
 })
 
-async function schedule(token = h.alice, instance = h.app, weeks?: number): Promise<Delivery[]> {
-  const response = await h.call(
-    token,
-    'GET',
-    `/v1/delivery-schedule${weeks ? `?weeks=${weeks}` : ''}`,
-    undefined,
-    {},
-    instance,
-  )
+async function schedule(token = alice, instance = app, weeks?: number): Promise<Delivery[]> {
+  const response = await h.call(instance, token, 'GET', `/v1/delivery-schedule${weeks ? `?weeks=${weeks}` : ''}`)
   expect(response.statusCode).toBe(200)
   return response.json().deliveries
 }
@@ -79,21 +77,21 @@ describe('the delivery schedule', () => {
     expect(deliveries.every((delivery) => delivery.date <= dateInDays(56))).toBe(true)
     expect([...deliveries].map((d) => d.date)).toEqual([...deliveries].map((d) => d.date).sort())
 
-    const oneWeek = await schedule(h.alice, h.app, 1)
+    const oneWeek = await schedule(alice, app, 1)
     expect(oneWeek.every((delivery) => delivery.date <= dateInDays(7))).toBe(true)
     expect(oneWeek.length).toBeLessThan(deliveries.length)
-    const tooMany = await h.call(h.alice, 'GET', '/v1/delivery-schedule?weeks=27')
+    const tooMany = await h.call(app, alice, 'GET', '/v1/delivery-schedule?weeks=27')
     expect(tooMany.statusCode).toBe(400)
     // Cached: the second read costs no upstream call.
     const before = await h.ledgerLength()
-    const again = await h.call(h.alice, 'GET', '/v1/delivery-schedule')
+    const again = await h.call(app, alice, 'GET', '/v1/delivery-schedule')
     expect(again.headers['x-cache']).toBe('HIT')
     expect(await h.upstreamSince(before)).toEqual([])
   })
 
   it('skips the delivery after next by date, and restores it by its skipped charge', async () => {
     const { afterNext } = await aliceDeliveries()
-    const skipped = await h.call(h.alice, 'POST', '/v1/delivery-schedule/skip', { date: afterNext.date })
+    const skipped = await h.call(app, alice, 'POST', '/v1/delivery-schedule/skip', { date: afterNext.date })
     expect(skipped.statusCode).toBe(200)
     expect(skipped.json()).toMatchObject({ date: afterNext.date, status: 'skipped', unskippable: true })
     const parked = (await h.sim.state()).charges.find(
@@ -104,7 +102,7 @@ describe('the delivery schedule', () => {
     const shown = (await schedule()).find((delivery) => delivery.date === afterNext.date)
     expect(shown?.status).toBe('skipped')
 
-    const restored = await h.call(h.alice, 'POST', `/v1/charges/${parked?.id}/unskip`)
+    const restored = await h.call(app, alice, 'POST', `/v1/charges/${parked?.id}/unskip`)
     expect(restored.statusCode).toBe(200)
     expect(restored.json()).toMatchObject({ date: afterNext.date, status: 'scheduled', skipped_charge_id: null })
     expect((await h.sim.state()).charges.some((row) => row.status === 'skipped')).toBe(false)
@@ -113,7 +111,7 @@ describe('the delivery schedule', () => {
   it('skips one subscription of the next delivery by its charge, then restores it', async () => {
     const { next } = await aliceDeliveries()
     const [first, second] = next.lines
-    const skipped = await h.call(h.alice, 'POST', `/v1/charges/${next.charge_id}/skip`, {
+    const skipped = await h.call(app, alice, 'POST', `/v1/charges/${next.charge_id}/skip`, {
       subscription_ids: [first?.id],
     })
     expect(skipped.statusCode).toBe(200)
@@ -123,19 +121,19 @@ describe('the delivery schedule', () => {
     expect(delivery.lines.find((line) => line.id === second?.id)?.skipped).toBe(false)
     expect(delivery.skipped_charge_id).not.toBeNull()
 
-    const restored = await h.call(h.alice, 'POST', `/v1/charges/${delivery.skipped_charge_id}/unskip`)
+    const restored = await h.call(app, alice, 'POST', `/v1/charges/${delivery.skipped_charge_id}/unskip`)
     expect(restored.statusCode).toBe(200)
     expect(restored.json()).toMatchObject({ status: 'queued', skipped_charge_id: null })
 
     // Default: every subscription on the charge.
-    const all = await h.call(h.alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
+    const all = await h.call(app, alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
     expect(all.json()).toMatchObject({ status: 'skipped' })
   })
 
   it('answers 422 codes for dates, subscriptions and charges it cannot skip, before any write', async () => {
     const { next, afterNext } = await aliceDeliveries()
     const state = await h.sim.state()
-    const bobSubscription = String(state.subscriptions.find((row) => String(row.customer_id) === h.bobId)?.id)
+    const bobSubscription = String(state.subscriptions.find((row) => String(row.customer_id) === bobId)?.id)
     const before = await h.ledgerLength()
     const cases: [string, string, object | undefined, string][] = [
       ['no delivery that day', '/v1/delivery-schedule/skip', { date: dateInDays(2) }, 'NOT_IN_SCHEDULE'],
@@ -155,7 +153,7 @@ describe('the delivery schedule', () => {
       ['unskip a queued charge', `/v1/charges/${next.charge_id}/unskip`, undefined, 'CHARGE_NOT_SKIPPABLE'],
     ]
     for (const [name, url, body, code] of cases) {
-      const response = await h.call(h.alice, 'POST', url, body)
+      const response = await h.call(app, alice, 'POST', url, body)
       expect(response.statusCode, name).toBe(422)
       expect(response.json().code, name).toBe(code)
     }
@@ -166,20 +164,20 @@ describe('the delivery schedule', () => {
     const { next } = await aliceDeliveries()
     // Skipped in Recharge directly: the bridge's cached charges still say queued, Recharge refuses.
     expect((await h.sim.api('POST', `/charges/${next.charge_id}/skip`, {})).status).toBe(200)
-    const refused = await h.call(h.alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
+    const refused = await h.call(app, alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
     expect(refused.statusCode).toBe(422)
     expect(refused.json().code).toBe('CHARGE_NOT_SKIPPABLE')
     // Now it knows: skipping it again is refused without a write.
     const before = await h.ledgerLength()
-    const known = await h.call(h.alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
+    const known = await h.call(app, alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
     expect(known.json().code).toBe('CHARGE_NOT_SKIPPABLE')
     expect((await h.upstreamSince(before)).filter((line) => line.startsWith('POST'))).toEqual([])
 
     await h.reset()
     const fresh = await aliceDeliveries()
     expect((await h.sim.api('POST', `/charges/${fresh.next.charge_id}/process`, {})).status).toBe(200)
-    await h.app.cache.invalidateTags([`customer:${h.aliceId}`])
-    const processed = await h.call(h.alice, 'POST', `/v1/charges/${fresh.next.charge_id}/skip`)
+    await app.cache.invalidateTags([`customer:${aliceId}`])
+    const processed = await h.call(app, alice, 'POST', `/v1/charges/${fresh.next.charge_id}/skip`)
     expect(processed.statusCode).toBe(422)
     expect(processed.json().code).toBe('CHARGE_NOT_SKIPPABLE')
   })
@@ -187,11 +185,11 @@ describe('the delivery schedule', () => {
   it('answers 404 for another shopper’s charge and address, with no upstream call for them', async () => {
     const state = await h.sim.state()
     const bobCharge = String(
-      state.charges.find((row) => String(row.customer.id) === h.bobId && row.status === 'queued')?.id,
+      state.charges.find((row) => String(row.customer.id) === bobId && row.status === 'queued')?.id,
     )
-    const bobAddress = String(state.addresses.find((row) => String(row.customer_id) === h.bobId)?.id)
+    const bobAddress = String(state.addresses.find((row) => String(row.customer_id) === bobId)?.id)
     const { afterNext } = await aliceDeliveries()
-    await h.call(h.alice, 'GET', '/v1/addresses')
+    await h.call(app, alice, 'GET', '/v1/addresses')
     const before = await h.ledgerLength()
     const attempts: [string, string, object?][] = [
       ['skip', `/v1/charges/${bobCharge}/skip`],
@@ -199,7 +197,7 @@ describe('the delivery schedule', () => {
       ['by date at bob’s address', '/v1/delivery-schedule/skip', { date: afterNext.date, address_id: bobAddress }],
     ]
     for (const [name, url, body] of attempts) {
-      const response = await h.call(h.alice, 'POST', url, body)
+      const response = await h.call(app, alice, 'POST', url, body)
       expect(response.statusCode, name).toBe(404)
       expect(response.json().code, name).toBe('NOT_FOUND')
     }
@@ -213,15 +211,15 @@ describe('the delivery schedule', () => {
     const before = await h.ledgerLength()
     const key = randomUUID()
     const url = `/v1/charges/${next.charge_id}/skip`
-    const first = await h.call(h.alice, 'POST', url, {}, { 'idempotency-key': key })
-    const again = await h.call(h.alice, 'POST', url, {}, { 'idempotency-key': key })
+    const first = await h.call(app, alice, 'POST', url, {}, { 'idempotency-key': key })
+    const again = await h.call(app, alice, 'POST', url, {}, { 'idempotency-key': key })
     expect(first.statusCode).toBe(200)
     expect(again.headers['idempotent-replayed']).toBe('true')
     expect(again.body).toBe(first.body)
     const dateKey = randomUUID()
     const body = { date: afterNext.date }
-    const byDate = await h.call(h.alice, 'POST', '/v1/delivery-schedule/skip', body, { 'idempotency-key': dateKey })
-    const byDateAgain = await h.call(h.alice, 'POST', '/v1/delivery-schedule/skip', body, {
+    const byDate = await h.call(app, alice, 'POST', '/v1/delivery-schedule/skip', body, { 'idempotency-key': dateKey })
+    const byDateAgain = await h.call(app, alice, 'POST', '/v1/delivery-schedule/skip', body, {
       'idempotency-key': dateKey,
     })
     expect([byDate.statusCode, byDateAgain.statusCode]).toEqual([200, 200])
@@ -235,21 +233,19 @@ describe('the delivery schedule', () => {
     await h.sim.setFaults([
       { match: { method: 'POST', path: `/charges/${next.charge_id}/skip` }, truncate: true, count: 1 },
     ])
-    const skipped = await h.call(h.alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
+    const skipped = await h.call(app, alice, 'POST', `/v1/charges/${next.charge_id}/skip`)
     expect(skipped.statusCode).toBe(200)
     expect(skipped.json().status).toBe('skipped')
 
     await h.sim.setFaults([{ match: { method: 'POST', path: '/addresses/' }, malformed: true, count: 1 }])
-    const byDate = await h.call(h.alice, 'POST', '/v1/delivery-schedule/skip', { date: afterNext.date })
+    const byDate = await h.call(app, alice, 'POST', '/v1/delivery-schedule/skip', { date: afterNext.date })
     expect(byDate.statusCode).toBe(200)
     expect(byDate.json().status).toBe('skipped')
     expect((await h.sim.ledger({ method: 'POST' })).length).toBe(2)
   })
 
   it('answers 403 ACTION_NOT_ALLOWED when skip and unskip are off, and offers neither', async () => {
-    const file = join(tmpdir(), `policy-schedule-${h.namespace}.json`)
-    writeFileSync(file, JSON.stringify({ actions: { skip: false, unskip: false } }))
-    const strict = await h.bridge({ POLICY_FILE: file }, `${h.namespace}strict-`)
+    const strict = await h.bridge({ actions: { skip: false, unskip: false } })
     const token = await h.mint(strict, 'alice@example.com')
     const deliveries = await schedule(token, strict)
     expect(deliveries.some((delivery) => delivery.skippable || delivery.unskippable)).toBe(false)
@@ -261,7 +257,7 @@ describe('the delivery schedule', () => {
       ['/v1/delivery-schedule/skip', { date: deliveries[1]?.date }],
     ]
     for (const [url, body] of attempts) {
-      const response = await h.call(token, 'POST', url, body, {}, strict)
+      const response = await h.call(strict, token, 'POST', url, body)
       expect(response.statusCode, url).toBe(403)
       expect(response.json().code).toBe('ACTION_NOT_ALLOWED')
     }
@@ -275,12 +271,15 @@ describe('webhooks', () => {
   const prefix = `test:schedule-webhooks:${randomUUID().slice(0, 8)}`
 
   beforeAll(async () => {
-    listening = await h.bridge({ RECHARGE_WEBHOOK_SECRET: h.sim.clientSecret }, `${h.namespace}hooks-`, true, {
-      backgroundWorkers: true,
-      webhooks: { keyPrefix: prefix, retryAfterMs: 1_000, blockMs: 100, watchdog: false },
-    } as never)
-    const address = listening.server.address()
-    url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : ''
+    listening = await h.bridge(
+      undefined,
+      {
+        backgroundWorkers: true,
+        webhooks: { keyPrefix: prefix, retryAfterMs: 1_000, blockMs: 100, watchdog: false },
+      } as never,
+      { RECHARGE_WEBHOOK_SECRET: h.sim.clientSecret },
+    )
+    url = await h.listen(listening)
   })
   afterAll(async () => {
     await deleteKeys(h.redis, `${prefix}*`)
@@ -301,7 +300,7 @@ describe('webhooks', () => {
     const token = await h.mint(listening, 'alice@example.com')
     const read = () => schedule(token, listening)
     const onetimes = async () =>
-      (await h.call(token, 'GET', '/v1/onetimes', undefined, {}, listening)).json().onetimes as { id: string }[]
+      (await h.call(listening, token, 'GET', '/v1/onetimes')).json().onetimes as { id: string }[]
     const [next] = await read()
     expect(await onetimes()).toEqual([])
 

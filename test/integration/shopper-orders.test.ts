@@ -1,38 +1,41 @@
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * The order history over HTTP against the simulator and a real Redis: cursor pages newest first (cursors signed and
  * bound to the shopper, so a made-up or another shopper's cursor is a 400 with no upstream call), and one order by id
  * (another shopper's id is a 404 with no upstream call for it).
  */
-let world: ShopperWorld
+let h: ShopperHarness
+let app: FastifyInstance
 let alice: string
 let bob: string
 let aliceId: string
 let bobId: string
 
 async function simOrdersOf(customerId: string) {
-  const state = await world.sim.state()
+  const state = await h.sim.state()
   return state.orders
     .filter((row) => String(row.customer.id) === customerId)
     .sort((a, b) => String(b.processed_at).localeCompare(String(a.processed_at)) || b.id - a.id)
 }
 
 beforeAll(async () => {
-  world = await startShopperWorld('orders')
-  alice = await world.token('alice@example.com')
-  bob = await world.token('bob@example.com')
-  aliceId = await world.customerId('alice@example.com')
-  bobId = await world.customerId('bob@example.com')
+  h = await startShopperHarness('orders', { addressWriteWindowMs: 0 })
+  app = await h.bridge()
+  alice = await h.mint(app, 'alice@example.com')
+  bob = await h.mint(app, 'bob@example.com')
+  aliceId = await h.customerId('alice@example.com')
+  bobId = await h.customerId('bob@example.com')
 })
 
 beforeEach(async () => {
-  await world.reset([aliceId, bobId])
+  await h.reset()
 })
 
 afterAll(async () => {
-  await world?.close()
+  await h?.close()
 })
 
 describe('GET /v1/orders', () => {
@@ -42,10 +45,10 @@ describe('GET /v1/orders', () => {
     const seen: string[] = []
     let cursor: string | null = null
     let pages = 0
-    const mark = await world.mark()
+    const mark = await h.ledgerLength()
     do {
       const url: string = `/v1/orders?limit=2${cursor ? `&cursor=${cursor}` : ''}`
-      const response = await world.call(alice, 'GET', url)
+      const response = await h.call(app, alice, 'GET', url)
       expect(response.statusCode).toBe(200)
       const body = response.json()
       expect(body.orders.length).toBeLessThanOrEqual(2)
@@ -54,12 +57,12 @@ describe('GET /v1/orders', () => {
       pages += 1
     } while (cursor && pages < 20)
     expect(seen).toEqual(expected.map((row) => String(row.id)))
-    const reads = (await world.upstreamSince(mark)).filter((call) => call === 'GET /orders')
+    const reads = (await h.upstreamSince(mark)).filter((call) => call === 'GET /orders')
     expect(reads).toHaveLength(pages)
   })
 
   it('answers the first page with the default size and the same envelope', async () => {
-    const response = await world.call(alice, 'GET', '/v1/orders')
+    const response = await h.call(app, alice, 'GET', '/v1/orders')
     expect(response.statusCode).toBe(200)
     const body = response.json()
     expect(Object.keys(body).sort()).toEqual(['next_cursor', 'orders'])
@@ -71,11 +74,11 @@ describe('GET /v1/orders', () => {
   })
 
   it("refuses a made-up cursor and another shopper's cursor with 400, before any upstream call", async () => {
-    const first = await world.call(alice, 'GET', '/v1/orders?limit=1')
+    const first = await h.call(app, alice, 'GET', '/v1/orders?limit=1')
     const cursor = first.json().next_cursor
     expect(cursor).toEqual(expect.any(String))
-    await world.call(bob, 'GET', '/v1/orders?limit=1')
-    const mark = await world.mark()
+    await h.call(app, bob, 'GET', '/v1/orders?limit=1')
+    const mark = await h.ledgerLength()
     const forged = Buffer.from(JSON.stringify({ v: 1, u: 'eyJ4IjoxfQ', m: 'AAAAAAAAAAAAAAAAAAAAAA' })).toString(
       'base64url',
     )
@@ -84,16 +87,16 @@ describe('GET /v1/orders', () => {
       [alice, forged],
       [alice, 'not a cursor'],
     ] as const) {
-      const response = await world.call(token, 'GET', `/v1/orders?cursor=${encodeURIComponent(value)}`)
+      const response = await h.call(app, token, 'GET', `/v1/orders?cursor=${encodeURIComponent(value)}`)
       expect(response.statusCode).toBe(400)
       expect(response.json().code).toBe('VALIDATION_FAILED')
     }
-    expect(await world.upstreamSince(mark)).toEqual([])
+    expect(await h.upstreamSince(mark)).toEqual([])
   })
 
   it('refuses a limit outside 1–250 with 400', async () => {
     for (const limit of ['0', '251', 'many']) {
-      expect((await world.call(alice, 'GET', `/v1/orders?limit=${limit}`)).statusCode).toBe(400)
+      expect((await h.call(app, alice, 'GET', `/v1/orders?limit=${limit}`)).statusCode).toBe(400)
     }
   })
 })
@@ -102,7 +105,7 @@ describe('GET /v1/orders/:id', () => {
   it('answers one of the shopper’s orders, old ones included, with its shipping address', async () => {
     const orders = await simOrdersOf(aliceId)
     const oldest = orders.at(-1)
-    const response = await world.call(alice, 'GET', `/v1/orders/${oldest?.id}`)
+    const response = await h.call(app, alice, 'GET', `/v1/orders/${oldest?.id}`)
     expect(response.statusCode).toBe(200)
     const order = response.json()
     expect(order).toEqual(
@@ -119,21 +122,21 @@ describe('GET /v1/orders/:id', () => {
 
   it("answers 404 for another shopper's order and an unknown id, with no upstream call for the id", async () => {
     const bobOrder = (await simOrdersOf(bobId))[0]
-    await world.call(alice, 'GET', '/v1/orders/1')
-    const mark = await world.mark()
+    await h.call(app, alice, 'GET', '/v1/orders/1')
+    const mark = await h.ledgerLength()
     for (const id of [String(bobOrder?.id), '999999999']) {
-      const response = await world.call(alice, 'GET', `/v1/orders/${id}`)
+      const response = await h.call(app, alice, 'GET', `/v1/orders/${id}`)
       expect(response.statusCode).toBe(404)
       expect(response.json().code).toBe('NOT_FOUND')
     }
-    const calls = await world.upstreamSince(mark)
+    const calls = await h.upstreamSince(mark)
     expect(calls.filter((call) => call.includes(String(bobOrder?.id)) || call.includes('999999999'))).toEqual([])
     // Alice's own list is cached and young: not even it is read again.
     expect(calls).toEqual([])
   })
 
   it('refuses a non-numeric id with 400 without reaching Recharge', async () => {
-    const response = await world.call(alice, 'GET', '/v1/orders/abc')
+    const response = await h.call(app, alice, 'GET', '/v1/orders/abc')
     expect(response.statusCode).toBe(400)
   })
 })

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { deleteKeys } from '../support/redis.ts'
-import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * Payment methods and dunning recovery over HTTP against the simulator and a real Redis: the masked list, what
@@ -9,7 +10,8 @@ import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.
  * email (`POST /customers/{id}/notifications`, visible at the simulator's /__sim/notifications), with its policy,
  * ownership, per-shopper window, Idempotency-Key, Recharge refusals and a lost answer.
  */
-let world: ShopperWorld
+let h: ShopperHarness
+let app: FastifyInstance
 let frank: string
 let alice: string
 let erin: string
@@ -25,47 +27,48 @@ interface Notification {
 }
 
 async function notifications(customerId: string): Promise<Notification[]> {
-  const response = await fetch(`${world.sim.url}/__sim/notifications?customer_id=${customerId}`)
+  const response = await fetch(`${h.sim.url}/__sim/notifications?customer_id=${customerId}`)
   return ((await response.json()) as { notifications: Notification[] }).notifications
 }
 
 async function frankMethodId(): Promise<string> {
-  const state = await world.sim.state()
+  const state = await h.sim.state()
   return String(state.payment_methods.find((row) => String(row.customer_id) === frankId)?.id)
 }
 
 const updateLink = (id: string) => `/v1/payment-methods/${id}/update-link`
 
 beforeAll(async () => {
-  world = await startShopperWorld('paymethods')
-  frank = await world.token('frank@example.com')
-  alice = await world.token('alice@example.com')
-  erin = await world.token('erin@example.com')
-  frankId = await world.customerId('frank@example.com')
-  aliceId = await world.customerId('alice@example.com')
-  erinId = await world.customerId('erin@example.com')
+  h = await startShopperHarness('paymethods', { addressWriteWindowMs: 0 })
+  app = await h.bridge()
+  frank = await h.mint(app, 'frank@example.com')
+  alice = await h.mint(app, 'alice@example.com')
+  erin = await h.mint(app, 'erin@example.com')
+  frankId = await h.customerId('frank@example.com')
+  aliceId = await h.customerId('alice@example.com')
+  erinId = await h.customerId('erin@example.com')
 })
 
 beforeEach(async () => {
-  await world.reset([frankId, aliceId, erinId])
+  await h.reset()
   // Each test starts with every shopper's update-link window open.
-  await deleteKeys(world.redis, `rb:${world.namespace}update-link:*`)
+  await deleteKeys(h.redis, `rb:${h.namespace}*update-link:*`)
 })
 
 afterAll(async () => {
-  await world?.close()
+  await h?.close()
 })
 
 describe('GET /v1/payment-methods', () => {
   it("lists the shopper's methods masked, default first, with the addresses each pays for", async () => {
-    const response = await world.call(erin, 'GET', '/v1/payment-methods')
+    const response = await h.call(app, erin, 'GET', '/v1/payment-methods')
     expect(response.statusCode).toBe(200)
     expect(response.headers['cache-control']).toBe('private, no-store')
     const methods = response.json().payment_methods
     expect(methods).toHaveLength(2)
     expect(methods[0].is_default).toBe(true)
     expect(methods[1].is_default).toBe(false)
-    const state = await world.sim.state()
+    const state = await h.sim.state()
     const erinAddresses = state.addresses.filter((row) => String(row.customer_id) === erinId)
     for (const method of methods) {
       expect(Object.keys(method).sort()).toEqual(
@@ -94,10 +97,10 @@ describe('GET /v1/payment-methods', () => {
   })
 
   it('shows the card of a shopper in dunning as failing, expired and in dunning', async () => {
-    const response = await world.call(frank, 'GET', '/v1/payment-methods')
+    const response = await h.call(app, frank, 'GET', '/v1/payment-methods')
     expect(response.statusCode).toBe(200)
     const [method] = response.json().payment_methods
-    const state = await world.sim.state()
+    const state = await h.sim.state()
     const address = state.addresses.find((row) => String(row.customer_id) === frankId)
     expect(method).toEqual(
       expect.objectContaining({
@@ -114,11 +117,11 @@ describe('GET /v1/payment-methods', () => {
 
 describe('GET /v1/me payment recovery', () => {
   it('tells a shopper whose payment failed what happened and which route fixes it', async () => {
-    const response = await world.call(frank, 'GET', '/v1/me')
+    const response = await h.call(app, frank, 'GET', '/v1/me')
     expect(response.statusCode).toBe(200)
     const me = response.json()
     expect(me.has_payment_method_in_dunning).toBe(true)
-    const failed = (await world.sim.state()).charges.find(
+    const failed = (await h.sim.state()).charges.find(
       (row) => String(row.customer.id) === frankId && row.status === 'error',
     )
     expect(me.payment_recovery).toEqual({
@@ -136,20 +139,17 @@ describe('GET /v1/me payment recovery', () => {
   })
 
   it('says nothing, and reads nothing more, for a shopper in good standing', async () => {
-    await world.call(alice, 'GET', '/v1/me')
-    const mark = await world.mark()
-    const response = await world.call(alice, 'GET', '/v1/me')
+    await h.call(app, alice, 'GET', '/v1/me')
+    const mark = await h.ledgerLength()
+    const response = await h.call(app, alice, 'GET', '/v1/me')
     expect(response.json().payment_recovery).toBeNull()
-    expect(await world.upstreamSince(mark)).toEqual([])
+    expect(await h.upstreamSince(mark)).toEqual([])
   })
 
   it('points to the hosted portal when the store does not offer the update-link email', async () => {
-    const strict = await world.bridge({
-      policy: { actions: { update_payment_method: false } },
-      namespace: `${world.namespace}strict-`,
-    })
-    const token = await world.token('frank@example.com', strict)
-    const response = await world.call(token, 'GET', '/v1/me', undefined, {}, strict)
+    const strict = await h.bridge({ actions: { update_payment_method: false } })
+    const token = await h.mint(strict, 'frank@example.com')
+    const response = await h.call(strict, token, 'GET', '/v1/me')
     expect(response.json().payment_recovery.action).toEqual(
       expect.objectContaining({ href: '/v1/portal/links', body: { page: 'payment_methods' } }),
     )
@@ -159,8 +159,8 @@ describe('GET /v1/me payment recovery', () => {
 describe('POST /v1/payment-methods/:id/update-link', () => {
   it('asks Recharge to email the update link (202), once per window per shopper (429 with Retry-After)', async () => {
     const id = await frankMethodId()
-    const mark = await world.mark()
-    const response = await world.call(frank, 'POST', updateLink(id))
+    const mark = await h.ledgerLength()
+    const response = await h.call(app, frank, 'POST', updateLink(id))
     expect(response.statusCode).toBe(202)
     expect(response.json()).toEqual({
       status: 'sent',
@@ -168,7 +168,7 @@ describe('POST /v1/payment-methods/:id/update-link', () => {
       next_request_after: expect.any(String),
     })
     expect(Date.parse(response.json().next_request_after)).toBeGreaterThan(Date.now() + 9 * 60_000)
-    expect((await world.upstreamSince(mark)).filter((call) => call.startsWith('POST'))).toEqual([
+    expect((await h.upstreamSince(mark)).filter((call) => call.startsWith('POST'))).toEqual([
       `POST /customers/${frankId}/notifications`,
     ])
     expect(await notifications(frankId)).toEqual([
@@ -179,7 +179,7 @@ describe('POST /v1/payment-methods/:id/update-link', () => {
       }),
     ])
 
-    const again = await world.call(frank, 'POST', updateLink(id))
+    const again = await h.call(app, frank, 'POST', updateLink(id))
     expect(again.statusCode).toBe(429)
     expect(again.json().code).toBe('RATE_LIMITED')
     expect(Number(again.headers['retry-after'])).toBeGreaterThan(500)
@@ -187,46 +187,43 @@ describe('POST /v1/payment-methods/:id/update-link', () => {
   })
 
   it('shares the window across replicas (Redis)', async () => {
-    const replica = await world.bridge()
+    const replica = await h.replica(app)
     const id = await frankMethodId()
-    expect((await world.call(frank, 'POST', updateLink(id))).statusCode).toBe(202)
-    expect((await world.call(frank, 'POST', updateLink(id), undefined, {}, replica)).statusCode).toBe(429)
+    expect((await h.call(app, frank, 'POST', updateLink(id))).statusCode).toBe(202)
+    expect((await h.call(replica, frank, 'POST', updateLink(id))).statusCode).toBe(429)
     expect(await notifications(frankId)).toHaveLength(1)
   })
 
   it("answers 404 for another shopper's payment method, with no upstream call for it", async () => {
     const id = await frankMethodId()
-    await world.call(alice, 'GET', '/v1/payment-methods')
-    const mark = await world.mark()
-    const response = await world.call(alice, 'POST', updateLink(id))
+    await h.call(app, alice, 'GET', '/v1/payment-methods')
+    const mark = await h.ledgerLength()
+    const response = await h.call(app, alice, 'POST', updateLink(id))
     expect(response.statusCode).toBe(404)
     expect(response.json().code).toBe('NOT_FOUND')
-    const calls = await world.upstreamSince(mark)
+    const calls = await h.upstreamSince(mark)
     expect(calls.filter((call) => call.includes(id) || call.startsWith('POST'))).toEqual([])
     expect(await notifications(aliceId)).toEqual([])
     expect(await notifications(frankId)).toEqual([])
   })
 
   it('answers 403 when the store policy does not offer it, before any upstream call', async () => {
-    const strict = await world.bridge({
-      policy: { actions: { update_payment_method: false } },
-      namespace: `${world.namespace}off-`,
-    })
-    const token = await world.token('frank@example.com', strict)
-    const mark = await world.mark()
-    const response = await world.call(token, 'POST', updateLink(await frankMethodId()), undefined, {}, strict)
+    const strict = await h.bridge({ actions: { update_payment_method: false } })
+    const token = await h.mint(strict, 'frank@example.com')
+    const mark = await h.ledgerLength()
+    const response = await h.call(strict, token, 'POST', updateLink(await frankMethodId()))
     expect(response.statusCode).toBe(403)
     expect(response.json()).toEqual(
       expect.objectContaining({ code: 'ACTION_NOT_ALLOWED', action: 'update_payment_method' }),
     )
-    expect(await world.upstreamSince(mark)).toEqual([])
+    expect(await h.upstreamSince(mark)).toEqual([])
   })
 
   it('replays an Idempotency-Key retry without a second email or a 429', async () => {
     const id = await frankMethodId()
     const key = randomUUID()
-    const first = await world.call(frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
-    const second = await world.call(frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
+    const first = await h.call(app, frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
+    const second = await h.call(app, frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
     expect(first.statusCode).toBe(202)
     expect(second.statusCode).toBe(202)
     expect(second.json()).toEqual(first.json())
@@ -235,28 +232,28 @@ describe('POST /v1/payment-methods/:id/update-link', () => {
 
   it('maps a Recharge refusal to a 422 and gives the window back', async () => {
     const id = await frankMethodId()
-    await world.sim.setFaults([{ match: { method: 'POST', path: '/customers' }, status: 422, count: 1 }])
-    const refused = await world.call(frank, 'POST', updateLink(id))
+    await h.sim.setFaults([{ match: { method: 'POST', path: '/customers' }, status: 422, count: 1 }])
+    const refused = await h.call(app, frank, 'POST', updateLink(id))
     expect(refused.statusCode).toBe(422)
     expect(refused.json().code).toBe('UPSTREAM_REJECTED')
     expect(await notifications(frankId)).toEqual([])
     // Nothing was sent: the shopper may ask again at once.
-    expect((await world.call(frank, 'POST', updateLink(id))).statusCode).toBe(202)
+    expect((await h.call(app, frank, 'POST', updateLink(id))).statusCode).toBe(202)
     expect(await notifications(frankId)).toHaveLength(1)
   })
 
   it('says plainly when the answer was lost, and keeps the window (the email may be on its way)', async () => {
     const id = await frankMethodId()
-    await world.sim.setFaults([{ match: { method: 'POST', path: '/customers' }, truncate: true, count: 1 }])
+    await h.sim.setFaults([{ match: { method: 'POST', path: '/customers' }, truncate: true, count: 1 }])
     const key = randomUUID()
-    const lost = await world.call(frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
+    const lost = await h.call(app, frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
     expect(lost.statusCode).toBeGreaterThanOrEqual(500)
     expect(lost.json().outcome).toBe('unknown')
     // Recharge did send it: one email, and a new request waits for the window.
     expect(await notifications(frankId)).toHaveLength(1)
-    expect((await world.call(frank, 'POST', updateLink(id))).statusCode).toBe(429)
+    expect((await h.call(app, frank, 'POST', updateLink(id))).statusCode).toBe(429)
     // The same key replays the same honest answer, without a second email.
-    const replay = await world.call(frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
+    const replay = await h.call(app, frank, 'POST', updateLink(id), undefined, { 'idempotency-key': key })
     expect(replay.statusCode).toBe(lost.statusCode)
     expect(await notifications(frankId)).toHaveLength(1)
   })

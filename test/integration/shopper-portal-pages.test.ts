@@ -1,50 +1,53 @@
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { portalPages } from '../../src/shopper/account-schemas.ts'
 import { testConfig } from '../support/config.ts'
-import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /** Deep links into the hosted portal: POST /v1/portal/links and GET /v1/portal/url open the page asked for. */
-let world: ShopperWorld
+let h: ShopperHarness
+let app: FastifyInstance
 let frank: string
 let hash: string
 
 beforeAll(async () => {
-  world = await startShopperWorld('portalpages')
-  frank = await world.token('frank@example.com')
-  const customerId = await world.customerId('frank@example.com')
-  hash = String((await world.sim.state()).customers.find((row) => String(row.id) === customerId)?.hash)
+  h = await startShopperHarness('portalpages', { addressWriteWindowMs: 0 })
+  app = await h.bridge()
+  frank = await h.mint(app, 'frank@example.com')
+  const customerId = await h.customerId('frank@example.com')
+  hash = String((await h.sim.state()).customers.find((row) => String(row.id) === customerId)?.hash)
 })
 
 afterAll(async () => {
-  await world?.close()
+  await h?.close()
 })
 
-const portal = (page: string) => `https://${world.sim.storeSubdomain}.admin.rechargeapps.com/portal/${hash}/${page}`
+const portal = (page: string) => `https://${h.sim.storeSubdomain}.admin.rechargeapps.com/portal/${hash}/${page}`
 
 describe('portal deep links', () => {
   it('a single-use link opens each page of the hosted portal, subscriptions by default', async () => {
     for (const page of [...portalPages, undefined]) {
-      const link = await world.call(frank, 'POST', '/v1/portal/links', page ? { page } : undefined)
+      const link = await h.call(app, frank, 'POST', '/v1/portal/links', page ? { page } : undefined)
       expect(link.statusCode).toBe(200)
       const url = new URL(link.json().url)
       // The page is not in the link: only the random token, which stands for the shopper and the page.
       expect(url.search).toMatch(/^\?token=[\w-]{43}$/)
-      const redirect = await world.app.inject({ method: 'GET', url: url.pathname + url.search })
+      const redirect = await app.inject({ method: 'GET', url: url.pathname + url.search })
       expect(redirect.statusCode).toBe(302)
       expect(redirect.headers.location).toBe(portal(page ?? 'subscriptions'))
     }
   })
 
   it('GET /v1/portal/url takes ?page= too', async () => {
-    const response = await world.call(frank, 'GET', '/v1/portal/url?page=payment_methods')
+    const response = await h.call(app, frank, 'GET', '/v1/portal/url?page=payment_methods')
     expect(response.json()).toEqual({ url: portal('payment_methods') })
   })
 
   it('refuses an unknown page with 400', async () => {
-    expect((await world.call(frank, 'POST', '/v1/portal/links', { page: 'settings' })).statusCode).toBe(400)
-    expect((await world.call(frank, 'POST', '/v1/portal/links', { page: '../admin' })).statusCode).toBe(400)
-    expect((await world.call(frank, 'GET', '/v1/portal/url?page=billing')).statusCode).toBe(400)
+    expect((await h.call(app, frank, 'POST', '/v1/portal/links', { page: 'settings' })).statusCode).toBe(400)
+    expect((await h.call(app, frank, 'POST', '/v1/portal/links', { page: '../admin' })).statusCode).toBe(400)
+    expect((await h.call(app, frank, 'GET', '/v1/portal/url?page=billing')).statusCode).toBe(400)
   })
 })
 
@@ -53,8 +56,8 @@ describe('portal deep links through the bridge in demo mode', () => {
     const publicUrl = 'http://localhost:3001'
     const demo = await buildApp(
       testConfig({
-        RECHARGE_API_URL: world.sim.url,
-        RECHARGE_API_TOKEN: world.sim.apiToken,
+        RECHARGE_API_URL: h.sim.url,
+        RECHARGE_API_TOKEN: h.sim.apiToken,
         RECHARGE_BUCKET_SIZE: '1000',
         RECHARGE_LEAK_RATE: '1000',
         DEMO_STOREFRONT: 'true',
@@ -64,9 +67,9 @@ describe('portal deep links through the bridge in demo mode', () => {
     )
     try {
       await demo.ready()
-      const token = await world.token('frank@example.com', demo)
+      const token = await h.mint(demo, 'frank@example.com')
       for (const page of portalPages) {
-        const link = await world.call(token, 'POST', '/v1/portal/links', { page }, {}, demo)
+        const link = await h.call(demo, token, 'POST', '/v1/portal/links', { page })
         const url = new URL(link.json().url)
         const redirect = await demo.inject({ method: 'GET', url: url.pathname + url.search })
         expect(redirect.headers.location).toBe(`${publicUrl}/portal/${hash}/${page}`)

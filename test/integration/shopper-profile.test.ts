@@ -1,47 +1,48 @@
 import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * PATCH /v1/me over HTTP against the simulator and a real Redis: name and phone (policy update_profile), the email
  * only under change_email (off by default), Idempotency-Key replay, Recharge refusals as 422 codes, a lost answer
  * read back, and the change showing on the next GET /v1/me.
  */
-let world: ShopperWorld
+let h: ShopperHarness
+let app: FastifyInstance
 let alice: string
 let aliceId: string
-let bobId: string
 
 async function simCustomer(id: string) {
-  const customer = (await world.sim.state()).customers.find((row) => String(row.id) === id)
+  const customer = (await h.sim.state()).customers.find((row) => String(row.id) === id)
   if (!customer) throw new Error(`no customer ${id}`)
   return customer
 }
 
 async function profileWrites(mark: number): Promise<string[]> {
-  return (await world.upstreamSince(mark)).filter((call) => call.startsWith('PUT /customers'))
+  return (await h.upstreamSince(mark)).filter((call) => call.startsWith('PUT /customers'))
 }
 
 beforeAll(async () => {
-  world = await startShopperWorld('profile')
-  alice = await world.token('alice@example.com')
-  aliceId = await world.customerId('alice@example.com')
-  bobId = await world.customerId('bob@example.com')
+  h = await startShopperHarness('profile', { addressWriteWindowMs: 0 })
+  app = await h.bridge()
+  alice = await h.mint(app, 'alice@example.com')
+  aliceId = await h.customerId('alice@example.com')
 })
 
 beforeEach(async () => {
-  await world.reset([aliceId, bobId])
+  await h.reset()
 })
 
 afterAll(async () => {
-  await world?.close()
+  await h?.close()
 })
 
 describe('PATCH /v1/me', () => {
   it('changes the name and phone, and the next GET /v1/me shows them', async () => {
-    expect((await world.call(alice, 'GET', '/v1/me')).json().first_name).toBe('Alice')
-    const mark = await world.mark()
-    const response = await world.call(alice, 'PATCH', '/v1/me', {
+    expect((await h.call(app, alice, 'GET', '/v1/me')).json().first_name).toBe('Alice')
+    const mark = await h.ledgerLength()
+    const response = await h.call(app, alice, 'PATCH', '/v1/me', {
       first_name: 'Alicia',
       last_name: 'Keys',
       phone: '+1 555 0100',
@@ -56,31 +57,31 @@ describe('PATCH /v1/me', () => {
     expect(await simCustomer(aliceId)).toEqual(
       expect.objectContaining({ first_name: 'Alicia', last_name: 'Keys', phone: '+1 555 0100' }),
     )
-    const me = await world.call(alice, 'GET', '/v1/me')
+    const me = await h.call(app, alice, 'GET', '/v1/me')
     expect(me.json()).toEqual(expect.objectContaining({ first_name: 'Alicia', phone: '+1 555 0100' }))
 
-    const cleared = await world.call(alice, 'PATCH', '/v1/me', { phone: '' })
+    const cleared = await h.call(app, alice, 'PATCH', '/v1/me', { phone: '' })
     expect(cleared.json().phone).toBeNull()
     expect((await simCustomer(aliceId)).phone).toBeNull()
   })
 
   it('refuses an email change by default (403, no upstream call), and allows it under change_email', async () => {
-    const mark = await world.mark()
-    const refused = await world.call(alice, 'PATCH', '/v1/me', { first_name: 'A', email: 'alice.new@example.com' })
+    const mark = await h.ledgerLength()
+    const refused = await h.call(app, alice, 'PATCH', '/v1/me', { first_name: 'A', email: 'alice.new@example.com' })
     expect(refused.statusCode).toBe(403)
     expect(refused.json()).toEqual(expect.objectContaining({ code: 'ACTION_NOT_ALLOWED', action: 'change_email' }))
     // At most the sign-in's identity lookup (the reset dropped it): nothing about the profile.
-    expect((await world.upstreamSince(mark)).filter((call) => call !== 'GET /customers')).toEqual([])
+    expect((await h.upstreamSince(mark)).filter((call) => call !== 'GET /customers')).toEqual([])
     expect((await simCustomer(aliceId)).first_name).toBe('Alice')
 
-    const open = await world.bridge({ policy: { actions: { change_email: true } }, namespace: `${world.namespace}e-` })
-    const token = await world.token('alice@example.com', open)
-    const changed = await world.call(token, 'PATCH', '/v1/me', { email: 'Alice.New@example.com' }, {}, open)
+    const open = await h.bridge({ actions: { change_email: true } })
+    const token = await h.mint(open, 'alice@example.com')
+    const changed = await h.call(open, token, 'PATCH', '/v1/me', { email: 'Alice.New@example.com' })
     expect(changed.statusCode).toBe(200)
     expect(changed.json().email).toBe('alice.new@example.com')
     expect((await simCustomer(aliceId)).email).toBe('alice.new@example.com')
     // The new email signs in at once (its cached "unknown" is dropped); the old one no longer names her.
-    expect((await world.token('alice.new@example.com', open)).length).toBeGreaterThan(0)
+    expect((await h.mint(open, 'alice.new@example.com')).length).toBeGreaterThan(0)
     const old = await open.inject({
       method: 'POST',
       url: '/v1/admin/customer-tokens',
@@ -91,9 +92,9 @@ describe('PATCH /v1/me', () => {
   })
 
   it('answers EMAIL_IN_USE (422) for an email another customer has', async () => {
-    const open = await world.bridge({ policy: { actions: { change_email: true } }, namespace: `${world.namespace}u-` })
-    const token = await world.token('alice@example.com', open)
-    const taken = await world.call(token, 'PATCH', '/v1/me', { email: 'bob@example.com' }, {}, open)
+    const open = await h.bridge({ actions: { change_email: true } })
+    const token = await h.mint(open, 'alice@example.com')
+    const taken = await h.call(open, token, 'PATCH', '/v1/me', { email: 'bob@example.com' })
     expect(taken.statusCode).toBe(422)
     expect(taken.json()).toEqual(
       expect.objectContaining({
@@ -105,48 +106,46 @@ describe('PATCH /v1/me', () => {
   })
 
   it('answers 403 under a policy without update_profile, before any upstream call', async () => {
-    const strict = await world.bridge({
-      policy: { actions: { update_profile: false } },
-      namespace: `${world.namespace}s-`,
-    })
-    const token = await world.token('alice@example.com', strict)
-    const mark = await world.mark()
-    const response = await world.call(token, 'PATCH', '/v1/me', { first_name: 'Nope' }, {}, strict)
+    const strict = await h.bridge({ actions: { update_profile: false } })
+    const token = await h.mint(strict, 'alice@example.com')
+    const mark = await h.ledgerLength()
+    const response = await h.call(strict, token, 'PATCH', '/v1/me', { first_name: 'Nope' })
     expect(response.statusCode).toBe(403)
     expect(response.json().action).toBe('update_profile')
-    expect(await world.upstreamSince(mark)).toEqual([])
+    expect(await h.upstreamSince(mark)).toEqual([])
   })
 
   it('validates the body (400) without calling Recharge', async () => {
-    const mark = await world.mark()
+    const mark = await h.ledgerLength()
     for (const body of [{}, { first_name: '' }, { nickname: 'x' }, { email: 'not-an-email' }]) {
-      const response = await world.call(alice, 'PATCH', '/v1/me', body)
+      const response = await h.call(app, alice, 'PATCH', '/v1/me', body)
       expect(response.statusCode, JSON.stringify(body)).toBe(400)
     }
     expect(await profileWrites(mark)).toEqual([])
   })
 
   it('maps a Recharge refusal to 422 UPSTREAM_REJECTED', async () => {
-    await world.sim.setFaults([{ match: { method: 'PUT', path: '/customers' }, status: 422, count: 1 }])
-    const response = await world.call(alice, 'PATCH', '/v1/me', { first_name: 'Alicia' })
+    await h.sim.setFaults([{ match: { method: 'PUT', path: '/customers' }, status: 422, count: 1 }])
+    const response = await h.call(app, alice, 'PATCH', '/v1/me', { first_name: 'Alicia' })
     expect(response.statusCode).toBe(422)
     expect(response.json().code).toBe('UPSTREAM_REJECTED')
   })
 
   it('replays an Idempotency-Key retry with one upstream write', async () => {
     const key = randomUUID()
-    const mark = await world.mark()
-    const first = await world.call(alice, 'PATCH', '/v1/me', { last_name: 'Once' }, { 'idempotency-key': key })
-    const second = await world.call(alice, 'PATCH', '/v1/me', { last_name: 'Once' }, { 'idempotency-key': key })
+    const mark = await h.ledgerLength()
+    const first = await h.call(app, alice, 'PATCH', '/v1/me', { last_name: 'Once' }, { 'idempotency-key': key })
+    const second = await h.call(app, alice, 'PATCH', '/v1/me', { last_name: 'Once' }, { 'idempotency-key': key })
     expect(first.statusCode).toBe(200)
     expect(second.json()).toEqual(first.json())
     expect(await profileWrites(mark)).toHaveLength(1)
   })
 
   it('answers a change whose answer was lost as done, from the customer read back', async () => {
-    await world.sim.setFaults([{ match: { method: 'PUT', path: '/customers' }, truncate: true, count: 1 }])
-    const mark = await world.mark()
-    const response = await world.call(
+    await h.sim.setFaults([{ match: { method: 'PUT', path: '/customers' }, truncate: true, count: 1 }])
+    const mark = await h.ledgerLength()
+    const response = await h.call(
+      app,
       alice,
       'PATCH',
       '/v1/me',
@@ -155,7 +154,7 @@ describe('PATCH /v1/me', () => {
     )
     expect(response.statusCode).toBe(200)
     expect(response.json().first_name).toBe('Lost')
-    const calls = await world.upstreamSince(mark)
+    const calls = await h.upstreamSince(mark)
     expect(calls).toContain(`GET /customers/${aliceId}`)
     expect(await profileWrites(mark)).toHaveLength(1)
   })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/retention-harness.ts'
+import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * Discount codes after checkout over HTTP against the simulator and a real Redis: one code per address (carried to

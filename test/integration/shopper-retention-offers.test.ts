@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/retention-harness.ts'
+import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * The cancellation flow's offers over HTTP against the simulator and a real Redis: reasons from the policy file and

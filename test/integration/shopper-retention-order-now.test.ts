@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/retention-harness.ts'
+import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 import { until } from '../support/until.ts'
 
 /**

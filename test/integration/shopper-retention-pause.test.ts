@@ -6,7 +6,7 @@ import {
   dateInDays,
   type ShopperHarness,
   startShopperHarness,
-} from '../support/retention-harness.ts'
+} from '../support/shopper-harness.ts'
 
 /**
  * Pause and resume over HTTP against the simulator and a real Redis. Recharge keeps a paused subscription active

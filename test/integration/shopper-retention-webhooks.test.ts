@@ -7,7 +7,7 @@ import {
   dateInDays,
   type ShopperHarness,
   startShopperHarness,
-} from '../support/retention-harness.ts'
+} from '../support/shopper-harness.ts'
 import { until } from '../support/until.ts'
 
 /**

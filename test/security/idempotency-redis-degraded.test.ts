@@ -4,9 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { IDEMPOTENCY_TTL_MS } from '../../src/plugins/idempotency.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**

@@ -1,12 +1,14 @@
+import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ShopperWorld, startShopperWorld } from '../support/shopper-bridge.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * No processor token, processor field or full card number reaches a storefront from the payment-method routes, even
  * when Recharge's payment-method records carry more than the documented fields: the simulator's own answer is
  * rewritten with extra secrets (served by a fault rule) and every shopper route that shows payment data is read.
  */
-let world: ShopperWorld
+let h: ShopperHarness
+let app: FastifyInstance
 let frank: string
 
 const SECRETS = [
@@ -40,22 +42,23 @@ function withSecrets(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  world = await startShopperWorld('pmmask')
-  frank = await world.token('frank@example.com')
+  h = await startShopperHarness('pmmask', { addressWriteWindowMs: 0 })
+  app = await h.bridge()
+  frank = await h.mint(app, 'frank@example.com')
 })
 
 afterAll(async () => {
-  await world?.close()
+  await h?.close()
 })
 
 describe('payment methods never leak processor data', () => {
   it('drops every extra field of the upstream record from the list, /v1/me and the update-link answer', async () => {
-    const customerId = await world.customerId('frank@example.com')
-    const page = await world.sim.api('GET', `/payment_methods?customer_id=${customerId}`)
+    const customerId = await h.customerId('frank@example.com')
+    const page = await h.sim.api('GET', `/payment_methods?customer_id=${customerId}`)
     expect(page.status).toBe(200)
     const methods = page.body.payment_methods as Record<string, unknown>[]
     expect(JSON.stringify(methods)).toMatch(/cus_sim/)
-    await world.sim.setFaults([
+    await h.sim.setFaults([
       {
         match: { method: 'GET', path: '^/payment_methods' },
         status: 200,
@@ -63,19 +66,19 @@ describe('payment methods never leak processor data', () => {
       },
     ])
     try {
-      const list = await world.call(frank, 'GET', '/v1/payment-methods')
+      const list = await h.call(app, frank, 'GET', '/v1/payment-methods')
       expect(list.statusCode).toBe(200)
       expect(list.json().payment_methods).toHaveLength(methods.length)
-      const me = await world.call(frank, 'GET', '/v1/me')
+      const me = await h.call(app, frank, 'GET', '/v1/me')
       expect(me.statusCode).toBe(200)
-      const link = await world.call(frank, 'POST', `/v1/payment-methods/${methods[0]?.id}/update-link`)
+      const link = await h.call(app, frank, 'POST', `/v1/payment-methods/${methods[0]?.id}/update-link`)
       expect(link.statusCode).toBe(202)
       for (const response of [list, me, link]) {
         for (const secret of [...SECRETS, 'cus_sim', 'pm_sim']) expect(response.body).not.toContain(secret)
         expect(response.body).not.toMatch(/processor|fingerprint|token|card_number|billing/i)
       }
     } finally {
-      await world.sim.clearFaults()
+      await h.sim.clearFaults()
     }
   })
 })

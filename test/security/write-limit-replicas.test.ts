@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
 import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
 import { DEFAULT_WRITES_PER_MINUTE } from '../../src/shopper/write-limit.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**

@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -9,6 +8,7 @@ import { type AppDeps, buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { buildDemoAssets } from '../../src/demo/bundle.ts'
 import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
+import { freePort } from '../../tools/free-port.ts'
 
 /**
  * The demo storefront in a real browser, as the browser tests (test/e2e/demo-*-browser.test.ts) use it: the app in
@@ -39,15 +39,6 @@ export interface DemoBrowserOptions {
   deps?: Partial<AppDeps>
   /** Extra environment for the app's config (e.g. POLICY_FILE). */
   env?: Record<string, string>
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address !== 'object') throw new Error('no free port')
-  return address.port
 }
 
 /** Waits for what the page shows, as long as a slow CI machine may need (vitest's default is one second). */

@@ -1,14 +1,16 @@
-/**
- * The private redis-server of a benchmark run, on a free port, no persistence; the cache suite restarts it (same
- * port, empty) to measure a Redis loss. A child of the harness like every other process of the run.
- */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort } from './processes.ts'
+import { freePort } from './free-port.ts'
 
-export class BenchRedis {
+/**
+ * A private redis-server on a free loopback port, no persistence, a child of this process: the tests that kill,
+ * freeze and restart Redis (the shared one must never be stopped), and each benchmark run (the cache suite restarts
+ * it to measure a Redis loss). `restart()` comes back on the same port, empty. The one copy for test/ and bench/:
+ * tools/ imports neither of them, so neither layer reaches into the other.
+ */
+export class DisposableRedis {
   readonly port: number
   private child: ChildProcess | null = null
 
@@ -16,8 +18,8 @@ export class BenchRedis {
     this.port = port
   }
 
-  static async start(): Promise<BenchRedis> {
-    const server = new BenchRedis(await freePort())
+  static async start(): Promise<DisposableRedis> {
+    const server = new DisposableRedis(await freePort())
     await server.launch()
     return server
   }
@@ -26,7 +28,7 @@ export class BenchRedis {
     return `redis://127.0.0.1:${this.port}`
   }
 
-  /** The server's process id (the suites read its CPU time). */
+  /** The running server's process id (benchmarks read its CPU time). */
   get pid(): number | undefined {
     return this.child?.pid
   }
@@ -35,8 +37,18 @@ export class BenchRedis {
     const child = this.child
     if (!child || child.exitCode !== null) return
     this.child = null
+    child.kill('SIGCONT')
     child.kill('SIGKILL')
     if (child.exitCode === null) await once(child, 'exit')
+  }
+
+  /** Freeze the server (SIGSTOP): connections stay open and nothing answers, like a hung Redis. */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT')
   }
 
   async restart(): Promise<void> {
@@ -45,9 +57,13 @@ export class BenchRedis {
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-    const child = spawn('redis-server', [...args, '--loglevel', 'warning'], { stdio: 'ignore' })
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    )
     this.child = child
+    // Ready when it accepts a connection.
     for (let attempt = 0; attempt < 100; attempt++) {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`)
       if (await accepts(this.port)) return
