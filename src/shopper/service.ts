@@ -24,6 +24,7 @@ import { RetentionOffers } from './retention-offers.ts'
 import { SubscriptionActions } from './subscriptions.ts'
 import { SwapRules } from './swap.ts'
 import { UpdateLinkLimit } from './update-link-limit.ts'
+import type { ShopperMirror } from './records.ts'
 import type { ShopperUpstream } from './upstream.ts'
 import { DEFAULT_WRITES_PER_MINUTE, ShopperWriteLimit } from './write-limit.ts'
 
@@ -83,13 +84,22 @@ export interface ShopperServiceDeps {
   metrics?: Metrics | undefined
   /** The per-charge lock of "order now" (the checkout's charge lock, keyed under its own prefix). */
   orderNowLock: OrderLock
+  /** The account mirror (MIRROR=on), read before the cache and Recharge; null or absent when off. */
+  mirror?: ShopperMirror | null | undefined
 }
 
 export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
   const { redis, log, upstream, catalog } = deps
   const policy = loadPolicy(deps.policyFile)
   const namespace = deps.tuning?.namespace ?? ''
-  const records = new ShopperRecords(deps.cache, upstream, namespace, deps.rereadAllowance, deps.tuning?.rereadAfterMs)
+  const records = new ShopperRecords(
+    deps.cache,
+    upstream,
+    namespace,
+    deps.rereadAllowance,
+    deps.tuning?.rereadAfterMs,
+    deps.mirror ?? null,
+  )
   const writeLimit = new ShopperWriteLimit({
     redis,
     log,
