@@ -75,7 +75,9 @@ async function healthyCustomer(except: string[] = []) {
       state.subscriptions.some((sub) => sub.customer_id === row.id && String(sub.status).toLowerCase() === 'active'),
   )
   if (!customer) throw new Error('no healthy customer in the seed')
-  const subscription = state.subscriptions.find((sub) => sub.customer_id === customer.id && String(sub.status).toLowerCase() === 'active')
+  const subscription = state.subscriptions.find(
+    (sub) => sub.customer_id === customer.id && String(sub.status).toLowerCase() === 'active',
+  )
   return { email: customer.email, id: String(customer.id), subscription: subscription as { id: number } }
 }
 
@@ -112,7 +114,12 @@ describe('the account mirror', () => {
     const subscriptions = await h.call(app, token, 'GET', '/v1/subscriptions')
     expect(subscriptions.statusCode).toBe(200)
     const mine = state.subscriptions.filter((row) => String(row.customer_id) === id).map((row) => String(row.id))
-    expect(subscriptions.json().subscriptions.map((row: { id: string }) => row.id).sort()).toEqual(mine.sort())
+    expect(
+      subscriptions
+        .json()
+        .subscriptions.map((row: { id: string }) => row.id)
+        .sort(),
+    ).toEqual(mine.sort())
     const charges = await h.call(app, token, 'GET', '/v1/charges')
     expect(charges.statusCode).toBe(200)
     const lookup = await app.inject({
@@ -140,8 +147,7 @@ describe('the account mirror', () => {
     const id = String(subscription.id)
     const before = (await h.sim.api('GET', `/subscriptions/${id}`)).body.subscription
     const token = await h.mint(app, email)
-    const quantity = async () =>
-      (await h.call(app, token, 'GET', `/v1/subscriptions/${id}`)).json().quantity as number
+    const quantity = async () => (await h.call(app, token, 'GET', `/v1/subscriptions/${id}`)).json().quantity as number
     const changed = await h.sim.api('PUT', `/subscriptions/${id}`, { quantity: before.quantity + 4 })
     expect(changed.status).toBe(200)
     await deliver()
