@@ -119,7 +119,8 @@ export class MirrorStore {
     const followUps: Promise<unknown>[] = []
     if (count && delta !== 0) followUps.push(this.redis.hIncrBy(this.countsKey, count, delta))
     if (record.kind === 'customer') followUps.push(this.index(record, previous))
-    else followUps.push(this.redis.set(this.ownerKey(record.kind, record.id), record.customerId))
+    // Only records held need their owner: a tombstone (a paid charge seen by reconciliation) is never deleted by id.
+    else if (record.json) followUps.push(this.redis.set(this.ownerKey(record.kind, record.id), record.customerId))
     await Promise.all(followUps)
     return 'applied'
   }

@@ -86,6 +86,8 @@ export class MirrorSync {
   private abort = new AbortController()
   private stopped = false
   private leading = false
+  private failedPasses = 0
+  private retryAt = 0
 
   constructor(options: MirrorSyncOptions) {
     this.options = options
@@ -158,6 +160,8 @@ export class MirrorSync {
 
   private async tick(): Promise<void> {
     if (this.stopped || !(await this.holdLease())) return
+    // After a failed pass, wait (doubling up to a minute) before the next attempt: the lease is kept meanwhile.
+    if (Date.now() < this.retryAt) return
     let pass: Pass | null
     try {
       pass = await this.duePass()
@@ -167,8 +171,11 @@ export class MirrorSync {
     if (!pass) return
     try {
       await this.run(pass)
+      this.failedPasses = 0
     } catch (error) {
       if (this.stopped) return
+      this.failedPasses += 1
+      this.retryAt = Date.now() + Math.min(60_000, this.tickMs * 2 ** Math.min(this.failedPasses, 10))
       this.options.log.warn({ err: { message: (error as Error).message }, pass: pass.kind }, 'mirror sync: pass failed')
       if (pass.kind === 'reconcile') await this.redis.hIncrBy(this.stateKey, 'failures', 1).catch(() => undefined)
     }
