@@ -42,6 +42,9 @@ export interface MirrorServiceOptions {
   metrics?: Metrics | undefined
 }
 
+/** Room for a long pass (a large store's reconciliation at 2 calls/s) on top of three periods. */
+const OVERDUE_SLACK_MS = 10 * 60_000
+
 /** Topics whose payload is a record the mirror keeps; `*\/deleted` name only the id. */
 const DELETIONS = new Set(['subscription/deleted', 'onetime/deleted', 'charge/deleted', 'address/deleted'])
 
@@ -94,11 +97,18 @@ export class MirrorService {
     await this.sync.stop()
   }
 
-  /** ready only when a full pass has completed, Redis answers and reconciliation is not failing repeatedly. */
+  /**
+   * ready only when a full pass has completed, Redis answers, and reconciliation is neither failing repeatedly nor
+   * overdue: with no replica leading the sync (every one with background workers off, or stuck), lost webhooks would
+   * never heal, so after three periods without a completed pass the mirror stops vouching for its records.
+   */
   get state(): MirrorState {
     const snapshot = this.snapshot
     if (this.redisFailing || (snapshot && snapshot.failures >= DEGRADED_AFTER_FAILURES)) return 'degraded'
-    return snapshot?.ready ? 'ready' : 'warming'
+    if (!snapshot?.ready) return 'warming'
+    const overdueAfter = 3 * this.options.reconcileMs + OVERDUE_SLACK_MS
+    if (snapshot.lastReconciledAt !== null && Date.now() - snapshot.lastReconciledAt > overdueAfter) return 'degraded'
+    return 'ready'
   }
 
   async refreshState(): Promise<void> {

@@ -23,6 +23,8 @@ interface Pass {
   /** updated_at_min of a reconciliation (ISO), null for a full pass. */
   since: string | null
   step: number
+  /** The list at `step`, by name: a replica of another version resumes at the same list even if the order changed. */
+  list?: string
   cursor: string | null
 }
 
@@ -202,6 +204,8 @@ export class MirrorSync {
   /** Walk the pass from its checkpoint, saving the position after each page; stops when the lease is lost. */
   private async run(pass: Pass): Promise<void> {
     const lists: readonly MirrorList[] = pass.kind === 'full' ? FULL_PASS : RECONCILE_PASS
+    const named = pass.list ? lists.findIndex((list) => list.name === pass.list) : -1
+    if (named >= 0) pass.step = named
     await this.redis.hSet(this.stateKey, 'pass', JSON.stringify(pass))
     while (pass.step < lists.length) {
       if (this.stopped) return
@@ -222,6 +226,7 @@ export class MirrorSync {
       if (page.unusable > 0) this.options.log.warn({ list: list.name, rows: page.unusable }, 'mirror: rows left out')
       pass.cursor = page.nextCursor
       if (!pass.cursor) pass.step += 1
+      pass.list = lists[pass.step]?.name
       // Still ours? A replica whose lease lapsed (a long GC pause) must not write a checkpoint over the new leader's.
       if (!(await this.holdLease())) return
       await this.redis.hSet(this.stateKey, 'pass', JSON.stringify(pass))
