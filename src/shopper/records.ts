@@ -5,15 +5,15 @@ import type { Cache, CachedFunction } from '../cache/types.ts'
 import { AppError } from '../errors.ts'
 import type { CustomerSubject } from '../identity/customer-token.ts'
 import type { CustomerIdentity } from '../identity/resolver.ts'
-import type { MirrorAccount } from '../mirror/records.ts'
-import type { MirrorService } from '../mirror/service.ts'
 import type { Page } from '../recharge/pagination.ts'
 import type { Address } from '../recharge/schemas/addresses.ts'
 import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Customer, DeliverySchedule } from '../recharge/schemas/customers.ts'
 import type { Onetime } from '../recharge/schemas/onetimes.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
+import type { PaymentMethod } from '../recharge/schemas/payment-methods.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
+import { MirroredRecords, mirroredRows, type ShopperMirror } from './mirrored-records.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
 
 /**
@@ -37,13 +37,7 @@ const IDENTITY_NEGATIVE_TTL_MS = 10_000
 /** A list older than this is re-read once when an id is not in it. */
 const OWNERSHIP_REFRESH_AFTER_MS = 2_000
 
-/**
- * The account mirror as the shopper's records read it (src/mirror, MIRROR=on). Each read answers null whenever the
- * mirror cannot vouch for it (warming, degraded, customer not held or held back): the list is then read through the
- * cache and Recharge as without a mirror. When it answers, it is also the ownership proof: an id not in the shopper's
- * mirrored records is 404 at once, with no upstream call at all.
- */
-export type ShopperMirror = Pick<MirrorService, 'account' | 'customerIdFor' | 'afterWrite'>
+export type { ShopperMirror }
 
 export type ShopperResource = 'subscription' | 'charge' | 'address' | 'order' | 'onetime'
 
@@ -120,7 +114,7 @@ export class ShopperRecords {
   private readonly schedule: CachedFunction<string, DeliverySchedule['deliveries']>
   private readonly rereadAllowance: RereadAllowance
   private readonly rereadAfterMs: number
-  private readonly mirror: ShopperMirror | null
+  private readonly mirrored: MirroredRecords
 
   constructor(
     cache: Cache,
@@ -130,7 +124,7 @@ export class ShopperRecords {
     rereadAfterMs = OWNERSHIP_REFRESH_AFTER_MS,
     mirror: ShopperMirror | null = null,
   ) {
-    this.mirror = mirror
+    this.mirrored = new MirroredRecords(mirror)
     this.rereadAfterMs = rereadAfterMs
     this.cache = cache
     this.upstream = upstream
@@ -283,7 +277,7 @@ export class ShopperRecords {
 
   /** The Recharge customer a token subject names, or null. */
   async identity(subject: CustomerSubject): Promise<CustomerIdentity | null> {
-    const mirrored = await this.mirroredIdentity(subject)
+    const mirrored = await this.mirrored.identity(subject)
     if (mirrored) return mirrored
     try {
       return (await this.identityBySubject(subject)).value
@@ -294,18 +288,18 @@ export class ShopperRecords {
   }
 
   async customer(customerId: string): Promise<{ value: Customer; state: 'HIT' | 'MISS' | 'STALE' }> {
-    const account = await this.mirror?.account(customerId)
-    if (account) return { value: account.customer, state: 'HIT' }
+    const mirrored = await this.mirrored.customer(customerId)
+    if (mirrored) return { value: mirrored, state: 'HIT' }
     const result = await this.profile(customerId)
     return { value: result.value, state: result.state }
   }
 
   subscriptions(customerId: string): Promise<ListResult<Subscription>> {
-    return this.fromMirror(customerId, (account) => account.subscriptions, this.subscriptionList)
+    return this.fromMirror(customerId, mirroredRows.subscriptions, this.subscriptionList)
   }
 
   upcomingCharges(customerId: string): Promise<ListResult<Charge>> {
-    return this.fromMirror(customerId, (account) => account.charges, this.chargeList)
+    return this.fromMirror(customerId, mirroredRows.charges, this.chargeList)
   }
 
   orders(customerId: string): Promise<ListResult<Order>> {
@@ -313,11 +307,11 @@ export class ShopperRecords {
   }
 
   addresses(customerId: string): Promise<ListResult<Address>> {
-    return this.fromMirror(customerId, (account) => account.addresses, this.addressList)
+    return this.fromMirror(customerId, mirroredRows.addresses, this.addressList)
   }
 
   onetimes(customerId: string): Promise<ListResult<Onetime>> {
-    return this.fromMirror(customerId, (account) => onetimesOf(account), this.onetimeList)
+    return this.fromMirror(customerId, mirroredRows.onetimes, this.onetimeList)
   }
 
   /** Upcoming deliveries (SCHEDULE_DAYS ahead), as Recharge's delivery schedule lists them. */
@@ -325,25 +319,22 @@ export class ShopperRecords {
     return list(this.schedule, customerId)
   }
 
-  ownOnetime(customerId: string, id: string): Promise<Onetime> {
-    return this.ownMirrored(customerId, id, onetimesOf, () => this.own(this.onetimeList, customerId, id, 1))
-  }
-
-  ownSubscription(customerId: string, id: string): Promise<Subscription> {
-    return this.ownMirrored(
-      customerId,
-      id,
-      (account) => account.subscriptions,
-      () => this.own(this.subscriptionList, customerId, id, 1),
+  async ownOnetime(customerId: string, id: string): Promise<Onetime> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.onetimes)) ?? this.own(this.onetimeList, customerId, id, 1)
     )
   }
 
-  ownAddress(customerId: string, id: string): Promise<Address> {
-    return this.ownMirrored(
-      customerId,
-      id,
-      (account) => account.addresses,
-      () => this.own(this.addressList, customerId, id, 1),
+  async ownSubscription(customerId: string, id: string): Promise<Subscription> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.subscriptions)) ??
+      this.own(this.subscriptionList, customerId, id, 1)
+    )
+  }
+
+  async ownAddress(customerId: string, id: string): Promise<Address> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.addresses)) ?? this.own(this.addressList, customerId, id, 1)
     )
   }
 
@@ -351,54 +342,25 @@ export class ShopperRecords {
     return this.own(this.orderList, customerId, id, 1)
   }
 
-  ownCharge(customerId: string, id: string): Promise<Charge> {
+  async ownCharge(customerId: string, id: string): Promise<Charge> {
     // Upcoming charges are two reads (queued and skipped).
-    return this.ownMirrored(
-      customerId,
-      id,
-      (account) => account.charges,
-      () => this.own(this.chargeList, customerId, id, 2),
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.charges)) ?? this.own(this.chargeList, customerId, id, 2)
     )
   }
 
-  /** The identity the mirror holds for a subject, or null (not ready, unknown there, or the index is out of date). */
-  private async mirroredIdentity(subject: CustomerSubject): Promise<CustomerIdentity | null> {
-    if (!this.mirror) return null
-    const reference =
-      subject.kind === 'email' ? { email: subject.email } : { externalCustomerId: subject.externalCustomerId }
-    const customerId = await this.mirror.customerIdFor(reference)
-    const account = customerId ? await this.mirror.account(customerId) : null
-    if (!account) return null
-    const customer = account.customer
-    const matches =
-      subject.kind === 'email'
-        ? (customer.email ?? '').toLowerCase() === subject.email.toLowerCase()
-        : customer.external_customer_id === subject.externalCustomerId
-    return matches ? toIdentity(customer) : null
+  /** The shopper's mirrored payment methods, or null when the mirror cannot vouch for them (read the cache). */
+  mirroredPaymentMethods(customerId: string): Promise<PaymentMethod[] | null> {
+    return this.mirrored.rows(customerId, mirroredRows.paymentMethods)
   }
 
   private async fromMirror<T>(
     customerId: string,
-    rows: (account: MirrorAccount) => T[],
+    pick: (account: Parameters<typeof mirroredRows.subscriptions>[0]) => T[],
     cached: CachedFunction<string, T[]>,
   ): Promise<ListResult<T>> {
-    const account = await this.mirror?.account(customerId)
-    if (account) return { rows: rows(account), state: 'HIT', ageMs: 0 }
-    return list(cached, customerId)
-  }
-
-  /** Ownership from the mirror when it holds the shopper: not there is 404 at once, no upstream call at all. */
-  private async ownMirrored<T extends { id: string }>(
-    customerId: string,
-    id: string,
-    rows: (account: MirrorAccount) => T[],
-    fallback: () => Promise<T>,
-  ): Promise<T> {
-    const account = await this.mirror?.account(customerId)
-    if (!account) return fallback()
-    const found = rows(account).find((row) => row.id === id)
-    if (found) return found
-    throw new AppError('NOT_FOUND', { detail: 'No such record for this customer.' })
+    const rows = await this.mirrored.rows(customerId, pick)
+    return rows ? { rows, state: 'HIT', ageMs: 0 } : list(cached, customerId)
   }
 
   /**
@@ -409,7 +371,7 @@ export class ShopperRecords {
   async changed(customerId: string, tags: readonly string[] = []): Promise<void> {
     await Promise.all([
       // Write-through: the mirror re-reads what the write may have changed before the shopper's next read.
-      this.mirror?.afterWrite(customerId),
+      this.mirrored.afterWrite(customerId),
       this.subscriptionList.invalidate(customerId),
       this.chargeList.invalidate(customerId),
       this.orderList.invalidate(customerId),
@@ -450,11 +412,6 @@ export class ShopperRecords {
 async function list<T>(cached: CachedFunction<string, T[]>, customerId: string): Promise<ListResult<T>> {
   const result = await cached(customerId)
   return { rows: result.value, state: result.state, ageMs: result.ageMs }
-}
-
-/** Upcoming onetimes, as the cached list filters them. */
-function onetimesOf(account: MirrorAccount): Onetime[] {
-  return account.onetimes.filter((row) => row.is_cancelled !== true)
 }
 
 function byScheduledAt(a: Charge, b: Charge): number {

@@ -122,6 +122,20 @@ describe('the account mirror', () => {
     ).toEqual(mine.sort())
     const charges = await h.call(app, token, 'GET', '/v1/charges')
     expect(charges.statusCode).toBe(200)
+    const mineCharges = state.charges
+      .filter(
+        (row) => String(row.customer.id) === id && ['queued', 'skipped'].includes(String(row.status).toLowerCase()),
+      )
+      .map((row) => String(row.id))
+    expect(
+      charges
+        .json()
+        .charges.map((row: { id: string }) => row.id)
+        .sort(),
+    ).toEqual(mineCharges.sort())
+    const methods = await h.call(app, token, 'GET', '/v1/payment-methods')
+    expect(methods.statusCode).toBe(200)
+    expect(methods.json().payment_methods.length).toBeGreaterThan(0)
     const lookup = await app.inject({
       method: 'GET',
       url: `/v1/admin/customers?email=${encodeURIComponent(email)}`,
