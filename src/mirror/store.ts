@@ -155,9 +155,12 @@ export class MirrorStore {
 
   /** A child record deleted in Recharge (the event carries only its id): tombstoned under its owner, if known. */
   async remove(kind: MirrorKind, id: string, atMs = Date.now()): Promise<ApplyOutcome | 'unknown'> {
-    const owner = await this.redis.get(this.ownerKey(kind, id))
+    const ownerKey = this.ownerKey(kind, id)
+    const owner = await this.redis.get(ownerKey)
     if (!owner) return 'unknown'
-    return this.apply({ kind, id, customerId: owner, updatedAtMs: atMs, json: '' })
+    const outcome = await this.apply({ kind, id, customerId: owner, updatedAtMs: atMs, json: '' })
+    if (outcome === 'applied') await this.redis.del(ownerKey)
+    return outcome
   }
 
   /** Forget everything about a customer (Recharge reported them deleted). */

@@ -65,9 +65,9 @@ afterAll(async () => {
 })
 
 /** A customer of the seed with an active subscription and no payment trouble (their /v1/me reads nothing else). */
-async function healthyCustomer(except: string[] = []) {
+async function healthyCustomer(except: string[] = [], last = false) {
   const state = await h.sim.state()
-  const customer = state.customers.find(
+  const customer = state.customers[last ? 'findLast' : 'find'](
     (row) =>
       !except.includes(row.email) &&
       row.has_payment_method_in_dunning !== true &&
@@ -172,6 +172,24 @@ describe('the account mirror', () => {
     // The same record as it was before the change, delivered late: older updated_at, so nothing changes.
     await app.mirror?.applyEvent('subscription/updated', 'subscription', before, Date.now())
     expect(await quantity()).toBe(before.quantity + 4)
+  })
+
+  it('a deleted subscription leaves the mirror, and a late update does not bring it back', async () => {
+    // The last healthy customer: the other tests use the first ones, and Recharge still has this subscription.
+    const { email, subscription } = await healthyCustomer([], true)
+    const id = String(subscription.id)
+    const record = (await h.sim.api('GET', `/subscriptions/${id}`)).body.subscription
+    const token = await h.mint(app, email)
+    const listed = async () =>
+      (await h.call(app, token, 'GET', '/v1/subscriptions'))
+        .json()
+        .subscriptions.some((row: { id: string }) => row.id === id)
+    expect(await listed()).toBe(true)
+    await app.mirror?.applyEvent('subscription/deleted', 'subscription', { id: subscription.id }, Date.now())
+    expect(await listed()).toBe(false)
+    expect((await h.call(app, token, 'GET', `/v1/subscriptions/${id}`)).statusCode).toBe(404)
+    await app.mirror?.applyEvent('subscription/updated', 'subscription', record, Date.now())
+    expect(await listed()).toBe(false)
   })
 
   it("the shopper's own write shows at once, read from the mirror", async () => {
