@@ -123,4 +123,28 @@ describe('mirror lease', () => {
     expect(figures.subscriptions).toBe(state.subscriptions.length)
     await second.close()
   })
+
+  it('a leader that lost its lease stops: no checkpoint written over the new holder, and it waits its turn', async () => {
+    const namespace = `${h.namespace}lost-`
+    await h.sim.setFaults([{ match: { method: 'GET', path: '^/addresses$' }, gate: 'lost', count: 1 }])
+    const leader = await h.bridge(undefined, deps(namespace), env(3600))
+    const sync = leader.mirror?.sync
+    if (!sync) throw new Error('mirror off')
+    await until(async () => (await h.sim.heldAt('lost')) === 1, 60_000, 'leader at addresses')
+    const checkpoint = await h.redis.hGet(sync.stateKey, 'pass')
+    expect(JSON.parse(checkpoint ?? '{}')).toMatchObject({ kind: 'full', step: 1, cursor: null })
+
+    // Another replica holds the lease now (this one's expired during a pause, say).
+    await h.redis.set(sync.leaseKey, 'another-replica', { PX: 60_000 })
+    await h.sim.openGate('lost')
+    await until(() => !sync.isLeader, 15_000, 'leader stepped down')
+    expect(await h.redis.hGet(sync.stateKey, 'pass')).toBe(checkpoint)
+    expect(await h.redis.get(sync.leaseKey)).toBe('another-replica')
+
+    // The other replica is gone (its lease deleted): this one takes over and finishes from the checkpoint.
+    await h.sim.clearFaults()
+    await h.redis.del(sync.leaseKey)
+    await until(async () => (await status(leader)).state === 'ready', 60_000, 'mirror ready')
+    await leader.close()
+  })
 })

@@ -145,6 +145,20 @@ describe('the account mirror', () => {
     expect(await h.upstreamSince(since)).toEqual([])
   })
 
+  it('reports its figures in /metrics; with MIRROR=off the admin route is 404', async () => {
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    expect(metrics).toMatch(/^recharge_bridge_mirror_state\{state="ready"\} 1$/m)
+    expect(metrics).toMatch(/^recharge_bridge_mirror_records\{kind="customers"\} [1-9]/m)
+    const off = await h.bridge()
+    expect(off.mirror).toBeNull()
+    const response = await off.inject({
+      method: 'GET',
+      url: '/v1/admin/mirror',
+      headers: { authorization: `Bearer ${adminKey}` },
+    })
+    expect(response.statusCode).toBe(404)
+  })
+
   it('a foreign id is 404 with no upstream call', async () => {
     const mine = await healthyCustomer()
     const other = await healthyCustomer([mine.email])
