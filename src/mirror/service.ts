@@ -1,5 +1,7 @@
+import { z } from 'zod'
 import type { Metrics } from '../infra/metrics/registry.ts'
 import type { RedisClient } from '../infra/redis.ts'
+import { RechargeNotFoundError } from '../recharge/errors.ts'
 import type { CallOptions, RechargeTransport } from '../recharge/types.ts'
 import { FULL_PASS, fetchPage, type MirrorList } from './lists.ts'
 import { kindOfResource, type MirrorAccount, type MirrorKind, type MirrorRecord, mirrorRecord } from './records.ts'
@@ -44,6 +46,17 @@ export interface MirrorServiceOptions {
 
 /** Room for a long pass (a large store's reconciliation at 2 calls/s) on top of three periods. */
 const OVERDUE_SLACK_MS = 10 * 60_000
+
+/** Where Recharge answers one record of a kind whose deletion an event reports. */
+const RECORD_PATHS: Partial<Record<MirrorKind, string>> = {
+  customer: '/customers',
+  address: '/addresses',
+  subscription: '/subscriptions',
+  charge: '/charges',
+  onetime: '/onetimes',
+}
+
+const anyObject = z.record(z.string(), z.unknown())
 
 /** Topics whose payload is a record the mirror keeps; `*\/deleted` name only the id. */
 const DELETIONS = new Set(['subscription/deleted', 'onetime/deleted', 'charge/deleted', 'address/deleted'])
@@ -148,17 +161,38 @@ export class MirrorService {
     const kind = kindOfResource(resource)
     if (!kind) return
     let outcome: string
-    if (topic === 'customer/deleted') {
-      await this.store.forget(String(raw.id))
-      outcome = 'forgotten'
-    } else if (DELETIONS.has(topic)) {
-      outcome = await this.store.remove(kind, String(raw.id))
+    if (topic === 'customer/deleted' || DELETIONS.has(topic)) {
+      outcome = await this.confirmDeletion(kind, String(raw.id))
     } else {
       const record = mirrorRecord(kind, raw)
       outcome = record ? await this.store.apply(record) : 'unusable'
     }
     this.gauges?.events.inc({ outcome })
     await this.sync.eventApplied(receivedAt)
+  }
+
+  /**
+   * No signature covers the topic (docs/webhooks.md): a captured signed body re-posted as `…/deleted` must not erase
+   * a live record. Recharge decides: 404 forgets the record (or the customer), anything else applies what it answers.
+   * One background call per deletion, which Recharge reports rarely.
+   */
+  private async confirmDeletion(kind: MirrorKind, id: string): Promise<string> {
+    const path = RECORD_PATHS[kind]
+    if (!path || !/^\d{1,20}$/.test(id)) return 'unusable'
+    let body: Record<string, unknown>
+    try {
+      body = await this.options.transport.send(
+        { method: 'GET', path: `${path}/${id}`, schema: anyObject },
+        { lane: 'background' },
+      )
+    } catch (error) {
+      if (!(error instanceof RechargeNotFoundError)) throw error
+      if (kind !== 'customer') return this.store.remove(kind, id)
+      await this.store.forget(id)
+      return 'forgotten'
+    }
+    const record = mirrorRecord(kind, body[kind])
+    return record ? this.store.apply(record) : 'unusable'
   }
 
   /**

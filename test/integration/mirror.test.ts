@@ -54,6 +54,8 @@ beforeAll(async () => {
     'charge/updated',
     'address/updated',
     'customer/updated',
+    'customer/deleted',
+    'subscription/deleted',
   ]) {
     const created = await h.sim.api('POST', '/webhooks', { address: `${url}/v1/webhooks/recharge`, topic })
     expect(created.status).toBe(201)
@@ -188,8 +190,8 @@ describe('the account mirror', () => {
     expect(await quantity()).toBe(before.quantity + 4)
   })
 
-  it('a deleted subscription leaves the mirror, and a late update does not bring it back', async () => {
-    // The last healthy customer: the other tests use the first ones, and Recharge still has this subscription.
+  it('a deleted subscription leaves the mirror; a replayed deletion of a live one and a late update change nothing', async () => {
+    // The last healthy customer: the other tests use the first ones.
     const { email, subscription } = await healthyCustomer([], true)
     const id = String(subscription.id)
     const record = (await h.sim.api('GET', `/subscriptions/${id}`)).body.subscription
@@ -199,8 +201,14 @@ describe('the account mirror', () => {
         .json()
         .subscriptions.some((row: { id: string }) => row.id === id)
     expect(await listed()).toBe(true)
-    await app.mirror?.applyEvent('subscription/deleted', 'subscription', { id: subscription.id }, Date.now())
-    expect(await listed()).toBe(false)
+
+    // A signed body re-posted under a deletion topic (no signature covers the topic): Recharge still has it.
+    await app.mirror?.applyEvent('subscription/deleted', 'subscription', record, Date.now())
+    expect(await listed()).toBe(true)
+
+    expect((await h.sim.api('DELETE', `/subscriptions/${id}`)).status).toBe(204)
+    await deliver()
+    await until(async () => !(await listed()), 15_000, 'deletion applied')
     expect((await h.call(app, token, 'GET', `/v1/subscriptions/${id}`)).statusCode).toBe(404)
     await app.mirror?.applyEvent('subscription/updated', 'subscription', record, Date.now())
     expect(await listed()).toBe(false)
@@ -225,8 +233,9 @@ describe('the account mirror', () => {
     const customer = state.customers.at(-1) as { id: number; email: string }
     const id = String(customer.id)
     expect(await app.mirror?.store.account(id)).not.toBeNull()
-    await app.mirror?.applyEvent('customer/deleted', 'customer', { id: customer.id }, Date.now())
-    expect(await app.mirror?.store.account(id)).toBeNull()
+    expect((await h.sim.api('DELETE', `/customers/${id}`)).status).toBe(204)
+    await deliver()
+    await until(async () => (await app.mirror?.store.account(id)) === null, 15_000, 'customer forgotten')
     expect(await app.mirror?.store.customerIdBy({ email: customer.email })).toBeNull()
     // A late update about them changes nothing.
     await app.mirror?.applyEvent(
