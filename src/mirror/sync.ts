@@ -76,6 +76,9 @@ export const DEGRADED_AFTER_FAILURES = 3
 
 const APPLY_BATCH = 50
 
+/** Failed attempts at one page before its list is paged again from the start. */
+const RESTART_LIST_AFTER = 3
+
 export class MirrorSync {
   readonly replicaId = randomBytes(8).toString('hex')
   private readonly options: MirrorSyncOptions
@@ -180,6 +183,12 @@ export class MirrorSync {
       this.retryAt = Date.now() + Math.min(60_000, this.tickMs * 2 ** Math.min(this.failedPasses, 10))
       this.options.log.warn({ err: { message: (error as Error).message }, pass: pass.kind }, 'mirror sync: pass failed')
       if (pass.kind === 'reconcile') await this.redis.hIncrBy(this.stateKey, 'failures', 1).catch(() => undefined)
+      // A checkpointed cursor Recharge no longer takes (cursors can expire) would fail the pass forever: after a few
+      // failures, that list starts again from its first page (records already applied stay; newest wins).
+      if (this.failedPasses >= RESTART_LIST_AFTER && pass.cursor && this.leading) {
+        pass.cursor = null
+        await this.redis.hSet(this.stateKey, 'pass', JSON.stringify(pass)).catch(() => undefined)
+      }
     }
   }
 
