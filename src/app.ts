@@ -15,6 +15,7 @@ import catalogPlugin from './plugins/catalog.ts'
 import errorHandler, { sendProblem, toAppError } from './plugins/error-handler.ts'
 import health from './plugins/health.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
+import mirrorPlugin from './plugins/mirror.ts'
 import openapi from './plugins/openapi.ts'
 import metricsPlugin from './plugins/prometheus.ts'
 import rechargePlugin from './plugins/recharge.ts'
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(rechargePlugin)
   await app.register(catalogPlugin)
   await app.register(idempotencyPlugin)
+  await app.register(mirrorPlugin)
   await app.register(shopperPlugin)
   await app.register(authPlugin)
   await app.register(webhooksPlugin)

@@ -114,6 +114,20 @@ export const envSchema = z.object({
     .url({ protocol: /^rediss?$/ })
     .optional()
     .describe('Shared cache, limiter, idempotency and webhook queue. Unset = in-process state (one replica)'),
+  MIRROR: z
+    .enum(['on', 'off'])
+    .default('off')
+    .describe(
+      "Keep a webhook-fed mirror of the store's account data in Redis so account pages cost no Recharge calls (on needs REDIS_URL)",
+    ),
+  MIRROR_RECONCILE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(300)
+    .describe(
+      'How often the mirror re-lists records changed since its last pass (updated_at_min), healing lost webhooks',
+    ),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (at most 40)')
@@ -252,6 +266,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         'CORS_ORIGINS: required when NODE_ENV=production: list the storefront origins, or set it empty (CORS_ORIGINS=) when no browser calls the bridge',
       )
     }
+  }
+  if (parsed.success && parsed.data.MIRROR === 'on' && !parsed.data.REDIS_URL) {
+    problems.push('MIRROR: on needs REDIS_URL (the mirror lives in Redis); set REDIS_URL or MIRROR=off')
   }
   if (parsed.success && cleaned.NODE_ENV === 'production') problems.push(...productionProblems(parsed.data))
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)

@@ -1223,6 +1223,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/mirror": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The account mirror's state
+         * @description warming until the first full pass completes (reads fall back to Recharge), then ready; degraded while Redis fails or reconciliation keeps failing. Counts are of records held. 404 when MIRROR=off.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            charges: number;
+                            customers: number;
+                            /** @description ms from the bridge receiving the newest applied webhook to the mirror holding it */
+                            lag_ms: number | null;
+                            /** @description ISO 8601: when the last full pass or reconciliation completed */
+                            last_reconciled_at: string | null;
+                            /** @enum {string} */
+                            state: "warming" | "ready" | "degraded";
+                            subscriptions: number;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/webhooks": {
         parameters: {
             query?: never;

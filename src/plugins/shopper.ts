@@ -37,6 +37,7 @@ export default fp(
         ? (customerId, cost) => app.upstreamBudget.chargeShopperReread(customerId, cost)
         : undefined,
       metrics: app.hasDecorator('metrics') ? app.metrics : undefined,
+      mirror: app.hasDecorator('mirror') ? app.mirror : null,
       orderNowLock: createChargeLock({
         redis: app.redis,
         prefix: `${app.config.REDIS_KEY_PREFIX}:${app.deps.shopper?.namespace ?? ''}order-now:`,

@@ -55,12 +55,19 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       const { email, external_customer_id } = request.query
+      reply.header('cache-control', 'no-store')
+      // The mirror first (MIRROR=on and ready): a lookup that costs Recharge nothing. Not there: Recharge decides.
+      const mirror = app.mirror
+      const mirroredId = await mirror?.customerIdFor(
+        email ? { email } : { externalCustomerId: external_customer_id as string },
+      )
+      const mirrored = mirroredId ? await mirror?.account(mirroredId) : null
+      if (mirrored) return { customers: [publicCustomer(mirrored.customer)] }
       const page = await upstream().customers.list(
         email ? { email: email.toLowerCase() } : { external_customer_id: external_customer_id as string },
         { limit: 10 },
         { requestId: request.id },
       )
-      reply.header('cache-control', 'no-store')
       return { customers: page.items.map(publicCustomer) }
     },
   )

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import addresses from './addresses.ts'
 import admin from './admin.ts'
+import adminMirror from './admin-mirror.ts'
 import catalog from './catalog.ts'
 import charges from './charges.ts'
 import checkouts from './checkouts.ts'
@@ -39,6 +40,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(catalog)
       await v1.register(webhooks)
       await v1.register(admin)
+      await v1.register(adminMirror)
     },
     { prefix: '/v1' },
   )

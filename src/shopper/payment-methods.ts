@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { callOptions } from '../cache/call-options.ts'
 import type { Cache, CachedFunction } from '../cache/types.ts'
+import { AppError } from '../errors.ts'
 import { isOutcomeUnknown } from '../recharge/errors.ts'
 import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Customer } from '../recharge/schemas/customers.ts'
@@ -65,11 +66,17 @@ export class PaymentMethodService {
     })
   }
 
+  /** The mirror's (MIRROR=on, when it holds the shopper), else the cached list. */
+  private async methods(customerId: string): Promise<{ value: PaymentMethod[]; state: 'HIT' | 'MISS' | 'STALE' }> {
+    const mirrored = await this.pipeline.records.mirroredPaymentMethods(customerId)
+    return mirrored ? { value: mirrored, state: 'HIT' } : this.methodList(customerId)
+  }
+
   /** The shopper's payment methods, masked, default first. */
   async list(customerId: string): Promise<{ methods: PublicPaymentMethod[]; state: 'HIT' | 'MISS' | 'STALE' }> {
     const { records } = this.pipeline
     const [methods, addresses, customer] = await Promise.all([
-      this.methodList(customerId),
+      this.methods(customerId),
       records.addresses(customerId),
       records.customer(customerId),
     ])
@@ -99,7 +106,11 @@ export class PaymentMethodService {
     const { pipeline } = this
     const customerId = context.shopper.customerId
     await pipeline.admit(context, ['update_payment_method'])
-    const method = await pipeline.records.own(this.methodList, customerId, paymentMethodId, 1)
+    const mirrored = await pipeline.records.mirroredPaymentMethods(customerId)
+    const method = mirrored
+      ? mirrored.find((row) => row.id === paymentMethodId)
+      : await pipeline.records.own(this.methodList, customerId, paymentMethodId, 1)
+    if (!method) throw new AppError('NOT_FOUND', { detail: 'No such record for this customer.' })
     const { nextAt } = await this.limit.take(customerId)
     try {
       await context.beforeWrite?.()

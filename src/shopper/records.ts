@@ -11,7 +11,9 @@ import type { Charge } from '../recharge/schemas/charges.ts'
 import type { Customer, DeliverySchedule } from '../recharge/schemas/customers.ts'
 import type { Onetime } from '../recharge/schemas/onetimes.ts'
 import type { Order } from '../recharge/schemas/orders.ts'
+import type { PaymentMethod } from '../recharge/schemas/payment-methods.ts'
 import type { Subscription } from '../recharge/schemas/subscriptions.ts'
+import { MirroredRecords, mirroredRows, type ShopperMirror } from './mirrored-records.ts'
 import { MAX_SHOPPER_ROWS, type ShopperUpstream } from './upstream.ts'
 
 /**
@@ -34,6 +36,8 @@ const IDENTITY_TTL_MS = 5 * 60_000
 const IDENTITY_NEGATIVE_TTL_MS = 10_000
 /** A list older than this is re-read once when an id is not in it. */
 const OWNERSHIP_REFRESH_AFTER_MS = 2_000
+
+export type { ShopperMirror }
 
 export type ShopperResource = 'subscription' | 'charge' | 'address' | 'order' | 'onetime'
 
@@ -110,6 +114,7 @@ export class ShopperRecords {
   private readonly schedule: CachedFunction<string, DeliverySchedule['deliveries']>
   private readonly rereadAllowance: RereadAllowance
   private readonly rereadAfterMs: number
+  private readonly mirrored: MirroredRecords
 
   constructor(
     cache: Cache,
@@ -117,7 +122,9 @@ export class ShopperRecords {
     namespace = '',
     rereadAllowance: RereadAllowance = async () => true,
     rereadAfterMs = OWNERSHIP_REFRESH_AFTER_MS,
+    mirror: ShopperMirror | null = null,
   ) {
+    this.mirrored = new MirroredRecords(mirror)
     this.rereadAfterMs = rereadAfterMs
     this.cache = cache
     this.upstream = upstream
@@ -270,6 +277,8 @@ export class ShopperRecords {
 
   /** The Recharge customer a token subject names, or null. */
   async identity(subject: CustomerSubject): Promise<CustomerIdentity | null> {
+    const mirrored = await this.mirrored.identity(subject)
+    if (mirrored) return mirrored
     try {
       return (await this.identityBySubject(subject)).value
     } catch (error) {
@@ -279,16 +288,18 @@ export class ShopperRecords {
   }
 
   async customer(customerId: string): Promise<{ value: Customer; state: 'HIT' | 'MISS' | 'STALE' }> {
+    const mirrored = await this.mirrored.customer(customerId)
+    if (mirrored) return { value: mirrored, state: 'HIT' }
     const result = await this.profile(customerId)
     return { value: result.value, state: result.state }
   }
 
   subscriptions(customerId: string): Promise<ListResult<Subscription>> {
-    return list(this.subscriptionList, customerId)
+    return this.fromMirror(customerId, mirroredRows.subscriptions, this.subscriptionList)
   }
 
   upcomingCharges(customerId: string): Promise<ListResult<Charge>> {
-    return list(this.chargeList, customerId)
+    return this.fromMirror(customerId, mirroredRows.charges, this.chargeList)
   }
 
   orders(customerId: string): Promise<ListResult<Order>> {
@@ -296,11 +307,11 @@ export class ShopperRecords {
   }
 
   addresses(customerId: string): Promise<ListResult<Address>> {
-    return list(this.addressList, customerId)
+    return this.fromMirror(customerId, mirroredRows.addresses, this.addressList)
   }
 
   onetimes(customerId: string): Promise<ListResult<Onetime>> {
-    return list(this.onetimeList, customerId)
+    return this.fromMirror(customerId, mirroredRows.onetimes, this.onetimeList)
   }
 
   /** Upcoming deliveries (SCHEDULE_DAYS ahead), as Recharge's delivery schedule lists them. */
@@ -308,25 +319,48 @@ export class ShopperRecords {
     return list(this.schedule, customerId)
   }
 
-  ownOnetime(customerId: string, id: string): Promise<Onetime> {
-    return this.own(this.onetimeList, customerId, id, 1)
+  async ownOnetime(customerId: string, id: string): Promise<Onetime> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.onetimes)) ?? this.own(this.onetimeList, customerId, id, 1)
+    )
   }
 
-  ownSubscription(customerId: string, id: string): Promise<Subscription> {
-    return this.own(this.subscriptionList, customerId, id, 1)
+  async ownSubscription(customerId: string, id: string): Promise<Subscription> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.subscriptions)) ??
+      this.own(this.subscriptionList, customerId, id, 1)
+    )
   }
 
-  ownAddress(customerId: string, id: string): Promise<Address> {
-    return this.own(this.addressList, customerId, id, 1)
+  async ownAddress(customerId: string, id: string): Promise<Address> {
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.addresses)) ?? this.own(this.addressList, customerId, id, 1)
+    )
   }
 
   ownOrder(customerId: string, id: string): Promise<Order> {
     return this.own(this.orderList, customerId, id, 1)
   }
 
-  ownCharge(customerId: string, id: string): Promise<Charge> {
+  async ownCharge(customerId: string, id: string): Promise<Charge> {
     // Upcoming charges are two reads (queued and skipped).
-    return this.own(this.chargeList, customerId, id, 2)
+    return (
+      (await this.mirrored.own(customerId, id, mirroredRows.charges)) ?? this.own(this.chargeList, customerId, id, 2)
+    )
+  }
+
+  /** The shopper's mirrored payment methods, or null when the mirror cannot vouch for them (read the cache). */
+  mirroredPaymentMethods(customerId: string): Promise<PaymentMethod[] | null> {
+    return this.mirrored.rows(customerId, mirroredRows.paymentMethods)
+  }
+
+  private async fromMirror<T>(
+    customerId: string,
+    pick: (account: Parameters<typeof mirroredRows.subscriptions>[0]) => T[],
+    cached: CachedFunction<string, T[]>,
+  ): Promise<ListResult<T>> {
+    const rows = await this.mirrored.rows(customerId, pick)
+    return rows ? { rows, state: 'HIT', ageMs: 0 } : list(cached, customerId)
   }
 
   /**
@@ -336,6 +370,8 @@ export class ShopperRecords {
    */
   async changed(customerId: string, tags: readonly string[] = []): Promise<void> {
     await Promise.all([
+      // Write-through: the mirror re-reads what the write may have changed before the shopper's next read.
+      this.mirrored.afterWrite(customerId),
       this.subscriptionList.invalidate(customerId),
       this.chargeList.invalidate(customerId),
       this.orderList.invalidate(customerId),

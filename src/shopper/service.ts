@@ -19,6 +19,7 @@ import { WritePipeline } from './pipeline.ts'
 import { loadPolicy, type Policy } from './policy.ts'
 import { MemoryPortalLinkStore, type PortalLinkStore, RedisPortalLinkStore } from './portal-links.ts'
 import { ProfileActions } from './profile.ts'
+import type { ShopperMirror } from './records.ts'
 import { type RereadAllowance, ShopperRecords } from './records.ts'
 import { RetentionOffers } from './retention-offers.ts'
 import { SubscriptionActions } from './subscriptions.ts'
@@ -83,13 +84,22 @@ export interface ShopperServiceDeps {
   metrics?: Metrics | undefined
   /** The per-charge lock of "order now" (the checkout's charge lock, keyed under its own prefix). */
   orderNowLock: OrderLock
+  /** The account mirror (MIRROR=on), read before the cache and Recharge; null or absent when off. */
+  mirror?: ShopperMirror | null | undefined
 }
 
 export function createShopperServices(deps: ShopperServiceDeps): ShopperServices {
   const { redis, log, upstream, catalog } = deps
   const policy = loadPolicy(deps.policyFile)
   const namespace = deps.tuning?.namespace ?? ''
-  const records = new ShopperRecords(deps.cache, upstream, namespace, deps.rereadAllowance, deps.tuning?.rereadAfterMs)
+  const records = new ShopperRecords(
+    deps.cache,
+    upstream,
+    namespace,
+    deps.rereadAllowance,
+    deps.tuning?.rereadAfterMs,
+    deps.mirror ?? null,
+  )
   const writeLimit = new ShopperWriteLimit({
     redis,
     log,

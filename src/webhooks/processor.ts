@@ -30,13 +30,23 @@ export interface ProcessorOptions {
    * State the bridge keeps beside the cache, for the topics in `topics` (a subscription/paused records the pause,
    * src/shopper/pause.ts). Runs before the dedupe claim and the ordering guard: Recharge sends subscription/updated
    * and subscription/paused with the same body, so the second is a "duplicate" of the first by content, yet only its
-   * topic says "paused". The handler must be idempotent.
+   * topic says "paused". The account mirror (src/mirror) applies its records here too. The handler must be idempotent.
    */
   onEvent?:
-    | { topics: ReadonlySet<string>; handle: (topic: string, record: Record<string, unknown>) => Promise<void> }
+    | {
+        topics: ReadonlySet<string>
+        handle: (topic: string, record: Record<string, unknown>, delivery: EventDelivery) => Promise<void>
+      }
     | undefined
   /** Test hook: runs before each job (the crash test blocks here). */
   beforeProcess?: ((job: Job) => Promise<void>) | undefined
+}
+
+/** What an onEvent handler may want of the delivery beside its record. */
+export interface EventDelivery {
+  resource: string
+  /** When the bridge acknowledged the delivery (epoch ms). */
+  receivedAt: number
 }
 
 /** The dedupe key's lifetime for this job: at least DEDUPE_TTL_MS, longer when the intake asked for it. */
@@ -64,7 +74,10 @@ export function createDeliveryHandler(options: ProcessorOptions): JobHandler {
       const payload = JSON.parse(fields.body) as Record<string, unknown>
       const record = payload[fields.resource]
       if (typeof record === 'object' && record !== null) {
-        await options.onEvent.handle(fields.topic, record as Record<string, unknown>)
+        await options.onEvent.handle(fields.topic, record as Record<string, unknown>, {
+          resource: fields.resource,
+          receivedAt: job.enqueuedAt,
+        })
       }
     }
     if ((await store.claim(fields.hash, job.id, ttlMs)) === 'duplicate') {

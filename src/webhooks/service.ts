@@ -5,12 +5,18 @@ import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import { createForwardHandler } from './forwarder.ts'
 import { type Accepted, acceptDelivery, type IntakeRequest } from './intake.ts'
 import { type WebhookMetrics, webhookMetrics } from './metrics.ts'
-import { createDeliveryHandler } from './processor.ts'
+import { createDeliveryHandler, type ProcessorOptions } from './processor.ts'
 import { MemoryQueue } from './queue/memory.ts'
 import { RedisStreamQueue } from './queue/redis-stream.ts'
 import type { Job, JobQueue, QueueTuning } from './queue/types.ts'
 import { type EventStore, MemoryEventStore, RedisEventStore } from './store.ts'
+import { NEEDED_TOPICS } from './topics.ts'
 import { RegistrationWatchdog } from './watchdog.ts'
+
+/** The topics whose payload the account mirror applies. */
+function mirrorTopic(topic: string): boolean {
+  return /^(customer|address|subscription|charge|onetime)\//.test(topic)
+}
 
 /** Knobs tests and embedders may set through `buildApp(config, { webhooks: … })`. */
 export interface WebhookTuning {
@@ -175,12 +181,7 @@ export class WebhookService {
         log: app.log.child({ component: 'webhooks' }),
         maxAttempts: this.tuning.maxAttempts ?? 8,
         beforeProcess: this.tuning.beforeProcess,
-        onEvent: app.hasDecorator('shopperServices')
-          ? {
-              topics: new Set(['subscription/paused']),
-              handle: (topic, record) => app.shopperServices.pauses.observe(topic, record),
-            }
-          : undefined,
+        onEvent: this.eventHandlers(),
       }),
     )
     const { WEBHOOK_FORWARD_URL: url, WEBHOOK_FORWARD_SECRET: secret } = app.config
@@ -198,6 +199,26 @@ export class WebhookService {
     this.watchdog?.start(this.tuning.watchdogFirstDelayMs ?? 1_000)
     this.pendingTimer = setInterval(() => void this.refreshPending(), 10_000)
     this.pendingTimer.unref()
+  }
+
+  /**
+   * State kept beside the cache from event payloads: the pause record (subscription/paused) and, with MIRROR=on, the
+   * account mirror (every customer, address, subscription, charge and onetime topic).
+   */
+  private eventHandlers(): ProcessorOptions['onEvent'] {
+    const app = this.app
+    const pauses = app.hasDecorator('shopperServices') ? app.shopperServices.pauses : null
+    const mirror = app.hasDecorator('mirror') ? app.mirror : null
+    if (!pauses && !mirror) return undefined
+    const topics = new Set<string>(pauses ? ['subscription/paused'] : [])
+    if (mirror) for (const topic of NEEDED_TOPICS) if (mirrorTopic(topic)) topics.add(topic)
+    return {
+      topics,
+      handle: async (topic, record, delivery) => {
+        if (pauses && topic === 'subscription/paused') await pauses.observe(topic, record)
+        if (mirror && mirrorTopic(topic)) await mirror.applyEvent(topic, delivery.resource, record, delivery.receivedAt)
+      },
+    }
   }
 
   async refreshPending(): Promise<void> {

@@ -12,6 +12,16 @@ describe('configuration', () => {
     expect(keys.sort()).toEqual([...envKeys].sort())
   })
 
+  it('keeps the account mirror off by default and refuses MIRROR=on without REDIS_URL', () => {
+    expect(loadConfig({}).MIRROR).toBe('off')
+    expect(loadConfig({}).MIRROR_RECONCILE_SECONDS).toBe(300)
+    expect(() => loadConfig({ MIRROR: 'on' })).toThrow(/MIRROR: on needs REDIS_URL/)
+    const on = loadConfig({ MIRROR: 'on', REDIS_URL: 'redis://127.0.0.1:6379', MIRROR_RECONCILE_SECONDS: '60' })
+    expect(on.MIRROR).toBe('on')
+    expect(on.MIRROR_RECONCILE_SECONDS).toBe(60)
+    expect(() => loadConfig({ MIRROR: 'yes' })).toThrow(/MIRROR/)
+  })
+
   it('runs in demo mode with no environment at all', () => {
     const config = loadConfig({})
     expect(config.demoMode).toBe(true)

@@ -15,6 +15,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // edge-problems: the problem+json answers written on the socket before any route runs.
   ['recharge', 'edge-problems'],
   ['cache', 'tracing'],
+  // The account mirror: Recharge lists and webhooks into Redis; the shopper records read it first.
+  ['mirror'],
   ['identity', 'catalog', 'idempotency'],
   ['shopper', 'checkout'],
   ['webhooks'],
@@ -98,11 +100,11 @@ describe('layers of src/', () => {
     const file = join(srcDir, 'cache/cache.ts')
     const upward = importsOf(file, "import type { RedisClient } from '../plugins/redis.ts'")
     expect(upward.map(violation)).toEqual([
-      'cache/cache.ts (cache, layer 4) imports plugins/redis.ts (plugins, layer 8)',
+      'cache/cache.ts (cache, layer 4) imports plugins/redis.ts (plugins, layer 9)',
     ])
     const sideways = importsOf(join(srcDir, 'shopper/a.ts'), "import { x } from '../checkout/b.ts'")
     expect(sideways.map(violation)).toEqual([
-      'shopper/a.ts (shopper, layer 6) imports checkout/b.ts (checkout, layer 6)',
+      'shopper/a.ts (shopper, layer 7) imports checkout/b.ts (checkout, layer 7)',
     ])
     const staticSimulator = importsOf(join(srcDir, 'server.ts'), "import { s } from './simulator/embedded.ts'")
     expect(staticSimulator.map(violation)).toEqual(['server.ts loads the simulator (simulator/embedded.ts)'])
