@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
+import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
-import { DisposableRedis } from '../support/redis-server.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 import { until } from '../support/until.ts'
 

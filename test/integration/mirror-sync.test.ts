@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AppDeps } from '../../src/app.ts'
 import { uniquePrefix } from '../support/redis.ts'
-import { type ShopperHarness, startShopperHarness } from '../support/retention-harness.ts'
+import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 import { until } from '../support/until.ts'
 
 /**
