@@ -4,8 +4,12 @@ import type { WebhooksResource } from '../recharge/resources/webhooks.ts'
 import type { WebhookMetrics } from './metrics.ts'
 import { reconcileWebhooks } from './registration.ts'
 
-/** After a round skipped because the lock could not be taken (Redis unreachable), the next try comes this soon. */
-const LOCK_RETRY_MS = 30_000
+/**
+ * After a round skipped because the lock could not be taken (Redis unreachable), the next try comes this soon. The
+ * usual cause is a replica's first round running while its Redis connection is still being made: registration
+ * should not wait long for that.
+ */
+const LOCK_RETRY_MS = 5_000
 
 export interface RegistrationState {
   /** ISO time of the last completed check, or null before the first. */
