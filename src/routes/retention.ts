@@ -1,19 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import {
   actionContext,
   idempotencyHeader,
   privateResponse,
   problems,
   shopperDocs,
-  shopperOf,
   writeProblems,
 } from '../shopper/http.ts'
-import { publicSubscription } from '../shopper/mappers.ts'
-import { allowedActions } from '../shopper/policy-checks.ts'
 import { idParamsSchema, subscriptionSchema } from '../shopper/schemas.ts'
+import { subscriptionView } from './subscription-view.ts'
 
 const offerSchema = z
   .object({
@@ -82,21 +79,9 @@ const pauseBodySchema = z
  */
 export default async function retentionRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>()
-  const { records, policy, pauses, offers } = app.shopperServices
+  const { pauses, offers } = app.shopperServices
 
-  /** The subscription as the lists show it, read through the (just invalidated) cache. */
-  async function present(request: FastifyRequest, subscription: Subscription) {
-    const customerId = shopperOf(request).customerId
-    const [charges, paused] = await Promise.all([
-      records
-        .upcomingCharges(customerId)
-        .then((result) => result.rows)
-        .catch(() => []),
-      pauses.pausedUntil(customerId, [subscription]),
-    ])
-    const until = paused.get(subscription.id) ?? null
-    return publicSubscription(subscription, allowedActions(policy, subscription, charges, until), until)
-  }
+  const { present } = subscriptionView(app.shopperServices)
 
   routes.get(
     '/subscriptions/:id/cancellation-offers',

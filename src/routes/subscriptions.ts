@@ -1,9 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { spendAs } from '../recharge/budget/spender.ts'
-import type { Charge } from '../recharge/schemas/charges.ts'
-import type { Subscription } from '../recharge/schemas/subscriptions.ts'
 import {
   actionContext,
   idempotencyHeader,
@@ -22,6 +19,7 @@ import {
   subscriptionPatchSchema,
   subscriptionSchema,
 } from '../shopper/schemas.ts'
+import { subscriptionView } from './subscription-view.ts'
 
 /**
  * The shopper's subscriptions and the self-serve actions on them. Reads come from the shopper's cached lists; every
@@ -32,34 +30,7 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
   const routes = app.withTypeProvider<ZodTypeProvider>()
   const { records, subscriptions: actions, policy, pauses } = app.shopperServices
 
-  /**
-   * The shopper's upcoming charges, which decide whether skip/unskip are offered. When they cannot be read (Recharge
-   * failing with nothing cached), the subscriptions are still shown, without those two actions. On the list they are
-   * an optional read (src/recharge/queue/gcra.ts): it books ahead of background work, but only halfway into the
-   * interactive reserve, so when many shoppers arrive cold at once the reads their answers need go first. One
-   * subscription, and the answer to a write (whose charges the write just invalidated), read them as the interactive
-   * call they are: a shopper who just skipped must be offered unskip.
-   */
-  async function upcoming(request: FastifyRequest, optional = false): Promise<Charge[]> {
-    try {
-      const customerId = shopperOf(request).customerId
-      const read = () => records.upcomingCharges(customerId)
-      return (await (optional ? spendAs({ kind: 'optional' }, read) : read())).rows
-    } catch (error) {
-      request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
-      return []
-    }
-  }
-
-  /** The public shape, with the actions the shopper may take now (and its pause, src/shopper/pause.ts). */
-  async function present(request: FastifyRequest, subscription: Subscription) {
-    const [charges, paused] = await Promise.all([
-      upcoming(request),
-      pauses.pausedUntil(shopperOf(request).customerId, [subscription]),
-    ])
-    const until = paused.get(subscription.id) ?? null
-    return publicSubscription(subscription, allowedActions(policy, subscription, charges, until), until)
-  }
+  const { upcoming, present } = subscriptionView(app.shopperServices)
 
   routes.get(
     '/subscriptions',
