@@ -4889,6 +4889,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description false when the upcoming charges could not be read in time (Recharge busy or failing): skip and unskip are then missing from allowed_actions; GET /v1/subscriptions/:id tells them for one subscription */
+                            actions_complete: boolean;
                             subscriptions: {
                                 /** @description Recharge id */
                                 address_id: string;

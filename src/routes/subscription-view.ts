@@ -20,16 +20,16 @@ export function subscriptionView(services: Pick<ShopperServices, 'records' | 'po
    * an optional read (src/recharge/queue/gcra.ts): it books ahead of background work, but only halfway into the
    * interactive reserve, so when many shoppers arrive cold at once the reads their answers need go first. One
    * subscription, and the answer to a write (whose charges the write just invalidated), read them as the interactive
-   * call they are: a shopper who just skipped must be offered unskip.
+   * call they are: a shopper who just skipped must be offered unskip. Null when they could not be read.
    */
-  async function upcoming(request: FastifyRequest, optional = false): Promise<Charge[]> {
+  async function upcoming(request: FastifyRequest, optional = false): Promise<Charge[] | null> {
     try {
       const customerId = shopperOf(request).customerId
       const read = () => records.upcomingCharges(customerId)
       return (await (optional ? spendAs({ kind: 'optional' }, read) : read())).rows
     } catch (error) {
       request.log.warn({ err: { message: (error as Error).message } }, 'upcoming charges unavailable; skip not offered')
-      return []
+      return null
     }
   }
 
@@ -40,7 +40,7 @@ export function subscriptionView(services: Pick<ShopperServices, 'records' | 'po
       pauses.pausedUntil(shopperOf(request).customerId, [subscription]),
     ])
     const until = paused.get(subscription.id) ?? null
-    return publicSubscription(subscription, allowedActions(policy, subscription, charges, until), until)
+    return publicSubscription(subscription, allowedActions(policy, subscription, charges ?? [], until), until)
   }
 
   return { upcoming, present }

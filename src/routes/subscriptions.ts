@@ -42,7 +42,18 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
         querystring: z.object({
           status: z.enum(['active', 'cancelled', 'expired']).optional().describe('Only subscriptions in this status'),
         }),
-        response: { 200: z.object({ subscriptions: z.array(subscriptionSchema) }), ...problems },
+        response: {
+          200: z.object({
+            subscriptions: z.array(subscriptionSchema),
+            actions_complete: z
+              .boolean()
+              .describe(
+                'false when the upcoming charges could not be read in time (Recharge busy or failing): skip and unskip ' +
+                  'are then missing from allowed_actions; GET /v1/subscriptions/:id tells them for one subscription',
+              ),
+          }),
+          ...problems,
+        },
       },
     },
     async (request, reply) => {
@@ -56,8 +67,9 @@ export default async function subscriptionRoutes(app: FastifyInstance): Promise<
       return {
         subscriptions: rows.map((row) => {
           const until = paused.get(row.id) ?? null
-          return publicSubscription(row, allowedActions(policy, row, charges, until), until)
+          return publicSubscription(row, allowedActions(policy, row, charges ?? [], until), until)
         }),
+        actions_complete: charges !== null,
       }
     },
   )

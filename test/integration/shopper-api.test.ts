@@ -304,6 +304,8 @@ describe('reads', () => {
         expect(row.allowed_actions).not.toContain('skip')
         expect(row.allowed_actions).toContain('cancel')
       }
+      // The list says it could not tell skip and unskip, so a storefront can ask for one subscription.
+      expect(response.json().actions_complete).toBe(false)
     } finally {
       await sim.clearFaults()
       // The cache remembers a failed fetch for a moment (so replicas do not all repeat it): leave only once skip is

@@ -141,12 +141,22 @@ async function loadSubscriptions(): Promise<void> {
       (a.next_charge_date ?? '9999').localeCompare(b.next_charge_date ?? '9999'),
   )
   list.replaceChildren(...ordered.map(renderSubscription))
+  // The list could not tell skip/unskip (the store's Recharge budget was busy): ask for each active card on its own.
+  if (!data.actions_complete) void completeActions(ordered.filter((subscription) => subscription.status === 'active'))
   setStatus(
     status,
     data.subscriptions.length === 0
       ? 'You have no subscriptions yet. Subscribe to a product in the shop.'
       : `${data.subscriptions.length} subscription${data.subscriptions.length === 1 ? '' : 's'}.`,
   )
+}
+
+async function completeActions(subscriptions: Subscription[]): Promise<void> {
+  for (const { id } of subscriptions) {
+    const { data } = await bridge.GET('/v1/subscriptions/{id}', { params: { path: { id } } })
+    const item = document.querySelector<HTMLElement>(`li[data-subscription-id="${id}"]`)
+    if (data && item) fill(item, data)
+  }
 }
 
 function renderSubscription(subscription: Subscription): HTMLLIElement {
