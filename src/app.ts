@@ -20,6 +20,7 @@ import openapi from './plugins/openapi.ts'
 import metricsPlugin from './plugins/prometheus.ts'
 import rechargePlugin from './plugins/recharge.ts'
 import security from './plugins/security.ts'
+import shopifyPlugin from './plugins/shopify.ts'
 import shopperPlugin from './plugins/shopper.ts'
 import tracingPlugin from './plugins/tracing.ts'
 import webhooksPlugin from './plugins/webhooks.ts'
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(mirrorPlugin)
   await app.register(shopperPlugin)
   await app.register(authPlugin)
+  await app.register(shopifyPlugin)
   await app.register(webhooksPlugin)
   await app.register(routes)
 

@@ -8,6 +8,8 @@ const SECRET_KEYS = new Set<string>([
   'ADMIN_API_KEY',
   'WEBHOOK_FORWARD_SECRET',
   'METRICS_TOKEN',
+  'SHOPIFY_APP_SECRET',
+  'SHOPIFY_STOREFRONT_TOKEN',
 ])
 
 /** Variables holding URLs: a password or user name in them (redis://:pass@host) is dropped. */
@@ -17,6 +19,7 @@ const URL_KEYS = new Set<string>([
   'PUBLIC_URL',
   'WEBHOOK_FORWARD_URL',
   'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'SHOPIFY_API_URL',
 ])
 
 /**

@@ -211,6 +211,73 @@ export const envSchema = z.object({
     .max(65535)
     .optional()
     .describe('Serve /metrics on this port (on HOST) instead of the API port'),
+  SHOPIFY_SHOP_DOMAIN: z
+    .string()
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/,
+          "must be the shop's permanent domain, as my-store.myshopify.com",
+        ),
+    )
+    .optional()
+    .describe(
+      'The Shopify shop (my-store.myshopify.com): enables Sign in with Shopify (POST /v1/auth/shopify) with the Customer Account API; each other method also needs its own setting',
+    ),
+  SHOPIFY_API_URL: optionalUrl.describe(
+    "Where the shop's Shopify APIs answer; default https://<SHOPIFY_SHOP_DOMAIN> (point it at the Shopify stand-in for development)",
+  ),
+  SHOPIFY_APP_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe(
+      "The Shopify app's client secret: enables signed app-proxy requests under /v1/app-proxy/ (and, with SHOPIFY_APP_CLIENT_ID, session tokens)",
+    ),
+  SHOPIFY_APP_CLIENT_ID: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("The Shopify app's client id, the audience of customer-account extension session tokens"),
+  SHOPIFY_STOREFRONT_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .optional()
+    .describe('Storefront API access token: enables sign-in with Storefront API customer access tokens'),
+  SHOPIFY_STOREFRONT_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/, 'must look like 2025-07')
+    .default('2025-07')
+    .describe('Storefront API version the customer query is sent to'),
+  SHOPIFY_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(30_000)
+    .default(3000)
+    .describe('Deadline of one Shopify verification (discovery and query together); past it the sign-in answers 503'),
+  SHOPIFY_APP_PROXY_MAX_AGE_S: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(3600)
+    .default(300)
+    .describe('Oldest app-proxy timestamp accepted (seconds): how long a captured proxy URL could be replayed'),
+  SHOPIFY_SIGN_IN_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe('Sign-ins (POST /v1/auth/shopify) one client IP may make per minute'),
+  SHOPIFY_SIGN_IN_SHOP_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(600)
+    .describe('Sign-ins the whole shop may make per minute (all clients together): bounds the calls made to Shopify'),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl.describe(
     'OTLP/HTTP collector base URL (…/v1/traces is appended): set it to export OpenTelemetry traces',
   ),
@@ -270,6 +337,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (parsed.success && parsed.data.MIRROR === 'on' && !parsed.data.REDIS_URL) {
     problems.push('MIRROR: on needs REDIS_URL (the mirror lives in Redis); set REDIS_URL or MIRROR=off')
   }
+  if (parsed.success) problems.push(...shopifyProblems(parsed.data))
   if (parsed.success && cleaned.NODE_ENV === 'production') problems.push(...productionProblems(parsed.data))
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
 
@@ -305,6 +373,29 @@ function productionProblems(values: Env): string[] {
     problems.push(
       `PUBLIC_URL: ${new URL(values.PUBLIC_URL).hostname} is a loopback or private address, which ${new URL(values.RECHARGE_API_URL).hostname} can never reach to deliver webhooks; set the bridge's public https URL`,
     )
+  }
+  return problems
+}
+
+/**
+ * Shopify settings that only make sense together: every method needs the shop, and a client id without the app
+ * secret (or the reverse, for session tokens) is half a setting, most likely a forgotten one.
+ */
+function shopifyProblems(values: Env): string[] {
+  const problems: string[] = []
+  const needsShop = [
+    'SHOPIFY_APP_SECRET',
+    'SHOPIFY_APP_CLIENT_ID',
+    'SHOPIFY_STOREFRONT_TOKEN',
+    'SHOPIFY_API_URL',
+  ] as const
+  if (!values.SHOPIFY_SHOP_DOMAIN) {
+    for (const key of needsShop) {
+      if (values[key]) problems.push(`${key}: needs SHOPIFY_SHOP_DOMAIN (the shop it belongs to)`)
+    }
+  }
+  if (values.SHOPIFY_APP_CLIENT_ID && !values.SHOPIFY_APP_SECRET) {
+    problems.push('SHOPIFY_APP_CLIENT_ID: needs SHOPIFY_APP_SECRET (session tokens are signed with it)')
   }
   return problems
 }

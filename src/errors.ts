@@ -51,6 +51,14 @@ export const errorCatalogue = {
   DISCOUNT_ALREADY_APPLIED: { status: 422, title: 'A discount is already applied' },
   CHARGE_NOT_QUEUED: { status: 422, title: 'This delivery is not queued' },
   ORDER_NOW_IN_PROGRESS: { status: 409, title: 'This delivery is being ordered by another request' },
+  // Sign in with Shopify (src/identity/shopify, src/routes/auth-shopify.ts, src/routes/app-proxy.ts).
+  SHOPIFY_CREDENTIAL_REFUSED: { status: 401, title: 'Shopify does not vouch for this credential; sign in again' },
+  SHOPIFY_METHOD_NOT_ENABLED: { status: 422, title: 'This Shopify sign-in method is not configured on the bridge' },
+  RECHARGE_CUSTOMER_NOT_FOUND: {
+    status: 404,
+    title: 'This Shopify customer has no Recharge customer (no subscriptions yet)',
+  },
+  SHOPIFY_UNAVAILABLE: { status: 503, title: 'Shopify did not answer in time; retry shortly' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   UPSTREAM_BUSY: { status: 503, title: 'Recharge is at its rate limit; retry shortly' },
   UPSTREAM_UNAVAILABLE: { status: 502, title: 'Recharge did not answer correctly' },

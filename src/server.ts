@@ -3,6 +3,7 @@ import { buildApp } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
 import { configSummary } from './config-summary.ts'
 import { PolicyError } from './shopper/policy.ts'
+import type { EmbeddedShopifySimulator } from './shopify-simulator/embedded.ts'
 import type { EmbeddedSimulator } from './simulator/embedded.ts'
 
 /**
@@ -36,6 +37,21 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     })
   }
 
+  let shopify: EmbeddedShopifySimulator | undefined
+  if (config.demoMode && !config.SHOPIFY_SHOP_DOMAIN) {
+    // The Shopify stand-in too, so the demo storefront's "Sign in with Shopify" has a Shopify to sign in with.
+    const { startEmbeddedShopifySimulator } = await import('./shopify-simulator/embedded.ts')
+    shopify = await startEmbeddedShopifySimulator()
+    config = Object.freeze({
+      ...config,
+      SHOPIFY_SHOP_DOMAIN: shopify.options.shopDomain,
+      SHOPIFY_API_URL: shopify.url,
+      SHOPIFY_APP_SECRET: shopify.options.appSecret,
+      SHOPIFY_APP_CLIENT_ID: shopify.options.clientId,
+      SHOPIFY_STOREFRONT_TOKEN: shopify.options.storefrontToken,
+    })
+  }
+
   let app: Awaited<ReturnType<typeof buildApp>>
   try {
     app = await buildApp(config)
@@ -44,6 +60,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (error instanceof PolicyError) {
       process.stderr.write(`recharge-bridge: cannot start.\n${error.message}\n`)
       await simulator?.close()
+      await shopify?.close()
       process.exitCode = 78 // EX_CONFIG
       return
     }
@@ -54,6 +71,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     else app.log.info({ signal }, 'shutting down: finishing in-flight requests')
     await app.close()
     await simulator?.close()
+    await shopify?.close()
   })
 
   await app.listen({ port: config.PORT, host: config.HOST })
@@ -73,6 +91,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         `  API reference:    ${base}/docs`,
         `  OpenAPI:          ${base}/openapi.json`,
         `  Simulator:        ${config.RECHARGE_API_URL}`,
+        ...(shopify ? [`  Shopify stand-in: ${shopify.url} (shop ${shopify.options.shopDomain})`] : []),
         `  Demo admin key:   ${config.ADMIN_API_KEY}`,
         '  Demo shoppers:    alice@example.com, bob@example.com (sign in on the demo storefront)',
         `  Customer token:   npx recharge-bridge token mint --server ${base} --admin-key ${config.ADMIN_API_KEY} --email alice@example.com`,

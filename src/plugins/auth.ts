@@ -119,6 +119,11 @@ export default fp(
      * `authenticate`. The shortcut reads the default cached lookup only, never a replaced `shopperIdentity.resolve`.
      */
     app.decorate('requireShopper', function requireShopper(request, reply, done) {
+      // Already proven by the scope's own check (the app-proxy signature, src/routes/app-proxy.ts): no bearer token.
+      if (request.shopper !== null) {
+        done()
+        return
+      }
       const token = bearerToken(request)
       const subject = token === null ? undefined : verifyToken.known(token)?.subject
       const identity =

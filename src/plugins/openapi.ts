@@ -33,6 +33,7 @@ export default fp<OpenApiOptions>(
           { name: 'shopper', description: "The signed-in shopper's own data and self-serve actions" },
           { name: 'catalog', description: 'Public catalog for subscription widgets' },
           { name: 'checkout', description: 'Recharge Checkouts API, priced from the catalog' },
+          { name: 'shopify', description: 'Sign in with Shopify: exchange a Shopify credential for a customer token' },
           { name: 'admin', description: 'Merchant backend routes (ADMIN_API_KEY)' },
           { name: 'webhooks', description: 'Recharge webhook intake' },
           { name: 'ops', description: 'Health and readiness' },

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import addresses from './addresses.ts'
 import admin from './admin.ts'
 import adminMirror from './admin-mirror.ts'
+import appProxy from './app-proxy.ts'
+import authShopify from './auth-shopify.ts'
 import catalog from './catalog.ts'
 import charges from './charges.ts'
 import checkouts from './checkouts.ts'
@@ -38,6 +40,8 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(orderNow)
       await v1.register(checkouts)
       await v1.register(catalog)
+      await v1.register(authShopify)
+      await v1.register(appProxy)
       await v1.register(webhooks)
       await v1.register(admin)
       await v1.register(adminMirror)

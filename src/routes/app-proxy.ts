@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { APP_PROXY_PARAMS } from '../identity/shopify/app-proxy-signature.ts'
+import addresses from './addresses.ts'
+import charges from './charges.ts'
+import deliverySchedule from './delivery-schedule.ts'
+import discounts from './discounts.ts'
+import me from './me.ts'
+import onetimes from './onetimes.ts'
+import orderNow from './order-now.ts'
+import orders from './orders.ts'
+import paymentMethods from './payment-methods.ts'
+import portal from './portal.ts'
+import retention from './retention.ts'
+import subscriptionAddress from './subscription-address.ts'
+import subscriptions from './subscriptions.ts'
+
+/** The shopper route modules a storefront page may reach through the Shopify app proxy, as they are under /v1. */
+export const APP_PROXY_ROUTE_MODULES = [
+  me,
+  portal,
+  subscriptions,
+  charges,
+  onetimes,
+  deliverySchedule,
+  orders,
+  addresses,
+  paymentMethods,
+  subscriptionAddress,
+  retention,
+  discounts,
+  orderNow,
+]
+
+const proxyParams = new Set<string>(APP_PROXY_PARAMS)
+
+function rawQuery(request: FastifyRequest): string {
+  const index = request.url.indexOf('?')
+  return index < 0 ? '' : request.url.slice(index + 1)
+}
+
+/**
+ * /v1/app-proxy/*: the shopper routes again, for storefront pages on the shop's own domain that reach the bridge
+ * through a Shopify app proxy (proxy URL `<PUBLIC_URL>/v1/app-proxy`). The same route modules are registered a second
+ * time under this prefix; what differs is how the shopper is proven. Instead of a bearer customer token, every request
+ * must carry Shopify's app-proxy signature (verified before the body is read: signature, timestamp age, shop), and
+ * `logged_in_customer_id` names the shopper; `requireShopper` then finds `request.shopper` already set. Shopify's own
+ * parameters are taken out of the query before the routes' schemas see it. Only when SHOPIFY_SHOP_DOMAIN and
+ * SHOPIFY_APP_SECRET are set; the copies stay out of the OpenAPI document (docs/storefront-integration.md lists them).
+ */
+export default async function appProxyRoutes(app: FastifyInstance): Promise<void> {
+  if (!app.shopifyAuth.signIn.methods.app_proxy) return
+  await app.register(
+    async (proxy) => {
+      proxy.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, hide: true }
+      })
+      proxy.addHook('onRequest', async (request) => {
+        request.shopper = await app.shopifyAuth.proxyShopper(rawQuery(request), request.log)
+      })
+      proxy.addHook('preValidation', async (request) => {
+        const query = request.query as Record<string, unknown> | undefined
+        if (!query || typeof query !== 'object') return
+        request.query = Object.fromEntries(Object.entries(query).filter(([key]) => !proxyParams.has(key)))
+      })
+      for (const module of APP_PROXY_ROUTE_MODULES) await proxy.register(module)
+    },
+    { prefix: '/app-proxy' },
+  )
+}
