@@ -2,8 +2,8 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.ts'
 import { type Config, ConfigError, loadConfig } from './config.ts'
 import { configSummary } from './config-summary.ts'
-import { PolicyError } from './shopper/policy.ts'
 import type { EmbeddedShopifySimulator } from './shopify-simulator/embedded.ts'
+import { PolicyError } from './shopper/policy.ts'
 import type { EmbeddedSimulator } from './simulator/embedded.ts'
 
 /**
