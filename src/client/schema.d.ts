@@ -1430,6 +1430,139 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/shopify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with Shopify: exchange a Shopify credential for a customer token
+         * @description Send exactly one credential: `customer_account_access_token` (Customer Account API, Hydrogen), `storefront_customer_access_token` (Storefront API `customerAccessTokenCreate`) or `session_token` (customer-account UI extension). The bridge asks Shopify who it belongs to (or checks the JWT), finds the Recharge customer whose external_customer_id is the shopper's Shopify id, and answers the same customer token POST /v1/admin/customer-tokens mints (15 min) for the shopper routes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        customer_account_access_token: string;
+                    } | {
+                        storefront_customer_access_token: string;
+                    } | {
+                        session_token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description ISO 8601 */
+                            expires_at: string;
+                            token: string;
+                        };
+                    };
+                };
+                /** @description Shopify does not vouch for the credential (SHOPIFY_CREDENTIAL_REFUSED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description The Shopify customer has no Recharge customer (RECHARGE_CUSTOMER_NOT_FOUND) */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description This method is not configured on the bridge (SHOPIFY_METHOD_NOT_ENABLED) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Too many sign-ins from this client or for this shop (RATE_LIMITED) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Shopify did not answer in time (SHOPIFY_UNAVAILABLE, with Retry-After) */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/catalog/products": {
         parameters: {
             query?: never;

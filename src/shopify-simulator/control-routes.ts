@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { SignJWT } from 'jose'
 import { z } from 'zod'
-import { signAppProxyQuery } from '../identity/shopify/app-proxy-signature.ts'
+import { signedProxyQuery } from './app-proxy.ts'
 import { customerGid } from './seed.ts'
 import type { ShopifyFaultRule, ShopifyState } from './state.ts'
 
@@ -129,7 +129,7 @@ export async function shopifyControlRoutes(app: FastifyInstance, { state }: { st
     params.push(['logged_in_customer_id', shopper?.id ?? ''])
     params.push(['path_prefix', body.data.path_prefix])
     params.push(['timestamp', String(body.data.timestamp ?? Math.floor(Date.now() / 1000))])
-    return { query: signAppProxyQuery(params, body.data.secret ?? options.appSecret) }
+    return { query: signedProxyQuery(params, body.data.secret ?? options.appSecret) }
   })
 
   app.get('/__sim/requests', async () => ({ requests: state.ledger }))

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest'
  * The layer order of src/, bottom first: the one place it is written down (docs/architecture.md explains it). A file
  * may import its own module (first path segment under src/) and modules of lower layers, never a module of its own
  * layer or of a higher one. The simulator stands apart: it imports infra only, and the bridge loads it by dynamic
- * import in demo mode or by its own command, never statically.
+ * import in demo mode or by its own command, never statically. The Shopify stand-in stands beside it the same way; it
+ * may also read the simulator (its shoppers are the simulator's seeded customers).
  */
 const LAYERS: readonly (readonly string[])[] = [
   ['infra'],
@@ -27,8 +28,11 @@ const LAYERS: readonly (readonly string[])[] = [
   ['cli', 'demo'],
 ]
 const SIMULATOR = 'simulator'
+const SHOPIFY_SIMULATOR = 'shopify-simulator'
 /** Files allowed to load the simulator, and only by `await import(...)` (or name its types). */
 const SIMULATOR_LOADERS = new Set(['server.ts', 'cli/simulator.ts'])
+/** Files allowed to load the Shopify stand-in, on the same terms. */
+const SHOPIFY_SIMULATOR_LOADERS = new Set(['server.ts', 'cli/simulator.ts'])
 
 const srcDir = new URL('../../src/', import.meta.url).pathname
 
@@ -76,9 +80,18 @@ function violation({ from, to, dynamic, typeOnly }: Import): string | null {
   const b = moduleOf(to)
   if (a === b) return null
   if (b === SIMULATOR) {
+    if (a === SHOPIFY_SIMULATOR) return null
     return (dynamic || typeOnly) && SIMULATOR_LOADERS.has(from) ? null : `${from} loads the simulator (${to})`
   }
+  if (b === SHOPIFY_SIMULATOR) {
+    return (dynamic || typeOnly) && SHOPIFY_SIMULATOR_LOADERS.has(from)
+      ? null
+      : `${from} loads the Shopify stand-in (${to})`
+  }
   if (a === SIMULATOR) return b === 'infra' ? null : `the simulator imports the bridge (${from} → ${to})`
+  if (a === SHOPIFY_SIMULATOR) {
+    return b === 'infra' || b === SIMULATOR ? null : `the Shopify stand-in imports the bridge (${from} → ${to})`
+  }
   const la = layerOf.get(a)
   const lb = layerOf.get(b)
   if (la === undefined) return `${from}: module "${a}" has no layer in LAYERS`
