@@ -52,8 +52,32 @@ async function forwardStandIn(simulatorUrl: string, path: string, reply: Fastify
   return reply.send(body)
 }
 
+/** Asks the Shopify stand-in's control API for a shopper's Customer Account access token. */
+async function issueCustomerAccountToken(shopifyUrl: string, email: string) {
+  let issued: Dispatcher.ResponseData
+  let answer: unknown
+  try {
+    issued = await request(`${shopifyUrl.replace(/\/$/, '')}/__sim/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ api: 'customer_account', email }),
+      headersTimeout: 5_000,
+      bodyTimeout: 5_000,
+    })
+    answer = await issued.body.json()
+  } catch {
+    throw new AppError('SHOPIFY_UNAVAILABLE', { detail: 'The Shopify stand-in did not answer.', retryAfter: 5 })
+  }
+  if (issued.statusCode === 404)
+    throw new AppError('NOT_FOUND', { detail: 'The demo shop has no shopper with this email.' })
+  const parsed = issuedToken.safeParse(answer)
+  if (!parsed.success) throw new AppError('SHOPIFY_UNAVAILABLE', { detail: 'The Shopify stand-in issued no token.' })
+  return parsed.data
+}
+
 const loginBody = z.strictObject({ email: z.email().max(254) })
 const mintedToken = z.object({ token: z.string(), expires_at: z.string() })
+const issuedToken = z.object({ access_token: z.string(), expires_at: z.string() })
 
 export default async function demoRoutes(app: FastifyInstance): Promise<void> {
   if (!demoStorefrontEnabled(app.config)) return
@@ -131,4 +155,16 @@ export default async function demoRoutes(app: FastifyInstance): Promise<void> {
     const { token, expires_at } = mintedToken.parse(minted.json())
     return { token, expires_at, email: request.body.email }
   })
+
+  // Demo-only "Shopify login", with the Shopify stand-in as the shop (demo mode starts one): it issues the shopper's
+  // Customer Account access token, as Shopify's hosted login would hand it to a Hydrogen storefront. The page then
+  // exchanges it at POST /v1/auth/shopify like any storefront.
+  const shopifyUrl = app.config.SHOPIFY_API_URL
+  if (shopifyUrl && app.config.SHOPIFY_SHOP_DOMAIN) {
+    routes.post('/demo/api/shopify-login', { schema: { hide: true, body: loginBody } }, async (request, reply) => {
+      const issued = await issueCustomerAccountToken(shopifyUrl, request.body.email)
+      reply.header('cache-control', 'no-store')
+      return { customer_account_access_token: issued.access_token, expires_at: issued.expires_at }
+    })
+  }
 }

@@ -315,6 +315,41 @@ describe('configuration and limits', () => {
   })
 })
 
+describe('demo storefront', () => {
+  it('its Shopify login issues a Customer Account token from the stand-in, which the page exchanges', async () => {
+    const demo = await h.bridge(
+      undefined,
+      {},
+      { ...shopify.env, DEMO_STOREFRONT: 'true', REDIS_KEY_PREFIX: keyPrefix, SHOPIFY_SIGN_IN_PER_MINUTE: '10000' },
+    )
+    const login = await demo.inject({
+      method: 'POST',
+      url: '/demo/api/shopify-login',
+      payload: { email: 'alice@example.com' },
+    })
+    expect(login.statusCode).toBe(200)
+    const { customer_account_access_token } = login.json()
+    expect(customer_account_access_token).toMatch(/^shcat_/)
+    const exchanged = await demo.inject({
+      method: 'POST',
+      url: '/v1/auth/shopify',
+      payload: { customer_account_access_token },
+    })
+    const me = await demo.inject({
+      method: 'GET',
+      url: '/v1/me',
+      headers: { authorization: `Bearer ${exchanged.json().token}` },
+    })
+    expect(me.json().email).toBe('alice@example.com')
+    const unknown = await demo.inject({
+      method: 'POST',
+      url: '/demo/api/shopify-login',
+      payload: { email: 'nobody@example.com' },
+    })
+    expect(unknown.statusCode).toBe(404)
+  })
+})
+
 describe('logs', () => {
   it('never contain a Shopify credential, nor the app secret or the storefront token', async () => {
     // Every test above ran on this bridge at LOG_LEVEL=trace; one more refused and one more accepted exchange here.

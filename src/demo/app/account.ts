@@ -76,6 +76,45 @@ async function signIn(event: SubmitEvent): Promise<void> {
   })
 }
 
+/**
+ * Sign in with Shopify, as a Hydrogen storefront does it: Shopify's login hands the page a Customer Account access
+ * token (here the demo shop, a Shopify stand-in, issues it for the email typed), and the page exchanges it at
+ * POST /v1/auth/shopify for the bridge's customer token. No merchant backend is involved.
+ */
+async function signInWithShopify(): Promise<void> {
+  const status = required('[data-sign-in-status]')
+  const email = required<HTMLInputElement>('#sign-in-email').value.trim()
+  if (!email) {
+    setStatus(status, 'Please enter the email of your Shopify account.', 'error')
+    return
+  }
+  await whileBusy(required<HTMLButtonElement>('[data-shopify-sign-in]'), 'Signing in with Shopify…', async () => {
+    try {
+      const shopifyLogin = await fetch('/demo/api/shopify-login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email }),
+      })
+      const shopifyBody = (await shopifyLogin.json()) as unknown
+      if (!shopifyLogin.ok) {
+        showError(status, shopifyBody)
+        return
+      }
+      const { customer_account_access_token } = shopifyBody as { customer_account_access_token: string }
+      const exchanged = await bridge.POST('/v1/auth/shopify', { body: { customer_account_access_token } })
+      if (!exchanged.data) {
+        showError(status, exchanged.error)
+        return
+      }
+      saveSession({ token: exchanged.data.token, expiresAt: exchanged.data.expires_at, email })
+      setStatus(status, '')
+      await showAccount()
+    } catch (error) {
+      showError(status, error)
+    }
+  })
+}
+
 function signOut(): void {
   clearSession()
   required('[data-account]').hidden = true
@@ -410,6 +449,7 @@ async function run(
 
 async function main(): Promise<void> {
   required<HTMLFormElement>('[data-sign-in-form]').addEventListener('submit', (event) => void signIn(event))
+  required<HTMLButtonElement>('[data-shopify-sign-in]').addEventListener('click', () => void signInWithShopify())
   required<HTMLButtonElement>('[data-sign-out]').addEventListener('click', signOut)
   // Retention actions (pause, order now, an offer) re-render the list and may move deliveries in the schedule.
   setupRetention({
