@@ -46,7 +46,7 @@ beforeAll(async () => {
   // Signed in as frank once for the whole file: each test goes on from where the last left the page.
   await page.goto(`${base}/demo/account`)
   await page.fill('#sign-in-email', FRANK)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   await page.locator('[data-account]').waitFor({ state: 'visible' })
 }, 120_000)
 

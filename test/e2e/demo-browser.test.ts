@@ -71,7 +71,7 @@ async function signInFromConfirmation(email: string, screenshots = false) {
   await eventually(() => page.inputValue('#sign-in-email')).toBe(email)
   expect(await page.locator('[data-demo-shoppers]').textContent()).toMatch(/alice@example\.com.*bob@example\.com/)
   if (screenshots) await shot('05-sign-in')
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
   const card = subscriptionCard()
   await card.waitFor({ state: 'visible' })
   return card

@@ -26,7 +26,7 @@ describe('demo account page: deliveries', () => {
   it('adds a one-time product to the next delivery, and skips the delivery after next', async () => {
     await page.goto(`${base}/demo/account`)
     await page.fill('#sign-in-email', 'alice@example.com')
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     const section = page.locator('[data-deliveries]')
     await section.waitFor({ state: 'visible' })
     // Folded until opened: the schedule costs upstream calls only for a shopper who looks at it.

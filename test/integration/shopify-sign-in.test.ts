@@ -182,15 +182,22 @@ describe('credentials Shopify does not honour: 401, and nothing reaches Recharge
 })
 
 describe('a Shopify customer with no Recharge customer', () => {
+  it('the stand-in’s shoppers are the simulator’s customers (by external_customer_id), but for Grace', async () => {
+    const shoppers = (await (await fetch(`${shopify.url}/__sim/shoppers`)).json()).shoppers as { id: string }[]
+    const external = new Set((await h.sim.state()).customers.map((row) => row.external_customer_id?.ecommerce))
+    expect(shoppers.filter((shopper) => !external.has(shopper.id)).map((shopper) => shopper.id)).toEqual(['7001099'])
+    expect(shoppers.length).toBeGreaterThan(5)
+  })
+
   it('is a 404 RECHARGE_CUSTOMER_NOT_FOUND for every method', async () => {
-    const frank = { email: 'frank@example.com' }
+    const grace = { email: 'grace@example.com' }
     const answers = [
       await signIn({
-        customer_account_access_token: (await shopify.issue('customer_account', frank)).access_token,
+        customer_account_access_token: (await shopify.issue('customer_account', grace)).access_token,
       }),
-      await signIn({ storefront_customer_access_token: (await shopify.issue('storefront', frank)).access_token }),
-      await signIn({ session_token: await shopify.sessionToken(frank) }),
-      await app.inject({ method: 'GET', url: `/v1/app-proxy/me?${await shopify.signProxy(frank)}` }),
+      await signIn({ storefront_customer_access_token: (await shopify.issue('storefront', grace)).access_token }),
+      await signIn({ session_token: await shopify.sessionToken(grace) }),
+      await app.inject({ method: 'GET', url: `/v1/app-proxy/me?${await shopify.signProxy(grace)}` }),
     ]
     for (const response of answers) {
       expect(response.statusCode).toBe(404)

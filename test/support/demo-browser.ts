@@ -7,6 +7,7 @@ import { expect } from 'vitest'
 import { type AppDeps, buildApp } from '../../src/app.ts'
 import { type Config, loadConfig } from '../../src/config.ts'
 import { buildDemoAssets } from '../../src/demo/bundle.ts'
+import { startEmbeddedShopifySimulator } from '../../src/shopify-simulator/embedded.ts'
 import { type EmbeddedSimulator, startEmbeddedSimulator } from '../../src/simulator/embedded.ts'
 import { freePort } from '../../tools/free-port.ts'
 
@@ -39,6 +40,8 @@ export interface DemoBrowserOptions {
   deps?: Partial<AppDeps>
   /** Extra environment for the app's config (e.g. POLICY_FILE). */
   env?: Record<string, string>
+  /** Also start the Shopify stand-in and point the bridge at it, as demo mode does (Sign in with Shopify). */
+  shopify?: boolean
 }
 
 /** Waits for what the page shows, as long as a slow CI machine may need (vitest's default is one second). */
@@ -72,8 +75,21 @@ export async function startDemoBrowser(options: DemoBrowserOptions): Promise<Dem
   await mkdir(artifacts, { recursive: true })
   await buildDemoAssets()
   const simulator = await startEmbeddedSimulator()
+  const shopify = options.shopify ? await startEmbeddedShopifySimulator() : undefined
+  const shopifyEnv: Record<string, string> = shopify
+    ? {
+        SHOPIFY_SHOP_DOMAIN: shopify.options.shopDomain,
+        SHOPIFY_API_URL: shopify.url,
+        SHOPIFY_APP_SECRET: shopify.options.appSecret,
+        SHOPIFY_APP_CLIENT_ID: shopify.options.clientId,
+        SHOPIFY_STOREFRONT_TOKEN: shopify.options.storefrontToken,
+      }
+    : {}
   const port = await freePort()
-  const app = await buildApp(demoConfig(simulator, port, options.env), { redis: null, ...options.deps })
+  const app = await buildApp(demoConfig(simulator, port, { ...shopifyEnv, ...options.env }), {
+    redis: null,
+    ...options.deps,
+  })
   await app.listen({ port, host: '127.0.0.1' })
   const base = `http://127.0.0.1:${port}`
 
@@ -114,6 +130,7 @@ export async function startDemoBrowser(options: DemoBrowserOptions): Promise<Dem
       await context.close()
       await app.close()
       await simulator.close()
+      await shopify?.close()
       await rm(userDataDir, { recursive: true, force: true })
     },
   }
@@ -134,5 +151,5 @@ export async function signInToAccount(browser: DemoBrowser, email: string): Prom
   const { page, base } = browser
   await page.goto(`${base}/demo/account`)
   await page.fill('#sign-in-email', email)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
