@@ -1430,6 +1430,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/app-proxy/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The shopper's Recharge customer, through the Shopify app proxy
+         * @description GET /v1/me for the shopper Shopify names in `logged_in_customer_id`, on a request Shopify forwarded through the app proxy and signed (`shop`, `path_prefix`, `timestamp`, `signature` in the query). No bearer token. Every shopper route of /v1 answers the same way under /v1/app-proxy/ (docs/storefront-integration.md). 401 SHOPIFY_CREDENTIAL_REFUSED for a missing, wrong, stale or other-shop signature; 401 UNAUTHENTICATED when nobody is signed in on the storefront; 404 RECHARGE_CUSTOMER_NOT_FOUND when Recharge has no customer for the shopper.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created_at: string | null;
+                            email: string | null;
+                            /** @description The customer's id on the store platform */
+                            external_customer_id: string | null;
+                            first_name: string | null;
+                            /** @description A payment failed and is being retried */
+                            has_payment_method_in_dunning: boolean | null;
+                            has_valid_payment_method: boolean | null;
+                            /** @description Recharge id */
+                            id: string;
+                            last_name: string | null;
+                            payment_recovery: {
+                                /** @description What the shopper can do about it: the route to call */
+                                action: {
+                                    body: {
+                                        [key: string]: string;
+                                    } | null;
+                                    /** @description Bridge route that starts the fix (same origin as this API) */
+                                    href: string;
+                                    label: string;
+                                    /** @enum {string} */
+                                    method: "POST";
+                                };
+                                /** @description The failed charge, when one is known */
+                                failed_charge: {
+                                    /** @description Recharge id */
+                                    id: string;
+                                    scheduled_at: string | null;
+                                } | null;
+                                /** @description A sentence to show the shopper as it is */
+                                message: string;
+                                /** @description The method to update, when one is known */
+                                payment_method_id: string | null;
+                                /**
+                                 * @description payment_failed: a charge failed and is being retried; no_valid_payment_method: no usable card
+                                 * @enum {string}
+                                 */
+                                reason: "payment_failed" | "no_valid_payment_method";
+                            } | null;
+                            phone: string | null;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/shopify": {
         parameters: {
             query?: never;

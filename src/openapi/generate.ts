@@ -15,6 +15,9 @@ export async function generateOpenApi(): Promise<string> {
       ADMIN_API_KEY: 'openapi-generation-only-0123456789',
       RECHARGE_API_TOKEN: 'openapi-generation-only',
       RECHARGE_API_URL: 'http://127.0.0.1:9',
+      // Sign in with Shopify on, so the document shows its app-proxy route too.
+      SHOPIFY_SHOP_DOMAIN: 'openapi-generation.myshopify.com',
+      SHOPIFY_APP_SECRET: 'openapi-generation-only-secret',
     }),
     { redis: null, backgroundWorkers: false },
   )

@@ -27,6 +27,7 @@ export default fp<OpenApiOptions>(
             customerToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
             adminKey: { type: 'http', scheme: 'bearer' },
             webhookSignature: { type: 'apiKey', in: 'header', name: 'X-Recharge-Webhook-Signature' },
+            appProxySignature: { type: 'apiKey', in: 'query', name: 'signature' },
           },
         },
         tags: [

@@ -33,6 +33,19 @@ export const APP_PROXY_ROUTE_MODULES = [
 
 const proxyParams = new Set<string>(APP_PROXY_PARAMS)
 
+/** The one copy the OpenAPI document shows (the others answer exactly as their /v1 originals). */
+const documentedMe = {
+  tags: ['shopify'],
+  security: [{ appProxySignature: [] }],
+  summary: "The shopper's Recharge customer, through the Shopify app proxy",
+  description:
+    'GET /v1/me for the shopper Shopify names in `logged_in_customer_id`, on a request Shopify forwarded through ' +
+    'the app proxy and signed (`shop`, `path_prefix`, `timestamp`, `signature` in the query). No bearer token. Every ' +
+    'shopper route of /v1 answers the same way under /v1/app-proxy/ (docs/storefront-integration.md). 401 ' +
+    'SHOPIFY_CREDENTIAL_REFUSED for a missing, wrong, stale or other-shop signature; 401 UNAUTHENTICATED when nobody ' +
+    'is signed in on the storefront; 404 RECHARGE_CUSTOMER_NOT_FOUND when Recharge has no customer for the shopper.',
+}
+
 function rawQuery(request: FastifyRequest): string {
   const index = request.url.indexOf('?')
   return index < 0 ? '' : request.url.slice(index + 1)
@@ -52,7 +65,10 @@ export default async function appProxyRoutes(app: FastifyInstance): Promise<void
   await app.register(
     async (proxy) => {
       proxy.addHook('onRoute', (route) => {
-        route.schema = { ...route.schema, hide: true }
+        route.schema =
+          route.method === 'GET' && route.url === '/v1/app-proxy/me'
+            ? { ...route.schema, ...documentedMe }
+            : { ...route.schema, hide: true }
       })
       proxy.addHook('onRequest', async (request) => {
         request.shopper = await app.shopifyAuth.proxyShopper(rawQuery(request), request.log)
