@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerCatalogCommands } from './cli/catalog.ts'
-import { registerSimulatorCommand } from './cli/simulator.ts'
+import { registerShopifySimulatorCommand, registerSimulatorCommand } from './cli/simulator.ts'
 import { registerTokenCommands } from './cli/token.ts'
 import { registerWebhookCommands } from './cli/webhooks.ts'
 
@@ -30,6 +30,7 @@ export function buildCli(): Command {
       await import('./server.ts')
     })
   registerSimulatorCommand(program)
+  registerShopifySimulatorCommand(program)
   registerCatalogCommands(program)
   registerWebhookCommands(program)
   registerTokenCommands(program)

@@ -34,3 +34,25 @@ export function registerSimulatorCommand(program: Command): void {
       }
     })
 }
+
+/** `recharge-bridge shopify-simulator [--port 4020]`: the Shopify stand-in, standalone (docs/simulator.md). */
+export function registerShopifySimulatorCommand(program: Command): void {
+  program
+    .command('shopify-simulator')
+    .description('Run the Shopify stand-in for Sign in with Shopify (env: SHOPIFY_SIM_*, see docs/simulator.md)')
+    .option('-p, --port <port>', 'port to listen on (default: SHOPIFY_SIM_PORT, PORT or 4020)')
+    .action(async (flags: { port?: string }) => {
+      const port = flags.port === undefined ? undefined : Number(flags.port)
+      if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+        program.error(`--port must be a port number, got "${flags.port}"`)
+      }
+      const { startShopifySimulatorServer } = await import('../shopify-simulator/server.ts')
+      try {
+        await startShopifySimulatorServer(process.env, port)
+      } catch (error) {
+        program.error(`shopify-simulator: cannot start: ${error instanceof Error ? error.message : String(error)}`, {
+          exitCode: 78,
+        })
+      }
+    })
+}
