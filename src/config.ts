@@ -379,7 +379,8 @@ function productionProblems(values: Env): string[] {
 
 /**
  * Shopify settings that only make sense together: every method needs the shop, and a client id without the app
- * secret (or the reverse, for session tokens) is half a setting, most likely a forgotten one.
+ * secret is half a setting, most likely a forgotten one. Shoppers' Shopify tokens travel to SHOPIFY_API_URL: plain
+ * http only to a loopback or private stand-in.
  */
 function shopifyProblems(values: Env): string[] {
   const problems: string[] = []
@@ -396,6 +397,11 @@ function shopifyProblems(values: Env): string[] {
   }
   if (values.SHOPIFY_APP_CLIENT_ID && !values.SHOPIFY_APP_SECRET) {
     problems.push('SHOPIFY_APP_CLIENT_ID: needs SHOPIFY_APP_SECRET (session tokens are signed with it)')
+  }
+  if (values.SHOPIFY_API_URL?.startsWith('http:') && !isPrivateHost(values.SHOPIFY_API_URL)) {
+    problems.push(
+      "SHOPIFY_API_URL: shoppers' Shopify tokens are sent there; use https (plain http only for a loopback or private stand-in)",
+    )
   }
   return problems
 }

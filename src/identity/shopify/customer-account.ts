@@ -56,6 +56,10 @@ export function createCustomerAccountVerifier(settings: CustomerAccountSettings)
     }
     const parsed = discoverySchema.safeParse(answer.body)
     if (!parsed.success) throw new ShopifyUnavailable('malformed', 'the discovery document names no graphql_api')
+    // Shoppers' tokens go to this URL: never over plain http when the shop itself is reached over https.
+    if (settings.apiUrl.startsWith('https:') && !parsed.data.graphql_api.startsWith('https:')) {
+      throw new ShopifyUnavailable('malformed', 'the discovery document names a graphql_api that is not https')
+    }
     return parsed.data.graphql_api
   }
 
