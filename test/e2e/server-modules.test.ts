@@ -9,6 +9,12 @@ const serverEntry = new URL('../../dist/server.js', import.meta.url).pathname
 const recorder = new URL('../support/record-modules.mjs', import.meta.url).pathname
 const simulatorDir = new URL('../../dist/simulator/', import.meta.url).href
 const sourceSimulatorDir = new URL('../../src/simulator/', import.meta.url).href
+const standInDirs = [
+  simulatorDir,
+  sourceSimulatorDir,
+  new URL('../../dist/shopify-simulator/', import.meta.url).href,
+  new URL('../../src/shopify-simulator/', import.meta.url).href,
+]
 const dir = mkdtempSync(join(tmpdir(), 'server-modules-'))
 const children: ChildProcess[] = []
 
@@ -49,7 +55,7 @@ afterEach(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 describe('modules a server process loads', () => {
-  it('a production start loads none of the simulator’s modules', async () => {
+  it('a production start loads none of the simulator’s modules (nor the Shopify stand-in’s)', async () => {
     const modules = await modulesLoadedBy('production', {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
@@ -60,13 +66,18 @@ describe('modules a server process loads', () => {
       ADMIN_API_KEY: 'production-modules-admin-key-0123456789',
       PUBLIC_URL: 'http://127.0.0.1:3000',
       CORS_ORIGINS: '',
+      // Sign in with Shopify on: its verifiers load, the stand-in does not.
+      SHOPIFY_SHOP_DOMAIN: 'production-modules.myshopify.com',
+      SHOPIFY_APP_SECRET: 'production-modules-app-secret',
     })
     expect(modules).toContain(new URL('../../dist/app.js', import.meta.url).href)
-    expect(modules.filter((url) => url.startsWith(simulatorDir) || url.startsWith(sourceSimulatorDir))).toEqual([])
+    expect(modules).toContain(new URL('../../dist/identity/shopify/sign-in.js', import.meta.url).href)
+    expect(modules.filter((url) => standInDirs.some((dir) => url.startsWith(dir)))).toEqual([])
   })
 
-  it('a demo start loads the embedded simulator (the recorder sees it when it is there)', async () => {
+  it('a demo start loads the embedded simulator and Shopify stand-in (the recorder sees them when they are there)', async () => {
     const modules = await modulesLoadedBy('demo', { LOG_LEVEL: 'warn' })
     expect(modules).toContain(new URL('../../dist/simulator/embedded.js', import.meta.url).href)
+    expect(modules).toContain(new URL('../../dist/shopify-simulator/embedded.js', import.meta.url).href)
   })
 })
