@@ -21,8 +21,11 @@ export const redactPaths = [
   'portalUrl',
 ]
 
-/** Query parameters whose values are credentials (portal redirect tokens): replaced before the URL is logged. */
-const secretQueryParams = /([?&](?:token|access_token|hash)=)[^&#]*/gi
+/**
+ * Query parameters whose values are credentials (portal redirect tokens; the signature of a Shopify app-proxy request,
+ * which replays for minutes): replaced before the URL is logged.
+ */
+const secretQueryParams = /([?&](?:token|access_token|hash|signature)=)[^&#]*/gi
 
 export function redactUrl(url: string): string {
   return url.replace(secretQueryParams, '$1[redacted]')

@@ -365,7 +365,11 @@ describe('logs', () => {
     await signIn({ customer_account_access_token: `${access_token}x` })
     expect(logLines.length).toBeGreaterThan(0)
     expect(logLines.some((line) => line.includes('Shopify credential refused'))).toBe(true)
-    const secrets = [...credentials, shopify.options.appSecret, shopify.options.storefrontToken]
+    // A signed app-proxy URL replays for minutes: its signature is a credential too.
+    const proxyQuery = await shopify.signProxy({ email: 'bob@example.com' })
+    expect((await app.inject({ method: 'GET', url: `/v1/app-proxy/me?${proxyQuery}` })).statusCode).toBe(200)
+    const signature = new URLSearchParams(proxyQuery).get('signature') as string
+    const secrets = [...credentials, signature, shopify.options.appSecret, shopify.options.storefrontToken]
     for (const line of logLines) {
       for (const secret of secrets) expect(line).not.toContain(secret)
     }

@@ -4,8 +4,8 @@ import { ShopifyCredentialRefused } from './errors.ts'
 
 /**
  * Customer-account UI extension session tokens: JWTs Shopify signs with the app's secret (HS256). Checked here without
- * calling Shopify: the signature (HS256 only, so `alg: none` and algorithm confusion fail), `exp` and `nbf` (with a few
- * seconds of skew), `aud` = the app's client id, `dest` = our shop (a bare domain or an https URL), and `sub` = a
+ * calling Shopify: the signature (HS256 only, so `alg: none` and algorithm confusion fail), `exp` (required) and `nbf`
+ * (when present), with a few seconds of skew, `aud` = the app's client id, `dest` = our shop (a bare domain or an https URL), and `sub` = a
  * customer GID (absent when nobody is signed in).
  */
 const CLOCK_TOLERANCE_S = 10
@@ -29,7 +29,7 @@ export function createSessionTokenVerifier(settings: SessionTokenSettings): Sess
       ;({ payload } = await jwtVerify(token, key, {
         algorithms: ['HS256'],
         audience: settings.clientId,
-        requiredClaims: ['exp', 'nbf', 'dest'],
+        requiredClaims: ['exp', 'dest'],
         clockTolerance: CLOCK_TOLERANCE_S,
         currentDate: new Date(now()),
       }))
