@@ -58,7 +58,8 @@ function rawQuery(request: FastifyRequest): string {
  * must carry Shopify's app-proxy signature (verified before the body is read: signature, timestamp age, shop), and
  * `logged_in_customer_id` names the shopper; `requireShopper` then finds `request.shopper` already set. Shopify's own
  * parameters are taken out of the query before the routes' schemas see it. Only when SHOPIFY_SHOP_DOMAIN and
- * SHOPIFY_APP_SECRET are set; the copies stay out of the OpenAPI document (docs/storefront-integration.md lists them).
+ * SHOPIFY_APP_SECRET are set. Of the copies, the OpenAPI document shows GET /v1/app-proxy/me only
+ * (docs/storefront-integration.md lists the rest).
  */
 export default async function appProxyRoutes(app: FastifyInstance): Promise<void> {
   if (!app.shopifyAuth.signIn.methods.app_proxy) return

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { deleteKeys } from '../support/redis.ts'
 import { startTestShopify, type TestShopify } from '../support/shopify.ts'
-import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
+import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * Sign in with Shopify end to end: the bridge against the Shopify stand-in and the Recharge simulator over HTTP and a
@@ -132,6 +132,29 @@ describe('each method: a valid credential gives a customer token that works on /
       headers: { authorization: `Bearer ${token}` },
     })
     expect(list.json()).toEqual(direct.json())
+  })
+
+  it('a write through the app proxy: skip a delivery with an Idempotency-Key, replayed once', async () => {
+    const alice = await h.customerId('alice@example.com')
+    const { charge, subscription } = activeWithQueuedCharge(await h.sim.state(), alice)
+    const url = `/v1/app-proxy/charges/${charge.id}/skip?${await shopify.signProxy({ email: 'alice@example.com' })}`
+    const headers = { 'idempotency-key': `shopify-proxy-${randomBytes(8).toString('hex')}` }
+    const mark = await h.ledgerLength()
+    const first = await app.inject({
+      method: 'POST',
+      url,
+      headers,
+      payload: { subscription_ids: [String(subscription.id)] },
+    })
+    expect(first.statusCode).toBe(200)
+    const again = await app.inject({
+      method: 'POST',
+      url,
+      headers,
+      payload: { subscription_ids: [String(subscription.id)] },
+    })
+    expect(again.statusCode).toBe(200)
+    expect((await h.upstreamSince(mark)).filter((call) => call.startsWith('POST '))).toHaveLength(1)
   })
 
   it('an unsigned or signed-out app-proxy request to a shopper route is a 401', async () => {
