@@ -270,8 +270,10 @@ export const envSchema = z.object({
     .number()
     .int()
     .min(1)
-    .default(10)
-    .describe('Sign-ins (POST /v1/auth/shopify) one client IP may make per minute'),
+    .default(60)
+    .describe(
+      'Sign-ins (POST /v1/auth/shopify) one client IP may make per minute (a storefront server exchanging for its shoppers is one client)',
+    ),
   SHOPIFY_SIGN_IN_SHOP_PER_MINUTE: z.coerce
     .number()
     .int()
