@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto'
+import { countingTransport } from '../catalog/sync/counting-transport.ts'
+import { withRetries } from '../infra/saga.ts'
+import type { RechargeTransport } from '../recharge/types.ts'
+import type { ImportMetrics } from './metrics.ts'
+import { normaliseEmail } from './normalise.ts'
+import type { RecordOutcome } from './outcome.ts'
+import { importRecord, type RecordSagaDeps } from './record-saga.ts'
+import type { ImportRunStore, RunCounts, RunMeta } from './run-store.ts'
+import { importUpstream } from './upstream.ts'
+
+/**
+ * Import runs: records saved first (Redis), then worked through by the replica holding the run's lease, in the
+ * shared queue's background lane (a live shopper's call is never behind an import). A replica that dies stops
+ * renewing its lease; another replica's watcher takes the run over and redoes the records that have no outcome yet,
+ * which the record saga makes safe (it finds in Recharge what a dead attempt created). Pausing stops taking new
+ * records; resuming hands the run to whichever replica takes the lease.
+ */
+
+export interface ImportRunsOptions {
+  store: ImportRunStore
+  transport: RechargeTransport
+  saga: Omit<RecordSagaDeps, 'upstream'>
+  metrics?: ImportMetrics | undefined
+  log: {
+    info(object: Record<string, unknown>, message: string): void
+    warn(object: Record<string, unknown>, message: string): void
+  }
+  /** Lease time; a dead replica's run is taken over after it. Default 15 s. */
+  leaseMs?: number
+  /** Records in flight per run. Default 4 (enough to keep the background lane busy at Recharge's 2 calls/s). */
+  concurrency?: number
+  /** Attempts per record when a step fails for a reason that may pass (Recharge busy or down). Default 3. */
+  attempts?: number
+  /** Take over runs whose replica died (false in the CLI, which runs its own records). Default true. */
+  watch?: boolean
+}
+
+export interface RunStatus extends RunMeta, RunCounts {
+  failures: RecordOutcome[]
+}
+
+const FAILURES_SHOWN = 100
+const RECORD_BATCH = 200
+
+export class ImportRuns {
+  readonly owner = randomUUID()
+  private readonly options: ImportRunsOptions
+  private readonly leaseMs: number
+  private readonly active = new Map<
+    string,
+    { controller: AbortController; done: Promise<void>; pause: { requested: boolean } }
+  >()
+  private watcher: NodeJS.Timeout | null = null
+  private closed = false
+
+  constructor(options: ImportRunsOptions) {
+    this.options = options
+    this.leaseMs = options.leaseMs ?? 15_000
+  }
+
+  /** Start the takeover watcher (runs whose lease lapsed: their replica died, or they were resumed). */
+  start(): void {
+    if (this.options.watch === false || this.watcher) return
+    const tick = () => {
+      this.adoptOrphans().catch((error: unknown) =>
+        this.options.log.warn({ err: { message: (error as Error).message } }, 'import: takeover scan failed'),
+      )
+    }
+    this.watcher = setInterval(tick, Math.max(250, Math.floor(this.leaseMs / 3)))
+    this.watcher.unref()
+    setImmediate(tick)
+  }
+
+  /** One record now, answered when done (the checkout hook): retried while its failure may pass. */
+  async importOne(record: unknown, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RecordOutcome> {
+    const outcome = await this.attemptRecord(0, record, options)
+    this.options.metrics?.observe(outcome, options.dryRun ?? false)
+    return outcome
+  }
+
+  /** Save the records as a new run and start it on this replica. */
+  async create(records: readonly unknown[], source: 'api' | 'cli'): Promise<RunStatus> {
+    const meta: RunMeta = {
+      id: randomUUID(),
+      state: 'running',
+      total: records.length,
+      source,
+      created_at: new Date().toISOString(),
+      finished_at: null,
+    }
+    await withRetries(() =>
+      this.options.store.create(
+        meta,
+        records.map((record) => JSON.stringify(record)),
+      ),
+    )
+    this.options.metrics?.runStarted()
+    await this.claim(meta.id)
+    return (await this.status(meta.id)) as RunStatus
+  }
+
+  async status(id: string): Promise<RunStatus | null> {
+    const meta = await this.options.store.meta(id)
+    if (!meta) return null
+    const [counts, failures] = await Promise.all([
+      this.options.store.counts(id),
+      this.options.store.failures(id, FAILURES_SHOWN),
+    ])
+    return { ...meta, ...counts, failures }
+  }
+
+  /** Stop taking new records (those in flight finish). Null when there is no such run. */
+  async pause(id: string): Promise<RunStatus | null> {
+    const meta = await this.options.store.meta(id)
+    if (!meta) return null
+    if (meta.state === 'running') await this.options.store.setState(id, 'paused')
+    // Here at once; another replica's run notices at its next lease renewal.
+    const local = this.active.get(id)
+    if (local) local.pause.requested = true
+    return this.status(id)
+  }
+
+  async resume(id: string): Promise<RunStatus | null> {
+    const meta = await this.options.store.meta(id)
+    if (!meta) return null
+    if (meta.state === 'paused') {
+      // A pause still draining here ends first; then the run starts again from its first record without an outcome.
+      await this.settled(id)
+      await this.options.store.setState(id, 'running')
+      await this.claim(id)
+    }
+    return this.status(id)
+  }
+
+  /** Resolves when the run this replica works on stops (done, paused, lease lost or closing). */
+  async settled(id: string): Promise<void> {
+    await this.active.get(id)?.done
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    if (this.watcher) clearInterval(this.watcher)
+    for (const run of this.active.values()) run.controller.abort(new Error('closing'))
+    await Promise.allSettled([...this.active.values()].map((run) => run.done))
+  }
+
+  private async adoptOrphans(): Promise<void> {
+    if (this.closed) return
+    for (const id of await this.options.store.unfinished()) {
+      if (this.active.has(id)) continue
+      const meta = await this.options.store.meta(id)
+      if (meta?.state === 'running') await this.claim(id)
+    }
+  }
+
+  /** Take the run's lease and work on it; false when another replica holds it. */
+  private async claim(id: string): Promise<boolean> {
+    if (this.closed || this.active.has(id)) return this.active.has(id)
+    if (!(await this.options.store.acquireLease(id, this.owner, this.leaseMs))) return false
+    const controller = new AbortController()
+    const pause = { requested: false }
+    const done = this.work(id, controller, pause)
+      .catch((error: unknown) => {
+        if (!controller.signal.aborted)
+          this.options.log.warn({ run: id, err: { message: (error as Error).message } }, 'import: run stopped')
+      })
+      .finally(async () => {
+        this.active.delete(id)
+        await this.options.store.releaseLease(id, this.owner).catch(() => {})
+      })
+    this.active.set(id, { controller, done, pause })
+    return true
+  }
+
+  private async work(id: string, controller: AbortController, pause: { requested: boolean }): Promise<void> {
+    const { store, log } = this.options
+    const meta = await store.meta(id)
+    if (!meta) return
+    const renewal = setInterval(
+      () => {
+        store
+          .renewLease(id, this.owner, this.leaseMs)
+          .then(async (held) => {
+            if (!held) controller.abort(new Error('lease lost'))
+            const current = await store.meta(id)
+            if (current?.state !== 'running') pause.requested = true
+          })
+          .catch(() => {})
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    )
+    renewal.unref()
+    try {
+      const done = await store.doneIndexes(id)
+      log.info({ run: id, total: meta.total, done: done.size }, 'import: run started on this replica')
+      const signal = controller.signal
+      // Records of one customer go one after another (two at once would each create its payment method).
+      const customerChains = new Map<string, Promise<void>>()
+      const inFlight = new Set<Promise<void>>()
+      const concurrency = this.options.concurrency ?? 4
+      for (let start = 0; start < meta.total; start += RECORD_BATCH) {
+        const texts = await withRetries(() => store.records(id, start, Math.min(meta.total, start + RECORD_BATCH)))
+        for (const [offset, text] of texts.entries()) {
+          const index = start + offset
+          if (done.has(index)) continue
+          if (pause.requested || signal.aborted) break
+          while (inFlight.size >= concurrency) await Promise.race(inFlight)
+          if (pause.requested || signal.aborted) break
+          const record = parseJson(text)
+          const customer = customerKey(record)
+          const previous = customerChains.get(customer) ?? Promise.resolve()
+          const task: Promise<void> = previous
+            .then(async () => {
+              const outcome = await this.attemptRecord(index, record, { signal })
+              if (signal.aborted) return
+              await withRetries(() => store.saveOutcome(id, outcome))
+              this.options.metrics?.observe(outcome, false)
+            })
+            .catch(() => {})
+            .finally(() => {
+              inFlight.delete(task)
+              if (customerChains.get(customer) === task) customerChains.delete(customer)
+            })
+          customerChains.set(customer, task)
+          inFlight.add(task)
+        }
+        if (pause.requested || signal.aborted) break
+      }
+      await Promise.allSettled(inFlight)
+      if (signal.aborted) return
+      const finished = await store.doneIndexes(id)
+      if (!pause.requested && finished.size >= meta.total) {
+        await store.setState(id, 'done')
+        this.options.metrics?.runFinished()
+        log.info({ run: id, total: meta.total }, 'import: run finished')
+      }
+    } finally {
+      clearInterval(renewal)
+    }
+  }
+
+  private async attemptRecord(
+    index: number,
+    record: unknown,
+    options: { dryRun?: boolean; signal?: AbortSignal | undefined },
+  ): Promise<RecordOutcome> {
+    const counts = { reads: 0, writes: 0 }
+    const transport = countingTransport(
+      this.options.transport,
+      counts,
+      options.signal ? { signal: options.signal } : {},
+    )
+    const deps: RecordSagaDeps = { ...this.options.saga, upstream: importUpstream(transport, () => ({})) }
+    const attempts = this.options.attempts ?? 3
+    const createdBefore = { customer: false, payment_method: false, address: false, subscriptions: 0 }
+    let outcome: RecordOutcome
+    for (let attempt = 1; ; attempt += 1) {
+      outcome = await importRecord(deps, index, record, { dryRun: options.dryRun ?? false })
+      if (outcome.status !== 'failed' || !outcome.retryable || attempt >= attempts || options.signal?.aborted) break
+      // What a failed attempt created stays created: the next attempt finds it.
+      createdBefore.customer ||= outcome.created.customer
+      createdBefore.payment_method ||= outcome.created.payment_method
+      createdBefore.address ||= outcome.created.address
+      createdBefore.subscriptions += outcome.created.subscriptions
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt))
+    }
+    const created = outcome.created
+    created.customer ||= createdBefore.customer
+    created.payment_method ||= createdBefore.payment_method
+    created.address ||= createdBefore.address
+    created.subscriptions += createdBefore.subscriptions
+    if (outcome.status === 'found' && (created.customer || created.payment_method || created.address))
+      outcome.status = 'created'
+    outcome.calls = counts.reads + counts.writes
+    return outcome
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+function customerKey(record: unknown): string {
+  const email = (record as { customer?: { email?: unknown } } | null)?.customer?.email
+  return typeof email === 'string' ? normaliseEmail(email) : `record:${randomUUID()}`
+}
