@@ -3,7 +3,7 @@ import { z } from 'zod'
 /**
  * One import record: an order paid outside Recharge (a merchant's own checkout, or a subscriber moved from another
  * platform) that becomes a Recharge customer, payment method, address and one subscription per line. The JSON Schema
- * in schemas/import-record.schema.json is generated from this (`npm run schemas`); docs/import.md explains each field.
+ * in schemas/import-record.schema.json is generated from this (`recharge-bridge import --schema`); docs/import.md explains each field.
  */
 
 /** Processors whose vaulted cards Recharge takes on `POST /payment_methods`. */

@@ -19,7 +19,7 @@ function validator() {
 
 describe('import record schema', () => {
   it('the committed JSON Schema is the one generated from the zod schema', () => {
-    // Regenerate with: recharge-bridge import schema > schemas/import-record.schema.json
+    // Regenerate with: recharge-bridge import --schema > schemas/import-record.schema.json
     expect(committed).toEqual(importRecordJsonSchema())
   })
 
