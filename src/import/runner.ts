@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { countingTransport } from '../catalog/sync/counting-transport.ts'
 import { withRetries } from '../infra/saga.ts'
-import type { RechargeTransport } from '../recharge/types.ts'
+import type { CallOptions, RechargeTransport, UpstreamRequest } from '../recharge/types.ts'
 import type { ImportMetrics } from './metrics.ts'
 import { normaliseEmail } from './normalise.ts'
 import type { RecordOutcome } from './outcome.ts'
@@ -245,12 +244,8 @@ export class ImportRuns {
     record: unknown,
     options: { dryRun?: boolean; signal?: AbortSignal | undefined },
   ): Promise<RecordOutcome> {
-    const counts = { reads: 0, writes: 0 }
-    const transport = countingTransport(
-      this.options.transport,
-      counts,
-      options.signal ? { signal: options.signal } : {},
-    )
+    const counts = { calls: 0 }
+    const transport = importTransport(this.options.transport, counts, options.signal)
     const deps: RecordSagaDeps = { ...this.options.saga, upstream: importUpstream(transport, () => ({})) }
     const attempts = this.options.attempts ?? 3
     const createdBefore = { customer: false, payment_method: false, address: false, subscriptions: 0 }
@@ -272,8 +267,29 @@ export class ImportRuns {
     created.subscriptions += createdBefore.subscriptions
     if (outcome.status === 'found' && (created.customer || created.payment_method || created.address))
       outcome.status = 'created'
-    outcome.calls = counts.reads + counts.writes
+    outcome.calls = counts.calls
     return outcome
+  }
+}
+
+/**
+ * The transport one record's saga uses: the background lane (a shopper's call never waits behind an import), the
+ * run's abort signal, and a count of the calls sent, refused ones included (a 422 spent the budget too).
+ */
+function importTransport(
+  inner: RechargeTransport,
+  counts: { calls: number },
+  signal: AbortSignal | undefined,
+): RechargeTransport {
+  return {
+    async send<T>(request: UpstreamRequest<T>, options: CallOptions = {}): Promise<T> {
+      signal?.throwIfAborted()
+      try {
+        return await inner.send(request, { ...options, lane: 'background', ...(signal ? { signal } : {}) })
+      } finally {
+        counts.calls += 1
+      }
+    },
   }
 }
 
