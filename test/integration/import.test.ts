@@ -240,6 +240,22 @@ describe('a run of many records', () => {
     for (let n = 1; n <= 6; n += 1) expectOneOfEach(state, `pause-${n}@example.com`)
   })
 
+  it('refuses an empty run, wait=true with several records and a body that is not JSON, as 400 problems', async () => {
+    const record = importRecordFor({ orderId: 'refused-1', email: 'refused@example.com' })
+    const cases = [
+      { url: '/v1/admin/imports', payload: '[]', type: 'application/json' },
+      { url: '/v1/admin/imports?wait=true', payload: JSON.stringify([record, record]), type: 'application/json' },
+      { url: '/v1/admin/imports', payload: '{"external_order_id": ', type: 'application/json' },
+      { url: '/v1/admin/imports', payload: '"a string"', type: 'application/json' },
+    ]
+    for (const { url, payload, type } of cases) {
+      const response = await app.inject({ method: 'POST', url, headers: { ...ADMIN, 'content-type': type }, payload })
+      expect(response.statusCode, payload).toBe(400)
+      expect(response.headers['content-type']).toContain('application/problem+json')
+    }
+    expect(holdingsOf(await h.sim.state(), 'refused@example.com').customers).toHaveLength(0)
+  })
+
   it('answers 404 for an unknown run and 401 without the admin key', async () => {
     const missing = await app.inject({
       method: 'GET',
