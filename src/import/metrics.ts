@@ -14,7 +14,7 @@ export function importMetrics(metrics: Metrics) {
     ['kind'],
   )
   const calls = metrics.counter('recharge_bridge_import_upstream_calls_total', 'Upstream calls made by imports')
-  const runs = metrics.gauge('recharge_bridge_import_runs_active', 'Import runs started and not finished here')
+  const runs = metrics.gauge('recharge_bridge_import_runs_active', 'Import runs this replica is working on now')
   return {
     observe(outcome: RecordOutcome, dryRun: boolean) {
       calls.inc(outcome.calls)
@@ -26,8 +26,8 @@ export function importMetrics(metrics: Metrics) {
       if (outcome.created.address) created.inc({ kind: 'address' })
       if (outcome.created.subscriptions > 0) created.inc({ kind: 'subscription' }, outcome.created.subscriptions)
     },
-    runStarted: () => runs.inc(),
-    runFinished: () => runs.dec(),
+    /** How many runs this replica holds the lease of (set whenever one starts or stops here). */
+    working: (count: number) => runs.set(count),
   }
 }
 

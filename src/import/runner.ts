@@ -94,7 +94,6 @@ export class ImportRuns {
         records.map((record) => JSON.stringify(record)),
       ),
     )
-    this.options.metrics?.runStarted()
     await this.claim(meta.id)
     return (await this.status(meta.id)) as RunStatus
   }
@@ -166,9 +165,11 @@ export class ImportRuns {
       })
       .finally(async () => {
         this.active.delete(id)
+        this.options.metrics?.working(this.active.size)
         await this.options.store.releaseLease(id, this.owner).catch(() => {})
       })
     this.active.set(id, { controller, done, pause })
+    this.options.metrics?.working(this.active.size)
     return true
   }
 
@@ -231,7 +232,6 @@ export class ImportRuns {
       const finished = await store.doneIndexes(id)
       if (!pause.requested && finished.size >= meta.total) {
         await store.setState(id, 'done')
-        this.options.metrics?.runFinished()
         log.info({ run: id, total: meta.total }, 'import: run finished')
       }
     } finally {
