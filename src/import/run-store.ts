@@ -163,7 +163,9 @@ export class RedisImportRunStore implements ImportRunStore {
       return
     }
     await this.redis.hSet(meta, { state, finished_at: new Date().toISOString() })
-    for (const part of ['meta', 'records', 'outcomes', 'counts', 'failures'])
+    // The records hold processor tokens: gone as soon as the run is done; the report stays a week.
+    await this.redis.del(this.key(id, 'records'))
+    for (const part of ['meta', 'outcomes', 'counts', 'failures'])
       await this.redis.expire(this.key(id, part), FINISHED_TTL_S)
     await this.redis.sRem(this.indexKey, id)
   }
@@ -267,7 +269,9 @@ export class MemoryImportRunStore implements ImportRunStore {
   async setState(id: string, state: RunState): Promise<void> {
     const run = this.run(id)
     run.meta.state = state
-    if (state === 'done') run.meta.finished_at = new Date().toISOString()
+    if (state !== 'done') return
+    run.meta.finished_at = new Date().toISOString()
+    run.records = []
   }
 
   async records(id: string, start: number, end: number): Promise<string[]> {

@@ -80,6 +80,8 @@ describe('one record with wait=true', () => {
       ],
     })
     expect(String(outcome.subscription_ids[0])).toBe(String(held.subscriptions[0]?.id))
+    // Processor tokens go to Recharge and nowhere else.
+    expect(response.body).not.toMatch(/cus_|pm_/)
   })
 })
 
@@ -206,6 +208,11 @@ describe('a run of many records', () => {
     ])
     expect(run.failures[1].message).toContain('shipping_address.country_code')
     expect(run.failures[3].message).toContain('payment_method.processor_payment_method_token')
+    // A finished run keeps its report, not its records (they hold processor tokens).
+    const keys: string[] = []
+    for await (const batch of h.redis.scanIterator({ MATCH: `*{import:${id}}*`, COUNT: 100 })) keys.push(...batch)
+    expect(keys.some((key) => key.endsWith(':records'))).toBe(false)
+    expect(keys.some((key) => key.endsWith(':counts'))).toBe(true)
     const state = await h.sim.state()
     expectOneOfEach(state, 'run-good-1@example.com')
     expectOneOfEach(state, 'run-good-2@example.com')
