@@ -50,6 +50,7 @@ export class ImportRuns {
     string,
     { controller: AbortController; done: Promise<void>; pause: { requested: boolean } }
   >()
+  private readonly customerQueue = new Map<string, Promise<void>>()
   private watcher: NodeJS.Timeout | null = null
   private closed = false
 
@@ -73,9 +74,29 @@ export class ImportRuns {
 
   /** One record now, answered when done (the checkout hook): retried while its failure may pass. */
   async importOne(record: unknown, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RecordOutcome> {
-    const outcome = await this.attemptRecord(0, record, options)
+    const outcome = options.dryRun
+      ? await this.attemptRecord(0, record, options)
+      : await this.oneAtATime(customerKey(record), () => this.attemptRecord(0, record, options))
     this.options.metrics?.observe(outcome, options.dryRun ?? false)
     return outcome
+  }
+
+  /**
+   * Records of one customer go one after another in this process, hooks and runs alike: two at once would each find
+   * no payment method and each create one.
+   */
+  private oneAtATime<T>(customer: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.customerQueue.get(customer) ?? Promise.resolve()
+    const next = previous.then(work, work)
+    const settled = next.then(
+      () => {},
+      () => {},
+    )
+    this.customerQueue.set(customer, settled)
+    void settled.then(() => {
+      if (this.customerQueue.get(customer) === settled) this.customerQueue.delete(customer)
+    })
+    return next
   }
 
   /** Save the records as a new run and start it on this replica. */
@@ -195,8 +216,6 @@ export class ImportRuns {
       const done = await store.doneIndexes(id)
       log.info({ run: id, total: meta.total, done: done.size }, 'import: run started on this replica')
       const signal = controller.signal
-      // Records of one customer go one after another (two at once would each create its payment method).
-      const customerChains = new Map<string, Promise<void>>()
       const inFlight = new Set<Promise<void>>()
       const concurrency = this.options.concurrency ?? 4
       for (let start = 0; start < meta.total; start += RECORD_BATCH) {
@@ -208,21 +227,15 @@ export class ImportRuns {
           while (inFlight.size >= concurrency) await Promise.race(inFlight)
           if (pause.requested || signal.aborted) break
           const record = parseJson(text)
-          const customer = customerKey(record)
-          const previous = customerChains.get(customer) ?? Promise.resolve()
-          const task: Promise<void> = previous
-            .then(async () => {
-              const outcome = await this.attemptRecord(index, record, { signal })
-              if (signal.aborted) return
-              await withRetries(() => store.saveOutcome(id, outcome))
-              this.options.metrics?.observe(outcome, false)
-            })
+          const task: Promise<void> = this.oneAtATime(customerKey(record), async () => {
+            if (signal.aborted) return
+            const outcome = await this.attemptRecord(index, record, { signal })
+            if (signal.aborted) return
+            await withRetries(() => store.saveOutcome(id, outcome))
+            this.options.metrics?.observe(outcome, false)
+          })
             .catch(() => {})
-            .finally(() => {
-              inFlight.delete(task)
-              if (customerChains.get(customer) === task) customerChains.delete(customer)
-            })
-          customerChains.set(customer, task)
+            .finally(() => inFlight.delete(task))
           inFlight.add(task)
         }
         if (pause.requested || signal.aborted) break

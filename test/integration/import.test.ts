@@ -85,6 +85,17 @@ describe('one record with wait=true', () => {
   })
 })
 
+describe('two orders of one customer at once', () => {
+  it('share one customer, payment method and address, and get a subscription each', async () => {
+    const email = 'both-at-once@example.com'
+    const answers = await Promise.all(
+      ['both-1', 'both-2'].map((orderId) => importOne(app, importRecordFor({ orderId, email }))),
+    )
+    expect(answers.map((answer) => answer.statusCode)).toEqual([201, 201])
+    expectOneOfEach(await h.sim.state(), email, 2)
+  })
+})
+
 describe('the same record twice', () => {
   it('creates nothing the second time, also from a bridge that lost all its own state', async () => {
     const record = importRecordFor({ orderId: 'twice-1', email: 'twice@example.com' })
