@@ -19,6 +19,7 @@ import { DisposableRedis } from '../../tools/redis-server.ts'
 import { BENCH_ADMIN_API_KEY, startBridge } from '../harness/bridge.ts'
 import { repoRoot, stopAll } from '../harness/processes.ts'
 import { startSimulator } from '../harness/simulator.ts'
+import { budgetShares, importMarkdown } from '../report/import-table.ts'
 
 const { values } = parseArgs({
   options: {
@@ -241,16 +242,10 @@ try {
     run,
     elapsedS,
     extrapolatedTo5000S: (elapsedS / records) * 5000,
+    // The floor: 5,000 records of this mix at the whole budget, no shoppers (calls ÷ leak rate).
+    floorFor5000S: ((Number(run.calls) / records) * 5000) / leakRate,
     callsPerRecord: { newCustomer: perNew, existingCustomer: perExisting, all: Number(run.calls) / records },
-    upstream: {
-      all: ledger.length,
-      import: importCalls.length,
-      refused429: refused,
-      importShareOfBudget: importCalls.length / (leakRate * elapsedS),
-      // What the other callers (shoppers, the bridge's own start-up) left is the budget the import could use.
-      importShareOfBackgroundBudget: importCalls.length / (leakRate * elapsedS - (ledger.length - importCalls.length)),
-      allShareOfBudget: ledger.length / (leakRate * elapsedS),
-    },
+    upstream: budgetShares(ledger.length, importCalls.length, refused, elapsedS),
     shoppers: {
       requests: shopperResults.length,
       statuses,
@@ -260,30 +255,7 @@ try {
       interactiveQueueWaitP95S: histogramPercentile(metricsText, 95),
     },
   }
-  const pct = (value: number) => `${(value * 100).toFixed(1)} %`
-  const markdown = [
-    `# Import at Recharge's real budget (${result.at})`,
-    '',
-    `Reproduce: \`npm run bench -- --only import -- --records ${records} --shoppers ${shoppers}\` (bucket ${bucketSize}, ${leakRate} calls/s; one bridge, dist/server.js; simulator as a process)`,
-    '',
-    '| measure | value | goal |',
-    '| --- | --- | --- |',
-    `| records (half for existing customers) | ${records} (${existingCount} existing) | |`,
-    `| created / found / failed | ${run.created} / ${run.found} / ${run.failed} | 0 failed |`,
-    `| upstream calls per record, new customer | ${perNew.toFixed(2)} | ≤ 4 |`,
-    `| upstream calls per record, existing customer | ${perExisting.toFixed(2)} | fewer than new |`,
-    `| import calls ÷ (2/s × elapsed − other callers' calls): the share of the budget left to background work that the import used | ${pct(result.upstream.importShareOfBackgroundBudget)} | ≥ 90 % |`,
-    `| import calls ÷ (2/s × elapsed) | ${pct(result.upstream.importShareOfBudget)} | |`,
-    `| all calls ÷ (2/s × elapsed) (import + shoppers; the first 40 are the bucket's burst) | ${pct(result.upstream.allShareOfBudget)} | |`,
-    `| upstream calls: import / others (shoppers' reads, the bridge's start-up webhook registration and catalog reads) | ${importCalls.length} / ${ledger.length - importCalls.length} | |`,
-    `| upstream 429s | ${refused} | 0 |`,
-    `| total time, ${records} records | ${(elapsedS / 60).toFixed(1)} min | |`,
-    `| **extrapolated** to 5,000 records (same mix, linear) | ${(result.extrapolatedTo5000S / 3600).toFixed(2)} h | |`,
-    `| shopper reads during the import (${shoppers} shoppers, GET /v1/me + /v1/subscriptions every ${readEveryS} s) | ${shopperResults.length}, statuses ${JSON.stringify(statuses)} | all 200 |`,
-    `| shopper read latency p50 / p95 / max | ${result.shoppers.p50Ms.toFixed(0)} / ${result.shoppers.p95Ms.toFixed(0)} / ${(result.shoppers.maxMs ?? 0).toFixed(0)} ms | |`,
-    `| interactive queue wait p95 (histogram bucket bound) | ${result.shoppers.interactiveQueueWaitP95S === null ? 'no interactive call' : `≤ ${result.shoppers.interactiveQueueWaitP95S} s`} | |`,
-    '',
-  ].join('\n')
+  const markdown = importMarkdown(result)
   writeFileSync(`${repoRoot}bench/results/import.json`, `${JSON.stringify(result, null, 2)}\n`)
   writeFileSync(`${repoRoot}bench/results/import.md`, markdown)
   process.stdout.write(markdown)
