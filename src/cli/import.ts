@@ -90,12 +90,12 @@ async function run(app: FastifyInstance, records: unknown[], options: ImportOpti
   const interrupt = () => void app.imports.pause(status.id)
   process.once('SIGINT', interrupt)
   try {
-    while (status.state === 'running') {
+    // This process works on the run until it is done, paused, or gives it up (see ImportRuns.work).
+    while (app.imports.isWorking(status.id)) {
       await new Promise((resolve) => setTimeout(resolve, 250))
-      status = (await app.imports.status(status.id)) ?? status
+      status = (await app.imports.status(status.id).catch(() => null)) ?? status
       bar.update(status.done, status)
     }
-    await app.imports.settled(status.id)
     status = (await app.imports.status(status.id)) ?? status
     bar.update(status.done, status)
   } finally {
@@ -107,6 +107,13 @@ async function run(app: FastifyInstance, records: unknown[], options: ImportOpti
   if (status.state === 'paused') {
     process.stderr.write(`Paused. Resume with POST /v1/admin/imports/${status.id}/resume.\n`)
     return 130
+  }
+  if (status.state === 'running') {
+    process.stderr.write(
+      'The run stopped before its end (its state store failing?). A server replica sharing this Redis continues it; ' +
+        'or import the same file again: what exists is found, not created twice.\n',
+    )
+    return 1
   }
   return status.failed > 0 ? 1 : 0
 }

@@ -41,6 +41,8 @@ export interface RunStatus extends RunMeta, RunCounts {
 
 const FAILURES_SHOWN = 100
 const RECORD_BATCH = 200
+/** Passes over a run's records by one lease holder before it leaves the rest to the watcher. */
+const PASSES = 3
 
 export class ImportRuns {
   readonly owner = randomUUID()
@@ -213,43 +215,63 @@ export class ImportRuns {
     )
     renewal.unref()
     try {
-      const done = await store.doneIndexes(id)
-      log.info({ run: id, total: meta.total, done: done.size }, 'import: run started on this replica')
       const signal = controller.signal
-      const inFlight = new Set<Promise<void>>()
-      const concurrency = this.options.concurrency ?? 4
-      for (let start = 0; start < meta.total; start += RECORD_BATCH) {
-        const texts = await withRetries(() => store.records(id, start, Math.min(meta.total, start + RECORD_BATCH)))
-        for (const [offset, text] of texts.entries()) {
-          const index = start + offset
-          if (done.has(index)) continue
-          if (pause.requested || signal.aborted) break
-          while (inFlight.size >= concurrency) await Promise.race(inFlight)
-          if (pause.requested || signal.aborted) break
-          const record = parseJson(text)
-          const task: Promise<void> = this.oneAtATime(customerKey(record), async () => {
-            if (signal.aborted) return
-            const outcome = await this.attemptRecord(index, record, { signal })
-            if (signal.aborted) return
-            await withRetries(() => store.saveOutcome(id, outcome))
-            this.options.metrics?.observe(outcome, false)
-          })
-            .catch(() => {})
-            .finally(() => inFlight.delete(task))
-          inFlight.add(task)
+      // A record whose outcome could not be saved (Redis failing) is done again in a later pass; after the last
+      // pass the run stays running, and the watcher of any replica picks it up again.
+      for (let pass = 1; pass <= PASSES; pass += 1) {
+        const done = await withRetries(() => store.doneIndexes(id))
+        if (done.size >= meta.total) {
+          await withRetries(() => store.setState(id, 'done'))
+          log.info({ run: id, total: meta.total }, 'import: run finished')
+          return
         }
-        if (pause.requested || signal.aborted) break
-      }
-      await Promise.allSettled(inFlight)
-      if (signal.aborted) return
-      const finished = await store.doneIndexes(id)
-      if (!pause.requested && finished.size >= meta.total) {
-        await store.setState(id, 'done')
-        log.info({ run: id, total: meta.total }, 'import: run finished')
+        log.info({ run: id, total: meta.total, done: done.size, pass }, 'import: working on the run')
+        await this.pass(id, meta.total, done, signal, pause)
+        if (pause.requested || signal.aborted) return
       }
     } finally {
       clearInterval(renewal)
     }
+  }
+
+  /** One pass over the records without an outcome, a few at a time. */
+  private async pass(
+    id: string,
+    total: number,
+    done: Set<number>,
+    signal: AbortSignal,
+    pause: { requested: boolean },
+  ): Promise<void> {
+    const { store } = this.options
+    const inFlight = new Set<Promise<void>>()
+    const concurrency = this.options.concurrency ?? 4
+    for (let start = 0; start < total; start += RECORD_BATCH) {
+      const texts = await withRetries(() => store.records(id, start, Math.min(total, start + RECORD_BATCH)))
+      for (const [offset, text] of texts.entries()) {
+        const index = start + offset
+        if (done.has(index)) continue
+        while (inFlight.size >= concurrency) await Promise.race(inFlight)
+        if (pause.requested || signal.aborted) break
+        const record = parseJson(text)
+        const task: Promise<void> = this.oneAtATime(customerKey(record), async () => {
+          if (signal.aborted) return
+          const outcome = await this.attemptRecord(index, record, { signal })
+          if (signal.aborted) return
+          await withRetries(() => store.saveOutcome(id, outcome))
+          this.options.metrics?.observe(outcome, false)
+        })
+          .catch(() => {})
+          .finally(() => inFlight.delete(task))
+        inFlight.add(task)
+      }
+      if (pause.requested || signal.aborted) break
+    }
+    await Promise.allSettled(inFlight)
+  }
+
+  /** Whether this process holds the run's lease and works on it now. */
+  isWorking(id: string): boolean {
+    return this.active.has(id)
   }
 
   private async attemptRecord(
