@@ -104,6 +104,10 @@ export async function importRecord(
     const parsed = parseImportRecord(input)
     if (!parsed.ok) throw new StepFailure('validate', 'INVALID_RECORD', parsed.message, false)
     const record = parsed.record
+    const tomorrow = new Date(deps.now() + 86_400_000).toISOString().slice(0, 10)
+    if (record.first_charge_date !== undefined && record.first_charge_date < tomorrow)
+      // Recharge refuses a past date only at the subscription step, after the customer, card and address exist.
+      throw new StepFailure('validate', 'INVALID_RECORD', 'first_charge_date: must be after today', false)
     const lines = await step('validate', () => resolveLines(record.lines, deps.catalog, deps.allowPriceOverride))
     await runSteps(deps, record, lines, outcome, options.dryRun ?? false)
     const anyCreated =

@@ -191,11 +191,15 @@ describe('a run of many records', () => {
       paymentMethod: { processor_payment_method_token: undefined },
     })
     const good2 = importRecordFor({ orderId: 'run-good-2', email: 'run-good-2@example.com' })
+    const pastCharge = {
+      ...importRecordFor({ orderId: 'run-past', email: 'run-past@example.com' }),
+      first_charge_date: '2020-01-01',
+    }
     const response = await app.inject({
       method: 'POST',
       url: '/v1/admin/imports',
       headers: { ...ADMIN, 'content-type': 'application/x-ndjson' },
-      payload: toNdjson([good, unknownVariant, badAddress, '{not json', noToken, good2]),
+      payload: toNdjson([good, unknownVariant, badAddress, '{not json', noToken, good2, pastCharge]),
     })
     expect(response.statusCode).toBe(202)
     const { id } = response.json()
@@ -204,7 +208,7 @@ describe('a run of many records', () => {
       async () => (await app.inject({ method: 'GET', url: `/v1/admin/imports/${id}`, headers: ADMIN })).json(),
       (body) => body.state === 'done',
     )
-    expect(run).toMatchObject({ total: 6, done: 6, created: 2, found: 0, failed: 4, customers_created: 2 })
+    expect(run).toMatchObject({ total: 7, done: 7, created: 2, found: 0, failed: 5, customers_created: 2 })
     expect(
       run.failures.map((failure: { index: number; step: string; code: string }) => [
         failure.index,
@@ -216,6 +220,7 @@ describe('a run of many records', () => {
       [2, 'validate', 'INVALID_RECORD'],
       [3, 'validate', 'INVALID_RECORD'],
       [4, 'validate', 'INVALID_RECORD'],
+      [6, 'validate', 'INVALID_RECORD'],
     ])
     expect(run.failures[1].message).toContain('shipping_address.country_code')
     expect(run.failures[3].message).toContain('payment_method.processor_payment_method_token')
@@ -228,8 +233,12 @@ describe('a run of many records', () => {
     expectOneOfEach(state, 'run-good-1@example.com')
     expectOneOfEach(state, 'run-good-2@example.com')
     expect(holdingsOf(state, 'run-bad-variant@example.com').customers).toHaveLength(0)
+    expect(holdingsOf(state, 'run-past@example.com').customers).toHaveLength(0)
     const metrics = await app.inject({ method: 'GET', url: '/metrics' })
-    expect(metrics.body).toMatch(/recharge_bridge_import_records_total\{outcome="failed",step="validate"\} [4-9]/)
+    const failedAtValidate = metrics.body.match(
+      /recharge_bridge_import_records_total\{outcome="failed",step="validate"\} (\d+)/,
+    )
+    expect(Number(failedAtValidate?.[1])).toBeGreaterThanOrEqual(5)
   })
 
   it('pauses (records in flight finish, no new one starts) and resumes to the end', async () => {
