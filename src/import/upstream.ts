@@ -96,7 +96,7 @@ export interface SubscriptionCreate {
 export function importUpstream(transport: RechargeTransport, options: () => CallOptions) {
   return {
     /** One customer with its addresses, payment methods and subscriptions in one call (2021-11 `include`). */
-    async findCustomer(filter: { email: string } | { external_customer_id: string }) {
+    async findCustomer(filter: { email: string } | { external_customer_id: string } | { ids: string }) {
       const page = await transport.send(
         {
           method: 'GET',

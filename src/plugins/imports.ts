@@ -45,6 +45,7 @@ export default fp(
         catalog: app.catalog,
         allowPriceOverride: app.shopperServices.policy.imports.allow_price_override,
         now: () => Date.now(),
+        knownCustomer: (reference) => (app.mirror ? app.mirror.customerIdFor(reference) : Promise.resolve(null)),
       },
       metrics: importMetrics(app.metrics),
       log: {
@@ -59,5 +60,5 @@ export default fp(
     app.addHook('onReady', async () => runs.start())
     app.addHook('onClose', async () => runs.close())
   },
-  { name: 'imports', dependencies: ['redis', 'metrics', 'recharge', 'catalog', 'shopper'] },
+  { name: 'imports', dependencies: ['redis', 'metrics', 'recharge', 'catalog', 'shopper', 'mirror'] },
 )

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importRecordFor, toNdjson } from '../support/import-records.ts'
+import { uniquePrefix } from '../support/redis.ts'
 import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 import type { SimSnapshot } from '../support/simulator.ts'
 import { until } from '../support/until.ts'
@@ -322,5 +323,36 @@ describe('price override', () => {
     expect(allowed.statusCode).toBe(201)
     const held = expectOneOfEach(await h.sim.state(), 'price-allowed@example.com')
     expect(held.subscriptions[0]?.price).toBe('9.99')
+  })
+})
+
+describe('with the account mirror on', () => {
+  it('reads a customer the mirror knows instead of creating it first (one call fewer)', async () => {
+    const namespace = `${h.namespace}mirror-`
+    const mirrored = await h.bridge(
+      undefined,
+      {
+        backgroundWorkers: true,
+        webhooks: { keyPrefix: uniquePrefix('import-mirror-webhooks'), watchdog: false },
+        mirror: { namespace, sync: true, tickMs: 50, statusMs: 50 },
+        imports: { namespace },
+      },
+      { RECHARGE_WEBHOOK_SECRET: h.sim.clientSecret, MIRROR: 'on', MIRROR_RECONCILE_SECONDS: '3600' },
+    )
+    await until(
+      async () =>
+        (await mirrored.inject({ method: 'GET', url: '/v1/admin/mirror', headers: ADMIN })).json().state === 'ready',
+      30_000,
+    )
+    const mark = await h.ledgerLength()
+    const response = await importOne(mirrored, importRecordFor({ orderId: 'mirror-1', email: 'alice@example.com' }))
+    expect(response.statusCode).toBe(201)
+    expect(response.json()).toMatchObject({
+      created: { customer: false, payment_method: true, address: true, subscriptions: 1 },
+      calls: 4,
+    })
+    const calls = (await h.sim.ledger()).slice(mark)
+    expect(calls.filter((entry) => entry.method === 'POST' && entry.path === '/customers')).toEqual([])
+    expect(holdingsOf(await h.sim.state(), 'alice@example.com').customers).toHaveLength(1)
   })
 })
