@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
+import { MemoryImportRunStore } from '../import/memory-run-store.ts'
 import { importMetrics } from '../import/metrics.ts'
-import { MemoryImportRunStore, RedisImportRunStore } from '../import/run-store.ts'
+import { RedisImportRunStore } from '../import/redis-run-store.ts'
 import { ImportRuns } from '../import/runner.ts'
 import { tokenFingerprint } from '../recharge/fingerprint.ts'
 
