@@ -15,6 +15,7 @@ import catalogPlugin from './plugins/catalog.ts'
 import errorHandler, { sendProblem, toAppError } from './plugins/error-handler.ts'
 import health from './plugins/health.ts'
 import idempotencyPlugin from './plugins/idempotency.ts'
+import importsPlugin from './plugins/imports.ts'
 import mirrorPlugin from './plugins/mirror.ts'
 import openapi from './plugins/openapi.ts'
 import metricsPlugin from './plugins/prometheus.ts'
@@ -108,6 +109,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(authPlugin)
   await app.register(shopifyPlugin)
   await app.register(webhooksPlugin)
+  await app.register(importsPlugin)
   await app.register(routes)
 
   return app

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { Command } from 'commander'
 import { registerCatalogCommands } from './cli/catalog.ts'
+import { registerImportCommand } from './cli/import.ts'
 import { registerShopifySimulatorCommand, registerSimulatorCommand } from './cli/simulator.ts'
 import { registerTokenCommands } from './cli/token.ts'
 import { registerWebhookCommands } from './cli/webhooks.ts'
@@ -15,7 +16,7 @@ export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path)
 }
 
-/** `recharge-bridge <serve|simulator|catalog|webhooks|token>`; each command group lives in src/cli/. */
+/** `recharge-bridge <serve|simulator|shopify-simulator|catalog|webhooks|token|import>`; each command group lives in src/cli/. */
 export function buildCli(): Command {
   const program = new Command('recharge-bridge')
     .description('Headless Recharge middleware: storefront-safe API, shared rate-limit queue, cache and simulator')
@@ -34,6 +35,7 @@ export function buildCli(): Command {
   registerCatalogCommands(program)
   registerWebhookCommands(program)
   registerTokenCommands(program)
+  registerImportCommand(program)
   return program
 }
 

@@ -397,6 +397,11 @@ function capabilityResults(): string[] {
       'the same, time-compressed',
     ],
     ['bench/results/webhooks-ack.md', 'npm run bench -- --only webhooks-ack', 'webhook ack latency, in-process app'],
+    [
+      'bench/results/import.md',
+      'npm run bench -- --only import',
+      'importing paid orders at the real budget, shoppers reading meanwhile',
+    ],
   ]
   const rows = files.flatMap(([file, command, what]) => {
     try {
@@ -420,6 +425,22 @@ function capabilityResults(): string[] {
   ]
 }
 
+/** The import suite's latest table (bench/results/import.md), as its own section: its figures are asked for by name. */
+function importResults(): string[] {
+  try {
+    const text = readFileSync(`${repoRoot}bench/results/import.md`, 'utf8').trim()
+    return [
+      text.replace(
+        /^# Import at Recharge's real budget \(([^)]+)\)/,
+        "## Import\n\nImport at Recharge's real budget, run at $1.",
+      ),
+      '',
+    ]
+  } catch {
+    return []
+  }
+}
+
 function docsPage(body: string[], command: string, resultsFile: string): string {
   return [
     '# Benchmarks',
@@ -433,6 +454,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     ...body,
     ...notes(),
     ...capabilityResults(),
+    ...importResults(),
     '## How it is measured',
     '',
     `\`${command}\` (after \`npm run build\`; the harness rebuilds \`dist/\` itself when it is older than \`src/\`) starts, as children of one process:`,

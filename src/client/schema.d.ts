@@ -1223,6 +1223,533 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import externally paid orders: one record (wait=true) or a run of many
+         * @description Body: one record (JSON object), a JSON array of records, or NDJSON (application/x-ndjson). With wait=true (one record): 201 when something was created, 200 when it all existed, 422 when the record is refused, 503 when Recharge failed (safe to send again). Without: 202 with the run to follow at GET /v1/admin/imports/{id}. Record format: schemas/import-record.schema.json.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    wait?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    } | unknown[];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            /** @description Upstream calls this record took */
+                            calls: number;
+                            code?: string;
+                            created: {
+                                address: boolean;
+                                customer: boolean;
+                                payment_method: boolean;
+                                subscriptions: number;
+                            };
+                            customer_id: string | null;
+                            external_order_id: string | null;
+                            index: number;
+                            message?: string;
+                            payment_method_id: string | null;
+                            retryable?: boolean;
+                            /** @enum {string} */
+                            status: "created" | "found" | "failed";
+                            /** @enum {string} */
+                            step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                            subscription_ids: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address_id: string | null;
+                            /** @description Upstream calls this record took */
+                            calls: number;
+                            code?: string;
+                            created: {
+                                address: boolean;
+                                customer: boolean;
+                                payment_method: boolean;
+                                subscriptions: number;
+                            };
+                            customer_id: string | null;
+                            external_order_id: string | null;
+                            index: number;
+                            message?: string;
+                            payment_method_id: string | null;
+                            retryable?: boolean;
+                            /** @enum {string} */
+                            status: "created" | "found" | "failed";
+                            /** @enum {string} */
+                            step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                            subscription_ids: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            addresses_created: number;
+                            calls: number;
+                            /** @description Records for which the import created something */
+                            created: number;
+                            created_at: string;
+                            customers_created: number;
+                            done: number;
+                            existing_customer_calls: number;
+                            existing_customer_records: number;
+                            failed: number;
+                            /** @description The first 100 failed records, with the step and reason */
+                            failures: {
+                                address_id: string | null;
+                                /** @description Upstream calls this record took */
+                                calls: number;
+                                code?: string;
+                                created: {
+                                    address: boolean;
+                                    customer: boolean;
+                                    payment_method: boolean;
+                                    subscriptions: number;
+                                };
+                                customer_id: string | null;
+                                external_order_id: string | null;
+                                index: number;
+                                message?: string;
+                                payment_method_id: string | null;
+                                retryable?: boolean;
+                                /** @enum {string} */
+                                status: "created" | "found" | "failed";
+                                /** @enum {string} */
+                                step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                                subscription_ids: string[];
+                            }[];
+                            finished_at: string | null;
+                            /** @description Records that already existed whole in Recharge */
+                            found: number;
+                            id: string;
+                            new_customer_calls: number;
+                            new_customer_records: number;
+                            payment_methods_created: number;
+                            /** @enum {string} */
+                            source: "api" | "cli";
+                            /** @enum {string} */
+                            state: "running" | "paused" | "done";
+                            subscriptions_created: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import run's progress: total, done, created vs found, failures with their step and reason */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            addresses_created: number;
+                            calls: number;
+                            /** @description Records for which the import created something */
+                            created: number;
+                            created_at: string;
+                            customers_created: number;
+                            done: number;
+                            existing_customer_calls: number;
+                            existing_customer_records: number;
+                            failed: number;
+                            /** @description The first 100 failed records, with the step and reason */
+                            failures: {
+                                address_id: string | null;
+                                /** @description Upstream calls this record took */
+                                calls: number;
+                                code?: string;
+                                created: {
+                                    address: boolean;
+                                    customer: boolean;
+                                    payment_method: boolean;
+                                    subscriptions: number;
+                                };
+                                customer_id: string | null;
+                                external_order_id: string | null;
+                                index: number;
+                                message?: string;
+                                payment_method_id: string | null;
+                                retryable?: boolean;
+                                /** @enum {string} */
+                                status: "created" | "found" | "failed";
+                                /** @enum {string} */
+                                step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                                subscription_ids: string[];
+                            }[];
+                            finished_at: string | null;
+                            /** @description Records that already existed whole in Recharge */
+                            found: number;
+                            id: string;
+                            new_customer_calls: number;
+                            new_customer_records: number;
+                            payment_methods_created: number;
+                            /** @enum {string} */
+                            source: "api" | "cli";
+                            /** @enum {string} */
+                            state: "running" | "paused" | "done";
+                            subscriptions_created: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/imports/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause an import run (records in flight finish, no new one starts) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            addresses_created: number;
+                            calls: number;
+                            /** @description Records for which the import created something */
+                            created: number;
+                            created_at: string;
+                            customers_created: number;
+                            done: number;
+                            existing_customer_calls: number;
+                            existing_customer_records: number;
+                            failed: number;
+                            /** @description The first 100 failed records, with the step and reason */
+                            failures: {
+                                address_id: string | null;
+                                /** @description Upstream calls this record took */
+                                calls: number;
+                                code?: string;
+                                created: {
+                                    address: boolean;
+                                    customer: boolean;
+                                    payment_method: boolean;
+                                    subscriptions: number;
+                                };
+                                customer_id: string | null;
+                                external_order_id: string | null;
+                                index: number;
+                                message?: string;
+                                payment_method_id: string | null;
+                                retryable?: boolean;
+                                /** @enum {string} */
+                                status: "created" | "found" | "failed";
+                                /** @enum {string} */
+                                step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                                subscription_ids: string[];
+                            }[];
+                            finished_at: string | null;
+                            /** @description Records that already existed whole in Recharge */
+                            found: number;
+                            id: string;
+                            new_customer_calls: number;
+                            new_customer_records: number;
+                            payment_methods_created: number;
+                            /** @enum {string} */
+                            source: "api" | "cli";
+                            /** @enum {string} */
+                            state: "running" | "paused" | "done";
+                            subscriptions_created: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/imports/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused import run (on whichever replica takes it) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            addresses_created: number;
+                            calls: number;
+                            /** @description Records for which the import created something */
+                            created: number;
+                            created_at: string;
+                            customers_created: number;
+                            done: number;
+                            existing_customer_calls: number;
+                            existing_customer_records: number;
+                            failed: number;
+                            /** @description The first 100 failed records, with the step and reason */
+                            failures: {
+                                address_id: string | null;
+                                /** @description Upstream calls this record took */
+                                calls: number;
+                                code?: string;
+                                created: {
+                                    address: boolean;
+                                    customer: boolean;
+                                    payment_method: boolean;
+                                    subscriptions: number;
+                                };
+                                customer_id: string | null;
+                                external_order_id: string | null;
+                                index: number;
+                                message?: string;
+                                payment_method_id: string | null;
+                                retryable?: boolean;
+                                /** @enum {string} */
+                                status: "created" | "found" | "failed";
+                                /** @enum {string} */
+                                step?: "validate" | "customer" | "payment_method" | "address" | "subscription";
+                                subscription_ids: string[];
+                            }[];
+                            finished_at: string | null;
+                            /** @description Records that already existed whole in Recharge */
+                            found: number;
+                            id: string;
+                            new_customer_calls: number;
+                            new_customer_records: number;
+                            payment_methods_created: number;
+                            /** @enum {string} */
+                            source: "api" | "cli";
+                            /** @enum {string} */
+                            state: "running" | "paused" | "done";
+                            subscriptions_created: number;
+                            total: number;
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid customer token (code UNAUTHENTICATED) */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description Not one of this shopper’s records, or no Recharge customer for the token */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            detail?: string;
+                            requestId: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/mirror": {
         parameters: {
             query?: never;

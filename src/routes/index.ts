@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import addresses from './addresses.ts'
 import admin from './admin.ts'
+import adminImports from './admin-imports.ts'
 import adminMirror from './admin-mirror.ts'
 import appProxy from './app-proxy.ts'
 import authShopify from './auth-shopify.ts'
@@ -45,6 +46,7 @@ export default async function routes(app: FastifyInstance): Promise<void> {
       await v1.register(webhooks)
       await v1.register(admin)
       await v1.register(adminMirror)
+      await v1.register(adminImports)
     },
     { prefix: '/v1' },
   )

@@ -204,6 +204,15 @@ export const policySchema = z
       .default({ max_quantity: 10, max_days_ahead: 90 }),
     pause: pauseSchema,
     retention: retentionSchema,
+    imports: z
+      .object({
+        allow_price_override: z
+          .boolean()
+          .default(false)
+          .describe('Imported orders may set their own subscription price instead of the catalog plan price'),
+      })
+      .strict()
+      .default({ allow_price_override: false }),
   })
   .strict()
   .superRefine((policy, ctx) => {
@@ -266,6 +275,7 @@ export interface Policy {
     readonly recharge_strategies: boolean
     readonly delay_days: number
   }
+  readonly imports: { readonly allow_price_override: boolean }
 }
 
 export class PolicyError extends Error {

@@ -19,7 +19,8 @@ const LAYERS: readonly (readonly string[])[] = [
   // The account mirror: Recharge lists and webhooks into Redis; the shopper records read it first.
   ['mirror'],
   ['identity', 'catalog', 'idempotency'],
-  ['shopper', 'checkout'],
+  // import: externally paid orders into Recharge (reads the catalog, writes through the queue's background lane).
+  ['shopper', 'checkout', 'import'],
   ['webhooks'],
   ['fast-reads', 'plugins'],
   ['routes'],

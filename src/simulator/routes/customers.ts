@@ -5,7 +5,7 @@ import { fieldError, missingRequired, notFound, SimError } from '../errors.ts'
 import { paginate, parseListQuery } from '../pagination.ts'
 import type { SimState } from '../state.ts'
 import type { Customer } from '../types.ts'
-import { customerView } from '../views.ts'
+import { customerView, subscriptionView } from '../views.ts'
 import { bodyOf, dateRangeFilter, idParam, idsFilter, listEnvelope } from './helpers.ts'
 
 const SORTS = ['id-asc', 'id-desc', 'created_at-asc', 'created_at-desc', 'updated_at-asc', 'updated_at-desc']
@@ -38,7 +38,8 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
         inRange(customer),
     )
     const page = paginate(matches, query, (customer, field) => String(customer[field as keyof Customer]))
-    return listEnvelope('customers', page, (customer) => customerView(state, customer))
+    const include = customerIncludes((request.query as Record<string, unknown>).include)
+    return listEnvelope('customers', page, (customer) => withIncludes(state, customerView(state, customer), include))
   })
 
   app.get('/customers/:id', async (request) => {
@@ -64,6 +65,7 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
       lastName: String(body.last_name),
       externalId: readExternal(body.external_customer_id),
     })
+    if (typeof body.phone === 'string' && body.phone !== '') customer.phone = body.phone
     return reply.code(201).send({ customer: customerView(state, customer) })
   })
 
@@ -108,6 +110,26 @@ export async function customerRoutes(app: FastifyInstance, { sim }: { sim: Simul
     state.emit('customer/deleted', { customer: { id: customer.id } })
     return reply.code(204).send()
   })
+}
+
+/** The `include` values a customer list honours (2021-11: addresses, metafields, payment_methods, subscriptions). */
+const CUSTOMER_INCLUDES = ['addresses', 'payment_methods', 'subscriptions'] as const
+type CustomerInclude = (typeof CUSTOMER_INCLUDES)[number]
+
+function customerIncludes(value: unknown): Set<CustomerInclude> {
+  const names = typeof value === 'string' ? value.split(',').map((part) => part.trim()) : []
+  return new Set(CUSTOMER_INCLUDES.filter((name) => names.includes(name)))
+}
+
+/** Recharge nests included objects under the record's `include` key. */
+function withIncludes(state: SimState, view: ReturnType<typeof customerView>, include: Set<CustomerInclude>) {
+  if (include.size === 0) return view
+  const included: Record<string, unknown[]> = {}
+  if (include.has('addresses')) included.addresses = [...state.addresses.ofCustomer(view.id)]
+  if (include.has('payment_methods')) included.payment_methods = [...state.paymentMethods.ofCustomer(view.id)]
+  if (include.has('subscriptions'))
+    included.subscriptions = [...state.subscriptions.ofCustomer(view.id)].map((sub) => subscriptionView(state, sub))
+  return { ...view, include: included }
 }
 
 function readExternal(value: unknown): string | null {

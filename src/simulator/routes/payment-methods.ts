@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Simulator } from '../context.ts'
 import { fieldError, notFound, SimError } from '../errors.ts'
+import { readProcessorTokens } from '../processor-tokens.ts'
 import type { SimState } from '../state.ts'
 import type { PaymentMethod } from '../types.ts'
 import { bodyOf, idParam, intFilter } from './helpers.ts'
@@ -51,23 +52,21 @@ export async function paymentMethodRoutes(app: FastifyInstance, { sim }: { sim: 
     const body = bodyOf(request, 'payment_method')
     const customerId = Number(body.customer_id)
     if (!state.customers.has(customerId)) throw fieldError('customer_id', 'Not found')
-    const token = body.processor_customer_token
-    if (typeof token !== 'string' || !token.startsWith('cus_'))
-      throw fieldError('processor_customer_token', 'Not found')
+    const tokens = readProcessorTokens(body)
     const now = state.naiveTimestamp()
+    const last4 = tokens.paymentMethodToken.replace(/\D/g, '').slice(-4).padStart(4, '4')
     const method: PaymentMethod = {
       id: state.nextId('payment_method', 55_000_001),
       customer_id: customerId,
       billing_address: readBilling(body.billing_address),
       created_at: now,
-      default: body.default === true,
+      default: body.default === true || state.paymentMethods.ofCustomer(customerId).length === 0,
       include: {},
-      payment_details: { brand: 'visa', exp_month: 12, exp_year: 2031, last4: '4242' },
-      payment_type: typeof body.payment_type === 'string' ? body.payment_type : 'CREDIT_CARD',
-      processor_customer_token: token,
-      processor_name: typeof body.processor_name === 'string' ? body.processor_name : 'stripe',
-      processor_payment_method_token:
-        typeof body.processor_payment_method_token === 'string' ? body.processor_payment_method_token : null,
+      payment_details: { brand: 'visa', exp_month: 12, exp_year: 2031, last4 },
+      payment_type: tokens.paymentType,
+      processor_customer_token: tokens.customerToken,
+      processor_name: tokens.processorName,
+      processor_payment_method_token: tokens.paymentMethodToken,
       status: null,
       status_reason: null,
       updated_at: now,
