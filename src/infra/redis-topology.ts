@@ -223,8 +223,9 @@ export function createTopologyClient(topology: RedisTopology, options: TopologyC
     },
     commandOptions,
     scanInterval: SENTINEL_SCAN_INTERVAL_MS,
-    // A blocking read holds its connection: a pool of one would make the queue's other commands wait behind it.
-    masterPoolSize: options.blocking ? 2 : 1,
+    // One primary connection per client, shared by concurrent commands (pipelined, as on a single server). With a pool
+    // of two, node-redis 6.3 left concurrent EVALs and MULTIs unanswered; a blocking reader has a client of its own.
+    masterPoolSize: 1,
   }) as unknown as RedisClient
 }
 

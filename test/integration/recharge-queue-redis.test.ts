@@ -9,7 +9,7 @@ import { gcraParams, LocalGcra } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
 import { RedisGcra } from '../../src/recharge/queue/redis-gcra.ts'
 import { DisposableRedis } from '../../tools/redis-server.ts'
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { connectRedis, deleteKeys, listKeys, uniquePrefix } from '../support/redis.ts'
 
 let redis: RedisClient
 const base = uniquePrefix('recharge-queue')
@@ -192,8 +192,7 @@ describe('shared GCRA book in Redis', () => {
       params: gcraParams({ capacity: 10, ratePerSecond: 1 }),
     })
     await book.reserve({ lane: 'interactive', ticket: 'f0', maxWaitMs: 0 })
-    const keys: string[] = []
-    for await (const batch of redis.scanIterator({ MATCH: `${prefixFor('fingerprint')}*` })) keys.push(...batch)
+    const keys = await listKeys(redis, `${prefixFor('fingerprint')}*`)
     expect(keys.length).toBeGreaterThan(0)
     for (const key of keys) {
       expect(key).toMatch(/:\{[0-9a-f]{16}\}:gcra/)

@@ -167,8 +167,10 @@ export class RedisStreamQueue implements JobQueue {
   private replaceConnection(): void {
     const client = this.blocking
     if (!client) return
-    client.destroy()
-    if (this.running) client.connect().catch(() => {})
+    // A Sentinel client's destroy() is asynchronous: connecting again before it finished would be refused.
+    void Promise.resolve(client.destroy()).then(() => {
+      if (this.running) client.connect().catch(() => {})
+    })
   }
 
   /** Take over jobs idle longer than retryAfterMs: a crashed consumer's, or ones whose handler failed. */
