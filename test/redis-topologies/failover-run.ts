@@ -181,14 +181,6 @@ export async function runFailover(target: FailoverTarget): Promise<FailoverFigur
 
     const ledger = await sim.ledger()
     const upstream429 = ledger.filter((entry) => entry.status === 429).length
-    if (process.env.FAILOVER_DEBUG) {
-      console.log(
-        '429 at (ms after kill):',
-        ledger.filter((entry) => entry.status === 429).map((entry) => Date.parse(entry.at) - killAt),
-        'promotion at',
-        promotedAt - killAt,
-      )
-    }
     const writesBySubscription = new Map<string, number>()
     for (const entry of ledger) {
       if (entry.method !== 'PUT' || !entry.path.startsWith('/subscriptions/')) continue

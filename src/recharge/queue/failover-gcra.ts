@@ -44,7 +44,9 @@ export class FailoverGcra implements GcraStore {
   reserve(request: ReserveRequest): Promise<Reservation> {
     return this.either((store) =>
       store.reserve(request).then((reservation) => {
-        if (reservation.kind === 'booked') this.lastLevel = { levelMs: reservation.levelMs, at: Date.now() }
+        if (reservation.kind === 'booked') {
+          this.lastLevel[store === this.local ? 'local' : 'shared'] = { levelMs: reservation.levelMs, at: Date.now() }
+        }
         return reservation
       }),
     )
@@ -56,10 +58,11 @@ export class FailoverGcra implements GcraStore {
    * replica spent on its in-process share is not in the shared book (nor, after a failover, what the old primary
    * acknowledged but had not yet replicated). Starting empty instead sent Recharge a burst of 429s at each switch.
    */
-  private lastLevel = { levelMs: 0, at: 0 }
+  private readonly lastLevel = { shared: { levelMs: 0, at: 0 }, local: { levelMs: 0, at: 0 } }
 
-  private levelNowMs(): number {
-    return Math.max(0, this.lastLevel.levelMs - (Date.now() - this.lastLevel.at))
+  private levelNowMs(book: 'shared' | 'local'): number {
+    const { levelMs, at } = this.lastLevel[book]
+    return Math.max(0, levelMs - (Date.now() - at))
   }
 
   leave(ticket: string): Promise<void> {
@@ -103,7 +106,10 @@ export class FailoverGcra implements GcraStore {
   }
 
   private leaveDegraded(): void {
-    const levelMs = this.levelNowMs()
+    // Other replicas may go on spending their in-process shares until they next try Redis (retryAfterMs): their
+    // part of the budget over that time is booked too.
+    const replicas = Math.max(1, this.local.params.intervalMs / this.shared.params.intervalMs)
+    const levelMs = this.levelNowMs('local') + this.retryAfterMs * (1 - 1 / replicas)
     if (levelMs > 0) this.shared.reconcile(levelMs / this.shared.params.intervalMs).catch(() => {})
     this.degradedNow = false
     this.metrics.degraded(false)
@@ -113,7 +119,7 @@ export class FailoverGcra implements GcraStore {
   private enterDegraded(error: unknown): void {
     this.downUntil = Date.now() + this.retryAfterMs
     if (this.degradedNow) return
-    const levelMs = this.levelNowMs()
+    const levelMs = this.levelNowMs('shared')
     if (levelMs > 0) void this.local.reconcile(levelMs / this.local.params.intervalMs)
     this.degradedNow = true
     this.metrics.degraded(true)
