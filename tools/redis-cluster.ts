@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -67,21 +67,37 @@ export class DisposableRedisCluster {
     }
     const cluster = new DisposableRedisCluster(nodes, dir)
     try {
-      await Promise.all(nodes.map((node) => node.start()))
-      await run('redis-cli', [
-        '--cluster',
-        'create',
-        ...nodes.map((node) => node.address),
-        '--cluster-replicas',
-        '1',
-        '--cluster-yes',
-      ])
-      await cluster.waitUntilHealthy()
+      await cluster.create()
     } catch (error) {
       await cluster.stop()
       throw error
     }
     return cluster
+  }
+
+  private async create(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.start()))
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...this.nodes.map((node) => node.address),
+      '--cluster-replicas',
+      '1',
+      '--cluster-yes',
+    ])
+    await this.waitUntilHealthy()
+  }
+
+  /** Every node killed at once (the whole cluster lost). */
+  async killAll(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.kill()))
+  }
+
+  /** A new, empty cluster on the same ports (what clients know as the seed list), after killAll(). */
+  async recreate(): Promise<void> {
+    await this.killAll()
+    for (const file of await readdir(this.dir)) await rm(join(this.dir, file), { force: true })
+    await this.create()
   }
 
   /** The seed list as the bridge reads it (REDIS_URL). */

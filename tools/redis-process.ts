@@ -23,6 +23,10 @@ export class RedisProcess {
     return `127.0.0.1:${this.port}`
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
   get running(): boolean {
     return this.child !== null && this.child.exitCode === null
   }

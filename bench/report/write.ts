@@ -298,6 +298,8 @@ export async function writeReport(
   elapsedMs: number,
   failures: Record<string, string> = {},
   at: Date = new Date(),
+  /** Set by `--redis`: a topology comparison, written beside the published results, never over them. */
+  redisKind?: 'single' | 'cluster',
 ): Promise<string[]> {
   const date = at.toISOString().slice(0, 10)
   const goals = [
@@ -347,10 +349,15 @@ export async function writeReport(
   const written: string[] = []
   const resultsDir = profile.name === 'smoke' ? join(tmpdir(), 'recharge-bridge-bench') : `${repoRoot}bench/results`
   mkdirSync(resultsDir, { recursive: true })
-  const base = join(resultsDir, `${date}-${profile.name}`)
-  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`)
-  writeFileSync(`${base}.md`, `# Benchmark results (${profile.name})\n\n${body.join('\n')}`)
+  const suffix = redisKind ? `-redis-${redisKind}` : ''
+  const base = join(resultsDir, `${date}-${profile.name}${suffix}`)
+  writeFileSync(`${base}.json`, `${JSON.stringify({ ...json, redis: redisKind ?? 'single' }, null, 2)}\n`)
+  writeFileSync(
+    `${base}.md`,
+    `# Benchmark results (${profile.name}${redisKind ? `, Redis ${redisKind}` : ''})\n\n${body.join('\n')}`,
+  )
   written.push(`${base}.json`, `${base}.md`)
+  if (redisKind) return written
   const docsDir = profile.name === 'smoke' ? resultsDir : `${repoRoot}docs`
   writeFileSync(join(docsDir, 'benchmarks.svg'), svg)
   writeFileSync(join(docsDir, 'benchmarks.md'), docsPage(body, command, `bench/results/${date}-${profile.name}.json`))
