@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import { withDeadline } from '../infra/deadline.ts'
 import type { RedisClient } from '../infra/redis.ts'
-import { publishChannel } from '../infra/redis-topology.ts'
 import type { CircuitBreaker } from './breaker.ts'
 import { decodeEnvelope, type Entry, encodeEnvelope } from './entry.ts'
 import type { KeySpace } from './keys.ts'
@@ -167,7 +166,7 @@ export class RedisTier {
   }
 
   async publish(message: string): Promise<boolean> {
-    const result = await this.run('publish', () => publishChannel(this.client, this.keys.channel, message))
+    const result = await this.run('publish', () => this.client.publish(this.keys.channel, message))
     return result !== UNAVAILABLE
   }
 

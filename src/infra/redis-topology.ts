@@ -301,25 +301,6 @@ export function isSentinelClient(client: RedisClient): boolean {
 }
 
 /**
- * Publish on a channel every subscriber of `subscribeChannel` hears. On a cluster the message goes out sharded
- * (SPUBLISH): only the shard that owns the channel's slot carries it, instead of every node broadcasting it over the
- * cluster bus, and the client follows the channel to a promoted replica. Elsewhere it is a plain PUBLISH.
- */
-export function publishChannel(client: RedisClient, channel: string, message: string): Promise<number> {
-  return isClusterClient(client) ? client.sPublish(channel, message) : client.publish(channel, message)
-}
-
-/** Subscribe on a connection of its own (a duplicate): SSUBSCRIBE on a cluster, SUBSCRIBE elsewhere. */
-export async function subscribeChannel(
-  client: RedisClient,
-  channel: string,
-  listener: (message: string) => void,
-): Promise<void> {
-  if (isClusterClient(client)) await client.sSubscribe(channel, listener)
-  else await client.subscribe(channel, listener)
-}
-
-/**
  * Calls `listener` whenever a connection came back after a loss (not on the first connect): a subscriber missed what
  * was published while it was away. A cluster reports each node connection, Sentinel a change of primary.
  */

@@ -3,12 +3,7 @@ import { TwoTierCache } from '../cache/cache.ts'
 import { createCacheMetrics } from '../cache/metrics.ts'
 import type { Cache } from '../cache/types.ts'
 import { closeRedisClient, type RedisClient } from '../infra/redis.ts'
-import {
-  type BackgroundConnection,
-  connectInBackground,
-  onReconnected,
-  subscribeChannel,
-} from '../infra/redis-topology.ts'
+import { type BackgroundConnection, connectInBackground, onReconnected } from '../infra/redis-topology.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -64,7 +59,11 @@ export default fp<CachePluginOptions>(
       void connecting.connected
         .then(() => {
           if (!sub.isOpen) return
-          return subscribeChannel(sub, cache.keys.channel, (message) => cache.onInvalidationMessage(message))
+          // Plain SUBSCRIBE on a cluster too, not sharded SSUBSCRIBE: node-redis 6.3 moves sharded subscriptions after
+          // a topology change with a promise nobody awaits, which crashed the process (an unhandled rejection) when
+          // the slot map was empty for a moment. A plain PUBLISH reaches every node over the cluster bus, which costs
+          // little at the rate of invalidations, and its subscriber is moved inside the client's own error handling.
+          return sub.subscribe(cache.keys.channel, (message) => cache.onInvalidationMessage(message))
         })
         .catch((error: unknown) => {
           app.log.warn({ err: { message: (error as Error).message } }, 'cache subscriber could not subscribe')

@@ -56,15 +56,22 @@ export function redisTopologyKind(): RedisTopology['kind'] {
 }
 
 /**
- * How many connections listen on `channel`. A cluster carries the cache's channel sharded (SSUBSCRIBE), so the count
- * comes from the shard that owns the channel's slot (PUBSUB SHARDNUMSUB there); elsewhere PUBSUB NUMSUB.
+ * How many connections listen on `channel`. PUBSUB NUMSUB counts a node's own subscribers only, so on a cluster every
+ * node is asked and the counts are added.
  */
 export async function subscriberCount(client: RedisClient, channel: string): Promise<number> {
   if (isClusterClient(client)) {
-    const cluster = client as unknown as { getNodeClientForKey(key: string): Promise<RedisClient> }
-    const node = await cluster.getNodeClientForKey(channel)
-    const reply = (await node.pubSubShardNumSub(channel)) as Record<string, number>
-    return Number(reply[channel] ?? 0)
+    const cluster = client as unknown as {
+      masters: unknown[]
+      replicas: unknown[]
+      nodeClient(node: unknown): Promise<RedisClient>
+    }
+    let total = 0
+    for (const node of [...cluster.masters, ...cluster.replicas]) {
+      const reply = (await (await cluster.nodeClient(node)).pubSubNumSub(channel)) as Record<string, number>
+      total += Number(reply[channel] ?? 0)
+    }
+    return total
   }
   const reply = (await client.pubSubNumSub(channel)) as Record<string, number>
   return Number(reply[channel] ?? 0)
