@@ -12,8 +12,8 @@
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
  *   npm run bench -- --only queue,cache --redis cluster   those suites on a 3-primary, 3-replica Redis Cluster;
  *                                  `--redis single` the same on one server. With --redis the report goes to
- *                                  bench/results/<date>-<profile>-redis-<single|cluster>.* only (docs/redis.md
- *                                  compares the two), never to docs/benchmarks.md
+ *                                  bench/results/redis-<single|cluster>.{json,md} only (docs/redis.md compares the
+ *                                  two), never over docs/benchmarks.md
  *
  * Starts (all children of this process, all stopped at the end): a private redis-server on a free port, the
  * simulator (`dist/simulator/server.js`), three bridge replicas (`dist/server.js`, NODE_ENV=production) and the

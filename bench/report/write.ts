@@ -308,7 +308,11 @@ export async function writeReport(
     ...(results.cache?.goals ?? []),
     ...(results.webhooks?.goals ?? []),
   ]
-  const command = profile.name === 'full' ? 'npm run bench -- --full' : 'npm run bench'
+  const command = redisKind
+    ? `npm run bench -- --only queue,cache --redis ${redisKind}`
+    : profile.name === 'full'
+      ? 'npm run bench -- --full'
+      : 'npm run bench'
   const json = {
     at: at.toISOString(),
     profile,
@@ -349,8 +353,8 @@ export async function writeReport(
   const written: string[] = []
   const resultsDir = profile.name === 'smoke' ? join(tmpdir(), 'recharge-bridge-bench') : `${repoRoot}bench/results`
   mkdirSync(resultsDir, { recursive: true })
-  const suffix = redisKind ? `-redis-${redisKind}` : ''
-  const base = join(resultsDir, `${date}-${profile.name}${suffix}`)
+  // A topology comparison (--redis) keeps one file per topology, like the per-capability suites.
+  const base = join(resultsDir, redisKind ? `redis-${redisKind}` : `${date}-${profile.name}`)
   writeFileSync(`${base}.json`, `${JSON.stringify({ ...json, redis: redisKind ?? 'single' }, null, 2)}\n`)
   writeFileSync(
     `${base}.md`,
@@ -404,6 +408,16 @@ function capabilityResults(): string[] {
       'the same, time-compressed',
     ],
     ['bench/results/webhooks-ack.md', 'npm run bench -- --only webhooks-ack', 'webhook ack latency, in-process app'],
+    [
+      'bench/results/redis-single.md',
+      'npm run bench -- --only queue,cache --redis single',
+      'queue and cache suites on one Redis, the comparison point of the cluster run',
+    ],
+    [
+      'bench/results/redis-cluster.md',
+      'npm run bench -- --only queue,cache --redis cluster',
+      'queue and cache suites on a 3-primary, 3-replica Redis Cluster (docs/redis.md)',
+    ],
   ]
   const rows = files.flatMap(([file, command, what]) => {
     try {

@@ -229,7 +229,7 @@ export function createTopologyClient(topology: RedisTopology, options: TopologyC
   }) as unknown as RedisClient
 }
 
-/** True for a cluster client (pub/sub is sharded there, and SCAN walks each primary). */
+/** True for a cluster client (SCAN walks each primary there; PUBSUB counts are per node). */
 export function isClusterClient(client: RedisClient): boolean {
   return typeof (client as unknown as { getMasters?: unknown }).getMasters === 'function'
 }
