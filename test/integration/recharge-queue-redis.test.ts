@@ -333,4 +333,27 @@ describe('Redis down', () => {
     client.destroy()
     await server.stop()
   })
+
+  it('starts the in-process share from the level the shared book last reported, not from an empty bucket', async () => {
+    const server = await DisposableRedis.start()
+    const client = createRedisClient(server.url, 'recharge-queue-handover')
+    client.on('error', () => {})
+    await client.connect()
+    const params = gcraParams({ capacity: 10, ratePerSecond: 5 })
+    const store = new FailoverGcra({
+      shared: new RedisGcra({ redis: client, keyPrefix: prefixFor('handover'), params }),
+      local: new LocalGcra(gcraParams({ capacity: 5, ratePerSecond: 2.5 })),
+      retryAfterMs: 100,
+    })
+    // The shared book nearly full: these sends still go out after Redis is gone.
+    for (let i = 0; i < 8; i++) {
+      expect((await store.reserve({ lane: 'interactive', ticket: `h${i}`, maxWaitMs: 5_000 })).kind).toBe('booked')
+    }
+    await server.stop()
+    // An empty in-process book would book at once and meet a full upstream bucket (a 429); it waits instead.
+    const during = await store.reserve({ lane: 'interactive', ticket: 'h-during', maxWaitMs: 0 })
+    expect(store.degraded).toBe(true)
+    expect(during.kind).not.toBe('booked')
+    client.destroy()
+  })
 })
