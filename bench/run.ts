@@ -11,6 +11,10 @@
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
+ *   npm run bench -- --only queue,cache --redis cluster   those suites on a 3-primary, 3-replica Redis Cluster;
+ *                                  `--redis single` the same on one server. With --redis the report goes to
+ *                                  bench/results/redis-<single|cluster>.{json,md} only (docs/redis.md compares the
+ *                                  two), never over docs/benchmarks.md
  *
  * Starts (all children of this process, all stopped at the end): a private redis-server on a free port, the
  * simulator (`dist/simulator/server.js`), three bridge replicas (`dist/server.js`, NODE_ENV=production) and the
@@ -42,6 +46,7 @@ const { values, positionals } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     note: { type: 'string' },
     render: { type: 'string' },
+    redis: { type: 'string' },
   },
   // Arguments after `--` go to the deeper suites (e.g. `-- --rounds 2 --seconds 1`).
   allowPositionals: true,
@@ -82,6 +87,11 @@ if (values.render) {
   )
   process.stderr.write(`wrote ${written.join(', ')}\n`)
   process.exit(0)
+}
+const redisKind = values.redis === 'cluster' ? 'cluster' : 'single'
+if (values.redis !== undefined && values.redis !== 'single' && values.redis !== 'cluster') {
+  process.stderr.write(`--redis ${values.redis}: use single or cluster\n`)
+  process.exit(2)
 }
 const profileName: ProfileName = values.full ? 'full' : values.smoke ? 'smoke' : 'quick'
 const profile = profiles[profileName]
@@ -135,10 +145,10 @@ async function attempt<T>(name: string, what: string, suite: () => Promise<T>): 
 
 let run: RunContext | undefined
 try {
-  run = await setUp(profile, log)
+  run = await setUp(profile, log, redisKind)
   const ctx = run
   log(
-    `started redis :${ctx.redis.port}, simulator ${ctx.simulator.url}, ${ctx.bridges.uncached.length + 2} bridges, baselines`,
+    `started redis ${ctx.redis.url}, simulator ${ctx.simulator.url}, ${ctx.bridges.uncached.length + 2} bridges, baselines`,
   )
   results.throughput = await attempt('throughput', 'cached and uncached routes vs baselines', () =>
     throughputSuite(ctx),
@@ -152,10 +162,18 @@ try {
     budgetSuite(ctx),
   )
 } finally {
-  await run?.redis.stop()
+  await run?.redis.dispose()
   await stopAll()
 }
 const machine = machineInfo(loadAtStart, values.note)
-const written = await writeReport(profile, results, machine, Date.now() - started, failures)
+const written = await writeReport(
+  profile,
+  results,
+  machine,
+  Date.now() - started,
+  failures,
+  new Date(),
+  values.redis ? redisKind : undefined,
+)
 log(`wrote ${written.join(', ')} (${Math.round((Date.now() - started) / 1000)} s)`)
 if (Object.keys(failures).length > 0) process.exitCode = 1

@@ -98,7 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(metricsPlugin)
   await app.register(tracingPlugin, { version })
   await app.register(security, { corsOrigins: config.CORS_ORIGINS, publicUrl: config.PUBLIC_URL })
-  await app.register(redisPlugin, { url: config.REDIS_URL, ...('redis' in deps ? { client: deps.redis } : {}) })
+  await app.register(redisPlugin, { topology: config.redis, ...('redis' in deps ? { client: deps.redis } : {}) })
   await app.register(health)
   await app.register(cachePlugin, { keyPrefix: cacheKeyPrefix(config.REDIS_KEY_PREFIX) })
   await app.register(rechargePlugin)

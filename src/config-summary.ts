@@ -10,6 +10,8 @@ const SECRET_KEYS = new Set<string>([
   'METRICS_TOKEN',
   'SHOPIFY_APP_SECRET',
   'SHOPIFY_STOREFRONT_TOKEN',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
 ])
 
 /** Variables holding URLs: a password or user name in them (redis://:pass@host) is dropped. */
@@ -46,6 +48,7 @@ function withoutCredentials(value: string): string {
     url.hash = ''
     return url.toString().replace(/\/$/, '')
   } catch {
-    return '(unparseable)'
+    // A cluster seed list (redis+cluster://:password@h:p,h:p) is not a WHATWG URL: drop the credentials by hand.
+    return /^rediss?\+cluster:\/\//.test(value) ? value.replace(/\/\/[^@/]*@/, '//') : '(unparseable)'
   }
 }

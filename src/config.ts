@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { BlockList, isIP } from 'node:net'
 import { z } from 'zod'
+import { parseRedisTopology, type RedisTopology, type RedisTopologySettings } from './infra/redis-topology.ts'
 
 /**
  * The environment contract (see README "Configuration"). `.env.example` must list exactly these keys: a unit test
@@ -111,9 +112,31 @@ export const envSchema = z.object({
     .default(6)
     .describe("Recharge calls one shopper's ownership re-reads (an id not in their cached list) may cost, per minute"),
   REDIS_URL: z
-    .url({ protocol: /^rediss?$/ })
+    .string()
     .optional()
-    .describe('Shared cache, limiter, idempotency and webhook queue. Unset = in-process state (one replica)'),
+    .describe(
+      'Shared cache, limiter, idempotency and webhook queue: redis://[:password@]host:port (rediss:// for TLS), or a cluster seed list redis+cluster://[:password@]host:port,host:port (rediss+cluster:// for TLS). Unset (and no REDIS_SENTINELS) = in-process state (one replica)',
+    ),
+  REDIS_SENTINELS: z
+    .string()
+    .optional()
+    .describe('Redis behind Sentinel instead of REDIS_URL: the sentinels as host:port,host:port'),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .optional()
+    .describe("With REDIS_SENTINELS: the primary's name in the sentinels' config (sentinel monitor <name> …)"),
+  REDIS_SENTINEL_PASSWORD: z
+    .string()
+    .optional()
+    .describe('With REDIS_SENTINELS: the password of the sentinels themselves (their requirepass), when they have one'),
+  REDIS_PASSWORD: z
+    .string()
+    .optional()
+    .describe('With REDIS_SENTINELS: the password of the primary and replicas (REDIS_URL carries its own in the URL)'),
+  REDIS_TLS: z
+    .enum(['on', 'off'])
+    .optional()
+    .describe('With REDIS_SENTINELS: on = TLS to the sentinels, the primary and replicas (REDIS_URL uses rediss://)'),
   MIRROR: z
     .enum(['on', 'off'])
     .default('off')
@@ -295,6 +318,8 @@ export interface Config extends Omit<Env, 'CUSTOMER_TOKEN_SECRET' | 'ADMIN_API_K
   readonly ADMIN_API_KEY: string
   readonly CORS_ORIGINS: readonly string[]
   readonly PUBLIC_URL: string
+  /** Where the shared Redis is (one server, a cluster or Sentinel), from REDIS_URL / REDIS_SENTINELS; null = none. */
+  readonly redis: RedisTopology | null
 }
 
 /** Variables production cannot run without (the rest have safe defaults). */
@@ -336,8 +361,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       )
     }
   }
-  if (parsed.success && parsed.data.MIRROR === 'on' && !parsed.data.REDIS_URL) {
-    problems.push('MIRROR: on needs REDIS_URL (the mirror lives in Redis); set REDIS_URL or MIRROR=off')
+  // Read from the raw values so a bad REDIS_URL is reported beside the other variables' problems.
+  const redis = parseRedisTopology(cleaned as Record<string, string | undefined> as RedisTopologySettings)
+  problems.push(...redis.problems)
+  if (parsed.success && parsed.data.MIRROR === 'on' && !redis.topology && redis.problems.length === 0) {
+    problems.push(
+      'MIRROR: on needs REDIS_URL or REDIS_SENTINELS (the mirror lives in Redis); set one of them or MIRROR=off',
+    )
   }
   if (parsed.success) problems.push(...shopifyProblems(parsed.data))
   if (parsed.success && cleaned.NODE_ENV === 'production') problems.push(...productionProblems(parsed.data))
@@ -357,6 +387,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       values.CORS_ORIGINS ?? (env.CORS_ORIGINS !== undefined ? [] : [new URL(publicUrl).origin]),
     ),
     PUBLIC_URL: publicUrl.replace(/\/$/, ''),
+    redis: redis.topology ? Object.freeze(redis.topology) : null,
   })
 }
 

@@ -5,7 +5,7 @@
  * per-lane outcomes and queue waits to the parent over IPC.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createRedisClient } from '../../src/infra/redis.ts'
+import { createTopologyClient, parseRedisTopology } from '../../src/infra/redis-topology.ts'
 import { createRecharge } from '../../src/recharge/create.ts'
 import { RechargeRateLimitedError } from '../../src/recharge/errors.ts'
 import { noopMetrics, type RechargeMetrics } from '../../src/recharge/observability.ts'
@@ -49,7 +49,10 @@ const metrics: RechargeMetrics = {
     results[lane === 'optional' ? 'interactive' : lane].waitsMs.push(Math.round(seconds * 1000)),
 }
 
-const redis = createRedisClient(env.REDIS_URL ?? 'redis://127.0.0.1:6379', `bench-queue-${replica}`)
+// REDIS_URL as the bridge reads it: one server or a cluster seed list (npm run bench -- --redis cluster).
+const topology = parseRedisTopology({ REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379' }).topology
+if (!topology) throw new Error(`REDIS_URL ${env.REDIS_URL} is not a Redis URL`)
+const redis = createTopologyClient(topology, { name: `bench-queue-${replica}` })
 redis.on('error', () => {})
 await redis.connect()
 const stack = createRecharge({

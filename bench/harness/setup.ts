@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort } from '../../tools/free-port.ts'
-import { DisposableRedis } from '../../tools/redis-server.ts'
 import { benchShopper, startBridge } from './bridge.ts'
 import { repoRoot, spawnNode, waitForHttp } from './processes.ts'
+import { type BenchRedis, startBenchRedis } from './redis.ts'
 import { startSimulator } from './simulator.ts'
 import type { Profile, RunContext } from './types.ts'
 
@@ -67,22 +67,22 @@ export async function startBaseline(mode: string, env: Record<string, string>): 
   return { url, pid: process_.child.pid ?? 0 }
 }
 
-export async function setUp(profile: Profile, log: (line: string) => void): Promise<RunContext> {
-  const redis = await DisposableRedis.start()
+export async function setUp(
+  profile: Profile,
+  log: (line: string) => void,
+  redisKind: BenchRedis['kind'] = 'single',
+): Promise<RunContext> {
+  const redis = await startBenchRedis(redisKind)
   try {
     return await startServers(profile, log, redis)
   } catch (error) {
     // The caller only stops what setUp returned: a half-started run must not leave its redis-server behind.
-    await redis.stop()
+    await redis.dispose()
     throw error
   }
 }
 
-async function startServers(
-  profile: Profile,
-  log: (line: string) => void,
-  redis: DisposableRedis,
-): Promise<RunContext> {
+async function startServers(profile: Profile, log: (line: string) => void, redis: BenchRedis): Promise<RunContext> {
   const startedAt = Date.now()
   const simulator = await startSimulator({ bucketSize: UNLIMITED, leakRate: UNLIMITED })
   const bridgeSettings = { simulator, redisUrl: redis.url, bucketSize: UNLIMITED, leakRate: UNLIMITED }

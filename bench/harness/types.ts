@@ -1,5 +1,5 @@
-import type { DisposableRedis } from '../../tools/redis-server.ts'
 import type { BridgeProcess } from './bridge.ts'
+import type { BenchRedis } from './redis.ts'
 import type { SimulatorProcess } from './simulator.ts'
 
 export type ProfileName = 'quick' | 'full' | 'smoke'
@@ -62,7 +62,7 @@ export const profiles: Record<ProfileName, Profile> = {
 export interface RunContext {
   profile: Profile
   simulator: SimulatorProcess
-  redis: DisposableRedis
+  redis: BenchRedis
   /**
    * A: default L1; B: L1 disabled (Redis L2 only); C: default L1 (third replica for cross-replica suites).
    * `uncached`: the throughput suite's uncached route, on processes that serve no other mode (C is the first).

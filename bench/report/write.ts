@@ -298,6 +298,8 @@ export async function writeReport(
   elapsedMs: number,
   failures: Record<string, string> = {},
   at: Date = new Date(),
+  /** Set by `--redis`: a topology comparison, written beside the published results, never over them. */
+  redisKind?: 'single' | 'cluster',
 ): Promise<string[]> {
   const date = at.toISOString().slice(0, 10)
   const goals = [
@@ -306,7 +308,11 @@ export async function writeReport(
     ...(results.cache?.goals ?? []),
     ...(results.webhooks?.goals ?? []),
   ]
-  const command = profile.name === 'full' ? 'npm run bench -- --full' : 'npm run bench'
+  const command = redisKind
+    ? `npm run bench -- --only queue,cache --redis ${redisKind}`
+    : profile.name === 'full'
+      ? 'npm run bench -- --full'
+      : 'npm run bench'
   const json = {
     at: at.toISOString(),
     profile,
@@ -347,10 +353,15 @@ export async function writeReport(
   const written: string[] = []
   const resultsDir = profile.name === 'smoke' ? join(tmpdir(), 'recharge-bridge-bench') : `${repoRoot}bench/results`
   mkdirSync(resultsDir, { recursive: true })
-  const base = join(resultsDir, `${date}-${profile.name}`)
-  writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`)
-  writeFileSync(`${base}.md`, `# Benchmark results (${profile.name})\n\n${body.join('\n')}`)
+  // A topology comparison (--redis) keeps one file per topology, like the per-capability suites.
+  const base = join(resultsDir, redisKind ? `redis-${redisKind}` : `${date}-${profile.name}`)
+  writeFileSync(`${base}.json`, `${JSON.stringify({ ...json, redis: redisKind ?? 'single' }, null, 2)}\n`)
+  writeFileSync(
+    `${base}.md`,
+    `# Benchmark results (${profile.name}${redisKind ? `, Redis ${redisKind}` : ''})\n\n${body.join('\n')}`,
+  )
   written.push(`${base}.json`, `${base}.md`)
+  if (redisKind) return written
   const docsDir = profile.name === 'smoke' ? resultsDir : `${repoRoot}docs`
   writeFileSync(join(docsDir, 'benchmarks.svg'), svg)
   writeFileSync(join(docsDir, 'benchmarks.md'), docsPage(body, command, `bench/results/${date}-${profile.name}.json`))
@@ -401,6 +412,16 @@ function capabilityResults(): string[] {
       'bench/results/import.md',
       'npm run bench -- --only import',
       'importing paid orders at the real budget, shoppers reading meanwhile',
+    ],
+    [
+      'bench/results/redis-single.md',
+      'npm run bench -- --only queue,cache --redis single',
+      'queue and cache suites on one Redis, the comparison point of the cluster run',
+    ],
+    [
+      'bench/results/redis-cluster.md',
+      'npm run bench -- --only queue,cache --redis cluster',
+      'queue and cache suites on a 3-primary, 3-replica Redis Cluster (docs/redis.md)',
     ],
   ]
   const rows = files.flatMap(([file, command, what]) => {

@@ -13,7 +13,8 @@ import { DEFAULT_STATE_FILE, FileSyncStateStore, RedisSyncStateStore } from '../
 import type { PlanStrategy, SyncProgress } from '../catalog/sync/types.ts'
 import { loadConfig } from '../config.ts'
 import { Metrics } from '../infra/metrics/registry.ts'
-import { createRedisClient, type RedisClient, withReplyDeadline } from '../infra/redis.ts'
+import { type RedisClient, withReplyDeadline } from '../infra/redis.ts'
+import { createTopologyClient } from '../infra/redis-topology.ts'
 import { createRecharge, rechargeOptionsFrom } from '../recharge/create.ts'
 import { tokenFingerprint } from '../recharge/fingerprint.ts'
 
@@ -51,8 +52,8 @@ async function runSync(program: Command, options: SyncOptions): Promise<number> 
   }
 
   let redis: RedisClient | null = null
-  if (config.REDIS_URL) {
-    const client = createRedisClient(config.REDIS_URL, 'recharge-bridge-cli')
+  if (config.redis) {
+    const client = createTopologyClient(config.redis, { name: 'recharge-bridge-cli' })
     client.on('error', () => {})
     await client.connect()
     // The same per-command deadline as the servers: the limiter and the sync state fall back instead of hanging.

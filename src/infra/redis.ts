@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
-import { createClient, type RedisClientType } from 'redis'
+import type { RedisClientType } from 'redis'
 import { withDeadline } from './deadline.ts'
+import { connectInBackground, createTopologyClient, type RedisTopology } from './redis-topology.ts'
 
 export type RedisClient = RedisClientType
 
@@ -14,6 +15,8 @@ declare module 'fastify' {
 }
 
 export interface RedisPluginOptions {
+  /** One server, a cluster or Sentinel (config.redis); `url` is the short form of a single server. */
+  topology?: RedisTopology | null | undefined
   url?: string | undefined
   /** An injected client (tests, CLI): used as is and never closed by this plugin. */
   client?: RedisClient | null
@@ -178,36 +181,25 @@ function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown
   )
 }
 
+/**
+ * A client for one server (a cluster or Sentinel: createTopologyClient). A command issued while disconnected fails at
+ * once instead of waiting in an unbounded offline queue, and node-redis's default per-command timeout (5 s, an
+ * AbortSignal.timeout each) is off: the deadline is withReplyDeadline's (the app wraps every client it hands out).
+ */
 export function createRedisClient(url: string, name = 'recharge-bridge'): RedisClient {
-  return createClient({
-    url,
-    name,
-    // A command issued while disconnected fails at once instead of waiting in an unbounded offline queue.
-    disableOfflineQueue: true,
-    // 0 turns node-redis's default per-command timeout (5 s, an AbortSignal.timeout each) off; the deadline is
-    // withReplyDeadline's (the app wraps every client it hands out).
-    commandOptions: { timeout: 0 },
-    socket: {
-      connectTimeout: 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 100),
-    },
-  }) as RedisClient
+  return createTopologyClient({ kind: 'single', url }, { name })
 }
 
 /**
  * A client for blocking or long commands (stream reads, lease waits): same connection settings, and only node-redis's
  * default 5 s command timeout as a backstop, because each caller bounds its own blocking time.
  */
-export function createBlockingRedisClient(url: string, name = 'recharge-bridge-blocking'): RedisClient {
-  return createClient({
-    url,
-    name,
-    disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 2_000,
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 2_000),
-    },
-  }) as RedisClient
+export function createBlockingRedisClient(
+  target: string | RedisTopology,
+  name = 'recharge-bridge-blocking',
+): RedisClient {
+  const topology: RedisTopology = typeof target === 'string' ? { kind: 'single', url: target } : target
+  return createTopologyClient(topology, { name, blocking: true })
 }
 
 export interface SupervisionOptions {
@@ -298,11 +290,12 @@ export default fp<RedisPluginOptions>(
       app.decorate('redis', options.client ? withReplyDeadline(options.client) : null)
       return
     }
-    if (!options.url) {
+    const topology = options.topology ?? (options.url ? { kind: 'single' as const, url: options.url } : null)
+    if (!topology) {
       app.decorate('redis', null)
       return
     }
-    const client = createRedisClient(options.url)
+    const client = createTopologyClient(topology, { name: 'recharge-bridge' })
     // Without a listener node-redis would crash the process on a connection error; we log and keep reconnecting.
     let lastLogged = 0
     client.on('error', (error: Error) => {
@@ -312,19 +305,25 @@ export default fp<RedisPluginOptions>(
         app.log.warn({ err: { message: error.message } }, 'redis connection error; serving degraded')
       }
     })
-    // connect() keeps retrying while Redis is down; start-up waits a bounded time, then goes on degraded.
-    const connecting = client.connect().catch((error: unknown) => {
+    // Connecting keeps retrying while Redis is down; start-up waits a bounded time, then goes on degraded.
+    const connecting = connectInBackground(client, (error) => {
       app.log.warn({ err: error }, 'redis connect failed')
     })
-    const connected = await Promise.race([connecting.then(() => true), sleep(2_000).then(() => false)])
+    const connected = await Promise.race([connecting.connected.then(() => true), sleep(2_000).then(() => false)])
     if (!connected || !client.isReady) {
       app.log.warn('redis not reachable at start; serving degraded and reconnecting in the background')
     }
     app.decorate('redis', withReplyDeadline(client))
-    const stopSupervision = superviseRedisConnection(client, {
-      onReset: () => app.log.warn('redis connection stopped answering; replacing it'),
-    })
+    // The probe watches one connection. A cluster or Sentinel client holds one per node and replaces them itself
+    // (topology refresh, switch-master), so only a single server's connection is supervised here.
+    const stopSupervision =
+      topology.kind === 'single'
+        ? superviseRedisConnection(client, {
+            onReset: () => app.log.warn('redis connection stopped answering; replacing it'),
+          })
+        : () => {}
     app.addHook('onClose', async () => {
+      connecting.stop()
       stopSupervision()
       await closeRedisClient(client)
     })

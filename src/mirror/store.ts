@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { RedisClient } from '../infra/redis.ts'
+import { scanKeys } from '../infra/redis-topology.ts'
 import type { MirrorAccount, MirrorCharge, MirrorKind, MirrorRecord } from './records.ts'
 
 /**
@@ -186,7 +187,8 @@ export class MirrorStore {
         const [kind, id] = field.split(':') as [MirrorKind, string]
         return this.ownerKey(kind, id)
       })
-    if (owners.length > 0) followUps.push(this.redis.del(owners))
+    // One DEL per key: owner keys live in their own slots (one multi-key DEL would cross slots on a cluster).
+    for (const owner of owners) followUps.push(this.redis.del(owner))
     await Promise.all(followUps)
   }
 
@@ -262,7 +264,7 @@ export class MirrorStore {
 
   /** Every key of this mirror (tests and the operator's `reset`); SCAN, never KEYS. */
   async *keys(): AsyncIterable<string> {
-    for await (const batch of this.redis.scanIterator({ MATCH: `${this.prefix}:*`, COUNT: 500 })) {
+    for await (const batch of scanKeys(this.redis, { MATCH: `${this.prefix}:*`, COUNT: 500 })) {
       yield* batch as unknown as string[]
     }
   }

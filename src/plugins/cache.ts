@@ -3,6 +3,7 @@ import { TwoTierCache } from '../cache/cache.ts'
 import { createCacheMetrics } from '../cache/metrics.ts'
 import type { Cache } from '../cache/types.ts'
 import { closeRedisClient, type RedisClient } from '../infra/redis.ts'
+import { type BackgroundConnection, connectInBackground, onReconnected } from '../infra/redis-topology.ts'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,6 +37,7 @@ export default fp<CachePluginOptions>(
     app.decorate('cache', cache as Cache)
 
     let subscriber: RedisClient | null = null
+    let connecting: BackgroundConnection | null = null
     if (redis !== null) {
       // Pub/sub needs its own connection; it has no per-command timeout (it only waits for messages).
       subscriber = redis.duplicate({ commandOptions: {} }) as RedisClient
@@ -48,22 +50,28 @@ export default fp<CachePluginOptions>(
           app.log.warn({ err: { message: error.message } }, 'cache subscriber: Redis connection error')
         }
       })
-      let readyOnce = false
-      sub.on('ready', () => {
-        // After a reconnect, messages sent while we were away are lost: L1 re-checks L2 before trusting itself.
-        if (readyOnce) cache.onResubscribed()
-        readyOnce = true
-      })
+      // After a reconnect, messages sent while we were away are lost: L1 re-checks L2 before trusting itself.
+      onReconnected(sub, () => cache.onResubscribed())
       // Never blocks start-up: when Redis is down the subscriber connects (and subscribes) once it is back.
-      void sub
-        .connect()
-        .then(() => sub.subscribe(cache.keys.channel, (message) => cache.onInvalidationMessage(message)))
+      connecting = connectInBackground(sub, (error: unknown) => {
+        app.log.warn({ err: { message: (error as Error).message } }, 'cache subscriber could not connect')
+      })
+      void connecting.connected
+        .then(() => {
+          if (!sub.isOpen) return
+          // Plain SUBSCRIBE on a cluster too, not sharded SSUBSCRIBE: node-redis 6.3 moves sharded subscriptions after
+          // a topology change with a promise nobody awaits, which crashed the process (an unhandled rejection) when
+          // the slot map was empty for a moment. A plain PUBLISH reaches every node over the cluster bus, which costs
+          // little at the rate of invalidations, and its subscriber is moved inside the client's own error handling.
+          return sub.subscribe(cache.keys.channel, (message) => cache.onInvalidationMessage(message))
+        })
         .catch((error: unknown) => {
           app.log.warn({ err: { message: (error as Error).message } }, 'cache subscriber could not subscribe')
         })
     }
 
     app.addHook('onClose', async () => {
+      connecting?.stop()
       await cache.close()
       if (subscriber !== null) await closeRedisClient(subscriber)
     })

@@ -122,9 +122,9 @@ export class WebhookService {
 
   /** A connection to the app's Redis for blocking reads and worker commands (owned by whoever asked for it). */
   private connection(redis: RedisClient, name: string): RedisClient {
-    const url = this.app.config.REDIS_URL
-    return url
-      ? createBlockingRedisClient(url, name)
+    const topology = this.app.config.redis
+    return topology
+      ? createBlockingRedisClient(topology, name)
       : // An injected client without REDIS_URL: same server, a longer command timeout for blocking reads.
         (redis.duplicate({ commandOptions: { timeout: 10_000 } }) as RedisClient)
   }

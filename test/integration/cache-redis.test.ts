@@ -5,7 +5,7 @@ import type { FetchContext } from '../../src/cache/types.ts'
 import redisPlugin, { type RedisClient } from '../../src/infra/redis.ts'
 import cachePlugin from '../../src/plugins/cache.ts'
 import metricsPlugin from '../../src/plugins/prometheus.ts'
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { connectRedis, deleteKeys, subscriberCount, uniquePrefix } from '../support/redis.ts'
 
 /**
  * Several replicas (each its own app, L1, Redis connections) sharing one Redis, as in production: the cache plugin
@@ -31,8 +31,7 @@ async function replica(): Promise<FastifyInstance> {
 async function allSubscribed(count: number): Promise<void> {
   const channel = `${prefix}:invalidate`
   for (let attempt = 0; attempt < 200; attempt++) {
-    const reply = (await clients[0]!.pubSubNumSub(channel)) as Record<string, number>
-    if ((reply[channel] ?? 0) >= count) return
+    if ((await subscriberCount(clients[0]!, channel)) >= count) return
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   throw new Error('subscribers did not subscribe')

@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deleteKeys(redis, `${prefix}*`)
-  await redis?.quit()
+  await redis?.close()
   rmSync(dir, { recursive: true, force: true })
 })
 

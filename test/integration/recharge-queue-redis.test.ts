@@ -9,7 +9,7 @@ import { gcraParams, LocalGcra } from '../../src/recharge/queue/gcra.ts'
 import { RechargeQueue } from '../../src/recharge/queue/queue.ts'
 import { RedisGcra } from '../../src/recharge/queue/redis-gcra.ts'
 import { DisposableRedis } from '../../tools/redis-server.ts'
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { connectRedis, deleteKeys, listKeys, uniquePrefix } from '../support/redis.ts'
 
 let redis: RedisClient
 const base = uniquePrefix('recharge-queue')
@@ -192,8 +192,7 @@ describe('shared GCRA book in Redis', () => {
       params: gcraParams({ capacity: 10, ratePerSecond: 1 }),
     })
     await book.reserve({ lane: 'interactive', ticket: 'f0', maxWaitMs: 0 })
-    const keys: string[] = []
-    for await (const batch of redis.scanIterator({ MATCH: `${prefixFor('fingerprint')}*` })) keys.push(...batch)
+    const keys = await listKeys(redis, `${prefixFor('fingerprint')}*`)
     expect(keys.length).toBeGreaterThan(0)
     for (const key of keys) {
       expect(key).toMatch(/:\{[0-9a-f]{16}\}:gcra/)
@@ -333,5 +332,28 @@ describe('Redis down', () => {
     expect(degraded).toEqual([false, true, false])
     client.destroy()
     await server.stop()
+  })
+
+  it('starts the in-process share from the level the shared book last reported, not from an empty bucket', async () => {
+    const server = await DisposableRedis.start()
+    const client = createRedisClient(server.url, 'recharge-queue-handover')
+    client.on('error', () => {})
+    await client.connect()
+    const params = gcraParams({ capacity: 10, ratePerSecond: 5 })
+    const store = new FailoverGcra({
+      shared: new RedisGcra({ redis: client, keyPrefix: prefixFor('handover'), params }),
+      local: new LocalGcra(gcraParams({ capacity: 5, ratePerSecond: 2.5 })),
+      retryAfterMs: 100,
+    })
+    // The shared book nearly full: these sends still go out after Redis is gone.
+    for (let i = 0; i < 8; i++) {
+      expect((await store.reserve({ lane: 'interactive', ticket: `h${i}`, maxWaitMs: 5_000 })).kind).toBe('booked')
+    }
+    await server.stop()
+    // An empty in-process book would book at once and meet a full upstream bucket (a 429); it waits instead.
+    const during = await store.reserve({ lane: 'interactive', ticket: 'h-during', maxWaitMs: 0 })
+    expect(store.degraded).toBe(true)
+    expect(during.kind).not.toBe('booked')
+    client.destroy()
   })
 })

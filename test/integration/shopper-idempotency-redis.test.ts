@@ -6,7 +6,7 @@ import { IdempotencyStoreUnavailableError, SharedIdempotencyStore } from '../../
 import { ClaimLostError } from '../../src/idempotency/types.ts'
 import type { RedisClient } from '../../src/infra/redis.ts'
 import { RedisPortalLinkStore } from '../../src/shopper/portal-links.ts'
-import { connectRedis, deleteKeys, uniquePrefix } from '../support/redis.ts'
+import { connectRedis, deleteKeys, listKeys, uniquePrefix } from '../support/redis.ts'
 
 const prefix = `${uniquePrefix('shopper-idem')}:`
 const silent = pino({ level: 'silent' })
@@ -94,8 +94,7 @@ describe('portal links in Redis', () => {
   it('are single-use even when consumed concurrently, and never store the token as a key', async () => {
     const links = new RedisPortalLinkStore(redis, silent, prefix)
     const { token } = await links.issue('42')
-    const keys: string[] = []
-    for await (const batch of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 500 })) keys.push(...batch)
+    const keys = await listKeys(redis, `${prefix}*`)
     expect(keys.some((key) => key.includes(token))).toBe(false)
     // A second store stands for another replica.
     const other = new RedisPortalLinkStore(redis, silent, prefix)

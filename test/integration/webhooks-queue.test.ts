@@ -6,7 +6,7 @@ import { RedisStreamQueue } from '../../src/webhooks/queue/redis-stream.ts'
 import type { Job, JobQueue } from '../../src/webhooks/queue/types.ts'
 import { MemoryEventStore, RedisEventStore } from '../../src/webhooks/store.ts'
 import { startFaultProxy } from '../support/fault-proxy.ts'
-import { connectRedis, deleteKeys, redisUrl, uniquePrefix } from '../support/redis.ts'
+import { connectRedis, deleteKeys, redisTopology, redisTopologyKind, redisUrl, uniquePrefix } from '../support/redis.ts'
 import { until } from '../support/until.ts'
 
 let redis: RedisClient
@@ -31,7 +31,7 @@ afterAll(async () => {
 function streamQueue(name: string, overrides: Partial<ConstructorParameters<typeof RedisStreamQueue>[0]> = {}) {
   const queue = new RedisStreamQueue({
     redis,
-    createBlockingClient: () => createBlockingRedisClient(redisUrl(), 'webhooks-queue-test'),
+    createBlockingClient: () => createBlockingRedisClient(redisTopology(), 'webhooks-queue-test'),
     stream: `${prefix}:${name}`,
     deadLetterStream: `${prefix}:${name}:dead`,
     group: 'g',
@@ -48,89 +48,101 @@ function streamQueue(name: string, overrides: Partial<ConstructorParameters<type
 }
 
 describe('Redis stream queue', () => {
-  it('replaces a consumer connection that stopped answering (a killed Redis container) and goes on processing', async () => {
-    const target = new URL(redisUrl())
-    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
-    try {
-      const queue = streamQueue('blackholed', {
-        createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
-      })
-      const seen: string[] = []
-      await queue.start(async (job) => {
-        seen.push(job.fields.n as string)
-      })
-      await queue.enqueue({ n: 'before' })
-      await until(() => seen.length === 1)
-      // Acknowledged first: a black hole that caught the acknowledgement would deliver 'before' again (at least once,
-      // the test below), and this test is about the blocked read.
-      await until(async () => (await redis.xLen(`${prefix}:blackholed`)) === 0)
-      // The consumer's blocked read is swallowed: no reply, no reset, as when the Redis container is killed.
-      await proxy.set({ blackhole: true })
-      await sleep(300)
-      await proxy.set({})
-      await queue.enqueue({ n: 'after' })
-      await until(() => seen.length === 2)
-      expect(seen).toEqual(['before', 'after'])
-    } finally {
-      await proxy.close()
-    }
-  })
+  // A fault proxy sits in front of one server's address: single Redis only.
+  it.skipIf(redisTopologyKind() !== 'single')(
+    'replaces a consumer connection that stopped answering (a killed Redis container) and goes on processing',
+    async () => {
+      const target = new URL(redisUrl())
+      const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+      try {
+        const queue = streamQueue('blackholed', {
+          createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
+        })
+        const seen: string[] = []
+        await queue.start(async (job) => {
+          seen.push(job.fields.n as string)
+        })
+        await queue.enqueue({ n: 'before' })
+        await until(() => seen.length === 1)
+        // Acknowledged first: a black hole that caught the acknowledgement would deliver 'before' again (at least once,
+        // the test below), and this test is about the blocked read.
+        await until(async () => (await redis.xLen(`${prefix}:blackholed`)) === 0)
+        // The consumer's blocked read is swallowed: no reply, no reset, as when the Redis container is killed.
+        await proxy.set({ blackhole: true })
+        await sleep(300)
+        await proxy.set({})
+        await queue.enqueue({ n: 'after' })
+        await until(() => seen.length === 2)
+        expect(seen).toEqual(['before', 'after'])
+      } finally {
+        await proxy.close()
+      }
+    },
+  )
 
-  it('replaces a consumer connection that stopped answering between reads (while acknowledging a job)', async () => {
-    const target = new URL(redisUrl())
-    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
-    try {
-      let deadlines = 0
-      const queue = streamQueue('blackholed-ack', {
-        createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
-        onError: (error) => {
-          if (!(error instanceof RedisDeadlineError)) return
-          deadlines++
-          // The queue has just replaced the connection: its replacement must find the network back.
-          void proxy.set({})
-        },
-      })
-      const attempts: string[] = []
-      await queue.start(async (job) => {
-        attempts.push(`${job.fields.n}#${job.attempt}`)
-        // The connection goes silent as the handler returns: the XACK/XDEL that follows gets no reply.
-        if (job.fields.n === 'first' && job.attempt === 1) await proxy.set({ blackhole: true })
-      })
-      await queue.enqueue({ n: 'first' })
-      await until(() => deadlines === 1)
-      await queue.enqueue({ n: 'second' })
-      // The unacknowledged first job is delivered again (at least once); both leave the stream.
-      await until(() => attempts.includes('first#2') && attempts.includes('second#1'))
-      await until(async () => (await redis.xLen(`${prefix}:blackholed-ack`)) === 0)
-      expect(attempts.sort()).toEqual(['first#1', 'first#2', 'second#1'])
-    } finally {
-      await proxy.close()
-    }
-  })
+  // A fault proxy sits in front of one server's address: single Redis only.
+  it.skipIf(redisTopologyKind() !== 'single')(
+    'replaces a consumer connection that stopped answering between reads (while acknowledging a job)',
+    async () => {
+      const target = new URL(redisUrl())
+      const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+      try {
+        let deadlines = 0
+        const queue = streamQueue('blackholed-ack', {
+          createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
+          onError: (error) => {
+            if (!(error instanceof RedisDeadlineError)) return
+            deadlines++
+            // The queue has just replaced the connection: its replacement must find the network back.
+            void proxy.set({})
+          },
+        })
+        const attempts: string[] = []
+        await queue.start(async (job) => {
+          attempts.push(`${job.fields.n}#${job.attempt}`)
+          // The connection goes silent as the handler returns: the XACK/XDEL that follows gets no reply.
+          if (job.fields.n === 'first' && job.attempt === 1) await proxy.set({ blackhole: true })
+        })
+        await queue.enqueue({ n: 'first' })
+        await until(() => deadlines === 1)
+        await queue.enqueue({ n: 'second' })
+        // The unacknowledged first job is delivered again (at least once); both leave the stream.
+        await until(() => attempts.includes('first#2') && attempts.includes('second#1'))
+        await until(async () => (await redis.xLen(`${prefix}:blackholed-ack`)) === 0)
+        expect(attempts.sort()).toEqual(['first#1', 'first#2', 'second#1'])
+      } finally {
+        await proxy.close()
+      }
+    },
+  )
 
-  it('replaces a consumer connection stuck in its handshake (a reconnect into a dead network)', async () => {
-    const target = new URL(redisUrl())
-    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
-    try {
-      // The first connection is accepted and never answered, so it never becomes ready: node-redis waits forever.
-      await proxy.set({ hang: true })
-      const queue = streamQueue('stuck-handshake', {
-        createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
-      })
-      const seen: string[] = []
-      await queue.start(async (job) => {
-        seen.push(job.fields.n as string)
-      })
-      await until(() => proxy.accepted === 1)
-      await proxy.set({})
-      await queue.enqueue({ n: 'waiting' })
-      await until(() => seen.length === 1)
-      expect(seen).toEqual(['waiting'])
-      expect(proxy.accepted).toBeGreaterThan(1)
-    } finally {
-      await proxy.close()
-    }
-  })
+  // A fault proxy sits in front of one server's address: single Redis only.
+  it.skipIf(redisTopologyKind() !== 'single')(
+    'replaces a consumer connection stuck in its handshake (a reconnect into a dead network)',
+    async () => {
+      const target = new URL(redisUrl())
+      const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+      try {
+        // The first connection is accepted and never answered, so it never becomes ready: node-redis waits forever.
+        await proxy.set({ hang: true })
+        const queue = streamQueue('stuck-handshake', {
+          createBlockingClient: () => createBlockingRedisClient(proxy.url('redis'), 'webhooks-queue-test'),
+        })
+        const seen: string[] = []
+        await queue.start(async (job) => {
+          seen.push(job.fields.n as string)
+        })
+        await until(() => proxy.accepted === 1)
+        await proxy.set({})
+        await queue.enqueue({ n: 'waiting' })
+        await until(() => seen.length === 1)
+        expect(seen).toEqual(['waiting'])
+        expect(proxy.accepted).toBeGreaterThan(1)
+      } finally {
+        await proxy.close()
+      }
+    },
+  )
 
   it('hands every enqueued job to the handler once and removes it when done', async () => {
     const queue = streamQueue('basic')

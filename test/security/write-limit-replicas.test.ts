@@ -3,10 +3,10 @@ import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/app.ts'
-import { createRedisClient, type RedisClient } from '../../src/infra/redis.ts'
+import type { RedisClient } from '../../src/infra/redis.ts'
 import { DEFAULT_WRITES_PER_MINUTE } from '../../src/shopper/write-limit.ts'
-import { DisposableRedis } from '../../tools/redis-server.ts'
 import { testConfig } from '../support/config.ts'
+import { connectRedis, deleteKeys, listKeys, redisUrl } from '../support/redis.ts'
 import { startTestSimulator, type TestSimulator } from '../support/simulator.ts'
 
 /**
@@ -18,7 +18,6 @@ const namespace = `wl${randomBytes(4).toString('hex')}-`
 const adminKey = 'test-admin-key-0123456789abcdef'
 
 let sim: TestSimulator
-let redis: DisposableRedis
 let direct: RedisClient
 const replicas: FastifyInstance[] = []
 const logs: string[] = []
@@ -32,10 +31,7 @@ const logStream = new Writable({
 
 beforeAll(async () => {
   sim = await startTestSimulator({ apiTokens: [`sk_test_${namespace}`], bucketSize: 1000, leakRate: 1000 })
-  redis = await DisposableRedis.start()
-  direct = createRedisClient(redis.url, 'write-limit-test')
-  direct.on('error', () => {})
-  await direct.connect()
+  direct = await connectRedis()
   for (let index = 0; index < 2; index++) {
     const app = await buildApp(
       testConfig({
@@ -45,7 +41,7 @@ beforeAll(async () => {
         RECHARGE_STORE_SUBDOMAIN: sim.storeSubdomain,
         RECHARGE_BUCKET_SIZE: '1000',
         RECHARGE_LEAK_RATE: '1000',
-        REDIS_URL: redis.url,
+        REDIS_URL: redisUrl(),
       }),
       { backgroundWorkers: false, shopper: { namespace }, logStream },
     )
@@ -56,9 +52,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of replicas) await app.close()
+  if (direct) await deleteKeys(direct, `*${namespace}*`)
   await direct?.close()
   await sim?.close()
-  await redis?.stop()
 })
 
 describe('per-shopper write limit across replicas', () => {
@@ -98,7 +94,7 @@ describe('per-shopper write limit across replicas', () => {
     // Recharge received the 30 allowed writes and nothing more.
     expect((await sim.ledger({ method: 'PUT' })).length - before).toBe(DEFAULT_WRITES_PER_MINUTE)
     // One window in Redis, under a hash-tagged key, counted by both replicas.
-    const keys = await direct.keys(`*${namespace}shopper-writes:*`)
+    const keys = await listKeys(direct, `*${namespace}shopper-writes:*`)
     expect(keys).toHaveLength(1)
     expect(keys[0]).toMatch(/\{\d+\}$/)
     expect(Number(await direct.get(keys[0] as string))).toBe(DEFAULT_WRITES_PER_MINUTE + 2)

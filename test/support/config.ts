@@ -1,7 +1,13 @@
 import { type Config, loadConfig } from '../../src/config.ts'
+import { sentinelEnvFromTestUrl } from './redis-url.ts'
 
-/** A test Config from explicit values only (never process.env). */
+/**
+ * A test Config from explicit values only (never process.env). `REDIS_URL: redisUrl()` on a Sentinel run
+ * (`redis+sentinel://…`, test/support/redis-url.ts) becomes REDIS_SENTINELS + REDIS_SENTINEL_NAME.
+ */
 export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+  const sentinel = overrides.REDIS_URL ? sentinelEnvFromTestUrl(overrides.REDIS_URL) : null
+  if (sentinel) overrides = { ...overrides, REDIS_URL: undefined, ...sentinel }
   return loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

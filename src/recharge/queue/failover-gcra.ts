@@ -42,7 +42,27 @@ export class FailoverGcra implements GcraStore {
   }
 
   reserve(request: ReserveRequest): Promise<Reservation> {
-    return this.either((store) => store.reserve(request))
+    return this.either((store) =>
+      store.reserve(request).then((reservation) => {
+        if (reservation.kind === 'booked') {
+          this.lastLevel[store === this.local ? 'local' : 'shared'] = { levelMs: reservation.levelMs, at: Date.now() }
+        }
+        return reservation
+      }),
+    )
+  }
+
+  /**
+   * The bucket's level as the book in use last saw it (its booked sends included). When the book changes, the other
+   * one starts from it: the sends the shared book booked ahead still go out after its Redis died, and what this
+   * replica spent on its in-process share is not in the shared book (nor, after a failover, what the old primary
+   * acknowledged but had not yet replicated). Starting empty instead sent Recharge a burst of 429s at each switch.
+   */
+  private readonly lastLevel = { shared: { levelMs: 0, at: 0 }, local: { levelMs: 0, at: 0 } }
+
+  private levelNowMs(book: 'shared' | 'local'): number {
+    const { levelMs, at } = this.lastLevel[book]
+    return Math.max(0, levelMs - (Date.now() - at))
   }
 
   leave(ticket: string): Promise<void> {
@@ -86,6 +106,11 @@ export class FailoverGcra implements GcraStore {
   }
 
   private leaveDegraded(): void {
+    // Other replicas may go on spending their in-process shares until they next try Redis (retryAfterMs): their
+    // part of the budget over that time is booked too.
+    const replicas = Math.max(1, this.local.params.intervalMs / this.shared.params.intervalMs)
+    const levelMs = this.levelNowMs('local') + this.retryAfterMs * (1 - 1 / replicas)
+    if (levelMs > 0) this.shared.reconcile(levelMs / this.shared.params.intervalMs).catch(() => {})
     this.degradedNow = false
     this.metrics.degraded(false)
     this.log.info('Recharge limiter: Redis is back; sharing the budget with other replicas again')
@@ -94,6 +119,8 @@ export class FailoverGcra implements GcraStore {
   private enterDegraded(error: unknown): void {
     this.downUntil = Date.now() + this.retryAfterMs
     if (this.degradedNow) return
+    const levelMs = this.levelNowMs('shared')
+    if (levelMs > 0) void this.local.reconcile(levelMs / this.local.params.intervalMs)
     this.degradedNow = true
     this.metrics.degraded(true)
     this.log.warn(

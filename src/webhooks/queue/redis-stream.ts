@@ -167,8 +167,13 @@ export class RedisStreamQueue implements JobQueue {
   private replaceConnection(): void {
     const client = this.blocking
     if (!client) return
-    client.destroy()
-    if (this.running) client.connect().catch(() => {})
+    // A Sentinel client's destroy() is asynchronous (connecting again before it finished is refused), and a cluster's
+    // connect() may throw at once: neither may escape as an unhandled rejection.
+    void Promise.resolve()
+      .then(() => client.destroy())
+      .catch(() => {})
+      .then(() => (this.running ? client.connect() : undefined))
+      .catch((error: unknown) => this.options.onError?.(error))
   }
 
   /** Take over jobs idle longer than retryAfterMs: a crashed consumer's, or ones whose handler failed. */
