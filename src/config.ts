@@ -138,10 +138,10 @@ export const envSchema = z.object({
     .optional()
     .describe('With REDIS_SENTINELS: on = TLS to the sentinels, the primary and replicas (REDIS_URL uses rediss://)'),
   MIRROR: z
-    .enum(['on', 'off'])
-    .default('off')
+    .enum(['auto', 'on', 'off'])
+    .default('auto')
     .describe(
-      "Keep a webhook-fed mirror of the store's account data in Redis so account pages cost no Recharge calls (on needs REDIS_URL)",
+      "Keep a webhook-fed mirror of the store's account data in Redis so account pages cost no Recharge calls (on needs a Redis); auto = on when a Redis and PUBLIC_URL (where webhooks arrive) are set, outside demo mode",
     ),
   MIRROR_RECONCILE_SECONDS: z.coerce
     .number()
@@ -311,7 +311,10 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>
 
-export interface Config extends Omit<Env, 'CUSTOMER_TOKEN_SECRET' | 'ADMIN_API_KEY' | 'CORS_ORIGINS' | 'PUBLIC_URL'> {
+export interface Config
+  extends Omit<Env, 'CUSTOMER_TOKEN_SECRET' | 'ADMIN_API_KEY' | 'CORS_ORIGINS' | 'PUBLIC_URL' | 'MIRROR'> {
+  /** MIRROR after `auto` is decided (see mirrorSetting). */
+  readonly MIRROR: 'on' | 'off'
   /** True when RECHARGE_API_TOKEN is unset: the app embeds the simulator and fills demo secrets. */
   readonly demoMode: boolean
   readonly CUSTOMER_TOKEN_SECRET: string
@@ -387,8 +390,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       values.CORS_ORIGINS ?? (env.CORS_ORIGINS !== undefined ? [] : [new URL(publicUrl).origin]),
     ),
     PUBLIC_URL: publicUrl.replace(/\/$/, ''),
+    MIRROR: mirrorSetting(values.MIRROR, { redis: redis.topology !== null, demoMode, publicUrl: values.PUBLIC_URL }),
     redis: redis.topology ? Object.freeze(redis.topology) : null,
   })
+}
+
+/**
+ * `auto` turns the mirror on where it stays fresh and pays off: a Redis to hold it, and a PUBLIC_URL Recharge can send
+ * its webhooks to (without them a mirrored record could lag a whole reconciliation period). Demo mode keeps it off:
+ * its store is small and lives in-process.
+ */
+function mirrorSetting(
+  value: 'auto' | 'on' | 'off',
+  context: { redis: boolean; demoMode: boolean; publicUrl: string | undefined },
+): 'on' | 'off' {
+  if (value !== 'auto') return value
+  return context.redis && !context.demoMode && context.publicUrl !== undefined ? 'on' : 'off'
 }
 
 /**
