@@ -9,9 +9,10 @@ import type { CustomerWithRecords, ImportUpstream } from './upstream.ts'
  * The exactly-once saga of one record: customer → payment method → address → one subscription per line. Each step
  * first looks for what an earlier attempt may have created, in Recharge itself, so a retry after the bridge lost all
  * its own state creates nothing twice:
- * - the customer: created first (one call for a new customer); Recharge refuses a second customer with the same email,
- *   and that refusal leads to the lookup (by external customer id, then email), which brings the customer's
- *   addresses, payment methods and subscriptions in the same call (`include`);
+ * - the customer: looked up by its external id when the record has one and the mirror cannot vouch that it is new
+ *   (Recharge refuses a duplicate email, not a duplicate external id), then created; Recharge's "email already
+ *   exists" leads to the lookup (by external customer id, then email). A lookup brings the customer's addresses,
+ *   payment methods and subscriptions in the same call (`include`);
  * - the payment method: the one with the same processor and both processor tokens;
  * - the address: the one with the same normalised postal fields;
  * - each subscription: the one whose properties carry this record's marker (`_import_order` = external_order_id,
@@ -32,6 +33,11 @@ export interface RecordSagaDeps {
   knownCustomer?:
     | ((reference: { email: string } | { externalCustomerId: string }) => Promise<string | null>)
     | undefined
+  /**
+   * True while `knownCustomer` knows every customer of the store (the mirror is ready), so an external id it does not
+   * know is new. Otherwise a record with an external id is looked up by it before the create.
+   */
+  knowsEveryCustomer?: (() => boolean) | undefined
   catalog: Parameters<typeof resolveLines>[1]
   allowPriceOverride: boolean
   now: () => number
@@ -164,6 +170,14 @@ async function runSteps(
     if (knownId) {
       // The mirror may lag a deletion: a customer it names but Recharge no longer has is created below.
       existing = await upstream.findCustomer({ ids: knownId })
+      if (existing) {
+        customerId = existing.id
+        return
+      }
+    } else if (record.customer.external_customer_id && !deps.knowsEveryCustomer?.()) {
+      // Recharge refuses a second customer by email only: a customer whose email changed on the merchant's platform
+      // would be created again under the new one. Nothing vouches that this external id is new, so ask first.
+      existing = await upstream.findCustomer({ external_customer_id: record.customer.external_customer_id })
       if (existing) {
         customerId = existing.id
         return

@@ -47,6 +47,7 @@ export default fp(
         allowPriceOverride: app.shopperServices.policy.imports.allow_price_override,
         now: () => Date.now(),
         knownCustomer: (reference) => (app.mirror ? app.mirror.customerIdFor(reference) : Promise.resolve(null)),
+        knowsEveryCustomer: () => app.mirror?.state === 'ready',
       },
       metrics: importMetrics(app.metrics),
       log: {

@@ -60,7 +60,8 @@ describe('one record with wait=true', () => {
     expect(outcome).toMatchObject({
       status: 'created',
       created: { customer: true, payment_method: true, address: true, subscriptions: 1 },
-      calls: 4,
+      // The lookup by external id (no mirror here to vouch that it is new), then four creates.
+      calls: 5,
     })
     const held = expectOneOfEach(await h.sim.state(), 'e2e@example.com')
     expect(held.customers[0]?.external_customer_id).toEqual({ ecommerce: 'shop-1' })
@@ -83,6 +84,21 @@ describe('one record with wait=true', () => {
     expect(String(outcome.subscription_ids[0])).toBe(String(held.subscriptions[0]?.id))
     // Processor tokens go to Recharge and nowhere else.
     expect(response.body).not.toMatch(/cus_|pm_/)
+  })
+})
+
+describe('a customer whose email changed on the merchant platform', () => {
+  it('is found by its external id, not created again under the new email', async () => {
+    const first = importRecordFor({ orderId: 'moved-1', email: 'before@example.com', externalCustomerId: 'shop-moved' })
+    expect((await importOne(app, first)).statusCode).toBe(201)
+    const second = importRecordFor({ orderId: 'moved-2', email: 'after@example.com', externalCustomerId: 'shop-moved' })
+    const response = await importOne(app, second)
+    expect(response.statusCode).toBe(201)
+    expect(response.json()).toMatchObject({ created: { customer: false, subscriptions: 1 } })
+    const state = await h.sim.state()
+    const customers = state.customers.filter((row) => row.external_customer_id?.ecommerce === 'shop-moved')
+    expect(customers.map((row) => row.email)).toEqual(['before@example.com'])
+    expect(state.subscriptions.filter((row) => row.customer_id === customers[0]?.id)).toHaveLength(2)
   })
 })
 
