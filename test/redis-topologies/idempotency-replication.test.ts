@@ -24,7 +24,7 @@ interface Target {
   env: Record<string, string>
   /** The replica that holds a copy of `key`'s slot (the one a failover would promote). */
   replicaFor(key: string): Promise<RedisProcess>
-  /** A live primary to inspect keys on (`key`'s). */
+  /** The primary serving `key` (asks every node, so not while one is frozen). */
   primaryFor(key: string): Promise<RedisProcess>
   stop(): Promise<void>
 }
@@ -100,10 +100,9 @@ function scenario(label: string, startTarget: () => Promise<Target>) {
           entry.status !== null &&
           entry.status < 400,
       ).length
-    const idempotencyKeys = async () => {
-      const primary = await target.primaryFor(shopper.principalKey)
-      return (await primary.command(['KEYS', `${prefix}:*idem:*`])) as string[]
-    }
+    /** The shopper's idempotency keys, on the primary of their slot (found before a replica is frozen). */
+    const idempotencyKeys = async (primary: RedisProcess) =>
+      (await primary.command(['KEYS', `${prefix}:*idem:*`])) as string[]
 
     it('with its replica in step, a keyed write is sent once and its retry replayed', async () => {
       const before = await upstreamWrites()
@@ -117,7 +116,8 @@ function scenario(label: string, startTarget: () => Promise<Target>) {
 
     it('with its replica frozen, a keyed write is refused with 503 and nothing is sent; it goes through once after', async () => {
       const before = await upstreamWrites()
-      const keysBefore = await idempotencyKeys()
+      const primary = await target.primaryFor(shopper.principalKey)
+      const keysBefore = await idempotencyKeys(primary)
       frozen = await target.replicaFor(shopper.principalKey)
       frozen.pause()
       try {
@@ -127,7 +127,7 @@ function scenario(label: string, startTarget: () => Promise<Target>) {
         expect(refused.headers['retry-after']).toBeDefined()
         expect(await upstreamWrites()).toBe(before)
         // Released: the key is free for a new attempt.
-        expect((await idempotencyKeys()).sort()).toEqual(keysBefore.sort())
+        expect((await idempotencyKeys(primary)).sort()).toEqual(keysBefore.sort())
 
         // REDIS_IDEMPOTENCY_REPLICAS=0 keeps writes flowing without the replica.
         const unguarded = await write(notWaiting, 'unguarded-0003-key-abcdef', 7)
