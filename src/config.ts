@@ -151,6 +151,22 @@ export const envSchema = z.object({
     .describe(
       'How often the mirror re-lists records changed since its last pass (updated_at_min), healing lost webhooks',
     ),
+  REDIS_IDEMPOTENCY_REPLICAS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(5)
+    .optional()
+    .describe(
+      'Cluster or Sentinel: replicas that must hold an idempotency key (WAIT) before its write is sent, else 503 IDEMPOTENCY_STORE_UNAVAILABLE; 0 = no WAIT. Default 1 there; ignored (0) on one Redis',
+    ),
+  REDIS_IDEMPOTENCY_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(1_000)
+    .default(250)
+    .describe('How long a keyed write waits for those replicas (WAIT timeout; the connection is blocked meanwhile)'),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (at most 40)')
@@ -323,6 +339,11 @@ export interface Config
   readonly PUBLIC_URL: string
   /** Where the shared Redis is (one server, a cluster or Sentinel), from REDIS_URL / REDIS_SENTINELS; null = none. */
   readonly redis: RedisTopology | null
+  /**
+   * Replicas that must acknowledge an idempotency key's dispatched marker before its write is sent: the setting on a
+   * cluster or Sentinel (default 1), always 0 on one Redis or none (there is no replica to promote).
+   */
+  readonly idempotencyReplicas: number
 }
 
 /** Variables production cannot run without (the rest have safe defaults). */
@@ -392,7 +413,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     PUBLIC_URL: publicUrl.replace(/\/$/, ''),
     MIRROR: mirrorSetting(values.MIRROR, { redis: redis.topology !== null, demoMode, publicUrl: values.PUBLIC_URL }),
     redis: redis.topology ? Object.freeze(redis.topology) : null,
+    idempotencyReplicas: idempotencyReplicas(redis.topology, values.REDIS_IDEMPOTENCY_REPLICAS),
   })
+}
+
+/** A replicated topology replicates keys asynchronously: one replica must hold a key unless the operator says 0. */
+function idempotencyReplicas(topology: RedisTopology | null, setting: number | undefined): number {
+  if (!topology || topology.kind === 'single') return 0
+  return setting ?? 1
 }
 
 /**

@@ -52,6 +52,16 @@ export class RedisProcess {
     if (child.exitCode === null) await once(child, 'exit')
   }
 
+  /** SIGSTOP: the process keeps its connections open but reads and answers nothing (a frozen machine). */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  /** SIGCONT: a paused process carries on where it stopped. */
+  resume(): void {
+    this.child?.kill('SIGCONT')
+  }
+
   /** One command on a short-lived connection (topology set-up and inspection, never the code under test). */
   async command(args: string[]): Promise<unknown> {
     const client = createClient({ socket: { host: '127.0.0.1', port: this.port, connectTimeout: 1_000 } })

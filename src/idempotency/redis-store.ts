@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { RedisClient } from '../infra/redis.ts'
+import { waitForReplicas } from '../infra/redis-topology.ts'
 import {
   type BeginResult,
   ClaimLostError,
@@ -37,13 +38,37 @@ end
 return 1
 `
 
+/**
+ * How many replicas must hold a dispatched marker before its write may be sent (REDIS_IDEMPOTENCY_REPLICAS), and how
+ * long to wait for them (REDIS_IDEMPOTENCY_WAIT_MS). Replication is asynchronous: a marker only the primary had is lost
+ * when a replica is promoted in its place, and a same-key retry would then send the write a second time.
+ */
+export interface IdempotencyReplication {
+  replicas: number
+  timeoutMs: number
+}
+
+/** Fewer replicas than required acknowledged a dispatched marker in time: the write must not be sent. */
+export class ReplicationShortfallError extends Error {
+  constructor(acknowledged: number, required: number, timeoutMs: number) {
+    super(`${acknowledged} of ${required} Redis replicas acknowledged the idempotency marker within ${timeoutMs} ms`)
+    this.name = 'ReplicationShortfallError'
+  }
+}
+
 export class RedisIdempotencyStore implements IdempotencyStore {
   private readonly redis: RedisClient
   private readonly timings: IdempotencyTimings
+  private readonly replication: IdempotencyReplication
 
-  constructor(redis: RedisClient, timings: IdempotencyTimings) {
+  constructor(
+    redis: RedisClient,
+    timings: IdempotencyTimings,
+    replication: IdempotencyReplication = { replicas: 0, timeoutMs: 0 },
+  ) {
     this.redis = redis
     this.timings = timings
+    this.replication = replication
   }
 
   /** `owner` may be chosen by the caller, so it knows the token even when no reply comes back. */
@@ -62,6 +87,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   async dispatch(key: string, owner: string, fingerprint: string): Promise<void> {
     const entry: StoredEntry = { state: 'dispatched', fingerprint, owner }
     if (!(await this.replace(key, owner, JSON.stringify(entry), this.timings.answerTtlMs))) throw new ClaimLostError()
+    const { replicas, timeoutMs } = this.replication
+    if (replicas === 0) return
+    // The marker must survive the primary's death before anything is sent: on a replica, or not sent at all.
+    const acknowledged = await waitForReplicas(this.redis, key, replicas, timeoutMs)
+    if (acknowledged < replicas) throw new ReplicationShortfallError(acknowledged, replicas, timeoutMs)
   }
 
   async complete(key: string, owner: string, fingerprint: string, response: StoredResponse): Promise<void> {

@@ -17,7 +17,8 @@ export class IdempotencyStoreUnavailableError extends Error {
  * The store of a replica that shares Redis with others. Redis decides; there is no in-process fallback, because an
  * answer kept only here is invisible to the other replicas and to this one's next question to Redis. Instead:
  *
- *  - Redis unreachable at `begin` or `dispatch`: IdempotencyStoreUnavailableError, and nothing is sent.
+ *  - Redis unreachable at `begin` or `dispatch`, or too few replicas acknowledged the dispatched marker
+ *    (REDIS_IDEMPOTENCY_REPLICAS): IdempotencyStoreUnavailableError, and nothing is sent.
  *  - Every owner token whose request gave up before sending is remembered (`abandoned`): a command that reached a
  *    frozen Redis may still land when it wakes up, leaving a marker nobody holds. When this replica's retry finds
  *    such a marker, it takes the key over (nothing was sent under it), instead of waiting for it to expire.

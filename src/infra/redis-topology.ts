@@ -295,6 +295,33 @@ export function connectInBackground(client: RedisClient, onError: (error: unknow
   }
 }
 
+/**
+ * `WAIT replicas timeoutMs` on the connection that wrote `key`: how many replicas have acknowledged every write this
+ * connection made so far (Redis answers once `replicas` did, or at the timeout with fewer). WAIT counts the writes
+ * of its own connection, so it goes where the key's write went: the node owning the key's slot on a cluster (one
+ * connection per node), the primary's single pooled connection under Sentinel (masterPoolSize 1), the connection
+ * itself on one server. The connection is blocked while Redis waits, so `timeoutMs` is kept short.
+ */
+export async function waitForReplicas(
+  client: RedisClient,
+  key: string,
+  replicas: number,
+  timeoutMs: number,
+): Promise<number> {
+  const args = ['WAIT', String(replicas), String(timeoutMs)]
+  if (isClusterClient(client)) {
+    const cluster = client as unknown as {
+      sendCommand(key: string, readonly: boolean, args: string[]): Promise<unknown>
+    }
+    return Number(await cluster.sendCommand(key, false, args))
+  }
+  if (isSentinelClient(client)) {
+    const sentinel = client as unknown as { sendCommand(readonly: boolean, args: string[]): Promise<unknown> }
+    return Number(await sentinel.sendCommand(false, args))
+  }
+  return Number(await client.sendCommand(args))
+}
+
 /** True for a Sentinel client (it acquires a primary connection per command from its pool). */
 export function isSentinelClient(client: RedisClient): boolean {
   return typeof (client as unknown as { getMasterNode?: unknown }).getMasterNode === 'function'

@@ -25,7 +25,7 @@ export const IDEMPOTENCY_TIMINGS: IdempotencyTimings = {
 /**
  * The idempotency store's Redis deadline. Longer than the app's default: a keyed write is refused when the store does
  * not answer, and it is about to wait on Recharge for much longer anyway, so a CPU-starved host must not turn a slow
- * reply into a refusal.
+ * reply into a refusal. It also covers a WAIT for replicas (REDIS_IDEMPOTENCY_WAIT_MS is at most 1 s).
  */
 const STORE_DEADLINE_MS = 1_500
 /** Larger responses are not stored (shopper responses are a few KiB). */
@@ -89,11 +89,19 @@ export default fp<IdempotencyPluginOptions>(
     // Standalone (a bare Fastify in tests) there is no app config: the default prefix then.
     const redisPrefix = app.hasDecorator('config') ? app.config.REDIS_KEY_PREFIX : 'rb'
     const prefix = options.keyPrefix ?? `${redisPrefix}:${app.deps?.shopper?.namespace ?? ''}idem:`
+    // On a cluster or Sentinel a dispatched marker must reach this many replicas before its write is sent.
+    const replication = app.hasDecorator('config')
+      ? { replicas: app.config.idempotencyReplicas, timeoutMs: app.config.REDIS_IDEMPOTENCY_WAIT_MS }
+      : undefined
     const store =
       options.store ??
       (app.redis
         ? new SharedIdempotencyStore(
-            new RedisIdempotencyStore(withReplyDeadline(app.redis, STORE_DEADLINE_MS), IDEMPOTENCY_TIMINGS),
+            new RedisIdempotencyStore(
+              withReplyDeadline(app.redis, STORE_DEADLINE_MS),
+              IDEMPOTENCY_TIMINGS,
+              replication,
+            ),
             IDEMPOTENCY_TIMINGS,
             app.log,
           )

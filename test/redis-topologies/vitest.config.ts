@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config'
  * The Redis suites again on a Redis Cluster and on Sentinel (`npm run test:redis-topologies`): REDIS_TOPOLOGY=cluster
  * or sentinel makes test/support/redis-global-setup.ts start that topology on loopback for the run. The files are the
  * ones whose subject lives in Redis: the queue's budget book and locks, the cache and its invalidation channel,
- * idempotency, the webhook stream and its consumer group, the write limits; and each topology's failover test.
+ * idempotency, the webhook stream and its consumer group, the write limits; and each topology's failover test and its
+ * idempotency replication test (a keyed write waits for a replica).
  * Tests inside them that start their own single Redis to kill or freeze it stay single-Redis (see docs/redis.md).
  */
 export default defineConfig({
