@@ -226,6 +226,10 @@ export function createTopologyClient(topology: RedisTopology, options: TopologyC
     // One primary connection per client, shared by concurrent commands (pipelined, as on a single server). With a pool
     // of two, node-redis 6.3 left concurrent EVALs and MULTIs unanswered; a blocking reader has a client of its own.
     masterPoolSize: 1,
+    // Reserved: every command goes down that one connection. Unreserved, node-redis leases the connection per burst
+    // of commands and a burst that starts while a lease is being released waits for it, so a stampede of cache reads
+    // queued behind one another past their 100 ms deadline (and each replica then fetched on its own).
+    reserveClient: true,
   }) as unknown as RedisClient
 }
 
