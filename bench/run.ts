@@ -6,7 +6,8 @@
  *   npm run bench -- --smoke       seconds per mode: proves the harness runs; results are not published
  *   npm run bench -- --only throughput,cache      a subset of: throughput, webhooks, queue, cache, budget
  *   npm run bench -- --only steady -- --rounds 2  a deeper suite, alone, with its own arguments after `--`:
- *                                  cache-limits, webhooks-ack, queue-phases, steady, interference, catalog-sync
+ *                                  cache-limits, webhooks-ack, queue-phases, steady, interference, catalog-sync,
+ *                                  mirror (`--only mirror -- --quick` for a shrunk smoke run)
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
@@ -58,6 +59,7 @@ const deeperSuites: Record<string, string> = {
   steady: 'bench/suites/steady.ts',
   interference: 'bench/suites/interference.ts',
   'catalog-sync': 'bench/suites/catalog-sync.ts',
+  mirror: 'bench/suites/mirror/run.ts',
 }
 
 if (values.render) {
