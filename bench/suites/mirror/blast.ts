@@ -10,6 +10,9 @@ import { startBaseline } from '../../harness/setup.ts'
 import { bridgePage, proxyPage, runSlice, type SliceResult } from './page.ts'
 import { type MirrorStack, REFILL_MS, type ReplicaPair, type ShopperPool, sleep, startPair } from './stack.ts'
 
+/** Page loads on the mirrored pair before the first slice (its optimising compiler's first pass). */
+const WARMUP_PAGES = 40
+
 export type SystemName = 'bridge, mirror on' | 'bridge, mirror off' | 'plain proxy'
 
 export interface SystemSummary {
@@ -25,6 +28,7 @@ export interface SystemSummary {
   upstreamCalls: number
   upstream429: number
   statuses: Record<string, number>
+  refusalSamples: Record<string, string>
   slices: SliceResult[]
 }
 
@@ -41,7 +45,7 @@ export async function blastPhase(
   stack: MirrorStack,
   pool: ShopperPool,
   mirrored: ReplicaPair,
-  settings: { shoppers: number; slices: number; blastSeconds: number; reconcileSeconds: number },
+  settings: { shoppers: number; slices: number; blastSeconds: number; reconcileSeconds: number; keyPrefix: string },
 ): Promise<BlastResult> {
   const ratePerS = settings.shoppers / settings.blastSeconds
   const perSlice = Math.floor(settings.shoppers / settings.slices)
@@ -49,7 +53,9 @@ export async function blastPhase(
   const off = await startPair(stack, {
     name: 'O',
     mirror: false,
-    keyPrefix: 'rboff',
+    // The same prefix as the mirrored pair: one budget book in Redis for all four replicas (their one store's
+    // budget), so neither pair's calls surprise the other with a 429. MIRROR=off never reads the mirror's keys.
+    keyPrefix: settings.keyPrefix,
     reconcileSeconds: settings.reconcileSeconds,
     publicUrl,
   })
@@ -61,6 +67,8 @@ export async function blastPhase(
       { name: 'plain proxy', targets: [proxy.url], page: proxyPage },
     ]
     const slices = new Map<SystemName, SliceResult[]>(systems.map((system) => [system.name, []]))
+    // Warm-up of the mirrored pair's code paths (no upstream calls: it reads the mirror), shoppers of its own.
+    await runSlice(stack.simulator, pool.take(WARMUP_PAGES, 'warm-up'), 5, systems[0]?.targets ?? [], bridgePage)
     await sleep(REFILL_MS)
     for (let round = 1; round <= settings.slices; round++) {
       for (const system of systems) {
@@ -94,6 +102,10 @@ function summarise(system: SystemName, slices: SliceResult[]): SystemSummary {
   for (const slice of slices) {
     for (const [status, count] of Object.entries(slice.statuses)) statuses[status] = (statuses[status] ?? 0) + count
   }
+  const refusals: Record<string, string> = {}
+  for (const slice of slices) {
+    for (const [status, body] of Object.entries(slice.refusalSamples)) refusals[status] ??= body
+  }
   return {
     system,
     pages,
@@ -105,6 +117,7 @@ function summarise(system: SystemName, slices: SliceResult[]): SystemSummary {
     upstreamCalls: slices.reduce((sum, slice) => sum + slice.upstreamCalls, 0),
     upstream429: slices.reduce((sum, slice) => sum + slice.upstream429, 0),
     statuses,
+    refusalSamples: refusals,
     slices,
   }
 }

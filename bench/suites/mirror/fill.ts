@@ -5,7 +5,7 @@
  * the replica holding the sync lease SIGKILLed a third of the way through; the other must finish it.
  */
 import { percentile } from '../../harness/load.ts'
-import { bridgePage, type PageOutcome } from './page.ts'
+import { bridgePage, type PageOutcome, refusalSamples } from './page.ts'
 import {
   type MirrorStack,
   type MirrorStatus,
@@ -30,6 +30,7 @@ export interface FillResult {
     pages: number
     fullyAnswered: number
     statuses: Record<string, number>
+    refusalSamples: Record<string, string>
     latencyMs: { p50: number; p99: number; max: number }
   }
   memory: {
@@ -145,6 +146,7 @@ export async function fillPhase(
       pages: outcomes.length,
       fullyAnswered: outcomes.filter((outcome) => outcome.ok).length,
       statuses,
+      refusalSamples: refusalSamples(outcomes),
       latencyMs: {
         p50: Math.round(percentile(latencies, 50)),
         p99: Math.round(percentile(latencies, 99)),

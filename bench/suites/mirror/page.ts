@@ -20,16 +20,38 @@ export interface PageOutcome {
   latencyMs: number
   /** Status of each request of the page, in order (0: no answer). */
   statuses: number[]
+  /** The first answer that was not 2xx: its status, Retry-After and the start of its body. */
+  refusal?: string
+}
+
+function refusalOf(answers: { status: number; body: string; retryAfter?: string | null }[]): string | undefined {
+  const refused = answers.find((answer) => answer.status < 200 || answer.status > 299)
+  if (!refused) return undefined
+  const retry = refused.retryAfter ? ` (Retry-After: ${refused.retryAfter})` : ''
+  return `${refused.status}${retry} ${refused.body.slice(0, 300)}`
+}
+
+/** The first body of each refused status. */
+export function refusalSamples(outcomes: PageOutcome[]): Record<string, string> {
+  const samples: Record<string, string> = {}
+  for (const outcome of outcomes) {
+    const status = outcome.refusal?.split(' ')[0]
+    if (status && samples[status] === undefined) samples[status] = outcome.refusal as string
+  }
+  return samples
 }
 
 const TIMEOUT_MS = 60_000
 
-async function request(url: string, init: RequestInit = {}): Promise<{ status: number; body: string }> {
+async function request(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: string; retryAfter?: string | null }> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) })
-    return { status: response.status, body: await response.text() }
-  } catch {
-    return { status: 0, body: '' }
+    return { status: response.status, body: await response.text(), retryAfter: response.headers.get('retry-after') }
+  } catch (error) {
+    return { status: 0, body: error instanceof Error ? error.message : String(error) }
   }
 }
 
@@ -40,14 +62,17 @@ export async function bridgePage(bridgeUrl: string, shopper: Shopper): Promise<P
     headers: { ...adminHeaders, 'content-type': 'application/json' },
     body: JSON.stringify({ email: shopper.email }),
   })
-  if (minted.status !== 201) return { ok: false, latencyMs: performance.now() - began, statuses: [minted.status] }
+  if (minted.status !== 201) {
+    return { ok: false, latencyMs: performance.now() - began, statuses: [minted.status], refusal: refusalOf([minted]) }
+  }
   const { token } = JSON.parse(minted.body) as { token: string }
   const headers = { authorization: `Bearer ${token}` }
   const reads = await Promise.all(
     ['/v1/me', '/v1/subscriptions', '/v1/charges'].map((path) => request(`${bridgeUrl}${path}`, { headers })),
   )
   const statuses = [minted.status, ...reads.map((read) => read.status)]
-  return { ok: reads.every((read) => read.status === 200), latencyMs: performance.now() - began, statuses }
+  const ok = reads.every((read) => read.status === 200)
+  return { ok, latencyMs: performance.now() - began, statuses, ...(ok ? {} : { refusal: refusalOf(reads) }) }
 }
 
 export async function proxyPage(proxyUrl: string, shopper: Shopper): Promise<PageOutcome> {
@@ -59,10 +84,12 @@ export async function proxyPage(proxyUrl: string, shopper: Shopper): Promise<Pag
       `/charges?customer_id=${shopper.id}&status=queued`,
     ].map((path) => request(`${proxyUrl}${path}`)),
   )
+  const ok = reads.every((read) => read.status === 200)
   return {
-    ok: reads.every((read) => read.status === 200),
+    ok,
     latencyMs: performance.now() - began,
     statuses: reads.map((read) => read.status),
+    ...(ok ? {} : { refusal: refusalOf(reads) }),
   }
 }
 
@@ -73,6 +100,8 @@ export interface SliceResult {
   latencyMs: { p50: number; p99: number; max: number }
   /** How often each status came back, over every request of every page. */
   statuses: Record<string, number>
+  /** The first refused answer of each status. */
+  refusalSamples: Record<string, string>
   /** Upstream requests the simulator received from the system during the slice (ledger), per page. */
   upstreamCalls: number
   upstreamCallsPerPage: number
@@ -126,6 +155,7 @@ export async function runSlice(
       max: Math.round(percentile(latencies, 100)),
     },
     statuses,
+    refusalSamples: refusalSamples(outcomes),
     upstreamCalls: entries.length,
     upstreamCallsPerPage: outcomes.length === 0 ? 0 : entries.length / outcomes.length,
     upstream429: entries.filter((entry) => entry.status === 429).length,

@@ -113,7 +113,7 @@ export function markdown(result: MirrorBenchResult): string {
   ]
   if (blast) {
     lines.push(
-      `**The email blast.** ${blast.shoppersPerSystem.toLocaleString('en')} distinct shoppers per system open their account page, open-loop Poisson arrivals at ${blast.ratePerS} pages/s (2,000 in 5 minutes), in ${blast.slicesPerSystem} interleaved slices per system (on, off, proxy, on, …) of ${blast.shoppersPerSlice} shoppers each; no shopper is served twice by any system; ${blast.refillBetweenSlicesS} s between slices for the budget to refill. Latency and calls per page: median of the slices; pages, 429s: sums. A bridge page is a token minted by \`POST /v1/admin/customer-tokens\` then \`GET /v1/me\`, \`/v1/subscriptions\` and \`/v1/charges\` at once, round-robin over the two replicas; the plain proxy (@fastify/reply-from adding the token) has no tokens, so its page is the same three upstream reads at once: \`GET /customers/<id>\`, \`GET /subscriptions?customer_id=<id>\`, \`GET /charges?customer_id=<id>&status=queued\`. Upstream calls are the simulator's ledger over the slice (the mirror's own reconciliation reads and webhook registration checks left out).`,
+      `**The email blast.** ${blast.shoppersPerSystem.toLocaleString('en')} distinct shoppers per system open their account page, open-loop Poisson arrivals at ${blast.ratePerS} pages/s (2,000 in 5 minutes), in ${blast.slicesPerSystem} interleaved slices per system (on, off, proxy, on, …) of ${blast.shoppersPerSlice} shoppers each; no shopper is served twice by any system; ${blast.refillBetweenSlicesS} s between slices for the budget to refill. Latency and calls per page: median of the slices; pages, 429s: sums. A bridge page is a token minted by \`POST /v1/admin/customer-tokens\` then \`GET /v1/me\`, \`/v1/subscriptions\` and \`/v1/charges\` at once, round-robin over the two replicas; the plain proxy (@fastify/reply-from adding the token) has no tokens, so its page is the same three upstream reads at once: \`GET /customers/<id>\`, \`GET /subscriptions?customer_id=<id>\`, \`GET /charges?customer_id=<id>&status=queued\`. Upstream calls are the simulator's ledger over the slice (the mirror's own reconciliation reads and webhook registration checks left out). All four replicas share one Redis key prefix, so one budget book. Before the first slice, 40 page loads (shoppers of their own, no upstream calls) warm the mirrored pair's code up.`,
       '',
       '| system | pages fully answered with 200 | page p50 / p99 ms | upstream calls per page | upstream 429s | answers by status (every request of every page) |',
       '| --- | --- | --- | --- | --- | --- |',
@@ -129,11 +129,26 @@ export function markdown(result: MirrorBenchResult): string {
         )
         .join('; ')}.`,
       '',
+      ...blast.systems
+        .filter((s) => Object.keys(s.refusalSamples).length > 0)
+        .map(
+          (s) =>
+            `What a refused page was told (${s.system}): ${Object.values(s.refusalSamples)
+              .map((sample) => `\`${sample.replaceAll('`', "'").replaceAll('\n', ' ')}\``)
+              .join('; ')}`,
+        ),
+      '',
     )
   }
   if (fill) {
     lines.push(
-      `**The fill.** From starting both replicas on an empty Redis to \`GET /v1/admin/mirror\` state=ready: ${fill.timeToReadyS} s, for ${fill.atReady.customers.toLocaleString('en')} customers, ${fill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${fill.atReady.charges.toLocaleString('en')} upcoming charges (the store: ${fill.store.customers.toLocaleString('en')}, ${fill.store.subscriptions.toLocaleString('en')}, ${fill.store.upcomingCharges.toLocaleString('en')}). Upstream meanwhile: ${fill.upstream.lists} list pages, ${fill.upstream.webhookRegistration} webhook registration calls, ${fill.upstream.shopperPages} shopper reads, ${fill.upstream.other} other, ${fill.upstream.upstream429} 429s. Shoppers served during the fill (open-loop, ${fill.pagesDuringFill.ratePerS} pages/s, distinct shoppers, through Recharge while warming): ${fill.pagesDuringFill.fullyAnswered} of ${fill.pagesDuringFill.pages} pages fully answered, p50 / p99 ${fill.pagesDuringFill.latencyMs.p50} / ${fill.pagesDuringFill.latencyMs.p99} ms (${statusList(fill.pagesDuringFill.statuses)}).`,
+      `**The fill.** From starting both replicas on an empty Redis to \`GET /v1/admin/mirror\` state=ready: ${fill.timeToReadyS} s, for ${fill.atReady.customers.toLocaleString('en')} customers, ${fill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${fill.atReady.charges.toLocaleString('en')} upcoming charges (the store: ${fill.store.customers.toLocaleString('en')}, ${fill.store.subscriptions.toLocaleString('en')}, ${fill.store.upcomingCharges.toLocaleString('en')}). Upstream meanwhile: ${fill.upstream.lists} list pages, ${fill.upstream.webhookRegistration} webhook registration calls, ${fill.upstream.shopperPages} shopper reads, ${fill.upstream.other} other, ${fill.upstream.upstream429} 429s. Shoppers served during the fill (open-loop, ${fill.pagesDuringFill.ratePerS} pages/s, distinct shoppers, through Recharge while warming): ${fill.pagesDuringFill.fullyAnswered} of ${fill.pagesDuringFill.pages} pages fully answered, p50 / p99 ${fill.pagesDuringFill.latencyMs.p50} / ${fill.pagesDuringFill.latencyMs.p99} ms (${statusList(fill.pagesDuringFill.statuses)})${
+        Object.keys(fill.pagesDuringFill.refusalSamples).length > 0
+          ? `; refusals: ${Object.values(fill.pagesDuringFill.refusalSamples)
+              .map((sample) => `\`${sample.replaceAll('`', "'").replaceAll('\n', ' ')}\``)
+              .join('; ')}`
+          : ''
+      }.`,
       '',
       `**Memory.** ${(fill.memory.memoryUsagePerCustomerBytes / 1024).toFixed(2)} KB per mirrored customer: the sum of \`MEMORY USAGE <key> SAMPLES 0\` over all ${fill.memory.mirrorKeys.toLocaleString('en')} keys under \`<prefix>:mirror:\` (records, indexes, owner keys, counts, sync state) divided by the customers held. \`INFO memory\` used_memory after ready minus before the replicas started, divided the same way: ${(fill.memory.usedMemoryDeltaPerCustomerBytes / 1024).toFixed(2)} KB (it also holds the replicas' other keys: budget, webhook queue, the shopper pages' cache entries).`,
       '',

@@ -37,6 +37,8 @@ import {
   storeState,
 } from './stack.ts'
 
+/** Redis key prefix of the first pair (and of the MIRROR=off pair of the blast); the lease test uses another. */
+const MIRRORED_PREFIX = 'rbm'
 const log = (line: string) => process.stderr.write(`${line}\n`)
 const options = mirrorBenchOptions()
 const loadAtStart = loadavg()
@@ -67,7 +69,7 @@ try {
   // The mirrored pair serves every phase but the last; without it the later phases cannot run.
   log('fill: two replicas, empty Redis → ready')
   const filled = await fillPhase(s, pool, state, {
-    keyPrefix: 'rbm',
+    keyPrefix: MIRRORED_PREFIX,
     reconcileSeconds: options.reconcileSeconds,
     pagesPerS: options.fillPagesPerS,
   })
@@ -91,6 +93,7 @@ try {
       slices: options.slices,
       blastSeconds: options.blastSeconds,
       reconcileSeconds: options.reconcileSeconds,
+      keyPrefix: MIRRORED_PREFIX,
     })
   })
   await phase('lag', async () => {
