@@ -169,6 +169,8 @@ export interface KillResult {
   keyPrefix: string
   killedAtS: number
   statusAtKill: MirrorStatus
+  /** The sync's checkpoint when the leader was killed (list and cursor position). */
+  checkpointAtKill: { kind?: string; step?: number; list?: string }
   /** The lease holder before the kill and after ready (the replica ids the sync wrote in the lease). */
   leaseBefore: string | null
   leaseAfter: string | null
@@ -198,16 +200,19 @@ export async function killPhase(
     const leaseKey = (await mirrorKeys(stack, settings.keyPrefix)).find((key) => key.endsWith(':lease'))
     if (!leaseKey) throw new Error('no lease key')
     const leaseBefore = await stack.redisClient.get(leaseKey)
-    // Partway: a third of the subscriptions (the third list of the pass) held.
-    let statusAtKill: MirrorStatus
+    // Partway: once the pass's checkpoint reaches its third list (subscriptions), read from Redis as the sync saves it.
+    const stateKey = `${leaseKey.slice(0, -':lease'.length)}:sync`
+    let checkpoint: { kind?: string; step?: number; list?: string } = {}
     for (;;) {
-      statusAtKill = await mirrorStatus(survivor)
-      if (statusAtKill.state === 'ready') throw new Error('the fill completed before the leader could be killed')
-      if (statusAtKill.subscriptions >= store.subscriptions / 3) break
-      await sleep(100)
+      const sync = await stack.redisClient.hGetAll(stateKey)
+      if (sync.ready === '1') throw new Error('the fill completed before the leader could be killed')
+      checkpoint = sync.pass ? (JSON.parse(sync.pass) as typeof checkpoint) : {}
+      if ((checkpoint.step ?? 0) >= 2) break
+      await sleep(10)
     }
     leader.process.child.kill('SIGKILL')
     const killedAtS = (Date.now() - pair.startedAt) / 1000
+    const statusAtKill = await mirrorStatus(survivor)
     stack.log(
       `  killed the lease holder after ${killedAtS.toFixed(1)} s (${statusAtKill.customers} customers, ${statusAtKill.subscriptions} subscriptions held)`,
     )
@@ -236,6 +241,7 @@ export async function killPhase(
       keyPrefix: settings.keyPrefix,
       killedAtS: Math.round(killedAtS * 10) / 10,
       statusAtKill,
+      checkpointAtKill: checkpoint,
       leaseBefore,
       leaseAfter,
       timeToReadyS: Math.round(timeToReadyS * 10) / 10,

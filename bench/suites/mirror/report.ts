@@ -28,7 +28,7 @@ export interface MirrorBenchResult {
 export const MARKER_START = '<!-- mirror-suite -->'
 export const MARKER_END = '<!-- /mirror-suite -->'
 
-const pct = (share: number) => `${(share * 100).toFixed(share === 1 ? 0 : 2)} %`
+const pct = (share: number) => `${Number((share * 100).toFixed(2))} %`
 const verdict = (pass: boolean | null) => (pass === null ? 'not measured' : pass ? '**met**' : '**missed**')
 
 function goals(result: MirrorBenchResult): string[] {
@@ -142,7 +142,7 @@ export function markdown(result: MirrorBenchResult): string {
   }
   if (fill) {
     lines.push(
-      `**The fill.** From starting both replicas on an empty Redis to \`GET /v1/admin/mirror\` state=ready: ${fill.timeToReadyS} s, for ${fill.atReady.customers.toLocaleString('en')} customers, ${fill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${fill.atReady.charges.toLocaleString('en')} upcoming charges (the store: ${fill.store.customers.toLocaleString('en')}, ${fill.store.subscriptions.toLocaleString('en')}, ${fill.store.upcomingCharges.toLocaleString('en')}). Upstream meanwhile: ${fill.upstream.lists} list pages, ${fill.upstream.webhookRegistration} webhook registration calls, ${fill.upstream.shopperPages} shopper reads, ${fill.upstream.other} other, ${fill.upstream.upstream429} 429s. Shoppers served during the fill (open-loop, ${fill.pagesDuringFill.ratePerS} pages/s, distinct shoppers, through Recharge while warming): ${fill.pagesDuringFill.fullyAnswered} of ${fill.pagesDuringFill.pages} pages fully answered, p50 / p99 ${fill.pagesDuringFill.latencyMs.p50} / ${fill.pagesDuringFill.latencyMs.p99} ms (${statusList(fill.pagesDuringFill.statuses)})${
+      `**The fill.** From starting both replicas on an empty Redis to \`GET /v1/admin/mirror\` state=ready: ${fill.timeToReadyS} s, for ${fill.atReady.customers.toLocaleString('en')} customers, ${fill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${fill.atReady.charges.toLocaleString('en')} upcoming charges (the store: ${fill.store.customers.toLocaleString('en')}, ${fill.store.subscriptions.toLocaleString('en')}, ${fill.store.upcomingCharges.toLocaleString('en')}). Upstream meanwhile: ${fill.upstream.lists} list pages, ${fill.upstream.webhookRegistration} webhook registration calls, ${fill.upstream.shopperPages} shopper reads, ${fill.upstream.other} other, ${fill.upstream.upstream429} 429s. Shoppers served during the fill (open-loop, ${fill.pagesDuringFill.ratePerS} pages/s, distinct shoppers, through Recharge while warming): ${fill.pagesDuringFill.pages === 0 ? 'none arrived before ready' : `${fill.pagesDuringFill.fullyAnswered} of ${fill.pagesDuringFill.pages} pages fully answered, p50 / p99 ${fill.pagesDuringFill.latencyMs.p50} / ${fill.pagesDuringFill.latencyMs.p99} ms (${statusList(fill.pagesDuringFill.statuses)})`}${
         Object.keys(fill.pagesDuringFill.refusalSamples).length > 0
           ? `; refusals: ${Object.values(fill.pagesDuringFill.refusalSamples)
               .map((sample) => `\`${sample.replaceAll('`', "'").replaceAll('\n', ' ')}\``)
@@ -168,7 +168,7 @@ export function markdown(result: MirrorBenchResult): string {
   }
   if (kill) {
     lines.push(
-      `**Leader killed mid-sync.** A fresh fill under another key prefix: the first replica started alone and took the sync lease, then the second; the lease holder was SIGKILLed ${kill.killedAtS} s in (${kill.statusAtKill.customers.toLocaleString('en')} customers and ${kill.statusAtKill.subscriptions.toLocaleString('en')} subscriptions held). The other replica took the lease over when it expired (${kill.leaseBefore !== kill.leaseAfter ? 'the lease changed hands' : '**the lease did not change hands**'}) and went on from the checkpoint: ready ${kill.timeToReadyS} s after the start, ${kill.atReady.customers.toLocaleString('en')} customers, ${kill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${kill.atReady.charges.toLocaleString('en')} upcoming charges (store: ${kill.store.customers.toLocaleString('en')}, ${kill.store.subscriptions.toLocaleString('en')}, ${kill.store.upcomingCharges.toLocaleString('en')}); customers of the store without a customer record in the mirror: ${kill.customersMissing}.`,
+      `**Leader killed mid-sync.** A fresh fill under another key prefix: the first replica started alone and took the sync lease, then the second; the lease holder was SIGKILLed ${kill.killedAtS} s in, its checkpoint at the \`${kill.checkpointAtKill.list ?? '?'}\` list (${kill.statusAtKill.customers.toLocaleString('en')} customers and ${kill.statusAtKill.subscriptions.toLocaleString('en')} subscriptions held). The other replica took the lease over when it expired (${kill.leaseBefore !== kill.leaseAfter ? 'the lease changed hands' : '**the lease did not change hands**'}) and went on from the checkpoint: ready ${kill.timeToReadyS} s after the start, ${kill.atReady.customers.toLocaleString('en')} customers, ${kill.atReady.subscriptions.toLocaleString('en')} subscriptions, ${kill.atReady.charges.toLocaleString('en')} upcoming charges (store: ${kill.store.customers.toLocaleString('en')}, ${kill.store.subscriptions.toLocaleString('en')}, ${kill.store.upcomingCharges.toLocaleString('en')}); customers of the store without a customer record in the mirror: ${kill.customersMissing}.`,
       '',
     )
   }
