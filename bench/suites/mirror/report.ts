@@ -190,9 +190,29 @@ export function writeMirrorReport(result: MirrorBenchResult): string[] {
   return [json, md, docs]
 }
 
+function sectionOf(body: string): string {
+  return `${MARKER_START}\n## Account mirror: the email blast\n\n${body.trim()}\n${MARKER_END}`
+}
+
+/**
+ * The mirror section of docs/benchmarks.md when bench/report/write.ts regenerates the page: the latest full run's
+ * tables (bench/results/mirror.md), else the latest quick run's.
+ */
+export function mirrorSection(): string[] {
+  for (const file of ['mirror.md', 'mirror-quick.md']) {
+    try {
+      const text = readFileSync(`${repoRoot}bench/results/${file}`, 'utf8')
+      return [sectionOf(text.slice(text.indexOf('\n') + 1)), '']
+    } catch {
+      // not run yet
+    }
+  }
+  return []
+}
+
 /** The page with the mirror section replaced (or added before the per-capability list). */
 export function withMirrorSection(page: string, body: string): string {
-  const section = `${MARKER_START}\n## Account mirror: the email blast\n\n${body.trim()}\n${MARKER_END}`
+  const section = sectionOf(body)
   const start = page.indexOf(MARKER_START)
   const end = page.indexOf(MARKER_END)
   if (start !== -1 && end > start) return `${page.slice(0, start)}${section}${page.slice(end + MARKER_END.length)}`
