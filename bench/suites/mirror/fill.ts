@@ -75,7 +75,7 @@ async function pageStream(pair: ReplicaPair, pool: ShopperPool, ratePerS: number
   let index = 0
   while (!stopped()) {
     next += -Math.log(1 - Math.random()) * (1000 / ratePerS)
-    while (!stopped() && Date.now() < next) await sleep(Math.min(200, next - Date.now()))
+    while (!stopped() && Date.now() < next) await sleep(Math.max(0, Math.min(200, next - Date.now())))
     if (stopped()) break
     const [shopper] = pool.take(1, 'pages during the fill')
     if (!shopper) break

@@ -19,6 +19,7 @@ export interface LagResult {
 }
 
 const TIMEOUT_MS = 30_000
+const CHANGE_EVERY_MS = 1_000
 
 export async function lagPhase(
   stack: MirrorStack,
@@ -34,8 +35,8 @@ export async function lagPhase(
     if (!customer) throw new Error('no shopper left')
     const change = planChange(state, 'subscription', customer, sequence)
     const token = await shopperToken(pair.replicas[0], customer)
-    const began = performance.now()
-    await applyDirectly(stack, change)
+    const paced = performance.now()
+    const began = await applyDirectly(stack, change)
     let seenAt: number | null = null
     for (let poll = 0; performance.now() - began < TIMEOUT_MS; poll++) {
       if ((await bridgeView(pair.replicas[poll % 2] ?? pair.replicas[0], token, change)) === change.value) {
@@ -46,8 +47,9 @@ export async function lagPhase(
     }
     if (seenAt === null) notSeen++
     samples.push(Math.round((seenAt ?? began + TIMEOUT_MS) - began))
-    // Changes a little apart, as they come in a store: no two in the same second of Recharge's clock.
-    await sleep(250)
+    // One change a second: within the direct token's own budget (2/s), and no two in the same second of Recharge's
+    // clock.
+    await sleep(Math.max(0, paced + CHANGE_EVERY_MS - performance.now()))
   }
   stack.log(
     `  lag over ${changes} changes: p50 ${percentile(samples, 50)} p99 ${percentile(samples, 99)} max ${percentile(samples, 100)} ms, ${notSeen} not seen within ${TIMEOUT_MS} ms`,

@@ -4,7 +4,10 @@
  *
  *   npm run bench -- --only mirror -- [--quick] [--customers 10000] [--shoppers 2000] [--slices 3]
  *     [--blast-seconds 300] [--changes 100] [--drop-minutes 10] [--drop-share 0.1] [--reconcile-seconds 60]
- *     [--phases fill,blast,lag,loss,kill]
+ *     [--phases fill,blast,lag,loss,kill] [--merge]
+ *
+ * The fill always runs (the other phases need its mirror). `--merge` keeps, from the previous results file of the
+ * same profile, the phases not run this time: a phase that failed can be run again alone.
  */
 import { parseArgs } from 'node:util'
 
@@ -31,6 +34,8 @@ export interface MirrorBenchOptions {
   dropChangeEveryS: number
   reconcileSeconds: number
   phases: Set<Phase>
+  /** Keep the previous results file's figures of the phases not run now (each phase says when it ran). */
+  merge: boolean
 }
 
 export function mirrorBenchOptions(argv: string[] = process.argv.slice(2)): MirrorBenchOptions {
@@ -49,6 +54,7 @@ export function mirrorBenchOptions(argv: string[] = process.argv.slice(2)): Mirr
       'drop-change-every-s': { type: 'string' },
       'reconcile-seconds': { type: 'string' },
       phases: { type: 'string' },
+      merge: { type: 'boolean', default: false },
     },
   })
   const quick = values.quick ?? false
@@ -79,5 +85,6 @@ export function mirrorBenchOptions(argv: string[] = process.argv.slice(2)): Mirr
     dropChangeEveryS: number('drop-change-every-s', 2, 2),
     reconcileSeconds: number('reconcile-seconds', 60, 60),
     phases,
+    merge: values.merge ?? false,
   }
 }

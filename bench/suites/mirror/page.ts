@@ -24,11 +24,18 @@ export interface PageOutcome {
   refusal?: string
 }
 
-function refusalOf(answers: { status: number; body: string; retryAfter?: string | null }[]): string | undefined {
+interface Answer {
+  path: string
+  status: number
+  body: string
+  retryAfter?: string | null
+}
+
+function refusalOf(answers: Answer[]): string | undefined {
   const refused = answers.find((answer) => answer.status < 200 || answer.status > 299)
   if (!refused) return undefined
   const retry = refused.retryAfter ? ` (Retry-After: ${refused.retryAfter})` : ''
-  return `${refused.status}${retry} ${refused.body.slice(0, 300)}`
+  return `${refused.status} ${refused.path.split('?')[0]}${retry} ${refused.body.slice(0, 300)}`
 }
 
 /** The first body of each refused status. */
@@ -43,21 +50,19 @@ export function refusalSamples(outcomes: PageOutcome[]): Record<string, string> 
 
 const TIMEOUT_MS = 60_000
 
-async function request(
-  url: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: string; retryAfter?: string | null }> {
+async function request(base: string, path: string, init: RequestInit = {}): Promise<Answer> {
   try {
-    const response = await fetch(url, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) })
-    return { status: response.status, body: await response.text(), retryAfter: response.headers.get('retry-after') }
+    const response = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(TIMEOUT_MS) })
+    const body = await response.text()
+    return { path, status: response.status, body, retryAfter: response.headers.get('retry-after') }
   } catch (error) {
-    return { status: 0, body: error instanceof Error ? error.message : String(error) }
+    return { path, status: 0, body: error instanceof Error ? error.message : String(error) }
   }
 }
 
 export async function bridgePage(bridgeUrl: string, shopper: Shopper): Promise<PageOutcome> {
   const began = performance.now()
-  const minted = await request(`${bridgeUrl}/v1/admin/customer-tokens`, {
+  const minted = await request(bridgeUrl, '/v1/admin/customer-tokens', {
     method: 'POST',
     headers: { ...adminHeaders, 'content-type': 'application/json' },
     body: JSON.stringify({ email: shopper.email }),
@@ -68,7 +73,7 @@ export async function bridgePage(bridgeUrl: string, shopper: Shopper): Promise<P
   const { token } = JSON.parse(minted.body) as { token: string }
   const headers = { authorization: `Bearer ${token}` }
   const reads = await Promise.all(
-    ['/v1/me', '/v1/subscriptions', '/v1/charges'].map((path) => request(`${bridgeUrl}${path}`, { headers })),
+    ['/v1/me', '/v1/subscriptions', '/v1/charges'].map((path) => request(bridgeUrl, path, { headers })),
   )
   const statuses = [minted.status, ...reads.map((read) => read.status)]
   const ok = reads.every((read) => read.status === 200)
@@ -82,7 +87,7 @@ export async function proxyPage(proxyUrl: string, shopper: Shopper): Promise<Pag
       `/customers/${shopper.id}`,
       `/subscriptions?customer_id=${shopper.id}`,
       `/charges?customer_id=${shopper.id}&status=queued`,
-    ].map((path) => request(`${proxyUrl}${path}`)),
+    ].map((path) => request(proxyUrl, path)),
   )
   const ok = reads.every((read) => read.status === 200)
   return {

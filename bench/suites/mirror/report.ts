@@ -23,6 +23,8 @@ export interface MirrorBenchResult {
   loss?: LossResult
   kill?: KillResult
   failures: Record<string, string>
+  /** When each phase's figures were measured (they differ after a `--merge` run). */
+  phaseRuns: Record<string, string>
 }
 
 export const MARKER_START = '<!-- mirror-suite -->'
@@ -110,6 +112,16 @@ export function markdown(result: MirrorBenchResult): string {
     '',
     ...goals(result),
     '',
+    ...(Object.values(result.phaseRuns).some((at) => at !== result.at)
+      ? [
+          `Phases measured in separate runs of the same code and settings (\`--merge\`): ${Object.entries(
+            result.phaseRuns,
+          )
+            .map(([phase, at]) => `${phase} ${at.slice(0, 16).replace('T', ' ')} UTC`)
+            .join(', ')}.`,
+          '',
+        ]
+      : []),
   ]
   if (blast) {
     lines.push(
@@ -178,11 +190,29 @@ export function markdown(result: MirrorBenchResult): string {
   return lines.join('\n')
 }
 
+function label(result: MirrorBenchResult): string {
+  return result.options.profile === 'quick' ? 'mirror-quick' : 'mirror'
+}
+
+/** The previous run's figures of the phases this run did not measure (`--merge`). */
+export function mergePrevious(result: MirrorBenchResult, ran: ReadonlySet<string>): void {
+  let previous: MirrorBenchResult
+  try {
+    previous = JSON.parse(readFileSync(`${repoRoot}bench/results/${label(result)}.json`, 'utf8')) as MirrorBenchResult
+  } catch {
+    return
+  }
+  for (const phase of ['blast', 'lag', 'loss', 'kill'] as const) {
+    if (ran.has(phase) || previous[phase] === undefined) continue
+    ;(result as unknown as Record<string, unknown>)[phase] = previous[phase]
+    result.phaseRuns[phase] = previous.phaseRuns?.[phase] ?? previous.at
+  }
+}
+
 export function writeMirrorReport(result: MirrorBenchResult): string[] {
-  const label = result.options.profile === 'quick' ? 'mirror-quick' : 'mirror'
   const body = markdown(result)
-  const json = `${repoRoot}bench/results/${label}.json`
-  const md = `${repoRoot}bench/results/${label}.md`
+  const json = `${repoRoot}bench/results/${label(result)}.json`
+  const md = `${repoRoot}bench/results/${label(result)}.md`
   writeFileSync(json, `${JSON.stringify(result, null, 2)}\n`)
   writeFileSync(md, `# Account mirror benchmark\n\n${body}`)
   const docs = `${repoRoot}docs/benchmarks.md`

@@ -24,7 +24,7 @@ import { fillPhase, killPhase } from './fill.ts'
 import { lagPhase } from './lag.ts'
 import { lossPhase } from './loss.ts'
 import { mirrorBenchOptions } from './options.ts'
-import { type MirrorBenchResult, machine, writeMirrorReport } from './report.ts'
+import { type MirrorBenchResult, machine, mergePrevious, writeMirrorReport } from './report.ts'
 import {
   healthyShoppers,
   type MirrorStack,
@@ -49,6 +49,7 @@ const result: MirrorBenchResult = {
   options: { ...options, phases: [...options.phases] },
   machine: machine(loadAtStart),
   failures: {},
+  phaseRuns: Object.fromEntries([...options.phases, 'fill'].map((phase) => [phase, new Date(started).toISOString()])),
 }
 
 ensureBuilt(log, false)
@@ -126,6 +127,7 @@ try {
   await stopAll()
   await stopStack(stack)
 }
+if (options.merge) mergePrevious(result, options.phases)
 result.elapsedS = Math.round((Date.now() - started) / 1000)
 result.machine = machine(loadAtStart)
 log(`wrote ${writeMirrorReport(result).join(', ')} (${result.elapsedS} s)`)
