@@ -114,7 +114,7 @@ export function markdown(result: MirrorBenchResult): string {
     '',
     ...(Object.values(result.phaseRuns).some((at) => at !== result.at)
       ? [
-          `Phases measured in separate runs of the same code and settings (\`--merge\`): ${Object.entries(
+          `Phases measured in separate runs with the same settings (\`--merge\`; docs/mirror.md says what changed between them): ${Object.entries(
             result.phaseRuns,
           )
             .map(([phase, at]) => `${phase} ${at.slice(0, 16).replace('T', ' ')} UTC`)
