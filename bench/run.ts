@@ -8,6 +8,7 @@
  *   npm run bench -- --only steady -- --rounds 2  a deeper suite, alone, with its own arguments after `--`:
  *                                  cache-limits, webhooks-ack, queue-phases, steady, interference, catalog-sync,
  *                                  import
+ *                                  mirror (`--only mirror -- --quick` for a shrunk smoke run)
  *   npm run bench -- --no-build    skip the dist/ freshness check
  *   npm run bench -- --note "…"    what else ran on the machine (goes into the report)
  *   npm run bench -- --render bench/results/<file>.json   re-render the report of that run (after editing notes)
@@ -65,6 +66,7 @@ const deeperSuites: Record<string, string> = {
   interference: 'bench/suites/interference.ts',
   'catalog-sync': 'bench/suites/catalog-sync.ts',
   import: 'bench/suites/import.ts',
+  mirror: 'bench/suites/mirror/run.ts',
 }
 
 if (values.render) {

@@ -167,6 +167,14 @@ export const envSchema = z.object({
     .max(1_000)
     .default(250)
     .describe('How long a keyed write waits for those replicas (WAIT timeout; the connection is blocked meanwhile)'),
+  MIRROR_SWEEP_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(21_600)
+    .describe(
+      'How often the mirror re-lists customers, addresses, subscriptions and onetimes whole and drops what Recharge no longer has (deletions whose webhook was lost)',
+    ),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,40}$/, 'letters, digits, _ . - only (at most 40)')

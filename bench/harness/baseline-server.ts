@@ -6,7 +6,8 @@
  *                                                 Node process answering this response from memory
  *   node bench/harness/baseline-server.ts proxy   a plain @fastify/reply-from pass-through to the simulator
  *                                                 (SIM_URL) that adds the token header: what a merchant would
- *                                                 otherwise deploy. Routes GET /products/:id and GET /customers/:id.
+ *                                                 otherwise deploy. Routes GET /products/:id, GET /customers/:id,
+ *                                                 GET /subscriptions and GET /charges (query passed through).
  *   node bench/harness/baseline-server.ts hook    bare Fastify accepting a JSON POST (webhook baseline)
  *
  * Listens on PORT (127.0.0.1); exits on SIGTERM.
@@ -35,6 +36,9 @@ if (mode === 'hello') {
   app.get<{ Params: { id: string } }>('/customers/:id', (request, reply) =>
     reply.from(`/customers/${encodeURIComponent(request.params.id)}`, upstream),
   )
+  // The lists an account page reads (`?customer_id=…`, the query passed as sent).
+  app.get('/subscriptions', (request, reply) => reply.from(request.url, upstream))
+  app.get('/charges', (request, reply) => reply.from(request.url, upstream))
 } else if (mode === 'hook') {
   app.post('/hook', async () => ({ received: true }))
 } else {

@@ -32,6 +32,10 @@ export interface SimulatorSettings {
   apiToken?: string
   /** Generated customers on top of the seeded store (SIM_SEED_CUSTOMERS): a store of realistic size. */
   seedCustomers?: number
+  /** Further tokens, each with a bucket of its own: changes made "in Recharge" without spending the bridge's budget. */
+  extraTokens?: string[]
+  /** Deliver webhooks as events happen (default false: only when the harness asks, no background traffic). */
+  webhookAutoDeliver?: boolean
 }
 
 export async function startSimulator(settings: SimulatorSettings): Promise<SimulatorProcess> {
@@ -42,13 +46,14 @@ export async function startSimulator(settings: SimulatorSettings): Promise<Simul
   const process_ = spawnNode(`${repoRoot}dist/simulator/server.js`, [], {
     PORT: String(port),
     HOST: '127.0.0.1',
-    SIM_API_TOKEN: apiToken,
+    SIM_API_TOKEN: [apiToken, ...(settings.extraTokens ?? [])].join(','),
     SIM_CLIENT_SECRET: clientSecret,
     SIM_STORE_SUBDOMAIN: storeSubdomain,
     SIM_BUCKET_SIZE: String(settings.bucketSize),
     SIM_LEAK_RATE: String(settings.leakRate),
-    // Registered webhooks are delivered only when the harness asks: no background traffic during measurements.
-    SIM_WEBHOOK_AUTO_DELIVER: 'false',
+    // By default registered webhooks are delivered only when the harness asks: no background traffic during
+    // measurements.
+    SIM_WEBHOOK_AUTO_DELIVER: settings.webhookAutoDeliver ? 'true' : 'false',
     ...(settings.seedCustomers ? { SIM_SEED_CUSTOMERS: String(settings.seedCustomers) } : {}),
   })
   await waitForOutput(process_, /listening on (http:\/\/\S+)/, 'simulator')

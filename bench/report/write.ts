@@ -10,6 +10,7 @@ import { repoRoot } from '../harness/processes.ts'
 import type { GoalResult, Profile } from '../harness/types.ts'
 import { type BudgetResult, budgetSection } from '../suites/budget.ts'
 import type { CacheResult } from '../suites/cache.ts'
+import { mirrorSection } from '../suites/mirror/report.ts'
 import type { QueueResult } from '../suites/queue.ts'
 import type { FixedRateResult, ThroughputResult } from '../suites/throughput.ts'
 import type { WebhooksResult } from '../suites/webhooks.ts'
@@ -423,6 +424,11 @@ function capabilityResults(): string[] {
       'npm run bench -- --only queue,cache --redis cluster',
       'queue and cache suites on a 3-primary, 3-replica Redis Cluster (docs/redis.md)',
     ],
+    [
+      'bench/results/mirror.md',
+      'npm run bench -- --only mirror',
+      'account mirror: fill, email blast vs mirror off and a plain proxy, lag, webhook loss, leader killed',
+    ],
   ]
   const rows = files.flatMap(([file, command, what]) => {
     try {
@@ -474,6 +480,7 @@ function docsPage(body: string[], command: string, resultsFile: string): string 
     '',
     ...body,
     ...notes(),
+    ...mirrorSection(),
     ...capabilityResults(),
     ...importResults(),
     '## How it is measured',

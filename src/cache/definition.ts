@@ -203,12 +203,31 @@ export class Definition<A, T> {
     } else {
       this.core.metrics.dedupeJoins.labels({ cache: this.name }).inc()
       // A background refresh that found another replica refreshing ends without a value: then lead (or wait) here.
+      // A fetch the budget refused before sending it was refused for its leader (an optional read books in a lane of
+      // its own, src/recharge/queue/gcra.ts; an anonymous client spends its own allowance): this caller has its own
+      // claim on the budget, so it asks for itself, in its own context, rather than answer with the leader's refusal.
       flight = joined.catch((error: unknown) => {
         if (error instanceof RefreshNotNeeded) return this.lead(key, args, 'interactive', deadlineAt)
+        if (isBudgetRefusal(error)) return this.joinOrLead(key, args, joined, deadlineAt, skipLease)
         throw error
       })
     }
     return raceDeadline(flight, deadlineAt - now, options?.signal)
+  }
+
+  /** After `failed` ended: join the fetch that took its place, or lead a new one. */
+  private joinOrLead(
+    key: string,
+    args: A,
+    failed: Promise<Entry>,
+    deadlineAt: number,
+    skipLease: boolean,
+  ): Promise<Entry> {
+    const current = this.core.inflight.get(key)
+    if (current !== undefined && current !== failed) return current
+    const flight = this.lead(key, args, 'interactive', deadlineAt, skipLease)
+    this.register(key, flight)
+    return flight
   }
 
   private register(key: string, flight: Promise<Entry>): void {
@@ -466,9 +485,14 @@ function errorSummary(error: unknown): { name: string; message: string } {
  * True for an error that says the request was refused rather than that the origin failed: an upstream 4xx other
  * than 404 (negatively cached), 408 and 429, or a call refused by the budget before it was sent.
  */
+/** Refused by our own budget before anything was sent (the Recharge queue's admission): duck-typed, as below. */
+function isBudgetRefusal(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { reason?: unknown }).reason === 'admission'
+}
+
 function isRequestRefused(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false
-  const { status, reason } = error as { status?: unknown; reason?: unknown }
-  if (reason === 'admission') return true
+  const { status } = error as { status?: unknown }
+  if (isBudgetRefusal(error)) return true
   return typeof status === 'number' && status >= 400 && status < 500 && ![404, 408, 429].includes(status)
 }

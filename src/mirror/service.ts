@@ -28,6 +28,8 @@ export interface MirrorTuning {
   leaseMs?: number
   tickMs?: number
   overlapMs?: number
+  /** Overrides MIRROR_SWEEP_SECONDS (tests sweep within seconds). */
+  sweepMs?: number
   /** How often each replica re-reads the shared sync state (warming → ready). Default 1 s. */
   statusMs?: number
   /** Run the leader election and sync on this replica. Default: background workers are on. */
@@ -39,6 +41,8 @@ export interface MirrorServiceOptions {
   prefix: string
   transport: RechargeTransport
   reconcileMs: number
+  /** How often the sweep drops records Recharge no longer lists (lost deletions). Default: never. */
+  sweepMs?: number | undefined
   tuning?: MirrorTuning | undefined
   log: SyncLog
   metrics?: Metrics | undefined
@@ -89,6 +93,7 @@ export class MirrorService {
       transport: options.transport,
       reconcileMs: options.reconcileMs,
       log: options.log,
+      ...((options.tuning?.sweepMs ?? options.sweepMs) ? { sweepMs: options.tuning?.sweepMs ?? options.sweepMs } : {}),
       ...(options.tuning?.leaseMs ? { leaseMs: options.tuning.leaseMs } : {}),
       ...(options.tuning?.tickMs ? { tickMs: options.tuning.tickMs } : {}),
       ...(options.tuning?.overlapMs !== undefined ? { overlapMs: options.tuning.overlapMs } : {}),

@@ -164,6 +164,36 @@ export class MirrorStore {
     return outcome
   }
 
+  /**
+   * A child record Recharge no longer lists (the sweep): tombstoned at the version held, so a newer version of it (a
+   * webhook that was only late) still applies afterwards.
+   */
+  async drop(kind: MirrorKind, id: string, customerId: string, atMs: number): Promise<ApplyOutcome> {
+    const outcome = await this.apply({ kind, id, customerId, updatedAtMs: atMs, json: '' })
+    if (outcome === 'applied') await this.redis.del(this.ownerKey(kind, id))
+    return outcome
+  }
+
+  /** The id of every customer this mirror holds records of (SCAN over the records hashes). */
+  async *customerIds(): AsyncIterable<string> {
+    const pattern = `${this.prefix}:{c*}:records`
+    const start = `${this.prefix}:{c`.length
+    for await (const batch of this.redis.scanIterator({ MATCH: pattern, COUNT: 500 })) {
+      for (const key of batch as unknown as string[]) yield key.slice(start, key.length - '}:records'.length)
+    }
+  }
+
+  /** A customer's record fields and the `updated_at` of each (epoch ms), without the JSON's content. */
+  async versions(customerId: string): Promise<Map<string, number>> {
+    const fields = await this.redis.hGetAll(this.recordsKey(customerId))
+    const versions = new Map<string, number>()
+    for (const field of Object.keys(fields)) {
+      if (field.startsWith('@') || field.startsWith('!')) continue
+      versions.set(field, Number(fields[`@${field}`] ?? 0))
+    }
+    return versions
+  }
+
   /** Forget everything about a customer (Recharge reported them deleted). */
   async forget(customerId: string): Promise<void> {
     const [customerJson, fields] = (await this.redis.eval(FORGET, {

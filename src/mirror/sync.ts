@@ -3,6 +3,7 @@ import type { RedisClient } from '../infra/redis.ts'
 import type { RechargeTransport } from '../recharge/types.ts'
 import { FULL_PASS, fetchPage, type MirrorList, RECONCILE_PASS } from './lists.ts'
 import type { MirrorStore } from './store.ts'
+import { dropUnlisted, markListed, SWEEP_PASS } from './sweep.ts'
 
 /**
  * The background sync: one replica at a time (the holder of a Redis lease) pages Recharge's lists into the mirror.
@@ -13,12 +14,14 @@ import type { MirrorStore } from './store.ts'
  *                  the mirror is `ready` once the first one completes
  *   reconciliation every MIRROR_RECONCILE_SECONDS: what changed since the previous pass started (less an overlap for
  *                  clock skew and records written during that pass), so lost webhooks heal
+ *   sweep          every MIRROR_SWEEP_SECONDS: the lists of what Recharge deletes, whole, then every mirrored record
+ *                  they no longer have is dropped, so lost deletions heal too (sweep.ts)
  *
  * Every call is in the background lane of the shared queue: a shopper waiting keeps their share of the bucket.
  */
 
 interface Pass {
-  kind: 'full' | 'reconcile'
+  kind: 'full' | 'reconcile' | 'sweep'
   startedAt: number
   /** updated_at_min of a reconciliation (ISO), null for a full pass. */
   since: string | null
@@ -54,8 +57,10 @@ export interface MirrorSyncOptions {
   leaseMs?: number
   /** How often a replica tries for the lease and checks whether a pass is due. Default 1 s. */
   tickMs?: number
-  /** How far before the previous pass's start reconciliation looks. Default 60 s. */
+  /** How far before the previous pass's start reconciliation looks (and the sweep's margin). Default 60 s. */
   overlapMs?: number
+  /** How often the sweep runs (deletions whose webhook was lost). Default: never. */
+  sweepMs?: number
   log: SyncLog
   /** Called after each applied page (metrics). */
   onPage?: (list: string, records: number) => void
@@ -200,7 +205,11 @@ export class MirrorSync {
     if (state.ready !== '1') return { kind: 'full', startedAt: now, since: null, step: 0, cursor: null }
     const last = Number(state.last_pass_started_at ?? 0)
     const reconciled = Number(state.last_reconciled_at ?? 0)
-    if (now - reconciled < this.options.reconcileMs) return null
+    if (now - reconciled < this.options.reconcileMs) {
+      const swept = Number(state.last_swept_at ?? last)
+      if (!this.options.sweepMs || now - swept < this.options.sweepMs) return null
+      return { kind: 'sweep', startedAt: now, since: null, step: 0, cursor: null }
+    }
     return {
       kind: 'reconcile',
       startedAt: now,
@@ -212,7 +221,8 @@ export class MirrorSync {
 
   /** Walk the pass from its checkpoint, saving the position after each page; stops when the lease is lost. */
   private async run(pass: Pass): Promise<void> {
-    const lists: readonly MirrorList[] = pass.kind === 'full' ? FULL_PASS : RECONCILE_PASS
+    const lists: readonly MirrorList[] =
+      pass.kind === 'full' ? FULL_PASS : pass.kind === 'sweep' ? SWEEP_PASS : RECONCILE_PASS
     const named = pass.list ? lists.findIndex((list) => list.name === pass.list) : -1
     if (named >= 0) pass.step = named
     await this.redis.hSet(this.stateKey, 'pass', JSON.stringify(pass))
@@ -231,6 +241,7 @@ export class MirrorSync {
           page.records.slice(start, start + APPLY_BATCH).map((record) => this.options.store.apply(record)),
         )
       }
+      if (pass.kind === 'sweep') await markListed(this.redis, this.options.store, page.records)
       this.options.onPage?.(list.name, page.records.length)
       if (page.unusable > 0) this.options.log.warn({ list: list.name, rows: page.unusable }, 'mirror: rows left out')
       pass.cursor = page.nextCursor
@@ -240,11 +251,26 @@ export class MirrorSync {
       if (!(await this.holdLease())) return
       await this.redis.hSet(this.stateKey, 'pass', JSON.stringify(pass))
     }
+    if (pass.kind === 'sweep') {
+      const swept = await dropUnlisted(this.redis, this.options.store, pass.startedAt - this.overlapMs)
+      await this.redis
+        .multi()
+        .hSet(this.stateKey, 'last_swept_at', String(Date.now()))
+        .hDel(this.stateKey, 'pass')
+        .exec()
+      this.options.log.info(
+        { pass: pass.kind, ms: Date.now() - pass.startedAt, ...swept },
+        'mirror sync: sweep complete',
+      )
+      return
+    }
     const done: Record<string, string> = {
       ready: '1',
       last_pass_started_at: String(pass.startedAt),
       last_reconciled_at: String(Date.now()),
       failures: '0',
+      // A full pass has just read everything: the first sweep is a period away.
+      ...(pass.kind === 'full' ? { last_swept_at: String(Date.now()) } : {}),
     }
     await this.redis.multi().hSet(this.stateKey, done).hDel(this.stateKey, 'pass').exec()
     this.options.log.info({ pass: pass.kind, ms: Date.now() - pass.startedAt }, 'mirror sync: pass complete')

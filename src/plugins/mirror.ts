@@ -35,6 +35,7 @@ export default fp(
       prefix: `${app.config.REDIS_KEY_PREFIX}:mirror:${fingerprint}`,
       transport: app.recharge.transport,
       reconcileMs: app.config.MIRROR_RECONCILE_SECONDS * 1000,
+      sweepMs: app.config.MIRROR_SWEEP_SECONDS * 1000,
       tuning,
       metrics: app.metrics,
       log: {

@@ -14,7 +14,7 @@ const clientSecret = 'sim_whsec_mirror_sync_0001'
 const adminKey = 'test-admin-key-0123456789abcdef'
 let h: ShopperHarness
 
-function deps(namespace: string, overlapMs?: number): Partial<AppDeps> {
+function deps(namespace: string, overlapMs?: number, sweepMs?: number): Partial<AppDeps> {
   return {
     backgroundWorkers: true,
     webhooks: { keyPrefix: uniquePrefix('mirror-sync-webhooks'), watchdog: false },
@@ -24,6 +24,7 @@ function deps(namespace: string, overlapMs?: number): Partial<AppDeps> {
       statusMs: 50,
       leaseMs: 5_000,
       ...(overlapMs !== undefined ? { overlapMs } : {}),
+      ...(sweepMs !== undefined ? { sweepMs } : {}),
     },
   }
 }
@@ -90,6 +91,47 @@ describe('mirror reconciliation', () => {
     expect(await app.mirror?.account(String(subscription.customer_id))).toBeNull()
     await h.sim.clearFaults()
     await until(async () => (await status(app)).state === 'ready', 30_000, 'mirror ready again')
+    await app.close()
+  })
+})
+
+describe('mirror sweep', () => {
+  it('drops a subscription and a customer whose deletion webhooks were lost, and nothing else', async () => {
+    // No webhook is registered: every deletion below is lost, and reconciliation (an hour away) would not see it.
+    const app = await h.bridge(undefined, deps(`${h.namespace}sweep-`, 1_000, 2_000), env(3600))
+    await until(async () => (await status(app)).state === 'ready', 60_000, 'mirror ready')
+    const mirror = app.mirror
+    if (!mirror) throw new Error('mirror off')
+    const state = await h.sim.state()
+    const active = state.subscriptions.filter((row) => String(row.status).toLowerCase() === 'active') as {
+      id: number
+      customer_id: number
+    }[]
+    const owner = active.find((row) => active.some((other) => other.customer_id === row.customer_id && other !== row))
+    if (!owner) throw new Error('no customer with two active subscriptions')
+    const kept = active.find((row) => row.customer_id === owner.customer_id && row !== owner) as { id: number }
+    const leaving = state.customers.find(
+      (row) => row.id !== owner.customer_id && !active.some((sub) => sub.customer_id === row.id),
+    ) as { id: number }
+    const held = async (customerId: number) => (await mirror.store.account(String(customerId)))?.subscriptions ?? null
+
+    expect((await held(owner.customer_id))?.map((row) => row.id)).toContain(String(owner.id))
+    expect(await mirror.store.account(String(leaving.id))).not.toBeNull()
+    expect((await h.sim.api('DELETE', `/subscriptions/${owner.id}`)).status).toBe(204)
+    expect((await h.sim.api('DELETE', `/customers/${leaving.id}`)).status).toBe(204)
+
+    await until(
+      async () => !(await held(owner.customer_id))?.some((row) => row.id === String(owner.id)),
+      60_000,
+      'the sweep dropped the subscription',
+    )
+    await until(async () => (await mirror.store.account(String(leaving.id))) === null, 60_000, 'customer forgotten')
+    expect((await held(owner.customer_id))?.map((row) => row.id)).toContain(String(kept.id))
+    // Nothing else left: the mirror holds what Recharge lists.
+    const after = await h.sim.state()
+    const figures = await status(app)
+    expect(figures.customers).toBe(after.customers.length)
+    expect(figures.subscriptions).toBe(after.subscriptions.length)
     await app.close()
   })
 })

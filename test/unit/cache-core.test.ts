@@ -77,6 +77,28 @@ describe('two-tier cache without Redis', () => {
     expect(new Set(results.map((r) => r.json))).toEqual(new Set(['{"id":"1"}']))
   })
 
+  it('a caller that joined a fetch the budget refused for its leader asks for itself', async () => {
+    const { cache } = setup()
+    // The first fetch is refused at admission (as an optional read is when the bucket is busy); the next is answered.
+    const refusal = Object.assign(new Error('refused at admission'), { reason: 'admission' })
+    const { calls, fetch } = origin((id, call) => {
+      if (call === 1) throw refusal
+      return { id }
+    })
+    const charges = cache.define('charges.list', { key: (a: { id: string }) => a.id, fetch, ttlMs: 60_000 })
+
+    const [leader, follower, third] = await Promise.allSettled([
+      charges({ id: 'c1' }),
+      charges({ id: 'c1' }),
+      charges({ id: 'c1' }),
+    ])
+    expect(leader.status).toBe('rejected')
+    expect(follower.status === 'fulfilled' && follower.value.value).toEqual({ id: 'c1' })
+    expect(third.status === 'fulfilled' && third.value.value).toEqual({ id: 'c1' })
+    // The followers asked once between them, not once each.
+    expect(calls).toHaveLength(2)
+  })
+
   it('keeps keys apart', async () => {
     const { cache } = setup()
     const { calls, fetch } = origin((id) => ({ id }))
