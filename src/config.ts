@@ -139,7 +139,7 @@ export const envSchema = z.object({
     .describe('With REDIS_SENTINELS: on = TLS to the sentinels, the primary and replicas (REDIS_URL uses rediss://)'),
   MIRROR: z
     .enum(['auto', 'on', 'off'])
-    .default('auto')
+    .default('off')
     .describe(
       "Keep a webhook-fed mirror of the store's account data in Redis so account pages cost no Recharge calls (on needs a Redis); auto = on when a Redis and PUBLIC_URL (where webhooks arrive) are set, outside demo mode",
     ),

@@ -48,8 +48,8 @@ export async function startBridge(settings: BridgeSettings): Promise<BridgeProce
     ADMIN_API_KEY: BENCH_ADMIN_API_KEY,
     CORS_ORIGINS: 'https://shop.example',
     PUBLIC_URL: url,
-    // The suites measure the queue and cache path; the account mirror (on by default here) would add its background
-    // sync to their budget. The mirror suite turns it on.
+    // Explicit, whatever the default: the suites measure the queue and cache path, and the account mirror would add
+    // its background sync to their budget. The mirror suite turns it on.
     MIRROR: 'off',
     ...(settings.l1MaxBytes !== undefined ? { CACHE_L1_MAX_BYTES: String(settings.l1MaxBytes) } : {}),
     ...settings.extraEnv,

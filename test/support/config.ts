@@ -21,8 +21,8 @@ export function testConfig(overrides: Record<string, string | undefined> = {}): 
     // the whole bucket here, and test/security (which proves them) sets them explicitly.
     PUBLIC_BUDGET_SHARE: '1',
     PUBLIC_CLIENT_CALLS_PER_MINUTE: '100000',
-    // The mirror (on by default with a Redis and a PUBLIC_URL) spends background calls the feature tests' ledgers
-    // would count; its own tests turn it on.
+    // Explicit, whatever the default: the mirror spends background calls the feature tests' ledgers would count; its
+    // own tests turn it on.
     MIRROR: 'off',
     ...overrides,
   })

@@ -12,14 +12,17 @@ describe('configuration', () => {
     expect(keys.sort()).toEqual([...envKeys].sort())
   })
 
-  it('turns the account mirror on by default only with a Redis and a PUBLIC_URL outside demo mode', () => {
+  it('keeps the account mirror off by default; auto turns it on only with a Redis and a PUBLIC_URL outside demo mode', () => {
     const store = { RECHARGE_API_TOKEN: 'sk_test', PUBLIC_URL: 'https://bridge.example' }
-    expect(loadConfig({ ...store, REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('on')
-    expect(loadConfig({ ...store, REDIS_URL: 'redis://127.0.0.1:6379', MIRROR: 'off' }).MIRROR).toBe('off')
+    expect(loadConfig({ ...store, REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('off')
+    const auto = { ...store, MIRROR: 'auto' }
+    expect(loadConfig({ ...auto, REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('on')
     // No Redis to hold it, no PUBLIC_URL for its webhooks, or the demo's in-process store: off.
-    expect(loadConfig(store).MIRROR).toBe('off')
-    expect(loadConfig({ RECHARGE_API_TOKEN: 'sk_test', REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('off')
-    expect(loadConfig({ PUBLIC_URL: 'https://bridge.example', REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('off')
+    expect(loadConfig(auto).MIRROR).toBe('off')
+    expect(loadConfig({ ...auto, PUBLIC_URL: undefined, REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR).toBe('off')
+    expect(
+      loadConfig({ MIRROR: 'auto', PUBLIC_URL: 'https://bridge.example', REDIS_URL: 'redis://127.0.0.1:6379' }).MIRROR,
+    ).toBe('off')
   })
 
   it('refuses MIRROR=on without REDIS_URL', () => {
