@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AppError } from '../errors.ts'
 import { APP_PROXY_PARAMS } from '../identity/shopify/app-proxy-signature.ts'
 import addresses from './addresses.ts'
 import charges from './charges.ts'
@@ -46,6 +47,24 @@ const documentedMe = {
     'is signed in on the storefront; 404 RECHARGE_CUSTOMER_NOT_FOUND when Recharge has no customer for the shopper.',
 }
 
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Shopify signs what the shopper's own browser asked for, so a page on another site that makes that browser post to
+ * the shop's proxy URL would act as the shopper (cross-site request forgery) wherever the storefront's session cookie
+ * travels with such a request. Browsers say where a request comes from in `Sec-Fetch-Site`: a write from another site
+ * is refused; the storefront's own pages (same-origin) and server-side callers (no header) are not affected.
+ */
+function refuseCrossSiteWrite(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return
+  const site = request.headers['sec-fetch-site']
+  if (site === 'cross-site' || site === 'same-site') {
+    throw new AppError('FORBIDDEN', {
+      detail: 'A change through the app proxy must come from the storefront itself, not from another site.',
+    })
+  }
+}
+
 function rawQuery(request: FastifyRequest): string {
   const index = request.url.indexOf('?')
   return index < 0 ? '' : request.url.slice(index + 1)
@@ -72,6 +91,7 @@ export default async function appProxyRoutes(app: FastifyInstance): Promise<void
             : { ...route.schema, hide: true }
       })
       proxy.addHook('onRequest', async (request) => {
+        refuseCrossSiteWrite(request)
         request.shopper = await app.shopifyAuth.proxyShopper(rawQuery(request), request.log)
       })
       proxy.addHook('preValidation', async (request) => {

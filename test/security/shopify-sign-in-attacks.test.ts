@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { deleteKeys } from '../support/redis.ts'
 import { startTestShopify, type TestShopify } from '../support/shopify.ts'
-import { type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
+import { activeWithQueuedCharge, type ShopperHarness, startShopperHarness } from '../support/shopper-harness.ts'
 
 /**
  * Attacks on Sign in with Shopify, replayed against the Shopify stand-in and the Recharge simulator over HTTP: a forged
@@ -119,6 +119,28 @@ describe('app-proxy requests', () => {
   it('correctly signed by another shop using the same app', async () => {
     const otherShop = await shopify.signProxy({ email: 'alice@example.com', shop: 'other-shop.myshopify.com' })
     expect(await refusedWithoutRecharge(() => proxied(otherShop))).toBe('SHOPIFY_CREDENTIAL_REFUSED')
+  })
+
+  it('a write forged from another site (cross-site request forgery) is refused; the storefront page itself may write', async () => {
+    const { charge, subscription } = activeWithQueuedCharge(
+      await h.sim.state(),
+      await h.customerId('alice@example.com'),
+    )
+    const skip = async (site: string) =>
+      app.inject({
+        method: 'POST',
+        url: `/v1/app-proxy/charges/${charge.id}/skip?${await shopify.signProxy({ email: 'alice@example.com' })}`,
+        headers: { 'sec-fetch-site': site },
+        payload: { subscription_ids: [String(subscription.id)] },
+      })
+    for (const site of ['cross-site', 'same-site']) {
+      const mark = await h.ledgerLength()
+      const forged = await skip(site)
+      expect([forged.statusCode, forged.json().code]).toEqual([403, 'FORBIDDEN'])
+      expect(await h.upstreamSince(mark)).toEqual([])
+    }
+    // The same request from the storefront's own page goes through.
+    expect((await skip('same-origin')).statusCode).toBe(200)
   })
 
   it('a bearer token does not open the proxy routes, and proxy parameters do not open the bearer routes', async () => {
