@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { SingleBar } from 'cli-progress'
 import type { Command } from 'commander'
 import type { FastifyInstance } from 'fastify'
+import { parseNdjson } from '../import/ndjson.ts'
 import type { RecordOutcome } from '../import/outcome.ts'
 import { importRecordJsonSchema } from '../import/record.ts'
 import { formatDryRunRecord, formatDryRunSummary, formatRunSummary } from '../import/report-format.ts'
@@ -18,17 +19,7 @@ interface ImportOptions {
 export function parseRecordsFile(text: string): unknown[] {
   const trimmed = text.trim()
   if (trimmed.startsWith('[')) return JSON.parse(trimmed) as unknown[]
-  return trimmed
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as unknown
-      } catch {
-        return line.slice(0, 200)
-      }
-    })
+  return parseNdjson(trimmed)
 }
 
 function progressBar(total: number, interactive: boolean) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { AppError } from '../errors.ts'
+import { parseNdjson } from '../import/ndjson.ts'
 import type { RecordOutcome } from '../import/outcome.ts'
 import { adminDocs, problems } from '../shopper/http.ts'
 
@@ -54,21 +55,6 @@ const runSchema = z.object({
 })
 
 const idParams = z.object({ id: z.uuid() })
-
-/** NDJSON: one record per line; a line that is not JSON stays a string, which the run reports as a bad record. */
-function parseNdjson(text: string): unknown[] {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as unknown
-      } catch {
-        return line.slice(0, 200)
-      }
-    })
-}
 
 function answerOutcome(outcome: RecordOutcome): { status: number; body: RecordOutcome } {
   if (outcome.status === 'created') return { status: 201, body: outcome }
